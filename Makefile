@@ -1,0 +1,132 @@
+# probekit build. `make` builds build/probekit; `make check` runs every test;
+# `make run` starts the agent. Quiet unless V=1.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+OUT       ?= build
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+             -D_GNU_SOURCE -Isrc/lib -Ibpf -I$(OUT) -DPK_VERSION='"$(VERSION)"'
+LDLIBS    += -lbpf -lelf -lz -lzstd
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+             -I$(OUT) -Ibpf
+
+ifeq ($(SAN),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+LIB_SRCS  := $(sort $(wildcard src/lib/*.c))
+CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
+LIB_OBJS  := $(LIB_SRCS:src/lib/%.c=$(OUT)/lib/%.o)
+CLI_OBJS  := $(CLI_SRCS:src/cli/%.c=$(OUT)/cli/%.o)
+BPF_OBJS  := $(OUT)/probe.btf.bpf.o $(OUT)/probe.core.bpf.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
+
+.PHONY: all deps run check check-san test-unit bench fuzz clean legacy
+all: $(OUT)/probekit $(UNIT_BINS)
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+$(OUT)/vmlinux.h: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "probekit: error: cannot read kernel BTF '$(VMLINUX_BTF)' (set VMLINUX_BTF=FILE)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+# legacy: the same source without CO-RE, laid out for the kernel whose BTF made vmlinux.h
+$(OUT)/probe.btf.bpf.o: BPF_MODE := -DPK_MODE_BTF
+$(OUT)/probe.core.bpf.o: BPF_MODE := -DPK_MODE_CORE
+$(OUT)/probe.legacy.bpf.o: BPF_MODE := -DPK_MODE_LEGACY -DBPF_NO_PRESERVE_ACCESS_INDEX
+$(OUT)/probe.%.bpf.o: bpf/probe.bpf.c bpf/probe.h $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_MODE) -c $< -o $@
+	$(Q)llvm-strip -g $@   # DWARF is not needed at load; .BTF and .BTF.ext stay
+legacy: $(OUT)/probe.legacy.bpf.o
+
+$(OUT)/lib/embedded.o: $(BPF_OBJS)
+$(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
+$(OUT)/lib/%.o: src/lib/%.S $(BPF_OBJS) | $(OUT)
+	$(call msg,AS,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OUT='"$(OUT)"' $< -o $@
+LIB_OBJS += $(patsubst src/lib/%.S,$(OUT)/lib/%.o,$(wildcard src/lib/*.S))
+
+$(OUT)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Isrc/cli -c $< -o $@
+
+$(OUT)/libprobekit.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJS) $(OUT)/libprobekit.a $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(OUT)/libprobekit.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit $< $(OUT)/libprobekit.a $(LDLIBS) -o $@
+
+$(OUT):
+	$(Q)mkdir -p $(OUT)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUT)/probekit run $(ARGS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all legacy
+	$(Q)OUT=$(OUT) bash tests/run.sh
+
+check-san: deps
+	$(Q)$(MAKE) --no-print-directory OUT=build-san SAN=1 CC=clang all legacy
+	$(Q)OUT=build-san PK_SAN=1 bash tests/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) bash bench/run.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+# libFuzzer targets: tests/fuzz/fuzz_<name>.c, seeds in tests/fuzz/corpus/<name>/.
+# `make fuzz` runs each for FUZZ_SECONDS; crashes land in build-fuzz/crashes/.
+FUZZ_OUT     := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_OUT)/%)
+.PHONY: fuzz fuzz-build
+$(FUZZ_OUT)/libprobekit.a: FORCE
+	$(Q)$(MAKE) --no-print-directory OUT=$(FUZZ_OUT) CC=clang CFLAGS='$(FUZZ_CFLAGS)' $(FUZZ_OUT)/libprobekit.a
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libprobekit.a
+	$(call msg,FUZZ,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -std=gnu11 -D_GNU_SOURCE -Isrc/lib -Ibpf $< $(FUZZ_OUT)/libprobekit.a $(LDLIBS) -o $@
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps fuzz-build
+	$(Q)mkdir -p $(FUZZ_OUT)/crashes
+	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_OUT)/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_OUT)/crashes/$$n- \
+		    $(FUZZ_OUT)/corpus/$$n $$( [ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n ) \
+		    2>&1 | tail -3 || exit 1; done
+.PHONY: FORCE
+FORCE:

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0
+/* probekit's one probe source: process (exec, fork, exit), TCP (connect, accept,
+ * close) and file open events, filtered in the kernel. Built three ways:
+ *   PK_MODE_BTF     tp_btf programs + CO-RE, needs kernel BTF
+ *   PK_MODE_CORE    raw_tp programs + CO-RE, BTF may be given by path (reduced BTF)
+ *   PK_MODE_LEGACY  raw_tp programs, no CO-RE: compiled against one kernel's types
+ * Uses tracepoints only (no kprobes, no tracefs). Never reports the agent itself. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "probe.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#if defined(PK_MODE_BTF)
+#define PK_SEC(tp) SEC("tp_btf/" tp)
+#elif defined(PK_MODE_CORE) || defined(PK_MODE_LEGACY)
+#define PK_SEC(tp) SEC("raw_tp/" tp)
+#else
+#error "define one of PK_MODE_BTF, PK_MODE_CORE, PK_MODE_LEGACY"
+#endif
+
+/* Read one kernel value. CO-RE builds record a relocation for the access; the
+ * legacy build uses the offsets of the kernel it was compiled against. */
+#ifdef PK_MODE_LEGACY
+#define pk_rd(src)                                                             \
+	({                                                                     \
+		typeof(src) __v;                                               \
+		__builtin_memset(&__v, 0, sizeof(__v));                        \
+		bpf_probe_read_kernel(&__v, sizeof(__v), &(src));              \
+		__v;                                                           \
+	})
+#else
+#define pk_rd(src)                                                             \
+	({                                                                     \
+		typeof(src) __v;                                               \
+		__builtin_memset(&__v, 0, sizeof(__v));                        \
+		bpf_core_read(&__v, sizeof(__v), &(src));                      \
+		__v;                                                           \
+	})
+#endif
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define ECONNABORTED 103
+#define PK_TCP_ESTABLISHED 1
+#define PK_TCP_SYN_SENT 2
+#define PK_TCP_SYN_RECV 3
+#define PK_TCP_CLOSE 7
+#define PK_TCP_LISTEN 10
+#define PK_TCP_NEW_SYN_RECV 12
+
+const volatile struct pk_config pk_cfg = {
+	.kinds = PK_KINDS_DEFAULT,
+	.use_ringbuf = 1,
+	.wakeup_bytes = 256 * 1024,
+	.nr_openat = -1,
+	.nr_openat2 = -1,
+	.nr_accept = -1,
+	.nr_accept4 = -1,
+};
+
+/* Ring buffer by default; user space turns it into a PERF_EVENT_ARRAY (and sets
+ * pk_cfg.use_ringbuf = 0) on kernels without BPF_MAP_TYPE_RINGBUF. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} pk_events SEC(".maps");
+
+union pk_any_event {
+	struct pk_exec_event exec;
+	struct pk_fork_event fork;
+	struct pk_exit_event exit;
+	struct pk_sock_event sock;
+	struct pk_open_event open;
+};
+
+/* scratch space for building a record on the perf buffer path */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union pk_any_event);
+} pk_heap SEC(".maps");
+
+/* events that found the buffer full, per CPU, per kind */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PK_EV_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pk_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pk_filter);
+} pk_filter SEC(".maps");
+
+/* who owns a TCP socket: set in process context (connect, accept) so that events
+ * raised later in softirq context name the right task */
+struct pk_owner {
+	__u64 start_ns;
+	__u64 cgroup_id;
+	__u32 pid, tid, uid, gid;
+	char comm[PK_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pk_owner);
+} pk_owners SEC(".maps");
+
+/* syscalls in flight (openat, accept) between sys_enter and sys_exit, per thread */
+#define PK_SC_OPENAT 1
+#define PK_SC_OPENAT2 2
+#define PK_SC_ACCEPT 3
+struct pk_inflight {
+	__u64 path;		/* user pointer */
+	__u32 which;
+	__u32 flags;
+	__u32 mode;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct pk_inflight);
+} pk_inflight SEC(".maps");
+
+static __always_inline bool pk_enabled(__u32 kind)
+{
+	return pk_cfg.kinds & PK_KIND_BIT(kind);
+}
+
+static __always_inline void pk_drop(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&pk_drops, &kind);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void *pk_reserve(__u32 size, __u32 kind)
+{
+	void *e;
+
+	if (pk_cfg.use_ringbuf) {
+		e = bpf_ringbuf_reserve(&pk_events, size, 0);
+		if (!e)
+			pk_drop(kind);
+		return e;
+	}
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&pk_heap, &zero);
+}
+
+static __always_inline void pk_submit(void *ctx, void *e, __u32 size, __u32 kind)
+{
+	if (pk_cfg.use_ringbuf) {
+		/* Wake the reader only when enough piled up: per-event wake-ups cost
+		 * far more than the probe. The reader also drains on a short timer. */
+		__u64 flags = BPF_RB_NO_WAKEUP;
+
+		if (bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA) >= pk_cfg.wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+		bpf_ringbuf_submit(e, flags);
+		return;
+	}
+	if (bpf_perf_event_output(ctx, &pk_events, BPF_F_CURRENT_CPU, e, size))
+		pk_drop(kind);
+}
+
+static __always_inline bool pk_comm_eq(const char *a, const char *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+/* pid / comm filter; comm == NULL means "the current task's comm" */
+static __always_inline bool pk_pass(__u32 tgid, const char *comm)
+{
+	__u32 zero = 0;
+	struct pk_filter *f;
+	char cur[PK_COMM_LEN];
+
+	if (tgid == pk_cfg.self_tgid)
+		return false;
+	f = bpf_map_lookup_elem(&pk_filter, &zero);
+	if (!f)
+		return true;
+	if (f->pid && f->pid != tgid)
+		return false;
+	if (f->comm_set) {
+		if (!comm) {
+			__builtin_memset(cur, 0, sizeof(cur));
+			bpf_get_current_comm(cur, sizeof(cur));
+			comm = cur;
+		}
+		if (!pk_comm_eq(comm, f->comm))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void pk_hdr_current(struct pk_hdr *h, __u32 kind)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	h->ts_ns = bpf_ktime_get_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->kind = kind;
+	h->pid = pt >> 32;
+	h->tid = (__u32)pt;
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->_pad = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline void pk_hdr_owner(struct pk_hdr *h, __u32 kind, const struct pk_owner *o)
+{
+	h->ts_ns = bpf_ktime_get_ns();
+	h->cgroup_id = o->cgroup_id;
+	h->kind = kind;
+	h->pid = o->pid;
+	h->tid = o->tid;
+	h->uid = o->uid;
+	h->gid = o->gid;
+	h->_pad = 0;
+	__builtin_memcpy(h->comm, o->comm, PK_COMM_LEN);
+}
+
+/* ---------------------------------------------------------------- process */
+
+PK_SEC("sched_process_exec")
+int BPF_PROG(pk_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pk_exec_event *e;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *parent;
+	struct mm_struct *mm;
+	unsigned long arg_start, arg_end, len;
+	const char *filename;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!pk_enabled(PK_EV_EXEC) || !pk_pass(tgid, NULL))
+		return 0;
+	e = pk_reserve(sizeof(*e), PK_EV_EXEC);
+	if (!e)
+		return 0;
+	pk_hdr_current(&e->hdr, PK_EV_EXEC);
+	parent = pk_rd(task->real_parent);
+	e->ppid = pk_rd(parent->tgid);
+	filename = pk_rd(bprm->filename);
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename) < 0)
+		e->filename[0] = 0;
+
+	mm = pk_rd(task->mm);
+	arg_start = pk_rd(mm->arg_start);
+	arg_end = pk_rd(mm->arg_end);
+	len = arg_end - arg_start;
+	e->args_truncated = len > PK_ARGS_LEN;
+	if (len > PK_ARGS_LEN)
+		len = PK_ARGS_LEN;
+	barrier_var(len);
+	if (len > 0 && len <= PK_ARGS_LEN &&
+	    bpf_probe_read_user(e->args, len, (const void *)arg_start) == 0)
+		e->args_len = len;
+	else
+		e->args_len = 0;
+	e->_pad = 0;
+	pk_submit(ctx, e, sizeof(*e), PK_EV_EXEC);
+	return 0;
+}
+
+PK_SEC("sched_process_fork")
+int BPF_PROG(pk_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct pk_fork_event *e;
+	__u32 child_pid, child_tgid;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!pk_enabled(PK_EV_FORK))
+		return 0;
+	child_pid = pk_rd(child->pid);
+	child_tgid = pk_rd(child->tgid);
+	if (child_pid != child_tgid)	/* a new thread, not a new process */
+		return 0;
+	if (!pk_pass(tgid, NULL))
+		return 0;
+	e = pk_reserve(sizeof(*e), PK_EV_FORK);
+	if (!e)
+		return 0;
+	pk_hdr_current(&e->hdr, PK_EV_FORK);
+	e->child_pid = child_tgid;
+	e->child_tid = child_pid;
+	pk_submit(ctx, e, sizeof(*e), PK_EV_FORK);
+	return 0;
+}
+
+PK_SEC("sched_process_exit")
+int BPF_PROG(pk_exit, struct task_struct *p)
+{
+	struct pk_exit_event *e;
+	struct task_struct *parent;
+	struct signal_struct *sig;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!pk_enabled(PK_EV_EXIT))
+		return 0;
+	/* report the process, not each thread: only the last thread to go */
+	sig = pk_rd(p->signal);
+	if (pk_rd(sig->live.counter) != 0)
+		return 0;
+	if (!pk_pass(tgid, NULL))
+		return 0;
+	e = pk_reserve(sizeof(*e), PK_EV_EXIT);
+	if (!e)
+		return 0;
+	pk_hdr_current(&e->hdr, PK_EV_EXIT);
+	parent = pk_rd(p->real_parent);
+	e->ppid = pk_rd(parent->tgid);
+	e->exit_code = pk_rd(p->exit_code);
+	pk_submit(ctx, e, sizeof(*e), PK_EV_EXIT);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- network */
+
+static __always_inline void pk_sock_addrs(struct pk_sock_event *e, struct sock *sk)
+{
+	__u16 family = pk_rd(sk->__sk_common.skc_family);
+
+	e->family = family;
+	e->sport = pk_rd(sk->__sk_common.skc_num);
+	e->dport = bpf_ntohs(pk_rd(sk->__sk_common.skc_dport));
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (family == AF_INET) {
+		__u32 s = pk_rd(sk->__sk_common.skc_rcv_saddr);
+		__u32 d = pk_rd(sk->__sk_common.skc_daddr);
+
+		__builtin_memcpy(e->saddr, &s, 4);
+		__builtin_memcpy(e->daddr, &d, 4);
+	} else {
+		bpf_probe_read_kernel(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline void pk_emit_sock(void *ctx, struct sock *sk, __u32 kind,
+					 const struct pk_owner *o, int oldstate,
+					 int newstate, int result)
+{
+	struct pk_sock_event *e;
+
+	if (!pk_pass(o->pid, o->comm))
+		return;
+	e = pk_reserve(sizeof(*e), kind);
+	if (!e)
+		return;
+	pk_hdr_owner(&e->hdr, kind, o);
+	pk_sock_addrs(e, sk);
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	e->_pad = 0;
+	e->result = result;
+	e->duration_ns = kind == PK_EV_CLOSE && o->start_ns ? e->hdr.ts_ns - o->start_ns : 0;
+	pk_submit(ctx, e, sizeof(*e), kind);
+}
+
+static __always_inline void pk_owner_current(struct pk_owner *o)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	o->start_ns = bpf_ktime_get_ns();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->pid = pt >> 32;
+	o->tid = (__u32)pt;
+	o->uid = (__u32)ug;
+	o->gid = ug >> 32;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+static __always_inline bool pk_is_tcp(struct sock *sk)
+{
+#ifdef PK_MODE_LEGACY
+	return pk_rd(sk->sk_protocol) == IPPROTO_TCP;
+#else
+	/* a bitfield before 5.6, a __u16 after: let CO-RE sort it out */
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
+#endif
+}
+
+PK_SEC("inet_sock_set_state")
+int BPF_PROG(pk_sock_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct pk_owner *o, own;
+
+	if (!(pk_cfg.kinds & (PK_KIND_BIT(PK_EV_CONNECT) | PK_KIND_BIT(PK_EV_CLOSE))))
+		return 0;
+	if (!pk_is_tcp(sk))
+		return 0;
+
+	if (oldstate == PK_TCP_CLOSE && newstate == PK_TCP_SYN_SENT) {
+		/* connect(2) runs this in the caller's context */
+		if ((bpf_get_current_pid_tgid() >> 32) == pk_cfg.self_tgid)
+			return 0;
+		pk_owner_current(&own);
+		bpf_map_update_elem(&pk_owners, &key, &own, BPF_ANY);
+		return 0;
+	}
+	if (oldstate == PK_TCP_SYN_SENT) {
+		o = bpf_map_lookup_elem(&pk_owners, &key);
+		if (!o)
+			return 0;
+		if (newstate == PK_TCP_ESTABLISHED) {
+			if (pk_enabled(PK_EV_CONNECT))
+				pk_emit_sock(ctx, sk, PK_EV_CONNECT, o, oldstate, newstate, 0);
+			o->start_ns = bpf_ktime_get_ns();
+			return 0;
+		}
+		if (newstate == PK_TCP_CLOSE) {
+			int err = pk_rd(sk->sk_err);
+
+			if (pk_enabled(PK_EV_CONNECT))
+				pk_emit_sock(ctx, sk, PK_EV_CONNECT, o, oldstate, newstate,
+					     err ? -err : -ECONNABORTED);
+			bpf_map_delete_elem(&pk_owners, &key);
+		}
+		return 0;
+	}
+	if (newstate == PK_TCP_CLOSE && oldstate != PK_TCP_LISTEN &&
+	    oldstate != PK_TCP_SYN_RECV && oldstate != PK_TCP_NEW_SYN_RECV) {
+		o = bpf_map_lookup_elem(&pk_owners, &key);
+		if (!o)
+			return 0;
+		if (pk_enabled(PK_EV_CLOSE))
+			pk_emit_sock(ctx, sk, PK_EV_CLOSE, o, oldstate, newstate, 0);
+		bpf_map_delete_elem(&pk_owners, &key);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- syscalls */
+
+#if defined(__TARGET_ARCH_x86)
+#define PK_SYSARG(regs, n)                                                     \
+	((n) == 0 ? pk_rd((regs)->di) : (n) == 1 ? pk_rd((regs)->si) :          \
+	 (n) == 2 ? pk_rd((regs)->dx) : pk_rd((regs)->r10))
+#elif defined(__TARGET_ARCH_arm64)
+#define PK_SYSARG(regs, n) pk_rd((regs)->regs[n])
+#else
+#error "PK_SYSARG: unsupported architecture"
+#endif
+
+PK_SEC("sys_enter")
+int BPF_PROG(pk_sys_enter, struct pt_regs *regs, long id)
+{
+	struct pk_inflight in = {};
+	__u32 tid;
+
+	if (pk_enabled(PK_EV_OPEN) && (id == pk_cfg.nr_openat || id == pk_cfg.nr_openat2)) {
+		in.path = PK_SYSARG(regs, 1);
+		if (id == pk_cfg.nr_openat) {
+			in.which = PK_SC_OPENAT;
+			in.flags = PK_SYSARG(regs, 2);
+			in.mode = PK_SYSARG(regs, 3);
+		} else {
+			__u64 how[2] = {};	/* struct open_how: flags, mode */
+
+			in.which = PK_SC_OPENAT2;
+			bpf_probe_read_user(how, sizeof(how), (const void *)PK_SYSARG(regs, 2));
+			in.flags = how[0];
+			in.mode = how[1];
+		}
+	} else if (pk_enabled(PK_EV_ACCEPT) &&
+		   (id == pk_cfg.nr_accept || id == pk_cfg.nr_accept4)) {
+		in.which = PK_SC_ACCEPT;
+	} else {
+		return 0;
+	}
+	if (!pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pk_inflight, &tid, &in, BPF_ANY);
+	return 0;
+}
+
+static __always_inline struct sock *pk_fd_sock(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct files_struct *files = pk_rd(task->files);
+	struct fdtable *fdt = pk_rd(files->fdt);
+	struct file **fds = pk_rd(fdt->fd);
+	struct file *f = NULL;
+	struct socket *sock;
+
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return NULL;
+	sock = pk_rd(f->private_data);
+	if (!sock)
+		return NULL;
+	return pk_rd(sock->sk);
+}
+
+PK_SEC("sys_exit")
+int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pk_inflight *in;
+
+	if (!(pk_cfg.kinds & (PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT))))
+		return 0;
+	in = bpf_map_lookup_elem(&pk_inflight, &tid);
+	if (!in)
+		return 0;
+
+	if (in->which == PK_SC_ACCEPT) {
+		struct pk_owner own;
+		struct sock *sk;
+		__u64 key;
+
+		bpf_map_delete_elem(&pk_inflight, &tid);
+		if (ret < 0)
+			return 0;
+		sk = pk_fd_sock(ret);
+		if (!sk || !pk_is_tcp(sk))
+			return 0;
+		pk_owner_current(&own);
+		key = (__u64)sk;
+		bpf_map_update_elem(&pk_owners, &key, &own, BPF_ANY);
+		pk_emit_sock(ctx, sk, PK_EV_ACCEPT, &own, PK_TCP_ESTABLISHED,
+			     PK_TCP_ESTABLISHED, ret);
+		return 0;
+	}
+
+	struct pk_open_event *e = pk_reserve(sizeof(*e), PK_EV_OPEN);
+
+	if (e) {
+		pk_hdr_current(&e->hdr, PK_EV_OPEN);
+		e->result = ret;
+		e->flags = in->flags;
+		e->mode = in->mode;
+		e->_pad = 0;
+		if (bpf_probe_read_user_str(e->path, sizeof(e->path), (const void *)in->path) < 0)
+			e->path[0] = 0;
+		pk_submit(ctx, e, sizeof(*e), PK_EV_OPEN);
+	}
+	bpf_map_delete_elem(&pk_inflight, &tid);
+	return 0;
+}

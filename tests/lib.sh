@@ -1,0 +1,41 @@
+# Shell test helpers (sourced by tests/integration/*.sh), in the spirit of git's t/.
+# Each test prints one line: PASS name | FAIL name: why | SKIP name: why
+OUT=${OUT:-build}
+PK=${PK:-$PWD/$OUT/probekit}
+TMP=$(mktemp -d /tmp/pk-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "SKIP $1: $2"; }
+
+# why we cannot run kernel tests here, or empty
+need_bpf() {
+	[ "$(id -u)" = 0 ] || { echo "not root"; return; }
+	[ -r /sys/kernel/btf/vmlinux ] || { echo "no /sys/kernel/btf/vmlinux"; return; }
+	"$PK" detect --json >"$TMP/.detect" 2>/dev/null || { echo "probekit detect failed"; return; }
+	grep -q '"raw_tp": *true' "$TMP/.detect" || { echo "kernel cannot load raw_tp programs"; return; }
+}
+
+# test_expect NAME CMD...: run CMD, pass on exit 0; output kept in $TMP/out
+test_expect() {
+	local name=$1; shift
+	if "$@" >"$TMP/out" 2>&1; then pass "$name"; else fail "$name" "$(tail -3 "$TMP/out" | tr '\n' ' ')"; fi
+}
+
+# test_must_fail NAME CMD...: pass when CMD exits 1..125 (a controlled failure, not a crash)
+test_must_fail() {
+	local name=$1; shift
+	"$@" >"$TMP/out" 2>&1
+	local rc=$?
+	if [ $rc -ge 1 ] && [ $rc -le 125 ]; then pass "$name"; else fail "$name" "exit $rc: $(tail -3 "$TMP/out" | tr '\n' ' ')"; fi
+}
+
+# jq-free JSON field read: json_get FILE KEY (first match, scalars only)
+json_get() {
+	python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d if not isinstance(d,bool) else str(d).lower())' "$1" "$2"
+}
