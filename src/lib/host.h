@@ -1,0 +1,59 @@
+/* What host are we on: kernel release/version, arch, os-release, falco-style
+ * target id, where kernel BTF is, privileges. Parsers take untrusted text and
+ * reject bad input with -EINVAL and a message in the output's `error` field. */
+#ifndef PK_HOST_H
+#define PK_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pk_os_release {
+	char id[64];		/* ID=, lowercase, "" if absent */
+	char version_id[64];	/* VERSION_ID=, "" if absent */
+	char pretty_name[128];
+	char error[128];	/* why parsing failed */
+};
+
+/* Parse /etc/os-release text (KEY=value lines, shell quoting, # comments). */
+int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out);
+
+/* "#1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 (2024-09-30)" -> "1" (falco's kernel
+ * version). -EINVAL when it does not start with '#' and digits. */
+int pk_kernel_version__parse(const char *uname_v, char *out, size_t size);
+
+/* falco-driver-loader / falcoctl target id: "debian", "ubuntu-generic",
+ * "ubuntu-aws", "amazonlinux2", "centos", ... -EINVAL on empty os id. */
+int pk_target_id(const char *os_id, const char *version_id, const char *kernel_release,
+		 char *out, size_t size);
+
+enum pk_btf_source {
+	PK_BTF_NONE = 0,
+	PK_BTF_SYSFS,		/* /sys/kernel/btf/vmlinux: the running kernel's own */
+	PK_BTF_FILE,		/* one of libbpf's other standard paths */
+};
+
+struct pk_host {
+	char kernel_release[65];	/* uname -r */
+	char uname_version[65];		/* uname -v */
+	char kernel_version[32];	/* the N of "#N" in uname -v */
+	char arch[32];			/* uname -m */
+	struct pk_os_release os;
+	char target_id[64];
+	enum pk_btf_source btf_source;
+	char btf_path[256];		/* "" when btf_source == PK_BTF_NONE */
+	bool is_root;
+	bool cap_bpf, cap_perfmon, cap_sys_admin;	/* effective set */
+};
+
+struct pk_host_opts {
+	size_t sz;
+	const char *root;	/* prefix for /etc, /sys, /boot, /lib paths (tests); NULL = "/" */
+};
+#define PK_HOST_OPTS(name, ...)                                                \
+	struct pk_host_opts name = { .sz = sizeof(struct pk_host_opts), __VA_ARGS__ }
+
+/* Fills *h. Missing os-release is not an error (fields stay ""); uname failing is. */
+int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts);
+const char *pk_btf_source__str(enum pk_btf_source s);
+
+#endif
