@@ -1,0 +1,38 @@
+/* Command front-ends: one file per command, dispatched from main.c's table.
+ * Every error is reported the same way:
+ *   probekit: error: cannot open 'x.btf': No such file or directory          */
+#ifndef PK_CLI_H
+#define PK_CLI_H
+
+#include <stdbool.h>
+
+/* exit codes, documented in docs/cli.md */
+#define PK_EXIT_OK 0
+#define PK_EXIT_FAIL 1		/* the command ran and the answer is "no" (selftest failed, nothing loaded) */
+#define PK_EXIT_USAGE 2		/* bad command line */
+#define PK_EXIT_ERROR 3		/* could not do the job: I/O, privileges, bad input */
+
+struct pk_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);	/* argv[0] is the command name */
+	const char *summary;
+};
+
+extern bool pk_verbose;
+
+void pk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "probekit: ..." on stderr */
+/* "probekit: error: unknown option '--x' (see 'probekit CMD --help')", returns PK_EXIT_USAGE */
+int pk_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* run a sub-table: argv[0] is the parent command, argv[1] the subcommand */
+int pk_dispatch(const char *parent, const struct pk_cmd *table, int argc, char **argv);
+
+int cmd_detect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_btf(int argc, char **argv);		/* btf extract|min|pack|ls|get */
+int cmd_btf_min(int argc, char **argv);		/* btf min */
+int cmd_canary(int argc, char **argv);		/* internal: the self-check's canary */
+
+#endif

@@ -1,0 +1,118 @@
+/* probekit: get eBPF probes into every kernel a fleet runs, and prove they work.
+ * Dispatches to one function per command; commands live in cmd_*.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "pk.h"
+
+bool pk_verbose;
+
+static const struct pk_cmd commands[] = {
+	{ "run", cmd_run, "load the probe (first working candidate) and stream events" },
+	{ "selftest", cmd_selftest, "load via the candidate chain, run the canary, report pass/fail" },
+	{ "detect", cmd_detect, "describe this host and the candidate chain it would try" },
+	{ "btf", cmd_btf, "extract, reduce and pack kernel BTF (btf --help)" },
+	{ "version", cmd_version, "print the version" },
+	{ "__canary", cmd_canary, NULL },
+	{ NULL, NULL, NULL },
+};
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "probekit: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void pk_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void pk_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+int pk_usage_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "probekit: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'probekit %s --help')\n", cmd);
+	return PK_EXIT_USAGE;
+}
+
+static void usage_table(FILE *f, const char *parent, const struct pk_cmd *t)
+{
+	fprintf(f, "usage: probekit %s%sCOMMAND [OPTIONS]\n\ncommands:\n", parent ? parent : "",
+		parent ? " " : "");
+	for (; t->name; t++)
+		if (t->summary)
+			fprintf(f, "  %-10s %s\n", t->name, t->summary);
+}
+
+int pk_dispatch(const char *parent, const struct pk_cmd *table, int argc, char **argv)
+{
+	const struct pk_cmd *c;
+
+	if (argc < 2) {
+		usage_table(stderr, parent, table);
+		return PK_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage_table(stdout, parent, table);
+		return PK_EXIT_OK;
+	}
+	for (c = table; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	pk_err("unknown command '%s%s%s' (see 'probekit %s%s--help')", parent ? parent : "",
+	       parent ? " " : "", argv[1], parent ? parent : "", parent ? " " : "");
+	return PK_EXIT_USAGE;
+}
+
+static int print_lib(enum pk_print_level level, const char *fmt, va_list ap)
+{
+	if (level == PK_DEBUG && !pk_verbose)
+		return 0;
+	fprintf(stderr, "probekit: %s", level == PK_WARN ? "warning: " : "");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!pk_verbose)
+		return 0;
+	fprintf(stderr, "libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	const char *v = getenv("PROBEKIT_VERBOSE");
+
+	pk_verbose = v && *v && strcmp(v, "0");
+	pk_set_print(print_lib);
+	libbpf_set_print(print_libbpf);
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")))
+		return cmd_version(argc - 1, argv + 1);
+	return pk_dispatch(NULL, commands, argc, argv);
+}
