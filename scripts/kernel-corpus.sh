@@ -79,7 +79,8 @@ apt_opts() {
 	local s=$CACHE/apt/$1
 	APT_OPTS=(
 		-o "Dir::State=$s/state" -o "Dir::State::status=$s/state/status"
-		-o "Dir::Cache=$s/cache" -o "Dir::Etc::SourceList=$s/sources.list"
+		-o "Dir::Cache=$s/cache" -o "Dir::Cache::pkgcache=pkgcache.bin" -o "Dir::Cache::srcpkgcache=srcpkgcache.bin"
+		-o "Dir::Etc::SourceList=$s/sources.list"
 		-o "Dir::Etc::SourceParts=$s/sources.list.d" -o "Dir::Etc::TrustedParts=$s/trusted.gpg.d"
 		-o "Dir::Etc::Trusted=$s/trusted.gpg" -o "Dir::Etc::Preferences=$s/preferences"
 		-o "Dir::Etc::PreferencesParts=$s/preferences.d"
@@ -94,7 +95,7 @@ setup_suite() {
 	uri=$(mirror_uri)
 	mkdir -p "$s/state/lists/partial" "$s/cache/archives/partial" "$s/sources.list.d" \
 		"$s/trusted.gpg.d" "$s/preferences.d"
-	: >"$s/state/status.tmp" && mv -f "$s/state/status.tmp" "$s/state/status"
+	[ -e "$s/state/status" ] || : >"$s/state/status"
 	echo "deb $uri $suite main" >"$s/sources.list.tmp"
 	if ! cmp -s "$s/sources.list.tmp" "$s/sources.list" 2>/dev/null; then
 		mv -f "$s/sources.list.tmp" "$s/sources.list"
