@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pk_os_release {
 	char id[64];		/* ID=, lowercase, "" if absent */
@@ -25,6 +26,10 @@ int pk_kernel_version__parse(const char *uname_v, char *out, size_t size);
  * "ubuntu-aws", "amazonlinux2", "centos", ... -EINVAL on empty os id. */
 int pk_target_id(const char *os_id, const char *version_id, const char *kernel_release,
 		 char *out, size_t size);
+
+/* The CapEff: mask from /proc/<pid>/status text; -ENOENT when absent,
+ * -EINVAL when malformed. */
+int pk_proc_status__cap_eff(const char *buf, size_t len, uint64_t *cap_eff);
 
 enum pk_btf_source {
 	PK_BTF_NONE = 0,
@@ -47,7 +52,7 @@ struct pk_host {
 
 struct pk_host_opts {
 	size_t sz;
-	const char *root;	/* prefix for /etc, /sys, /boot, /lib paths (tests); NULL = "/" */
+	const char *root;	/* prefix for every file path: /etc, /usr, /sys, /boot, /lib, /proc (tests); NULL = "/" */
 };
 #define PK_HOST_OPTS(name, ...)                                                \
 	struct pk_host_opts name = { .sz = sizeof(struct pk_host_opts), __VA_ARGS__ }
