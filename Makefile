@@ -66,7 +66,7 @@ $(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
 $(OUT)/lib/%.o: src/lib/%.S $(BPF_OBJS) | $(OUT)
 	$(call msg,AS,$@)
-	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OUT='"$(OUT)"' $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OBJ_BTF='"$(OUT)/probe.btf.bpf.o"' -DPK_OBJ_CORE='"$(OUT)/probe.core.bpf.o"' $< -o $@
 LIB_OBJS += $(patsubst src/lib/%.S,$(OUT)/lib/%.o,$(wildcard src/lib/*.S))
 
 $(OUT)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)

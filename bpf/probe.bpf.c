@@ -107,6 +107,8 @@ struct pk_owner {
 	__u64 start_ns;
 	__u64 cgroup_id;
 	__u32 pid, tid, uid, gid;
+	__u16 sport;		/* local port: gone from the socket by the time it closes */
+	__u16 _pad[3];
 	char comm[PK_COMM_LEN];
 };
 
@@ -377,6 +379,8 @@ static __always_inline void pk_emit_sock(void *ctx, struct sock *sk, __u32 kind,
 	e->_pad = 0;
 	e->result = result;
 	e->duration_ns = kind == PK_EV_CLOSE && o->start_ns ? e->hdr.ts_ns - o->start_ns : 0;
+	if (!e->sport)
+		e->sport = o->sport;
 	pk_submit(ctx, e, sizeof(*e), kind);
 }
 
@@ -391,6 +395,8 @@ static __always_inline void pk_owner_current(struct pk_owner *o)
 	o->tid = (__u32)pt;
 	o->uid = (__u32)ug;
 	o->gid = ug >> 32;
+	o->sport = 0;
+	o->_pad[0] = o->_pad[1] = o->_pad[2] = 0;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
@@ -431,6 +437,7 @@ int BPF_PROG(pk_sock_state, struct sock *sk, int oldstate, int newstate)
 			if (pk_enabled(PK_EV_CONNECT))
 				pk_emit_sock(ctx, sk, PK_EV_CONNECT, o, oldstate, newstate, 0);
 			o->start_ns = bpf_ktime_get_ns();
+			o->sport = pk_rd(sk->__sk_common.skc_num);
 			return 0;
 		}
 		if (newstate == PK_TCP_CLOSE) {
@@ -542,6 +549,7 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 		if (!sk || !pk_is_tcp(sk))
 			return 0;
 		pk_owner_current(&own);
+		own.sport = pk_rd(sk->__sk_common.skc_num);
 		key = (__u64)sk;
 		bpf_map_update_elem(&pk_owners, &key, &own, BPF_ANY);
 		pk_emit_sock(ctx, sk, PK_EV_ACCEPT, &own, PK_TCP_ESTABLISHED,

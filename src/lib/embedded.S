@@ -4,11 +4,11 @@
 	.balign 16
 	.global pk_obj_btf_start, pk_obj_btf_end
 pk_obj_btf_start:
-	.incbin PK_OUT "/probe.btf.bpf.o"
+	.incbin PK_OBJ_BTF
 pk_obj_btf_end:
 	.balign 16
 	.global pk_obj_core_start, pk_obj_core_end
 pk_obj_core_start:
-	.incbin PK_OUT "/probe.core.bpf.o"
+	.incbin PK_OBJ_CORE
 pk_obj_core_end:
 	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,149 @@
+/* `probekit detect [--json]`: this host, what its kernel can do for the probe,
+ * and the candidate chain `run` would walk, in order, with the reason for each. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "features.h"
+#include "host.h"
+#include "json.h"
+#include "loader.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: probekit detect [--json] [--probe FILE] [--btf FILE]\n\n"
+		"Describe this host (kernel, OS, target id, kernel BTF, kernel features,\n"
+		"privileges) and the candidate chain `probekit run` would try, in order.\n"
+		"--probe/--btf (or PROBEKIT_BPF_FILE/PROBEKIT_BTF_FILE) shape the chain as for run.\n");
+}
+
+int cmd_detect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "probe", required_argument, NULL, 'P' },
+		{ "btf", required_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pk_host h;
+	struct pk_features f;
+	struct pk_chain ch;
+	const char *probe = getenv("PROBEKIT_BPF_FILE"), *btf = getenv("PROBEKIT_BTF_FILE");
+	const char *probe_origin = "PROBEKIT_BPF_FILE", *btf_origin = "PROBEKIT_BTF_FILE";
+	bool json = false;
+	int c, err;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'P': probe = optarg; probe_origin = "--probe"; break;
+		case 'B': btf = optarg; btf_origin = "--btf"; break;
+		case 'h': usage(stdout); return PK_EXIT_OK;
+		case ':': return pk_usage_err("detect", "option '%s' needs a value", argv[optind - 1]);
+		default: return pk_usage_err("detect", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return pk_usage_err("detect", "unexpected argument '%s'", argv[optind]);
+	if (probe && !*probe)
+		probe = NULL;
+	if (btf && !*btf)
+		btf = NULL;
+
+	err = pk_host__detect(&h, NULL);
+	if (err) {
+		pk_err("cannot detect the host: %s", strerror(-err));
+		return PK_EXIT_ERROR;
+	}
+	pk_features__probe(&f, &h);
+	{
+		PK_CHAIN_OPTS(copts, .probe_path = probe, .probe_origin = probe_origin,
+			      .btf_path = btf, .btf_origin = btf_origin);
+		pk_chain__build(&ch, &h, &f, &copts);
+	}
+
+	if (json) {
+		struct pk_json j;
+
+		pk_json_init(&j, true);
+		pk_json_obj_begin(&j);
+		pk_json_kv_str(&j, "kernel_release", h.kernel_release);
+		pk_json_kv_str(&j, "kernel_version", h.kernel_version);
+		pk_json_kv_str(&j, "uname_version", h.uname_version);
+		pk_json_kv_str(&j, "arch", h.arch);
+		pk_json_kv_str(&j, "os_id", h.os.id);
+		pk_json_kv_str(&j, "os_version_id", h.os.version_id);
+		pk_json_kv_str(&j, "target_id", h.target_id);
+		pk_json_key(&j, "kernel_btf");
+		pk_json_obj_begin(&j);
+		pk_json_kv_str(&j, "source", pk_btf_source__str(h.btf_source));
+		pk_json_kv_str(&j, "path", h.btf_source == PK_BTF_NONE ? NULL : h.btf_path);
+		pk_json_obj_end(&j);
+		pk_json_key(&j, "features");
+		pk_json_obj_begin(&j);
+		pk_json_kv_bool(&j, "ringbuf", f.ringbuf);
+		pk_json_kv_bool(&j, "perfbuf", f.perfbuf);
+		pk_json_kv_bool(&j, "raw_tp", f.raw_tp);
+		pk_json_kv_bool(&j, "tp_btf", f.tp_btf);
+		pk_json_key(&j, "helpers");
+		pk_json_obj_begin(&j);
+		for (int i = 0; i < f.nr_helpers; i++)
+			pk_json_kv_bool(&j, f.helpers[i].name, f.helpers[i].ok);
+		pk_json_obj_end(&j);
+		if (f.probe_errno)
+			pk_json_kv_str(&j, "probe_error", strerror(f.probe_errno));
+		pk_json_obj_end(&j);
+		pk_json_key(&j, "privileges");
+		pk_json_obj_begin(&j);
+		pk_json_kv_bool(&j, "root", h.is_root);
+		pk_json_kv_bool(&j, "cap_bpf", h.cap_bpf);
+		pk_json_kv_bool(&j, "cap_perfmon", h.cap_perfmon);
+		pk_json_kv_bool(&j, "cap_sys_admin", h.cap_sys_admin);
+		pk_json_obj_end(&j);
+		pk_json_key(&j, "candidates");
+		pk_chain__to_json(&ch, &j);
+		pk_json_obj_end(&j);
+		if (j.err) {
+			pk_json_free(&j);
+			pk_err("cannot format JSON: %s", strerror(-j.err));
+			return PK_EXIT_ERROR;
+		}
+		printf("%s\n", j.buf);
+		pk_json_free(&j);
+		return PK_EXIT_OK;
+	}
+
+	printf("kernel:      %s #%s (%s)\n", h.kernel_release, h.kernel_version, h.arch);
+	printf("os:          %s %s (%s)\n", h.os.id[0] ? h.os.id : "unknown", h.os.version_id,
+	       h.os.pretty_name);
+	printf("target id:   %s\n", h.target_id);
+	printf("kernel BTF:  %s%s%s\n", pk_btf_source__str(h.btf_source),
+	       h.btf_source == PK_BTF_NONE ? "" : " ", h.btf_source == PK_BTF_NONE ? "" : h.btf_path);
+	printf("features:    ringbuf %s, perfbuf %s, raw_tp %s, tp_btf %s\n", f.ringbuf ? "yes" : "no",
+	       f.perfbuf ? "yes" : "no", f.raw_tp ? "yes" : "no", f.tp_btf ? "yes" : "no");
+	printf("helpers:    ");
+	for (int i = 0; i < f.nr_helpers; i++)
+		if (!f.helpers[i].ok)
+			printf(" %s:no", f.helpers[i].name);
+	printf("%s\n", f.nr_helpers ? " (all others yes)" : " not probed");
+	if (f.probe_errno)
+		printf("probing:     limited: %s\n", strerror(f.probe_errno));
+	printf("privileges:  root %s, CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n",
+	       h.is_root ? "yes" : "no", h.cap_bpf ? "yes" : "no", h.cap_perfmon ? "yes" : "no",
+	       h.cap_sys_admin ? "yes" : "no");
+	printf("candidates (in order):\n");
+	for (int i = 0; i < ch.n; i++) {
+		const struct pk_candidate *cd = &ch.c[i];
+
+		printf("  %d. %-14s object %s, BTF %s\n     %s%s\n", i + 1, cd->name, cd->obj_desc,
+		       cd->btf_desc, cd->state == PK_ATTEMPT_SKIPPED ? "skip: " : "would try",
+		       cd->state == PK_ATTEMPT_SKIPPED ? cd->why : "");
+	}
+	return PK_EXIT_OK;
+}

@@ -1,0 +1,38 @@
+/* `probekit version [--json]` */
+#include <stdio.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "json.h"
+
+int cmd_version(int argc, char **argv)
+{
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: probekit version [--json]\n\nPrint probekit's version and the libbpf it runs with.\n");
+			return PK_EXIT_OK;
+		} else {
+			return pk_usage_err("version", "unknown option '%s'", argv[i]);
+		}
+	}
+	if (json) {
+		struct pk_json j;
+
+		pk_json_init(&j, true);
+		pk_json_obj_begin(&j);
+		pk_json_kv_str(&j, "version", PK_VERSION);
+		pk_json_kv_str(&j, "libbpf", libbpf_version_string());
+		pk_json_obj_end(&j);
+		printf("%s\n", j.buf);
+		pk_json_free(&j);
+	} else {
+		printf("probekit %s (libbpf %s)\n", PK_VERSION, libbpf_version_string());
+	}
+	return PK_EXIT_OK;
+}

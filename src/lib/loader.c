@@ -1,0 +1,613 @@
+/* Candidate chain and the load of one candidate. Never prints: libbpf's own
+ * messages during an attempt are captured so the reason (and the verifier log
+ * tail) lands in the attempt record instead of on the terminal. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "json.h"
+#include "loader.h"
+#include "pk.h"
+#include "probe.h"
+
+extern const char pk_obj_btf_start[], pk_obj_btf_end[];
+extern const char pk_obj_core_start[], pk_obj_core_end[];
+
+void pk_embedded__btf_obj(const void **data, size_t *len)
+{
+	*data = pk_obj_btf_start;
+	*len = pk_obj_btf_end - pk_obj_btf_start;
+}
+
+void pk_embedded__core_obj(const void **data, size_t *len)
+{
+	*data = pk_obj_core_start;
+	*len = pk_obj_core_end - pk_obj_core_start;
+}
+
+const char *pk_attempt_state__str(enum pk_attempt_state s)
+{
+	switch (s) {
+	case PK_ATTEMPT_PENDING: return "not-tried";
+	case PK_ATTEMPT_SKIPPED: return "skipped";
+	case PK_ATTEMPT_FAILED: return "failed";
+	case PK_ATTEMPT_OK: return "ok";
+	}
+	return "?";
+}
+
+static struct pk_candidate *chain_add(struct pk_chain *ch, const char *name)
+{
+	struct pk_candidate *c;
+
+	if (ch->n >= PK_MAX_CANDIDATES)
+		return NULL;
+	c = &ch->c[ch->n++];
+	memset(c, 0, sizeof(*c));
+	pk_strlcpy(c->name, name, sizeof(c->name));
+	return c;
+}
+
+static void skip(struct pk_candidate *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->state == PK_ATTEMPT_SKIPPED)
+		return;	/* keep the first reason */
+	c->state = PK_ATTEMPT_SKIPPED;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+}
+
+/* BTF for CO-RE: the explicit file wins, else what the host has */
+static void set_btf(struct pk_candidate *c, const struct pk_host *h, const struct pk_chain_opts *o)
+{
+	if (o->btf_path) {
+		c->btf_src = PK_BTF_PATH;
+		pk_strlcpy(c->btf_path, o->btf_path, sizeof(c->btf_path));
+		snprintf(c->btf_desc, sizeof(c->btf_desc), "%s (%s)", o->btf_path,
+			 o->btf_origin ? o->btf_origin : "--btf");
+	} else if (h->btf_source == PK_BTF_SYSFS) {
+		c->btf_src = PK_BTF_KERNEL;
+		snprintf(c->btf_desc, sizeof(c->btf_desc), "kernel (%s)", h->btf_path);
+	} else if (h->btf_source == PK_BTF_FILE) {
+		/* tell libbpf exactly where: containers may see another default */
+		c->btf_src = PK_BTF_PATH;
+		pk_strlcpy(c->btf_path, h->btf_path, sizeof(c->btf_path));
+		snprintf(c->btf_desc, sizeof(c->btf_desc), "kernel (%s)", h->btf_path);
+	} else {
+		c->btf_src = PK_BTF_KERNEL;
+		snprintf(c->btf_desc, sizeof(c->btf_desc), "none found");
+	}
+}
+
+int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
+		    const struct pk_chain_opts *o)
+{
+	struct pk_candidate *c;
+	bool have_btf = o->btf_path || h->btf_source != PK_BTF_NONE;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->winner = -1;
+
+	/* 1. explicit object, explicit BTF if given */
+	if (o->probe_path) {
+		c = chain_add(ch, "explicit");
+		c->obj_src = PK_OBJ_FILE;
+		pk_strlcpy(c->obj_desc, o->probe_path, sizeof(c->obj_desc));
+		set_btf(c, h, o);
+	}
+	if (o->no_embedded)
+		return 0;
+
+	/* 2. embedded tp_btf object: needs the kernel's own BTF to attach */
+	c = chain_add(ch, "embedded-btf");
+	c->obj_src = PK_OBJ_EMBEDDED;
+	pk_strlcpy(c->obj_desc, "embedded:btf", sizeof(c->obj_desc));
+	pk_embedded__btf_obj(&c->obj_data, &c->obj_len);
+	c->needs_sysfs_btf = true;
+	set_btf(c, h, o);
+	if (h->btf_source != PK_BTF_SYSFS)
+		skip(c, "kernel exposes no BTF of its own (/sys/kernel/btf/vmlinux missing): tp_btf programs cannot attach");
+	else if (!f->tp_btf)
+		skip(c, "kernel cannot load tp_btf programs (probed)");
+	else if (!have_btf)
+		skip(c, "no kernel BTF for CO-RE relocations");
+
+	/* 3. embedded raw_tp object + kernel BTF (sysfs, a standard path or --btf) */
+	c = chain_add(ch, "embedded-core");
+	c->obj_src = PK_OBJ_EMBEDDED;
+	pk_strlcpy(c->obj_desc, "embedded:core", sizeof(c->obj_desc));
+	pk_embedded__core_obj(&c->obj_data, &c->obj_len);
+	set_btf(c, h, o);
+	if (!have_btf)
+		skip(c, "no kernel BTF found (sysfs or libbpf's standard paths); give one with --btf");
+	else if (!f->raw_tp)
+		skip(c, "kernel cannot load raw tracepoint programs (probed)");
+	return 0;
+}
+
+void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j)
+{
+	pk_json_arr_begin(j);
+	for (int i = 0; i < ch->n; i++) {
+		const struct pk_candidate *c = &ch->c[i];
+
+		pk_json_obj_begin(j);
+		pk_json_kv_str(j, "name", c->name);
+		pk_json_kv_str(j, "object", c->obj_desc);
+		pk_json_kv_str(j, "btf", c->btf_desc);
+		pk_json_kv_str(j, "state", pk_attempt_state__str(c->state));
+		if (c->state == PK_ATTEMPT_FAILED) {
+			pk_json_kv_str(j, "stage", c->stage);
+			pk_json_kv_int(j, "errno", -c->err);
+		}
+		pk_json_kv_str(j, "reason", c->why[0] ? c->why : NULL);
+		if (c->state == PK_ATTEMPT_OK || c->state == PK_ATTEMPT_FAILED)
+			pk_json_kv_double(j, "load_ms", c->load_ms);
+		pk_json_obj_end(j);
+	}
+	pk_json_arr_end(j);
+}
+
+/* ------------------------------------------------------------ one attempt */
+
+struct pk_probe {
+	struct bpf_object *obj;
+	struct bpf_link *links[16];
+	int nlinks;
+	bool ringbuf;
+	int events_fd, filter_fd, drops_fd;
+	int btf_memfd;
+};
+
+/* libbpf's messages during one attempt */
+static char capture_buf[16384];
+static size_t capture_len;
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	if (capture_len >= sizeof(capture_buf) - 1) {
+		/* keep the tail: the verifier's last lines matter most */
+		memmove(capture_buf, capture_buf + sizeof(capture_buf) / 2,
+			capture_len - sizeof(capture_buf) / 2);
+		capture_len -= sizeof(capture_buf) / 2;
+	}
+	n = vsnprintf(capture_buf + capture_len, sizeof(capture_buf) - capture_len, fmt, ap);
+	if (n > 0)
+		capture_len += (size_t)n < sizeof(capture_buf) - capture_len ? (size_t)n
+				: sizeof(capture_buf) - capture_len - 1;
+	return n;
+}
+
+/* The reason from captured libbpf output: the last error line, plus the tail
+ * of a verifier log when there is one. */
+static void capture_reason(char *out, size_t size, const char *fallback)
+{
+	char *log_begin, *log_end, *line, *last_err = NULL;
+	char tail[768] = "";
+	size_t off = 0;
+
+	capture_buf[capture_len] = 0;
+	log_begin = strstr(capture_buf, "-- BEGIN PROG LOAD LOG --");
+	if (log_begin) {
+		/* last 6 non-empty lines of the log */
+		const char *lines[6] = {0};
+		int nl = 0;
+
+		log_end = strstr(log_begin, "-- END PROG LOAD LOG --");
+		if (log_end)
+			*log_end = 0;
+		line = strchr(log_begin, '\n');
+		while (line && *++line) {
+			char *nx = strchr(line, '\n');
+
+			if (nx)
+				*nx = 0;
+			if (*line && strncmp(line, "processed ", 10))
+				lines[nl++ % 6] = line;
+			line = nx;
+		}
+		for (int i = nl > 6 ? nl - 6 : 0; i < nl; i++)
+			off += snprintf(tail + off, off < sizeof(tail) ? sizeof(tail) - off : 0, "%s%s",
+					off ? " | " : "", lines[i % 6]);
+		/* error lines after the log */
+		if (log_end)
+			capture_buf[log_end - capture_buf] = '-';
+	}
+	/* last line that says what failed */
+	for (line = strtok(capture_buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strstr(line, "failed") || strstr(line, "error") || strstr(line, "Error") ||
+		    strstr(line, "invalid") || strstr(line, "not found") || strstr(line, "unsupported"))
+			if (!strstr(line, "PROG LOAD LOG"))
+				last_err = line;
+	}
+	if (last_err) {
+		while (*last_err == ' ')
+			last_err++;
+		if (!strncmp(last_err, "libbpf: ", 8))
+			last_err += 8;
+	}
+	snprintf(out, size, "%s%s%s", last_err ? last_err : fallback, tail[0] ? "; verifier: " : "",
+		 tail);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int fail(struct pk_candidate *c, const char *stage, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->state = PK_ATTEMPT_FAILED;
+	pk_strlcpy(c->stage, stage, sizeof(c->stage));
+	c->err = err < 0 ? err : -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return c->err;
+}
+
+static const char *perm_hint(int err)
+{
+	return err == -EPERM || err == -EACCES ? " (need root, or CAP_BPF with CAP_PERFMON)" : "";
+}
+
+/* find a global variable's offset in a data section */
+static int find_var(const struct btf *btf, const char *sec, const char *var, size_t *off, size_t *size)
+{
+	int id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+	const struct btf_type *t;
+	const struct btf_var_secinfo *vs;
+
+	if (id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(t);
+	for (int i = 0; i < btf_vlen(t); i++, vs++) {
+		const struct btf_type *vt = btf__type_by_id(btf, vs->type);
+
+		if (vt && !strcmp(btf__name_by_offset(btf, vt->name_off), var)) {
+			*off = vs->offset;
+			*size = vs->size;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void fill_config(struct pk_config *cfg, const struct pk_probe_opts *o, bool ringbuf)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->self_tgid = getpid();
+	cfg->kinds = o->kinds;
+	cfg->use_ringbuf = ringbuf;
+	cfg->wakeup_bytes = o->wakeup_bytes ? o->wakeup_bytes : 256 * 1024;
+#ifdef SYS_openat
+	cfg->nr_openat = SYS_openat;
+#else
+	cfg->nr_openat = -1;
+#endif
+#ifdef SYS_openat2
+	cfg->nr_openat2 = SYS_openat2;
+#else
+	cfg->nr_openat2 = -1;
+#endif
+#ifdef SYS_accept
+	cfg->nr_accept = SYS_accept;
+#else
+	cfg->nr_accept = -1;
+#endif
+#ifdef SYS_accept4
+	cfg->nr_accept4 = SYS_accept4;
+#else
+	cfg->nr_accept4 = -1;
+#endif
+}
+
+/* which kinds each of our programs serves; foreign programs are left alone */
+static uint32_t prog_kinds(const char *name)
+{
+	static const struct { const char *name; uint32_t kinds; } t[] = {
+		{ "pk_exec", PK_KIND_BIT(PK_EV_EXEC) },
+		{ "pk_fork", PK_KIND_BIT(PK_EV_FORK) },
+		{ "pk_exit", PK_KIND_BIT(PK_EV_EXIT) },
+		{ "pk_sock_state", PK_KIND_BIT(PK_EV_CONNECT) | PK_KIND_BIT(PK_EV_CLOSE) },
+		{ "pk_sys_enter", PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT) },
+		{ "pk_sys_exit", PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT) },
+	};
+	for (size_t i = 0; i < PK_ARRAY_SIZE(t); i++)
+		if (!strcmp(t[i].name, name))
+			return t[i].kinds;
+	return ~0u;
+}
+
+static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk_probe_opts *o)
+{
+	struct bpf_object *obj = p->obj;
+	struct bpf_map *rodata, *events;
+	struct bpf_program *prog;
+	struct pk_config cfg;
+	size_t off, size, rsz;
+	char *data;
+	int err;
+
+	rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	events = bpf_object__find_map_by_name(obj, "pk_events");
+	if (!rodata || !events || !bpf_object__btf(obj) ||
+	    find_var(bpf_object__btf(obj), ".rodata", "pk_cfg", &off, &size))
+		return fail(c, "open", -EINVAL, "not a probekit probe: no pk_cfg / pk_events");
+	if (size != sizeof(cfg))
+		return fail(c, "open", -EINVAL,
+			    "probe built for another agent version (pk_cfg is %zu bytes, want %zu)",
+			    size, sizeof(cfg));
+	data = (char *)bpf_map__initial_value(rodata, &rsz);
+	if (!data || off + size > rsz)
+		return fail(c, "open", -EINVAL, "probe's .rodata is malformed");
+
+	p->ringbuf = o->ringbuf_ok && !o->force_perf;
+	fill_config(&cfg, o, p->ringbuf);
+	memcpy(data + off, &cfg, sizeof(cfg));
+
+	if (p->ringbuf) {
+		err = bpf_map__set_max_entries(events, o->ringbuf_bytes ? o->ringbuf_bytes : 4u << 20);
+	} else {
+		err = bpf_map__set_type(events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+		err = err ?: bpf_map__set_key_size(events, sizeof(int));
+		err = err ?: bpf_map__set_value_size(events, sizeof(int));
+		err = err ?: bpf_map__set_max_entries(events, 0);	/* libbpf: one per CPU */
+	}
+	if (err)
+		return fail(c, "open", err, "cannot configure the event buffer: %s", strerror(-err));
+
+	bpf_object__for_each_program(prog, obj)
+		if (!(prog_kinds(bpf_program__name(prog)) & o->kinds))
+			bpf_program__set_autoload(prog, false);
+	return 0;
+}
+
+/* hand in-memory BTF to libbpf as a path without touching the disk */
+static int btf_memfd_path(struct pk_probe *p, struct pk_candidate *c, char *path, size_t size)
+{
+	int fd = (int)syscall(SYS_memfd_create, "probekit-btf", 1u /* MFD_CLOEXEC */);
+	const char *d = c->btf_data;
+	size_t left = c->btf_len;
+
+	if (fd < 0)
+		return -errno;
+	while (left) {
+		ssize_t w = write(fd, d, left);
+
+		if (w < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		d += w;
+		left -= w;
+	}
+	p->btf_memfd = fd;
+	snprintf(path, size, "/proc/self/fd/%d", fd);
+	return 0;
+}
+
+static int check_btf_file(struct pk_candidate *c, const char *path)
+{
+	struct btf *btf;
+	struct stat st;
+	int err;
+
+	if (stat(path, &st))
+		return fail(c, "open", -errno, "cannot open BTF '%s': %s", path, strerror(errno));
+	if (st.st_size == 0)
+		return fail(c, "open", -EINVAL, "BTF '%s' is empty", path);
+	btf = btf__parse(path, NULL);
+	err = libbpf_get_error(btf);
+	if (err)
+		return fail(c, "open", err, "cannot use BTF '%s': not valid BTF or vmlinux ELF (%s)",
+			    path, strerror(-err));
+	btf__free(btf);
+	return 0;
+}
+
+static int check_obj_file(struct pk_candidate *c, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return fail(c, "open", -errno, "cannot open '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(c, "open", -EINVAL, "'%s' is not a regular file", path);
+	if (st.st_size == 0)
+		return fail(c, "open", -EINVAL, "'%s' is empty", path);
+	return 0;
+}
+
+struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_opts *o)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	libbpf_print_fn_t old_print;
+	struct bpf_program *prog;
+	struct pk_probe *p;
+	char btf_path[64];
+	double t0 = now_ms();
+	int err = 0;
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->btf_memfd = -1;
+	capture_len = 0;
+	capture_buf[0] = 0;
+	old_print = libbpf_set_print(capture_print);
+
+	oopts.object_name = c->name;
+	if (c->btf_src == PK_BTF_PATH) {
+		err = check_btf_file(c, c->btf_path);
+		if (err)
+			goto out;
+		oopts.btf_custom_path = c->btf_path;
+	} else if (c->btf_src == PK_BTF_MEMORY) {
+		err = btf_memfd_path(p, c, btf_path, sizeof(btf_path));
+		if (err) {
+			fail(c, "open", err, "cannot hand BTF to libbpf: %s", strerror(-err));
+			goto out;
+		}
+		oopts.btf_custom_path = btf_path;
+	}
+
+	if (c->obj_src == PK_OBJ_FILE) {
+		err = check_obj_file(c, c->obj_desc);
+		if (err)
+			goto out;
+		p->obj = bpf_object__open_file(c->obj_desc, &oopts);
+	} else {
+		p->obj = bpf_object__open_mem(c->obj_data, c->obj_len, &oopts);
+	}
+	err = libbpf_get_error(p->obj);
+	if (err) {
+		p->obj = NULL;
+		capture_reason(c->why, sizeof(c->why), "not a BPF object");
+		fail(c, "open", err, "%s: %s", c->obj_src == PK_OBJ_FILE ? "cannot open BPF object" :
+		     "cannot open embedded object", c->why);
+		goto out;
+	}
+	err = configure(p, c, o);
+	if (err)
+		goto out;
+
+	err = bpf_object__load(p->obj);
+	if (err) {
+		char reason[sizeof(c->why)];
+
+		capture_reason(reason, sizeof(reason), strerror(-err));
+		fail(c, "load", err, "%s%s", reason, perm_hint(err));
+		goto out;
+	}
+	bpf_object__for_each_program(prog, p->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (p->nlinks >= (int)PK_ARRAY_SIZE(p->links)) {
+			err = fail(c, "attach", -E2BIG, "too many programs in the object");
+			goto out;
+		}
+		l = bpf_program__attach(prog);
+		err = libbpf_get_error(l);
+		if (err) {
+			char reason[sizeof(c->why)];
+
+			capture_reason(reason, sizeof(reason), strerror(-err));
+			fail(c, "attach", err, "program '%s': %s%s", bpf_program__name(prog), reason,
+			     perm_hint(err));
+			goto out;
+		}
+		p->links[p->nlinks++] = l;
+	}
+	p->events_fd = bpf_map__fd(bpf_object__find_map_by_name(p->obj, "pk_events"));
+	p->filter_fd = bpf_object__find_map_by_name(p->obj, "pk_filter") ?
+		bpf_map__fd(bpf_object__find_map_by_name(p->obj, "pk_filter")) : -1;
+	p->drops_fd = bpf_object__find_map_by_name(p->obj, "pk_drops") ?
+		bpf_map__fd(bpf_object__find_map_by_name(p->obj, "pk_drops")) : -1;
+out:
+	libbpf_set_print(old_print);
+	c->load_ms = now_ms() - t0;
+	if (err) {
+		pk_probe__destroy(p);
+		errno = -err;
+		return NULL;
+	}
+	/* the kernel has its copy; the memfd is no longer needed */
+	if (p->btf_memfd >= 0) {
+		close(p->btf_memfd);
+		p->btf_memfd = -1;
+	}
+	return p;
+}
+
+void pk_probe__detach(struct pk_probe *p)
+{
+	for (int i = p->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(p->links[i]);
+	p->nlinks = 0;
+}
+
+void pk_probe__destroy(struct pk_probe *p)
+{
+	if (!p)
+		return;
+	pk_probe__detach(p);
+	bpf_object__close(p->obj);
+	if (p->btf_memfd >= 0)
+		close(p->btf_memfd);
+	free(p);
+}
+
+bool pk_probe__ringbuf(const struct pk_probe *p) { return p->ringbuf; }
+struct bpf_object *pk_probe__object(const struct pk_probe *p) { return p->obj; }
+int pk_probe__events_fd(const struct pk_probe *p) { return p->events_fd; }
+
+int pk_probe__set_filter(struct pk_probe *p, uint32_t pid, const char *comm)
+{
+	struct pk_filter f;
+	uint32_t zero = 0;
+
+	if (p->filter_fd < 0)
+		return pid || comm ? -ENOTSUP : 0;
+	memset(&f, 0, sizeof(f));
+	f.pid = pid;
+	if (comm) {
+		f.comm_set = 1;
+		strncpy(f.comm, comm, sizeof(f.comm) - 1);
+	}
+	return bpf_map_update_elem(p->filter_fd, &zero, &f, BPF_ANY) ? -errno : 0;
+}
+
+int pk_probe__drops(const struct pk_probe *p, uint64_t *drops, int n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	memset(drops, 0, n * sizeof(*drops));
+	if (p->drops_fd < 0)
+		return 0;
+	if (ncpu <= 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < (uint32_t)n && k < PK_EV_MAX; k++) {
+		if (bpf_map_lookup_elem(p->drops_fd, &k, v))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			drops[k] += v[i];
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* The self-check: after a candidate attaches, a canary child (this binary,
+ * re-executed as `probekit __canary`) execs, forks a child that exits 42,
+ * connects to a loopback listener the agent opened, accepts that connection,
+ * closes it and opens a path that does not exist. Each enabled event kind must
+ * arrive from the canary within the timeout (Collector-style smoke test). */
+#ifndef PK_SELFCHECK_H
+#define PK_SELFCHECK_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PK_CANARY_EXIT_CODE 42
+#define PK_SELFCHECK_MAX_PIDS 8
+
+struct pk_selfcheck {
+	uint32_t kinds;			/* kinds that must be seen */
+	uint32_t seen;
+	pid_t canary;
+	pid_t pids[PK_SELFCHECK_MAX_PIDS];	/* canary and its children: never reported */
+	int npids;
+	int listen_fd;
+	uint16_t port;
+	char exe[PATH_MAX];
+	char token[96];			/* path the canary opens */
+	double start_ms, latency_ms;
+	int exit_status;		/* canary's wait status, -1 while running */
+};
+
+/* Spawn the canary; exe is the binary to run (NULL: /proc/self/exe). */
+int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe);
+/* feed every record while the check runs; returns true when it was the canary's */
+bool pk_selfcheck__event(struct pk_selfcheck *sc, const void *data, size_t len);
+bool pk_selfcheck__passed(const struct pk_selfcheck *sc);
+/* is pid the canary or one of its children (their events are never output) */
+bool pk_selfcheck__owns(const struct pk_selfcheck *sc, uint32_t pid);
+/* reap the canary (waits at most a moment), close the listener */
+void pk_selfcheck__stop(struct pk_selfcheck *sc);
+/* "exec,connect" of kinds still missing */
+void pk_selfcheck__missing(const struct pk_selfcheck *sc, char *out, size_t size);
+
+/* the canary's own body (argv after "__canary": LISTEN_FD PORT TOKEN) */
+int pk_canary__main(int argc, char **argv);
+
+#endif
