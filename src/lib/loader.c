@@ -72,15 +72,10 @@ static void skip(struct pk_candidate *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* BTF for CO-RE: the explicit file wins, else what the host has */
-static void set_btf(struct pk_candidate *c, const struct pk_host *h, const struct pk_chain_opts *o)
+/* the kernel's BTF as the host has it: sysfs (libbpf finds it) or a file path */
+static void set_kernel_btf(struct pk_candidate *c, const struct pk_host *h)
 {
-	if (o->btf_path) {
-		c->btf_src = PK_BTF_PATH;
-		pk_strlcpy(c->btf_path, o->btf_path, sizeof(c->btf_path));
-		snprintf(c->btf_desc, sizeof(c->btf_desc), "%s (%s)", o->btf_path,
-			 o->btf_origin ? o->btf_origin : "--btf");
-	} else if (h->btf_source == PK_BTF_SYSFS) {
+	if (h->btf_source == PK_BTF_SYSFS) {
 		c->btf_src = PK_BTF_KERNEL;
 		snprintf(c->btf_desc, sizeof(c->btf_desc), "kernel (%s)", h->btf_path);
 	} else if (h->btf_source == PK_BTF_FILE) {
@@ -94,47 +89,80 @@ static void set_btf(struct pk_candidate *c, const struct pk_host *h, const struc
 	}
 }
 
+static void set_explicit_btf(struct pk_candidate *c, const struct pk_chain_opts *o)
+{
+	c->btf_src = PK_BTF_PATH;
+	pk_strlcpy(c->btf_path, o->btf_path, sizeof(c->btf_path));
+	snprintf(c->btf_desc, sizeof(c->btf_desc), "%s (%s)", o->btf_path,
+		 o->btf_origin ? o->btf_origin : "--btf");
+}
+
+static struct pk_candidate *add_embedded(struct pk_chain *ch, const char *name, bool btf_obj)
+{
+	struct pk_candidate *c = chain_add(ch, name);
+
+	if (!c)
+		return NULL;
+	c->obj_src = PK_OBJ_EMBEDDED;
+	if (btf_obj) {
+		pk_strlcpy(c->obj_desc, "embedded:btf", sizeof(c->obj_desc));
+		pk_embedded__btf_obj(&c->obj_data, &c->obj_len);
+		c->needs_sysfs_btf = true;
+	} else {
+		pk_strlcpy(c->obj_desc, "embedded:core", sizeof(c->obj_desc));
+		pk_embedded__core_obj(&c->obj_data, &c->obj_len);
+	}
+	return c;
+}
+
+/*
+ * The order (DESIGN.md, "candidate chain"); what the operator names comes first:
+ *   explicit        --probe FILE, with --btf FILE if given, else kernel BTF
+ *   embedded-core+btf-file   only with --btf: the CO-RE object against that file
+ *   embedded-btf    tp_btf object; needs the kernel's own BTF (sysfs) to attach
+ *   embedded-core   raw_tp object + kernel BTF (sysfs or libbpf's standard paths)
+ * A broken --btf fails its candidates and the kernel's BTF still gets its turn.
+ */
 int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
 		    const struct pk_chain_opts *o)
 {
 	struct pk_candidate *c;
-	bool have_btf = o->btf_path || h->btf_source != PK_BTF_NONE;
+	bool kernel_btf = h->btf_source != PK_BTF_NONE;
 
 	memset(ch, 0, sizeof(*ch));
 	ch->winner = -1;
 
-	/* 1. explicit object, explicit BTF if given */
 	if (o->probe_path) {
 		c = chain_add(ch, "explicit");
 		c->obj_src = PK_OBJ_FILE;
 		pk_strlcpy(c->obj_desc, o->probe_path, sizeof(c->obj_desc));
-		set_btf(c, h, o);
+		if (o->btf_path)
+			set_explicit_btf(c, o);
+		else
+			set_kernel_btf(c, h);
 	}
 	if (o->no_embedded)
 		return 0;
 
-	/* 2. embedded tp_btf object: needs the kernel's own BTF to attach */
-	c = chain_add(ch, "embedded-btf");
-	c->obj_src = PK_OBJ_EMBEDDED;
-	pk_strlcpy(c->obj_desc, "embedded:btf", sizeof(c->obj_desc));
-	pk_embedded__btf_obj(&c->obj_data, &c->obj_len);
-	c->needs_sysfs_btf = true;
-	set_btf(c, h, o);
+	if (o->btf_path) {
+		c = add_embedded(ch, "embedded-core+btf-file", false);
+		set_explicit_btf(c, o);
+		if (!f->raw_tp)
+			skip(c, "kernel cannot load raw tracepoint programs (probed)");
+	}
+
+	c = add_embedded(ch, "embedded-btf", true);
+	set_kernel_btf(c, h);
 	if (h->btf_source != PK_BTF_SYSFS)
 		skip(c, "kernel exposes no BTF of its own (/sys/kernel/btf/vmlinux missing): tp_btf programs cannot attach");
 	else if (!f->tp_btf)
 		skip(c, "kernel cannot load tp_btf programs (probed)");
-	else if (!have_btf)
-		skip(c, "no kernel BTF for CO-RE relocations");
 
-	/* 3. embedded raw_tp object + kernel BTF (sysfs, a standard path or --btf) */
-	c = chain_add(ch, "embedded-core");
-	c->obj_src = PK_OBJ_EMBEDDED;
-	pk_strlcpy(c->obj_desc, "embedded:core", sizeof(c->obj_desc));
-	pk_embedded__core_obj(&c->obj_data, &c->obj_len);
-	set_btf(c, h, o);
-	if (!have_btf)
-		skip(c, "no kernel BTF found (sysfs or libbpf's standard paths); give one with --btf");
+	c = add_embedded(ch, "embedded-core", false);
+	set_kernel_btf(c, h);
+	if (!kernel_btf)
+		skip(c, "no kernel BTF found (sysfs or libbpf's standard paths)%s",
+		     o->btf_path ? "" : "; give one with --btf");
 	else if (!f->raw_tp)
 		skip(c, "kernel cannot load raw tracepoint programs (probed)");
 	return 0;
