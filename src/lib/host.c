@@ -312,7 +312,8 @@ static int root_path(char *dst, size_t size, const char *root, const char *fmt, 
 		rl--;
 	if (rl >= size)
 		return -ENAMETOOLONG;
-	memcpy(dst, root, rl);
+	if (rl)
+		memcpy(dst, root, rl);
 	va_start(ap, fmt);
 	n = vsnprintf(dst + rl, size - rl, fmt, ap);
 	va_end(ap);
