@@ -496,8 +496,21 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 			free(out);
 			return err;
 		}
-		if (err == 0)
+		if (err == 0 && off > 0) {	/* arm64 Image.gz-like: not an ELF, BTF inside */
+			struct pk_btf_extract_info saved = *c->info;
+
+			set_image(c, "image", len);
+			c->info->comp = comp;
+			c->info->vmlinux_size = out_len;
+			err = from_flat(c, out, out_len);
 			free(out);
+			if (!err)
+				return 0;
+			*c->info = saved;
+			err = 0;
+		} else if (err == 0) {
+			free(out);
+		}
 		if (!first[0])
 			snprintf(first, sizeof(first), "%s stream at offset %zu is %s", pk_comp_name(comp), off,
 				 err ? "corrupt" : "not an ELF");

@@ -28,7 +28,7 @@ static const struct {
 	[PK_COMP_NONE] = { "none", { 0 }, 0 },
 	[PK_COMP_GZIP] = { "gzip", { 0x1f, 0x8b, 0x08 }, 3 },
 	[PK_COMP_XZ] = { "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
-	[PK_COMP_LZMA] = { "lzma", { 0x5d, 0x00, 0x00, 0x00 }, 4 },
+	[PK_COMP_LZMA] = { "lzma", { 0 }, 0 },	/* checked by pk_comp_detect */
 	[PK_COMP_BZIP2] = { "bzip2", { 'B', 'Z', 'h' }, 3 },
 	[PK_COMP_LZ4] = { "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
 	[PK_COMP_ZSTD] = { "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
@@ -61,12 +61,25 @@ enum pk_comp pk_comp_detect(const void *buf, size_t len)
 	int c;
 
 	for (c = PK_COMP_GZIP; c < PK_COMP__MAX; c++)
-		if (len >= comps[c].magic_len && !memcmp(p, comps[c].magic, comps[c].magic_len)) {
+		if (comps[c].magic_len && len >= comps[c].magic_len && !memcmp(p, comps[c].magic, comps[c].magic_len)) {
 			/* "BZh" must be followed by a block size digit */
 			if (c == PK_COMP_BZIP2 && (len < 4 || p[3] < '1' || p[3] > '9'))
 				continue;
 			return c;
 		}
+	/* .lzma: properties 0x5d (lc=3 lp=0 pb=2), then a dictionary size that is 2^n or
+	 * 3*2^(n-1), then a 64-bit size that is unknown (all ones) or plausible */
+	if (len >= 13 && p[0] == 0x5d) {
+		uint32_t dict = p[1] | p[2] << 8 | p[3] << 16 | (uint32_t)p[4] << 24;
+		uint32_t low = dict & -dict;
+		int i, ones = 0;
+
+		for (i = 5; i < 13; i++)
+			ones += p[i] == 0xff;
+		if (dict >= 4096 && (dict == low || dict == 3 * low) &&
+		    (ones == 8 || (p[10] == 0 && p[11] == 0 && p[12] == 0)))
+			return PK_COMP_LZMA;
+	}
 	return PK_COMP_NONE;
 }
 
@@ -246,6 +259,7 @@ static int do_lz4(const unsigned char *in, size_t in_len, struct obuf *o)
 
 	while (in_len - pos >= 4) {
 		uint32_t csize = get_le32(in + pos);
+		size_t room;
 		int n;
 
 		if (csize == LZ4_LEGACY_MAGIC) {	/* concatenated frame */
@@ -263,11 +277,10 @@ static int do_lz4(const unsigned char *in, size_t in_len, struct obuf *o)
 			if ((err = obuf_grow(o, o->max - o->len)))
 				return err;
 		}
-		n = LZ4_decompress_safe((const char *)in + pos + 4, (char *)o->p + o->len, csize,
-					(o->cap - o->len) > LZ4_LEGACY_BLOCK ? LZ4_LEGACY_BLOCK
-									      : o->cap - o->len);
-		if (n < 0)
-			return -EBADMSG;
+		room = (o->cap - o->len) > LZ4_LEGACY_BLOCK ? LZ4_LEGACY_BLOCK : o->cap - o->len;
+		n = LZ4_decompress_safe((const char *)in + pos + 4, (char *)o->p + o->len, csize, room);
+		if (n < 0)	/* with less room than a block, the cap is the likely reason */
+			return room < LZ4_LEGACY_BLOCK ? -EFBIG : -EBADMSG;
 		o->len += n;
 		pos += 4 + csize;
 		blocks++;
