@@ -53,8 +53,6 @@ struct cands {
 
 struct obj {
 	char *name;
-	unsigned char *data;
-	size_t size;
 	struct btf *btf;
 	struct pk_btf_ext ext;
 };
@@ -1230,7 +1228,6 @@ void pk_btf_min__free(struct pk_btf_min *m)
 		return;
 	for (i = 0; i < m->nr_objs; i++) {
 		free(m->objs[i].name);
-		free(m->objs[i].data);
 		btf__free(m->objs[i].btf);
 		pk_btf_ext__free(&m->objs[i].ext);
 	}
@@ -1306,41 +1303,28 @@ static int record_obj(struct pk_btf_min *m, struct obj *o)
 	return err;
 }
 
-int pk_btf_min__add_object(struct pk_btf_min *m, const char *name, const void *data, size_t size)
+int pk_btf_min__add_btf(struct pk_btf_min *m, const char *name, const void *btf, size_t btf_size,
+			const void *ext, size_t ext_size)
 {
-	struct pk_bpf_elf elf;
 	struct obj o = { 0 }, *nobjs;
 	int err;
 
 	m->err[0] = 0;
-	err = pk_bpf_elf__parse(&elf, data, size);
-	if (err)
-		return set_err(m, err, "%s: %s", name, elf.err);
-	if (elf.e_machine != PK_EM_BPF)
-		return set_err(m, -EINVAL, "%s: not a BPF object (ELF machine %u)", name, elf.e_machine);
-	if (!elf.btf)
-		return set_err(m, -EINVAL, "%s: no .BTF section", name);
-	if (!elf.btf_ext)
+	if (!btf || btf_size == 0 || btf_size > UINT32_MAX)
+		return set_err(m, -EINVAL, "%s: no usable .BTF section", name);
+	if (!ext)
 		return set_err(m, -EINVAL, "%s: no .BTF.ext section (not a CO-RE object)", name);
-	if (elf.btf_size > UINT32_MAX)
-		return set_err(m, -EINVAL, "%s: .BTF too large", name);
-
 	o.name = strdup(name);
-	o.data = malloc(size ? size : 1);
-	if (!o.name || !o.data) {
+	if (!o.name) {
 		err = set_err(m, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	memcpy(o.data, data, size);
-	o.size = size;
-	o.btf = btf__new(o.data + ((const unsigned char *)elf.btf - (const unsigned char *)data),
-			 elf.btf_size);
+	o.btf = btf__new(btf, btf_size);	/* copies */
 	if (!o.btf) {
 		err = set_err(m, -EINVAL, "%s: corrupt .BTF section", name);
 		goto fail;
 	}
-	err = pk_btf_ext__parse(&o.ext, o.data + ((const unsigned char *)elf.btf_ext -
-						 (const unsigned char *)data), elf.btf_ext_size);
+	err = pk_btf_ext__parse(&o.ext, ext, ext_size);
 	if (err) {
 		err = set_err(m, err, "%s: %s", name, o.ext.err);
 		goto fail;
@@ -1360,10 +1344,25 @@ int pk_btf_min__add_object(struct pk_btf_min *m, const char *name, const void *d
 	return 0;
 fail:
 	free(o.name);
-	free(o.data);
 	btf__free(o.btf);
 	pk_btf_ext__free(&o.ext);
 	return err;
+}
+
+int pk_btf_min__add_object(struct pk_btf_min *m, const char *name, const void *data, size_t size)
+{
+	struct pk_bpf_elf elf;
+	int err;
+
+	m->err[0] = 0;
+	err = pk_bpf_elf__parse(&elf, data, size);
+	if (err)
+		return set_err(m, err, "%s: %s", name, elf.err);
+	if (elf.e_machine != PK_EM_BPF)
+		return set_err(m, -EINVAL, "%s: not a BPF object (ELF machine %u)", name, elf.e_machine);
+	if (!elf.btf)
+		return set_err(m, -EINVAL, "%s: no .BTF section", name);
+	return pk_btf_min__add_btf(m, name, elf.btf, elf.btf_size, elf.btf_ext, elf.btf_ext_size);
 }
 
 int pk_btf_min__add_file(struct pk_btf_min *m, const char *path)

@@ -24,6 +24,10 @@ const char *pk_btf_min__err(const struct pk_btf_min *m);
  * the full BTF right away and the touched types recorded. -EINVAL etc. on error. */
 int pk_btf_min__add_object(struct pk_btf_min *m, const char *name, const void *data, size_t size);
 
+/* Same, from the object's .BTF and .BTF.ext section contents (both copied). */
+int pk_btf_min__add_btf(struct pk_btf_min *m, const char *name, const void *btf, size_t btf_size,
+			const void *ext, size_t ext_size);
+
 /* Add a file: a BPF ELF object, or any binary with BPF ELF objects embedded
  * (libbpf skeletons); each embedded object is added as "PATH#N".
  * Returns the number of objects added (>0) or a negative errno. */
