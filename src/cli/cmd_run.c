@@ -121,12 +121,13 @@ static void on_event(void *ctx, const void *data, size_t len)
 	if (r->sc_active) {
 		if (pk_selfcheck__event(&r->sc, data, len))
 			return;
-		/* the kernel filter is off while the canary runs */
-		if (!user_filter_pass(r, h))
-			return;
 	} else if (pk_selfcheck__owns(&r->sc, h->pid)) {
 		return;	/* late events of the canary: the agent's own activity */
 	}
+	/* the kernel filter is off while the canary runs, and records queued
+	 * before it was set may still be in the buffer */
+	if ((r->pid_filter || r->comm_filter) && !user_filter_pass(r, h))
+		return;
 	if (!(r->kinds & PK_KIND_BIT(kind)))
 		return;
 	r->st.events[kind]++;
@@ -404,6 +405,8 @@ static int run_main(struct run *r, int argc, char **argv)
 			r->out = stdout;
 		}
 		setvbuf(r->out, NULL, _IOFBF, 1 << 16);
+		if (r->text)	/* before the self-check: other tasks' events may come then */
+			fprintf(r->out, "%s\n", pk_event__text_header());
 	}
 	if (r->status_path) {
 		err = pk_status__write(&r->st, r->status_path);
@@ -478,8 +481,7 @@ static int run_main(struct run *r, int argc, char **argv)
 		if (!r->st.selfcheck_error[0])
 			pk_strlcpy(r->st.selfcheck_error, "no candidate loaded",
 				   sizeof(r->st.selfcheck_error));
-		if (!r->json)
-			pk_status__print_startup(&r->st, stderr);
+		pk_status__print_startup(&r->st, stderr);
 		pk_err("no probe candidate worked (%d in the chain); see the reasons above", r->chain.n);
 		rc = PK_EXIT_FAIL;
 		goto out;
@@ -497,14 +499,11 @@ static int run_main(struct run *r, int argc, char **argv)
 		rc = PK_EXIT_ERROR;
 		goto out;
 	}
-	if (!r->json)
-		pk_status__print_startup(&r->st, stderr);
+	pk_status__print_startup(&r->st, stderr);	/* stderr: --json output stays clean */
 	write_status(r);
 	if (r->selftest)
 		goto out;
 
-	if (r->text && r->out)
-		fprintf(r->out, "%s\n", pk_event__text_header());
 	next_status = mono_ms() + 2000;
 	while (!stop_signal) {
 		err = pk_buffer__poll(buf, r->flush_ms);

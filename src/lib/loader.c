@@ -117,17 +117,21 @@ static struct pk_candidate *add_embedded(struct pk_chain *ch, const char *name, 
 
 /*
  * The order (DESIGN.md, "candidate chain"); what the operator names comes first:
- *   explicit        --probe FILE, with --btf FILE if given, else kernel BTF
- *   embedded-core+btf-file   only with --btf: the CO-RE object against that file
- *   embedded-btf    tp_btf object; needs the kernel's own BTF (sysfs) to attach
- *   embedded-core   raw_tp object + kernel BTF (sysfs or libbpf's standard paths)
+ *   explicit                 --probe FILE, with --btf FILE if given, else kernel BTF
+ *   embedded-btf             tp_btf object; attaching needs the kernel's own BTF
+ *                            (sysfs); CO-RE relocations use --btf if given
+ *   embedded-core+btf-file   only with --btf: the raw_tp object against that file
+ *   embedded-core            raw_tp object + kernel BTF (sysfs or a standard path)
  * A broken --btf fails its candidates and the kernel's BTF still gets its turn.
+ * When probing itself was refused (no privileges), nothing is skipped on feature
+ * grounds: the attempts fail and say why, which tells the operator more.
  */
 int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
 		    const struct pk_chain_opts *o)
 {
 	struct pk_candidate *c;
 	bool kernel_btf = h->btf_source != PK_BTF_NONE;
+	bool probed = !f->probe_errno;
 
 	memset(ch, 0, sizeof(*ch));
 	ch->winner = -1;
@@ -144,26 +148,29 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 	if (o->no_embedded)
 		return 0;
 
+	c = add_embedded(ch, "embedded-btf", true);
+	if (o->btf_path)
+		set_explicit_btf(c, o);
+	else
+		set_kernel_btf(c, h);
+	if (h->btf_source != PK_BTF_SYSFS)
+		skip(c, "kernel exposes no BTF of its own (/sys/kernel/btf/vmlinux missing): tp_btf programs cannot attach");
+	else if (!f->tp_btf && probed)
+		skip(c, "kernel cannot load tp_btf programs (probed)");
+
 	if (o->btf_path) {
 		c = add_embedded(ch, "embedded-core+btf-file", false);
 		set_explicit_btf(c, o);
-		if (!f->raw_tp)
+		if (!f->raw_tp && probed)
 			skip(c, "kernel cannot load raw tracepoint programs (probed)");
 	}
-
-	c = add_embedded(ch, "embedded-btf", true);
-	set_kernel_btf(c, h);
-	if (h->btf_source != PK_BTF_SYSFS)
-		skip(c, "kernel exposes no BTF of its own (/sys/kernel/btf/vmlinux missing): tp_btf programs cannot attach");
-	else if (!f->tp_btf)
-		skip(c, "kernel cannot load tp_btf programs (probed)");
 
 	c = add_embedded(ch, "embedded-core", false);
 	set_kernel_btf(c, h);
 	if (!kernel_btf)
 		skip(c, "no kernel BTF found (sysfs or libbpf's standard paths)%s",
 		     o->btf_path ? "" : "; give one with --btf");
-	else if (!f->raw_tp)
+	else if (!f->raw_tp && probed)
 		skip(c, "kernel cannot load raw tracepoint programs (probed)");
 	return 0;
 }
@@ -454,9 +461,13 @@ static int check_btf_file(struct pk_candidate *c, const char *path)
 		return fail(c, "open", -EINVAL, "BTF '%s' is empty", path);
 	btf = btf__parse(path, NULL);
 	err = libbpf_get_error(btf);
-	if (err)
+	if (err) {
+		char msg[128];
+
+		libbpf_strerror(err, msg, sizeof(msg));
 		return fail(c, "open", err, "cannot use BTF '%s': not valid BTF or vmlinux ELF (%s)",
-			    path, strerror(-err));
+			    path, msg);
+	}
 	btf__free(btf);
 	return 0;
 }

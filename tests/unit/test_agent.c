@@ -72,11 +72,12 @@ static void test_chain_explicit(void)
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)),
-		  "explicit,embedded-core+btf-file,embedded-btf,embedded-core");
+		  "explicit,embedded-btf,embedded-core+btf-file,embedded-core");
 	CHECK_INT(t, ch.c[0].btf_src, PK_BTF_PATH);
 	CHECK_STR(t, ch.c[0].btf_path, "/x/k.btf");
 	CHECK_STR(t, ch.c[0].obj_desc, "/x/probe.o");
-	CHECK_INT(t, ch.c[2].btf_src, PK_BTF_KERNEL);
+	CHECK_STR(t, ch.c[1].btf_path, "/x/k.btf");
+	CHECK_INT(t, ch.c[3].btf_src, PK_BTF_KERNEL);
 	PASS(t);
 }
 
@@ -132,6 +133,11 @@ static void test_chain_no_tp_btf(void)
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core");
 	CHECK(t, strstr(ch.c[0].why, "tp_btf"), "reason: %s", ch.c[0].why);
+	/* probing refused (EPERM): nothing skipped on feature grounds */
+	f.raw_tp = false;
+	f.probe_errno = 1;
+	pk_chain__build(&ch, &h, &f, &o);
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core");
 	PASS(t);
 }
 
