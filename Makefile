@@ -22,7 +22,7 @@ endif
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
              -D_GNU_SOURCE -Isrc/lib -Ibpf -I$(OUT) -DPK_VERSION='"$(VERSION)"'
-LDLIBS    += -lbpf -lelf -lz -lzstd
+LDLIBS    += -lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2 -larchive
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 
