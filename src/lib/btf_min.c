@@ -1464,6 +1464,37 @@ static int remap_ids(struct btf_type *t, const uint32_t *ids, uint32_t n)
 #undef REMAP
 }
 
+/* libbpf 1.1 does not check string offsets when parsing and btf__add_type() would
+ * strlen(NULL) on a bad one: check every string the copy refers to */
+static bool strs_ok(const struct btf *btf, const struct btf_type *t)
+{
+	int i;
+
+	if (!btf__str_by_offset(btf, t->name_off))
+		return false;
+	switch (btf_kind(t)) {
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		for (i = 0; i < btf_vlen(t); i++)
+			if (!btf__str_by_offset(btf, btf_members(t)[i].name_off))
+				return false;
+		return true;
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		for (i = 0; i < btf_vlen(t); i++)
+			if (!btf__str_by_offset(btf, enum_name_off(t, i)))
+				return false;
+		return true;
+	case BTF_KIND_FUNC_PROTO:
+		for (i = 0; i < btf_vlen(t); i++)
+			if (!btf__str_by_offset(btf, btf_params(t)[i].name_off))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
 static size_t member_size(const struct btf_type *t)
 {
 	if (btf_is_composite(t))
@@ -1537,6 +1568,10 @@ struct btf *pk_btf_min__build(struct pk_btf_min *m)
 			ct->info = (ct->info & ~0xffffu) | kept;
 			m->st.members += kept;
 			src = ct;
+		}
+		if (!strs_ok(m->targ, src)) {
+			err = set_err(m, -EINVAL, "corrupt kernel BTF: type [%u] has a bad string offset", i);
+			goto out;
 		}
 		id = btf__add_type(nb, m->targ, src);
 		if (id < 0) {

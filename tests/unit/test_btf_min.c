@@ -623,6 +623,74 @@ static void test_verify_catches(const struct btf *vmlinux)
 	PASS(t);
 }
 
+/* a CO-RE program with every relocation kind clang 14 emits (all but type_matches):
+ * field offset/size/exists/signed/lshift/rshift on a bitfield, type id/exists/size,
+ * enum value exists/value, ___flavor types */
+static const char all_kinds_src[] =
+	"#include \"vmlinux.h\"\n"
+	"#include <bpf/bpf_helpers.h>\n"
+	"#include <bpf/bpf_core_read.h>\n"
+	"struct task_struct___old { long state; } __attribute__((preserve_access_index));\n"
+	"enum pid_type___x { PIDTYPE_TGID___x = 1 };\n"
+	"char LICENSE[] SEC(\"license\") = \"GPL\";\n"
+	"long out[16];\n"
+	"SEC(\"raw_tp/sched_process_exec\")\n"
+	"int seed(void *ctx)\n"
+	"{\n"
+	"	struct task_struct *t = (void *)bpf_get_current_task();\n"
+	"	struct sock *sk = 0;\n"
+	"	out[0] = BPF_CORE_READ(t, real_parent, tgid);\n"
+	"	out[1] = bpf_core_field_exists(((struct task_struct___old *)t)->state);\n"
+	"	out[2] = bpf_core_field_size(t->comm);\n"
+	"	out[3] = bpf_core_type_exists(struct mm_struct);\n"
+	"	out[4] = bpf_core_type_size(struct pid);\n"
+	"	out[5] = bpf_core_enum_value_exists(enum pid_type___x, PIDTYPE_TGID___x);\n"
+	"	out[6] = bpf_core_enum_value(enum pid_type, PIDTYPE_PGID);\n"
+	"	out[7] = bpf_core_type_id_kernel(struct task_struct);\n"
+	"	out[8] = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);\n"
+	"	out[9] = __builtin_preserve_field_info(t->pid, BPF_FIELD_SIGNED);\n"
+	"	out[11] = bpf_core_field_offset(t->comm[3]);\n"
+	"	return 0;\n"
+	"}\n"
+;
+
+static void test_all_kinds(const struct btf *vmlinux)
+{
+	const char *t = "btf_min_all_relo_kinds";
+	char src[600], obj[600], ours[600], theirs[600], cmd[2400], why[256];
+	const char *objs[1] = { obj };
+	long a, b;
+
+	snprintf(src, sizeof(src), "%s/kinds.bpf.c", tmpdir);
+	snprintf(obj, sizeof(obj), "%s/kinds.bpf.o", tmpdir);
+	snprintf(ours, sizeof(ours), "%s/kinds.btf", tmpdir);
+	snprintf(theirs, sizeof(theirs), "%s/kinds.bpftool.btf", tmpdir);
+	if (file_size(obj_path("vmlinux.h")) < 0) {
+		SKIP(t, "no vmlinux.h in OUT");
+		return;
+	}
+	if (pk_write_file_atomic(src, all_kinds_src, strlen(all_kinds_src))) {
+		FAIL(t, "write %s", src);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "clang -g -O2 -target bpf -I'%s' -w -c '%s' -o '%s' "
+		 ">/dev/null 2>&1 && llvm-strip -g '%s'", out_dir, src, obj, obj);
+	if (system(cmd) != 0) {
+		SKIP(t, "clang cannot build the test program");
+		return;
+	}
+	a = reduce(t, vmlinux, objs, 1, ours, NULL);
+	if (a < 0)
+		return;
+	if (have_bpftool() && (b = bpftool_size(VMLINUX, theirs, obj, NULL)) >= 0) {
+		printf("  all kinds: ours %ld bytes, bpftool %ld bytes\n", a, b);
+		CHECK(t, a <= b, "ours %ld > bpftool %ld", a, b);
+	}
+	if (geteuid() == 0)
+		CHECK(t, try_load(obj, ours, why, sizeof(why)) == 0, "%s", why);
+	PASS(t);
+}
+
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
@@ -652,6 +720,7 @@ int main(void)
 		test_bad_objects(vmlinux);
 		test_own_objects(vmlinux);
 		test_verify_catches(vmlinux);
+		test_all_kinds(vmlinux);
 		test_libbpf_tools(vmlinux);
 		btf__free(vmlinux);
 	}
