@@ -34,5 +34,6 @@ int cmd_version(int argc, char **argv);
 int cmd_btf(int argc, char **argv);		/* btf extract|min|pack|ls|get */
 int cmd_btf_min(int argc, char **argv);		/* btf min */
 int cmd_canary(int argc, char **argv);		/* internal: the self-check's canary */
+int cmd_verify(int argc, char **argv);		/* boot kernels under QEMU, selftest inside */
 
 #endif

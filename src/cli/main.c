@@ -17,6 +17,7 @@ static const struct pk_cmd commands[] = {
 	{ "run", cmd_run, "load the probe (first working candidate) and stream events" },
 	{ "selftest", cmd_selftest, "load via the candidate chain, run the canary, report pass/fail" },
 	{ "detect", cmd_detect, "describe this host and the candidate chain it would try" },
+	{ "verify", cmd_verify, "boot kernel images under QEMU and run the selftest in each" },
 	{ "btf", cmd_btf, "extract, reduce and pack kernel BTF (btf --help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "__canary", cmd_canary, NULL },
