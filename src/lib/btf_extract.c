@@ -1,6 +1,9 @@
 /* Finds kernel BTF inside raw BTF, ELF, compressed kernel images and packages, by
  * recognising each layer and peeling it off. Everything read is untrusted: every
  * offset is checked against the buffer it points into, every stage is size-capped. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memmem; the fuzz build's CFLAGS do not carry it */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
