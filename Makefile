@@ -19,15 +19,17 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# CFLAGS is the caller's (optimisation, sanitizers); PK_CFLAGS is what the code needs.
+# -iquote: our "features.h" must not shadow glibc's <features.h>.
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-             -D_GNU_SOURCE -Isrc/lib -Ibpf -I$(OUT) -DPK_VERSION='"$(VERSION)"'
+PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+             -D_GNU_SOURCE -iquote src/lib -iquote bpf -iquote $(OUT) -DPK_VERSION='"$(VERSION)"'
 LDLIBS    += -lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2 -larchive
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 
 ifeq ($(SAN),1)
-CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+PK_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS   += -fsanitize=address,undefined
 endif
 
@@ -63,7 +65,7 @@ legacy: $(OUT)/probe.legacy.bpf.o
 $(OUT)/lib/embedded.o: $(BPF_OBJS)
 $(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) -c $< -o $@
 $(OUT)/lib/%.o: src/lib/%.S $(BPF_OBJS) | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OBJ_BTF='"$(OUT)/probe.btf.bpf.o"' -DPK_OBJ_CORE='"$(OUT)/probe.core.bpf.o"' $< -o $@
@@ -71,7 +73,7 @@ LIB_OBJS += $(patsubst src/lib/%.S,$(OUT)/lib/%.o,$(wildcard src/lib/*.S))
 
 $(OUT)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Isrc/cli -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) -iquote src/cli -c $< -o $@
 
 $(OUT)/libprobekit.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -83,7 +85,7 @@ $(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a
 
 $(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(OUT)/libprobekit.a
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit $< $(OUT)/libprobekit.a $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) $(LDFLAGS) -iquote tests/unit $< $(OUT)/libprobekit.a $(LDLIBS) -o $@
 
 $(OUT):
 	$(Q)mkdir -p $(OUT)
@@ -115,18 +117,21 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-fra
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_OUT)/%)
 .PHONY: fuzz fuzz-build
+ifneq ($(OUT),$(FUZZ_OUT))
 $(FUZZ_OUT)/libprobekit.a: FORCE
 	$(Q)$(MAKE) --no-print-directory OUT=$(FUZZ_OUT) CC=clang CFLAGS='$(FUZZ_CFLAGS)' $(FUZZ_OUT)/libprobekit.a
+endif
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libprobekit.a
 	$(call msg,FUZZ,$@)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -std=gnu11 -D_GNU_SOURCE -Isrc/lib -Ibpf $< $(FUZZ_OUT)/libprobekit.a $(LDLIBS) -o $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -std=gnu11 -D_GNU_SOURCE -iquote src/lib -iquote bpf $< $(FUZZ_OUT)/libprobekit.a $(LDLIBS) -o $@
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps fuzz-build
 	$(Q)mkdir -p $(FUZZ_OUT)/crashes
 	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_OUT)/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_OUT)/crashes/$$n- \
+		if ! $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_OUT)/crashes/$$n- \
 		    $(FUZZ_OUT)/corpus/$$n $$( [ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n ) \
-		    2>&1 | tail -3 || exit 1; done
+		    >$(FUZZ_OUT)/$$n.log 2>&1; then tail -30 $(FUZZ_OUT)/$$n.log; exit 1; fi; \
+		tail -2 $(FUZZ_OUT)/$$n.log; done
 .PHONY: FORCE
 FORCE:

@@ -1,18 +1,5 @@
 /* What the running kernel can do for the probe, probed by loading tiny programs
  * and maps (libbpf_probe_* and bpf_prog_load), never guessed from the version. */
-/* glibc has a <features.h> too, and -Isrc/lib puts this file first on the
- * <...> path: hand system headers theirs before anything of ours. */
-#ifndef _FEATURES_H
-#ifdef __clang__
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Winclude-next-absolute-path"
-#endif
-#include_next <features.h>
-#ifdef __clang__
-#pragma clang diagnostic pop
-#endif
-#endif
-
 #ifndef PK_FEATURES_H
 #define PK_FEATURES_H
 
