@@ -480,9 +480,10 @@ static void print_json(struct verify *vf, double wall)
 		pk_json_kv_str(&j, "console_log", r->v != V_PASS || vf->keep ? (r->log[0] ? r->log : NULL) : NULL);
 		pk_json_kv_str(&j, "console_tail", r->v != V_PASS ? r->tail : NULL);
 		pk_json_key(&j, "guest");
-		if (r->guest_json)	/* validated by pk_vm__guest_summary */
+		if (r->guest_json) {	/* validated by pk_vm__guest_summary */
 			pk_json_raw(&j, r->guest_json, strlen(r->guest_json));
-		else
+			j.after_key = false;	/* the raw text was the key's value */
+		} else
 			pk_json_null(&j);
 		pk_json_obj_end(&j);
 	}

@@ -443,7 +443,7 @@ int pk_kimg__from_package(const char *pkg, const char *dir, char *out, size_t ou
 			  char *why, size_t why_len)
 {
 	static const char deb[] =
-		"dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --wildcards './boot/vmlinu*'";
+		"dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --occurrence=1 --wildcards './boot/vmlinuz-*' 2>/dev/null";
 	static const char rpm[] =
 		"cd \"$2\" && rpm2cpio \"$1\" | cpio -idm --quiet './boot/vmlinuz-*' './lib/modules/*/vmlinuz'";
 	char head[8] = { 0 }, abs[PATH_MAX], line[256], *text = NULL;
