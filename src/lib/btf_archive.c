@@ -187,7 +187,7 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 	const unsigned char *h = data;
 	struct pk_btf_archive *a;
 	uint32_t version, hsize, isize, icrc, i;
-	uint64_t dsize, raw, str_end = 0;
+	uint64_t dsize, raw;
 	struct key prev, cur;
 
 	if (err && errlen)
@@ -312,10 +312,7 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 			return open_fail(a, EBADMSG);
 		}
 		prev = cur;
-		if (koff + (uint64_t)klen > str_end)
-			str_end = koff + (uint64_t)klen;
 	}
-	(void)str_end;
 	return a;
 }
 
@@ -801,9 +798,9 @@ int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, s
 {
 	struct growbuf data = { 0 }, groups = { 0 }, raw = { 0 }, file = { 0 };
 	uint32_t *order = NULL, ng = 0, i, next = 0;
-	unsigned char *index = NULL, hdr[HDR_SIZE] = { 0 };
+	unsigned char hdr[HDR_SIZE] = { 0 };
 	void *cidx = NULL;
-	size_t cidx_len, strtab = 0, index_raw;
+	size_t cidx_len, strtab = 0;
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
 	int err = -ENOMEM;
 
@@ -912,7 +909,6 @@ int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, s
 			if (gb_append(&raw, w->ents[i].key, w->ents[i].key_len))
 				goto done;
 	}
-	index_raw = raw.len;
 	err = compress_frame(cc, w->level, raw.p ? raw.p : (unsigned char *)"", raw.len, &cidx, &cidx_len);
 	if (err)
 		goto done;
@@ -934,7 +930,6 @@ int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, s
 	if (gb_append(&file, hdr, HDR_SIZE) || gb_append(&file, cidx, cidx_len) ||
 	    (data.len && gb_append(&file, data.p, data.len)))
 		goto done;
-	(void)index_raw;
 	*out = file.p;
 	*out_len = file.len;
 	file.p = NULL;
@@ -942,7 +937,6 @@ int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, s
 done:
 	ZSTD_freeCCtx(cc);
 	free(order);
-	free(index);
 	free(cidx);
 	free(data.p);
 	free(groups.p);
