@@ -66,10 +66,25 @@ $(OUT)/lib/embedded.o: $(BPF_OBJS)
 $(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) -c $< -o $@
-$(OUT)/lib/%.o: src/lib/%.S $(BPF_OBJS) | $(OUT)
+$(OUT)/lib/embedded.o: src/lib/embedded.S $(BPF_OBJS) | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OBJ_BTF='"$(OUT)/probe.btf.bpf.o"' -DPK_OBJ_CORE='"$(OUT)/probe.core.bpf.o"' $< -o $@
-LIB_OBJS += $(patsubst src/lib/%.S,$(OUT)/lib/%.o,$(wildcard src/lib/*.S))
+LIB_OBJS += $(OUT)/lib/embedded.o
+
+# The agent embeds reduced BTFs for every kernel in BTF_CORPUS (btfhub layout:
+# <os>/<version>/<arch>/<release>.btf). probekit-tool (the same code without the
+# archive) reduces and packs them; an empty or missing corpus gives an empty archive.
+BTF_CORPUS ?= /var/cache/probekit/btf-corpus
+BTF_CORPUS_FILES := $(shell find $(BTF_CORPUS) -name '*.btf' 2>/dev/null)
+$(OUT)/probekit-tool: $(CLI_OBJS) $(OUT)/libprobekit.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJS) $(OUT)/libprobekit.a $(LDLIBS) -o $@
+$(OUT)/btf-archive.pkba: $(OUT)/probekit-tool $(OUT)/probe.core.bpf.o $(BTF_CORPUS_FILES) scripts/build-btf-archive.sh
+	$(call msg,BTFPACK,$@ ($(words $(BTF_CORPUS_FILES)) kernels from $(BTF_CORPUS)))
+	$(Q)bash scripts/build-btf-archive.sh $(OUT)/probekit-tool $(OUT)/probe.core.bpf.o $(BTF_CORPUS) $@
+$(OUT)/embedded_btf.o: src/lib/embedded_btf.S $(OUT)/btf-archive.pkba
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c -DPK_BTF_ARCHIVE='"$(OUT)/btf-archive.pkba"' $< -o $@
 
 $(OUT)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
@@ -79,9 +94,9 @@ $(OUT)/libprobekit.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a
+$(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a $(OUT)/embedded_btf.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJS) $(OUT)/libprobekit.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJS) $(OUT)/embedded_btf.o $(OUT)/libprobekit.a $(LDLIBS) -o $@
 
 $(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(OUT)/libprobekit.a
 	$(call msg,CC,$@)

@@ -11,13 +11,15 @@
 #include "host.h"
 #include "json.h"
 #include "loader.h"
+#include "pk.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: probekit detect [--json] [--probe FILE] [--btf FILE]\n\n"
+	fprintf(f, "usage: probekit detect [--json] [--probe FILE] [--btf FILE] [--btf-archive FILE]\n\n"
 		"Describe this host (kernel, OS, target id, kernel BTF, kernel features,\n"
 		"privileges) and the candidate chain `probekit run` would try, in order.\n"
-		"--probe/--btf (or PROBEKIT_BPF_FILE/PROBEKIT_BTF_FILE) shape the chain as for run.\n");
+		"--probe/--btf/--btf-archive (or PROBEKIT_BPF_FILE/PROBEKIT_BTF_FILE/\n"
+		"PROBEKIT_BTF_ARCHIVE) shape the chain as for run.\n");
 }
 
 int cmd_detect(int argc, char **argv)
@@ -26,6 +28,7 @@ int cmd_detect(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "probe", required_argument, NULL, 'P' },
 		{ "btf", required_argument, NULL, 'B' },
+		{ "btf-archive", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -34,6 +37,10 @@ int cmd_detect(int argc, char **argv)
 	struct pk_chain ch;
 	const char *probe = getenv("PROBEKIT_BPF_FILE"), *btf = getenv("PROBEKIT_BTF_FILE");
 	const char *probe_origin = "PROBEKIT_BPF_FILE", *btf_origin = "PROBEKIT_BTF_FILE";
+	const char *archive_path = getenv("PROBEKIT_BTF_ARCHIVE");
+	const struct pk_candidate *red = NULL;
+	char *archive = NULL;
+	size_t archive_len = 0;
 	bool json = false;
 	int c, err;
 
@@ -44,6 +51,7 @@ int cmd_detect(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'P': probe = optarg; probe_origin = "--probe"; break;
 		case 'B': btf = optarg; btf_origin = "--btf"; break;
+		case 'A': archive_path = optarg; break;
 		case 'h': usage(stdout); return PK_EXIT_OK;
 		case ':': return pk_usage_err("detect", "option '%s' needs a value", argv[optind - 1]);
 		default: return pk_usage_err("detect", "unknown option '%s'", argv[optind - 1]);
@@ -62,11 +70,22 @@ int cmd_detect(int argc, char **argv)
 		return PK_EXIT_ERROR;
 	}
 	pk_features__probe(&f, &h);
+	if (archive_path && *archive_path) {
+		err = pk_read_file(archive_path, &archive, &archive_len, 1u << 30);
+		if (err) {
+			pk_err("cannot open '%s': %s", archive_path, strerror(-err));
+			return PK_EXIT_ERROR;
+		}
+	}
 	{
 		PK_CHAIN_OPTS(copts, .probe_path = probe, .probe_origin = probe_origin,
-			      .btf_path = btf, .btf_origin = btf_origin);
+			      .btf_path = btf, .btf_origin = btf_origin,
+			      .btf_archive_data = archive, .btf_archive_len = archive_len);
 		pk_chain__build(&ch, &h, &f, &copts);
 	}
+	for (int i = 0; i < ch.n; i++)
+		if (ch.c[i].btf_src == PK_BTF_MEMORY)
+			red = &ch.c[i];
 
 	if (json) {
 		struct pk_json j;
@@ -106,9 +125,21 @@ int cmd_detect(int argc, char **argv)
 		pk_json_kv_bool(&j, "cap_perfmon", h.cap_perfmon);
 		pk_json_kv_bool(&j, "cap_sys_admin", h.cap_sys_admin);
 		pk_json_obj_end(&j);
+		if (red) {
+			pk_json_key(&j, "btf_archive");
+			pk_json_obj_begin(&j);
+			pk_json_kv_str(&j, "source", archive ? archive_path : "embedded");
+			pk_json_kv_uint(&j, "kernels", red->archive_entries);
+			pk_json_kv_str(&j, "host_key", red->btf_desc + strlen("embedded reduced BTF "));
+			pk_json_kv_bool(&j, "host_key_present", red->archive_hit);
+			pk_json_kv_int(&j, "near_misses", red->archive_near_misses);
+			pk_json_obj_end(&j);
+		}
 		pk_json_key(&j, "candidates");
 		pk_chain__to_json(&ch, &j);
 		pk_json_obj_end(&j);
+		pk_chain__free(&ch);
+		free(archive);
 		if (j.err) {
 			pk_json_free(&j);
 			pk_err("cannot format JSON: %s", strerror(-j.err));
@@ -137,6 +168,12 @@ int cmd_detect(int argc, char **argv)
 	printf("privileges:  root %s, CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n",
 	       h.is_root ? "yes" : "no", h.cap_bpf ? "yes" : "no", h.cap_perfmon ? "yes" : "no",
 	       h.cap_sys_admin ? "yes" : "no");
+	if (red)
+		printf("reduced BTF: %zu kernels in the %s archive; this host (%s): %s%s\n",
+		       red->archive_entries, archive ? archive_path : "embedded",
+		       red->btf_desc + strlen("embedded reduced BTF "),
+		       red->archive_hit ? "present" : "absent",
+		       red->archive_near_misses ? " (near misses exist: see the candidate)" : "");
 	printf("candidates (in order):\n");
 	for (int i = 0; i < ch.n; i++) {
 		const struct pk_candidate *cd = &ch.c[i];
@@ -145,5 +182,7 @@ int cmd_detect(int argc, char **argv)
 		       cd->btf_desc, cd->state == PK_ATTEMPT_SKIPPED ? "skip: " : "would try",
 		       cd->state == PK_ATTEMPT_SKIPPED ? cd->why : "");
 	}
+	pk_chain__free(&ch);
+	free(archive);
 	return PK_EXIT_OK;
 }

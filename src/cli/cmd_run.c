@@ -33,6 +33,9 @@ struct run {
 	const char *status_path;
 	const char *probe_path, *probe_origin;
 	const char *btf_path, *btf_origin;
+	const char *btf_archive_path;
+	char *btf_archive;		/* --btf-archive contents */
+	size_t btf_archive_len;
 	uint32_t kinds;
 	uint32_t pid_filter;
 	const char *comm_filter;
@@ -148,6 +151,8 @@ static void usage(FILE *f, bool selftest)
 		"options:\n"
 		"  --probe FILE          try this BPF object first (env PROBEKIT_BPF_FILE)\n"
 		"  --btf FILE            kernel BTF for CO-RE relocations (env PROBEKIT_BTF_FILE)\n"
+		"  --btf-archive FILE    reduced-BTF archive to use instead of the embedded one\n"
+		"                        (env PROBEKIT_BTF_ARCHIVE; made by 'probekit btf pack')\n"
 		"  --events LIST         kinds: exec,fork,exit,connect,accept,close,open or all\n"
 		"                        (default exec,fork,exit,connect,accept,close)\n"
 		"  --pid PID             only this process (filtered in the kernel)\n"
@@ -184,6 +189,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "probe", required_argument, NULL, 'P' },
 		{ "btf", required_argument, NULL, 'B' },
+		{ "btf-archive", required_argument, NULL, 'A' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
@@ -215,6 +221,9 @@ static int parse_args(struct run *r, int argc, char **argv)
 		r->probe_path = NULL;
 	if (r->btf_path && !*r->btf_path)
 		r->btf_path = NULL;
+	r->btf_archive_path = getenv("PROBEKIT_BTF_ARCHIVE");
+	if (r->btf_archive_path && !*r->btf_archive_path)
+		r->btf_archive_path = NULL;
 
 	opterr = 0;
 	optind = 1;
@@ -222,6 +231,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 		switch (c) {
 		case 'P': r->probe_path = optarg; r->probe_origin = "--probe"; break;
 		case 'B': r->btf_path = optarg; r->btf_origin = "--btf"; break;
+		case 'A': r->btf_archive_path = optarg; break;
 		case 'e':
 			if (pk_kinds__parse(optarg, &r->kinds, bad, sizeof(bad)))
 				return pk_usage_err(cmd, "unknown event kind '%s'", bad);
@@ -424,9 +434,18 @@ static int run_main(struct run *r, int argc, char **argv)
 		goto out;
 	}
 	pk_features__probe(&r->feat, &r->host);
+	if (r->btf_archive_path) {
+		err = pk_read_file(r->btf_archive_path, &r->btf_archive, &r->btf_archive_len, 1u << 30);
+		if (err) {
+			pk_err("cannot open '%s': %s", r->btf_archive_path, strerror(-err));
+			rc = PK_EXIT_ERROR;
+			goto out;
+		}
+	}
 	{
 		PK_CHAIN_OPTS(copts, .probe_path = r->probe_path, .probe_origin = r->probe_origin,
-			      .btf_path = r->btf_path, .btf_origin = r->btf_origin);
+			      .btf_path = r->btf_path, .btf_origin = r->btf_origin,
+			      .btf_archive_data = r->btf_archive, .btf_archive_len = r->btf_archive_len);
 		pk_chain__build(&r->chain, &r->host, &r->feat, &copts);
 	}
 
@@ -556,6 +575,8 @@ out:
 	if (r->out && r->out != stdout)
 		fclose(r->out);
 	pk_json_free(&r->j);
+	pk_chain__free(&r->chain);
+	free(r->btf_archive);
 	return rc;
 }
 

@@ -16,6 +16,8 @@ struct pk_buffer {
 	void *ctx;
 	uint64_t lost;
 	int count;
+	/* perf samples sit at 4-byte offsets; records are read as 8-byte aligned structs */
+	uint64_t scratch[512];
 };
 
 static int rb_cb(void *ctx, void *data, size_t len)
@@ -46,8 +48,10 @@ static enum bpf_perf_event_ret pb_cb(void *ctx, int cpu, struct perf_event_heade
 	if (ev->type == PERF_RECORD_SAMPLE) {
 		struct perf_sample_raw *s = (void *)ev;
 
-		if (ev->size >= sizeof(*s) && s->size <= ev->size - sizeof(*s)) {
-			b->fn(b->ctx, s->data, s->size);
+		if (ev->size >= sizeof(*s) && s->size <= ev->size - sizeof(*s) &&
+		    s->size <= sizeof(b->scratch)) {
+			memcpy(b->scratch, s->data, s->size);
+			b->fn(b->ctx, b->scratch, s->size);
 			b->count++;
 		}
 	} else if (ev->type == PERF_RECORD_LOST) {

@@ -17,6 +17,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btf_archive.h"
 #include "json.h"
 #include "loader.h"
 #include "pk.h"
@@ -24,6 +25,24 @@
 
 extern const char pk_obj_btf_start[], pk_obj_btf_end[];
 extern const char pk_obj_core_start[], pk_obj_core_end[];
+
+/* weak: only the agent binary links the archive (Makefile, embedded_btf.S) */
+extern const char pk_btf_archive_start[] __attribute__((weak));
+extern const char pk_btf_archive_end[] __attribute__((weak));
+
+void pk_embedded__btf_archive(const void **data, size_t *len)
+{
+	*data = pk_btf_archive_start;
+	*len = pk_btf_archive_start ? (size_t)(pk_btf_archive_end - pk_btf_archive_start) : 0;
+}
+
+const char *pk_btf_arch(const char *uname_machine)
+{
+	/* btfhub's names */
+	if (!strcmp(uname_machine, "aarch64"))
+		return "arm64";
+	return uname_machine;
+}
 
 void pk_embedded__btf_obj(const void **data, size_t *len)
 {
@@ -115,6 +134,78 @@ static struct pk_candidate *add_embedded(struct pk_chain *ch, const char *name, 
 	return c;
 }
 
+/* The reduced BTF of exactly this kernel (os id, version id, arch, release) from
+ * the archive linked into the agent; a near miss is reported, never used. */
+static void add_reduced_btf(struct pk_candidate *c, const struct pk_host *h,
+			    const struct pk_chain_opts *o)
+{
+	const char *arch = pk_btf_arch(h->arch);
+	struct pk_btf_archive *a;
+	const void *data;
+	size_t len, near[4], btf_len;
+	char err[256];
+	void *btf;
+	int n, rc;
+
+	if (o->btf_archive_data) {
+		data = o->btf_archive_data;
+		len = o->btf_archive_len;
+	} else {
+		pk_embedded__btf_archive(&data, &len);
+	}
+	c->btf_src = PK_BTF_MEMORY;
+	snprintf(c->btf_desc, sizeof(c->btf_desc), "embedded reduced BTF %s/%s/%s/%s", h->os.id,
+		 h->os.version_id, arch, h->kernel_release);
+	if (!data || !len) {
+		skip(c, "the agent carries no reduced BTF (built without a BTF corpus)");
+		return;
+	}
+	a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
+	if (!a) {
+		skip(c, "embedded BTF archive is unusable: %s", err);
+		return;
+	}
+	c->archive_entries = pk_btf_archive__entry_cnt(a);
+	if (!c->archive_entries) {
+		skip(c, "the agent carries no reduced BTF (built with an empty BTF corpus)");
+		pk_btf_archive__free(a);
+		return;
+	}
+	rc = pk_btf_archive__find(a, h->os.id, h->os.version_id, arch, h->kernel_release, &btf,
+				  &btf_len);
+	if (rc == 0) {
+		c->btf_data = btf;
+		c->btf_len = btf_len;
+		c->btf_data_owned = true;
+		c->archive_hit = true;
+	} else if (rc == -ENOENT) {
+		size_t off;
+
+		off = snprintf(c->why, sizeof(c->why),
+			       "no reduced BTF for %s/%s/%s/%s among the %zu kernels embedded",
+			       h->os.id, h->os.version_id, arch, h->kernel_release,
+			       pk_btf_archive__entry_cnt(a));
+		n = pk_btf_archive__near_misses(a, h->os.id, h->os.version_id, arch,
+						h->kernel_release, near, PK_ARRAY_SIZE(near));
+		c->archive_near_misses = n > 0 ? n : 0;
+		for (int i = 0; i < n && i < (int)PK_ARRAY_SIZE(near); i++) {
+			struct pk_btf_archive_entry e;
+
+			if (pk_btf_archive__entry(a, near[i], &e))
+				break;
+			off += snprintf(c->why + off, off < sizeof(c->why) ? sizeof(c->why) - off : 0,
+					"%s%s", i ? ", " : "; near misses (never used): ", e.release);
+		}
+		if (n > (int)PK_ARRAY_SIZE(near) && off < sizeof(c->why))
+			snprintf(c->why + off, sizeof(c->why) - off, " and %d more",
+				 n - (int)PK_ARRAY_SIZE(near));
+		c->state = PK_ATTEMPT_SKIPPED;
+	} else {
+		skip(c, "embedded BTF for this kernel is unusable: %s", pk_btf_archive__errstr(a));
+	}
+	pk_btf_archive__free(a);
+}
+
 /*
  * The order (DESIGN.md, "candidate chain"); what the operator names comes first:
  *   explicit                 --probe FILE, with --btf FILE if given, else kernel BTF
@@ -122,6 +213,8 @@ static struct pk_candidate *add_embedded(struct pk_chain *ch, const char *name, 
  *                            (sysfs); CO-RE relocations use --btf if given
  *   embedded-core+btf-file   only with --btf: the raw_tp object against that file
  *   embedded-core            raw_tp object + kernel BTF (sysfs or a standard path)
+ *   embedded-core+reduced-btf  raw_tp object + this exact kernel's reduced BTF from
+ *                            the archive in the binary (handed over as a memfd)
  * A broken --btf fails its candidates and the kernel's BTF still gets its turn.
  * When probing itself was refused (no privileges), nothing is skipped on feature
  * grounds: the attempts fail and say why, which tells the operator more.
@@ -172,7 +265,22 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 		     o->btf_path ? "" : "; give one with --btf");
 	else if (!f->raw_tp && probed)
 		skip(c, "kernel cannot load raw tracepoint programs (probed)");
+
+	c = add_embedded(ch, "embedded-core+reduced-btf", false);
+	add_reduced_btf(c, h, o);
+	if (c->state != PK_ATTEMPT_SKIPPED && !f->raw_tp && probed)
+		skip(c, "kernel cannot load raw tracepoint programs (probed)");
 	return 0;
+}
+
+void pk_chain__free(struct pk_chain *ch)
+{
+	for (int i = 0; i < ch->n; i++) {
+		if (ch->c[i].btf_data_owned)
+			free((void *)ch->c[i].btf_data);
+		ch->c[i].btf_data = NULL;
+		ch->c[i].btf_data_owned = false;
+	}
 }
 
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j)

@@ -47,6 +47,10 @@ struct pk_candidate {
 	char btf_path[PATH_MAX];	/* PK_BTF_PATH */
 	const void *btf_data;		/* PK_BTF_MEMORY */
 	size_t btf_len;
+	bool btf_data_owned;		/* freed by pk_chain__free */
+	bool archive_hit;		/* reduced BTF: this host's key is in the archive */
+	size_t archive_entries;		/* kernels in the archive */
+	int archive_near_misses;	/* same os/version/arch, other release */
 	char btf_desc[PATH_MAX + 32];	/* what a person reads */
 	bool needs_sysfs_btf;		/* tp_btf programs attach via the kernel's own BTF */
 	/* outcome */
@@ -70,6 +74,8 @@ struct pk_chain_opts {
 	const char *btf_path;		/* explicit BTF, or NULL */
 	const char *btf_origin;		/* "--btf" or "PROBEKIT_BTF_FILE" */
 	bool no_embedded;		/* only the explicit candidate (tests, verify mode object) */
+	const void *btf_archive_data;	/* reduced-BTF archive to use instead of the embedded one */
+	size_t btf_archive_len;
 };
 #define PK_CHAIN_OPTS(name, ...)                                               \
 	struct pk_chain_opts name = { .sz = sizeof(struct pk_chain_opts), __VA_ARGS__ }
@@ -78,12 +84,17 @@ struct pk_chain_opts {
  * marked skipped with the reason, so status and detect can show them. */
 int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
 		    const struct pk_chain_opts *opts);
+void pk_chain__free(struct pk_chain *ch);	/* what the chain owns (BTF copies) */
 const char *pk_attempt_state__str(enum pk_attempt_state s);
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j);
 
 /* embedded objects */
 void pk_embedded__btf_obj(const void **data, size_t *len);
 void pk_embedded__core_obj(const void **data, size_t *len);
+/* the reduced-BTF archive linked into the agent; *len == 0 when there is none */
+void pk_embedded__btf_archive(const void **data, size_t *len);
+/* uname -m -> the arch name the archive (btfhub) uses: aarch64 -> arm64 */
+const char *pk_btf_arch(const char *uname_machine);
 
 /* ---- one loaded probe ---- */
 
