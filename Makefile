@@ -41,7 +41,7 @@ BPF_OBJS  := $(OUT)/probe.btf.bpf.o $(OUT)/probe.core.bpf.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 
-.PHONY: all deps run check check-san test-unit bench fuzz clean legacy
+.PHONY: all deps run check check-san test-unit bench fuzz clean legacy btf-corpus
 all: $(OUT)/probekit $(UNIT_BINS)
 
 deps:
@@ -82,6 +82,9 @@ $(OUT)/probekit-tool: $(CLI_OBJS) $(OUT)/libprobekit.a
 $(OUT)/btf-archive.pkba: $(OUT)/probekit-tool $(OUT)/probe.core.bpf.o $(BTF_CORPUS_FILES) scripts/build-btf-archive.sh
 	$(call msg,BTFPACK,$@ ($(words $(BTF_CORPUS_FILES)) kernels from $(BTF_CORPUS)))
 	$(Q)bash scripts/build-btf-archive.sh $(OUT)/probekit-tool $(OUT)/probe.core.bpf.o $(BTF_CORPUS) $@
+# fill BTF_CORPUS with the current Debian kernels' BTF (ALL=1: every kernel package)
+btf-corpus: deps $(OUT)/probekit-tool
+	$(Q)PK=$(OUT)/probekit-tool bash scripts/btf-corpus.sh --out $(BTF_CORPUS) $(if $(ALL),--all)
 $(OUT)/embedded_btf.o: src/lib/embedded_btf.S $(OUT)/btf-archive.pkba
 	$(call msg,AS,$@)
 	$(Q)$(CC) -c -DPK_BTF_ARCHIVE='"$(OUT)/btf-archive.pkba"' $< -o $@
