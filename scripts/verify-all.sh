@@ -7,7 +7,7 @@
 # usage: scripts/verify-all.sh [SUITE...]      (default: every corpus suite)
 # environment: OUT (build dir, default build), VERIFY_JOBS (VMs at once, default 1),
 #              VERIFY_TIMEOUT (per boot, default 600), VERIFY_MODES (default btf,no-btf),
-#              VERIFY_LIMIT (first N kernels only, for a quick look)
+#              VERIFY_MATCH (regex on package names), VERIFY_LIMIT (first N kernels only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build}
@@ -27,6 +27,7 @@ echo "verify-all: listing kernel image packages" >&2
 bash "$corpus" list "$@" >"$work/list"
 # real images only: linux-image-<version>-<flavor>, no -dbg/-unsigned twins, no meta packages
 awk '$2 ~ /^linux-image-[0-9]/ && $2 !~ /-(dbg|unsigned)$/ { print $1, $2, $3 }' "$work/list" >"$work/images"
+[ -n "${VERIFY_MATCH:-}" ] && { grep -E " linux-image-[^ ]*(${VERIFY_MATCH})" "$work/images" >"$work/i2" || true; mv "$work/i2" "$work/images"; }
 [ -n "${VERIFY_LIMIT:-}" ] && head -n "$VERIFY_LIMIT" "$work/images" >"$work/i2" && mv "$work/i2" "$work/images"
 n=$(wc -l <"$work/images")
 [ "$n" -gt 0 ] || { echo "verify-all: error: no kernel image packages listed" >&2; exit 3; }
@@ -44,7 +45,7 @@ while read -r suite pkg ver; do
 	fi
 done <"$work/images"
 
-echo "verify-all: booting ${#args[@]} kernels x ${MODES} (-j $JOBS)" >&2
+echo "verify-all: booting $((${#args[@]} / 2)) kernels x ${MODES} (-j $JOBS)" >&2
 rc=0
 "$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode "$MODES" --log-dir "$work/logs" "${args[@]}" \
 	>"$work/result.json" || rc=$?

@@ -68,6 +68,7 @@ struct verify {
 	char workdir[PATH_MAX];
 	char logdir[PATH_MAX];
 	bool own_logdir, keep;
+	bool kvm_only;			/* --accel kvm: no fallback to TCG */
 	int jobs, mem_mb;
 	double timeout_s;
 	bool json;
@@ -330,7 +331,7 @@ static void run_row(struct verify *vf, struct row *r)
 			   .append = append, .mem_mb = vf->mem_mb, .accel = accel,
 			   .timeout_s = vf->timeout_s, .console_path = r->log, .nonce = vf->nonce);
 		pk_vm__run(&o, &res);
-		if (res.outcome != PK_VM_KVM_STALL)
+		if (res.outcome != PK_VM_KVM_STALL || vf->kvm_only)
 			break;
 		/* nested KVM that runs nothing: software emulation from now on */
 		pthread_mutex_lock(&vf->lock);
@@ -723,6 +724,7 @@ int cmd_verify(int argc, char **argv)
 		rc = PK_EXIT_ERROR;
 		goto report;
 	}
+	vf.kvm_only = want_kvm;
 	if (vf.accel != PK_VM_ACCEL_TCG) {
 		err = pk_vm__kvm_probe(vf.accel_why, sizeof(vf.accel_why));
 		if (!err) {

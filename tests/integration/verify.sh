@@ -7,6 +7,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 JOBS=${VERIFY_JOBS:-2}
+# generous: software emulation on a busy 2-CPU box takes 1-3 min per boot
+TIMEOUT=${VERIFY_TIMEOUT:-900}
 
 # usage errors need nothing
 "$PK" verify >/dev/null 2>&1; rc=$?
@@ -53,7 +55,7 @@ done
 # an object that is not BPF (the agent falls back: mode object fails)
 echo "this is not an ELF object" >"$TMP/bad.o"
 (
-	PROBEKIT_BUSYBOX=/bin/false "$PK" verify --json --timeout 200 -k "${DEB[bookworm]}" --mode btf \
+	PROBEKIT_BUSYBOX=/bin/false "$PK" verify --json --timeout "$TIMEOUT" -k "${DEB[bookworm]}" --mode btf \
 		>"$TMP/panic.json" 2>/dev/null; echo $? >"$TMP/panic.rc"
 	"$PK" verify --json --timeout 1 -k "${DEB[bookworm]}" --mode btf >"$TMP/hang.json" 2>/dev/null
 	echo $? >"$TMP/hang.rc"
@@ -61,7 +63,7 @@ echo "this is not an ELF object" >"$TMP/bad.o"
 faults=$!
 
 start=$SECONDS
-"$PK" verify --json -j "$JOBS" --mode btf,no-btf \
+"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode btf,no-btf \
 	-k "${DEB[bullseye]}" -k "${DEB[bookworm]}" -k "${DEB[trixie]}" >"$TMP/matrix.json" 2>"$TMP/matrix.err"
 rc=$?
 took=$((SECONDS - start))
@@ -78,7 +80,7 @@ for r in d["results"]:
 EOF
 [ $rc = 0 ] && pass "verify: matrix exit 0 (${took}s wall)" || fail "verify: matrix exit 0" "exit $rc after ${took}s: $(tail -3 "$TMP/matrix.err" | tr '\n' ' ')"
 
-"$PK" verify --json --mode object --probe "$TMP/bad.o" -k "${DEB[bookworm]}" >"$TMP/obj.json" 2>/dev/null; rc=$?
+"$PK" verify --json --timeout "$TIMEOUT" --mode object --probe "$TMP/bad.o" -k "${DEB[bookworm]}" >"$TMP/obj.json" 2>/dev/null; rc=$?
 if [ $rc = 1 ] && [ "$(json_get "$TMP/obj.json" results.0.result)" = fail ] &&
    json_get "$TMP/obj.json" results.0.reason | grep -q 'object did not serve'; then
 	pass "verify: an object that fails in the guest fails with the agent's reason"
