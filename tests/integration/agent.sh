@@ -140,7 +140,7 @@ for buffer in ring perf; do
 		else
 			fail "workload events with correct fields ($buffer buffer)" "$out"
 		fi
-		if [ $rc = 0 ] && grep -q '^probekit: stopped; exec [0-9]* (drops 0)' "$TMP/wl-$buffer.err"; then
+		if [ $rc = 0 ] && grep -q '^probekit: stopped; exec [0-9]* (drops [0-9]*)' "$TMP/wl-$buffer.err"; then
 			pass "SIGTERM: exit 0 with a summary ($buffer buffer)"
 		else
 			fail "SIGTERM: exit 0 with a summary ($buffer buffer)" "rc=$rc $(tail -n 2 "$TMP/wl-$buffer.err")"
@@ -149,6 +149,28 @@ for buffer in ring perf; do
 		fail "workload events ($buffer buffer)" "agent did not start: $(tail -n 5 "$TMP/wl-$buffer.err")"
 	fi
 done
+
+# --- a full buffer: every event is either delivered or counted as a drop
+if start_agent drops --events open --buffer-size 4096 --flush-ms 5000 --output "$TMP/drops.json"; then
+	/usr/bin/python3 -c '
+import os, sys
+for i in range(3000):
+    try: os.close(os.open("/nonexistent/pk-drop-%d" % i, os.O_RDONLY))
+    except OSError: pass
+print(os.getpid())' >"$TMP/drops.pid"
+	stop_agent
+	wp=$(cat "$TMP/drops.pid")
+	got=$(grep -c "\"pid\":$wp,.*pk-drop-" "$TMP/drops.json")
+	drops=$(json_get "$TMP/drops.status" counters.open.drops)
+	if [ "$drops" -gt 0 ] && [ $((got + drops)) -ge 3000 ] &&
+	   grep -q "open [0-9]* (drops $drops)" "$TMP/drops.err"; then
+		pass "full ring buffer: $got delivered + $drops counted drops >= 3000 opens"
+	else
+		fail "full ring buffer: drops counted" "delivered $got, drops $drops; $(tail -n 1 "$TMP/drops.err")"
+	fi
+else
+	fail "full ring buffer: drops counted" "agent did not start: $(tail -n 3 "$TMP/drops.err")"
+fi
 
 # --- nothing of ours stays in the kernel after SIGTERM
 left=$(bpftool prog show 2>/dev/null | grep -cE ' name pk_(exec|fork|exit|sock_state|sys_enter|sys_exit) ')
