@@ -9,6 +9,9 @@
 
 #include "buffer.h"
 
+/* 1 MiB per CPU: the perf path is for old kernels, where bursts are no smaller */
+#define PK_PERF_PAGES 256
+
 struct pk_buffer {
 	struct ring_buffer *rb;
 	struct perf_buffer *pb;
@@ -86,8 +89,8 @@ struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, size_t perf_pages, pk
 		attr.sample_period = 1;
 		/* wake the reader when a quarter of the buffer is used, not per event */
 		attr.watermark = 1;
-		attr.wakeup_watermark = (perf_pages ? perf_pages : 64) * page / 4;
-		b->pb = perf_buffer__new_raw(map_fd, perf_pages ? perf_pages : 64, &attr, pb_cb, b,
+		attr.wakeup_watermark = (perf_pages ? perf_pages : PK_PERF_PAGES) * page / 4;
+		b->pb = perf_buffer__new_raw(map_fd, perf_pages ? perf_pages : PK_PERF_PAGES, &attr, pb_cb, b,
 					     NULL);
 		err = libbpf_get_error(b->pb);
 	}

@@ -11,7 +11,7 @@
 struct pk_buffer;
 typedef void (*pk_event_fn)(void *ctx, const void *data, size_t len);
 
-/* perf_pages: per-CPU pages for the perf buffer (power of two) */
+/* perf_pages: per-CPU pages for the perf buffer (power of two; 0: 256) */
 struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, size_t perf_pages,
 				 pk_event_fn fn, void *ctx);
 /* wait up to timeout_ms for a wake-up, then drain everything; returns the number
