@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define PK_VM_WHY_LEN 512
-#define PK_VM_TAIL_LEN 2048
+#define PK_VM_TAIL_LEN 4096
 
 /* ---- accelerator ---- */
 

@@ -90,7 +90,8 @@ fi
 
 wait $faults
 if [ "$(cat "$TMP/panic.rc")" = 1 ] && [ "$(json_get "$TMP/panic.json" results.0.outcome)" = panic ] &&
-   json_get "$TMP/panic.json" results.0.console_tail | grep -q 'Kernel panic'; then
+   json_get "$TMP/panic.json" results.0.reason | grep -q 'Kernel panic' &&
+   [ -n "$(json_get "$TMP/panic.json" results.0.console_tail)" ]; then
 	pass "verify: a guest whose init dies is a kernel panic with the console tail"
 else
 	fail "verify: a guest whose init dies is a kernel panic with the console tail" "exit $(cat "$TMP/panic.rc"): $(head -c 400 "$TMP/panic.json")"
