@@ -10,6 +10,7 @@ import argparse
 import datetime
 import json
 import os
+import pickle
 import re
 import signal
 import statistics
@@ -21,6 +22,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 BEGIN = "<!-- bench:agent:begin -->"
 END = "<!-- bench:agent:end -->"
 
+DEFAULT_N = {"open": 1000000, "exec": 2000, "connect": 20000}
 TARGETS = {"open": 20.0, "exec": 5.0, "connect": 8.0}
 STARTUP_TARGET_MS = 150.0
 RSS_TARGET_MB = 24.0
@@ -479,8 +481,12 @@ def render(b, runs, meta, elapsed):
          f"{meta['kernel']}, {meta['os']}",
          f"- load average before / after: {meta['load0']} / {meta['load1']} (other engineers' "
          "builds share this 2-CPU box: numbers are medians of interleaved runs)",
-         f"- runs per configuration: {b.a.reps} (interleaved: rep 1 of every tracer, then rep 2 ...); "
+         f"- runs per configuration: {meta['reps']} (interleaved: rep 1 of every tracer, then rep 2 ...); "
          f"peers' file-output runs once, to count events; whole run {elapsed:.0f} s",
+         "- operations per run: " + ", ".join(f"{m} {n}" for m, n, _, _ in runs)
+         + ("" if all(n == DEFAULT_N[m] for m, n, _, _ in runs) else
+            " (reduced from the issue's " + ", ".join(f"{m} {DEFAULT_N[m]}" for m, _, _, _ in runs)
+            + " with BENCH_*_N to fit the time budget on this loaded box)"),
          f"- peers: libbpf-tools {meta['lbt']}, bpftrace {meta['bpftrace']}; they need tracefs, which "
          "this host does not mount: each runs in a private mount namespace with its own "
          "(`unshare -m`, `mount -t tracefs nodev /sys/kernel/tracing`)", "",
@@ -592,15 +598,25 @@ def main():
     ap.add_argument("--out", default="build")
     ap.add_argument("--doc", default="docs/benchmarks.md")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--open", type=int, default=1000000)
-    ap.add_argument("--exec", type=int, default=2000)
-    ap.add_argument("--connect", type=int, default=20000)
+    for m, n in DEFAULT_N.items():
+        ap.add_argument("--" + m, type=int, default=n)
     ap.add_argument("--workloads", default="open,exec,connect")
     ap.add_argument("--peers", type=int, default=1)
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite the doc from the last run's saved results (e.g. after "
+                    "editing bench/findings.md), measuring nothing")
     a = ap.parse_args()
+    b = Bench(a)
+    saved = os.path.join(b.out, "bench", "results.pickle")
+    if a.render_only:
+        with open(saved, "rb") as f:
+            meta, elapsed, flat = pickle.load(f)
+        runs = [(m, n, [t for t, _ in tr], {id(t): r for t, r in tr}) for m, n, tr in flat]
+        write_doc(a.doc, render(b, runs, meta, elapsed))
+        log(f"wrote {a.doc} from {saved}")
+        return
     if os.geteuid() != 0:
         sys.exit("bench: error: needs root (loads BPF)")
-    b = Bench(a)
     if not os.access(b.pk, os.X_OK):
         sys.exit(f"bench: error: cannot run '{b.pk}' (make OUT={a.out} first)")
     t_start = time.monotonic()
@@ -613,6 +629,7 @@ def main():
         "mem": sh("free -g | awk '/^Mem:/{print $2\" GiB RAM\"}'"),
         "kernel": os.uname().release,
         "os": sh(". /etc/os-release && echo $PRETTY_NAME"),
+        "reps": a.reps,
         "load0": " ".join(open("/proc/loadavg").read().split()[:3]),
         "lbt": sh("dpkg-query -W -f='${Version}' libbpf-tools") or "not installed",
         "bpftrace": sh("dpkg-query -W -f='${Version}' bpftrace") or "not installed",
@@ -624,7 +641,14 @@ def main():
         tools, results = b.bench(mode, n)
         runs.append((mode, n, tools, results))
     meta["load1"] = " ".join(open("/proc/loadavg").read().split()[:3])
-    block = render(b, runs, meta, time.monotonic() - t_start)
+    elapsed = time.monotonic() - t_start
+    for _, _, tools, _ in runs:
+        for t in tools:
+            t.count = None  # counters are closures: not needed to render, not picklable
+    with open(saved, "wb") as f:
+        pickle.dump((meta, elapsed, [(m, n, [(t, res[id(t)]) for t in tools])
+                                     for m, n, tools, res in runs]), f)
+    block = render(b, runs, meta, elapsed)
     write_doc(a.doc, block)
     log(f"wrote {a.doc} in {time.monotonic() - t_start:.0f} s")
 
