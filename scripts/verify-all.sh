@@ -51,9 +51,12 @@ rc=0
 	>"$work/result.json" || rc=$?
 [ $rc -le 1 ] || { echo "verify-all: error: probekit verify exit $rc" >&2; exit $rc; }
 
-python3 - "$work/result.json" "$work/fetched" "$MATRIX" "$BENCH" "$(uname -r)" "$(nproc)" <<'EOF'
+scope="all $(wc -l <"$work/list") listed packages -> $n kernel images"
+[ -n "${VERIFY_MATCH:-}${VERIFY_LIMIT:-}" ] && scope="SUBSET: $n kernel images (VERIFY_MATCH='${VERIFY_MATCH:-}' VERIFY_LIMIT=${VERIFY_LIMIT:-})"
+scope="$scope; host load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$work/result.json" "$work/fetched" "$MATRIX" "$BENCH" "$(uname -r)" "$(nproc)" "$scope" <<'EOF'
 import json, sys, time, os, re
-res, fetched, matrix, bench, host_kernel, ncpu = sys.argv[1:7]
+res, fetched, matrix, bench, host_kernel, ncpu, scope = sys.argv[1:8]
 d = json.load(open(res))
 suite_of, missing = {}, []
 for line in open(fetched):
@@ -89,6 +92,7 @@ out.append("- run: %s, %d of %d passed, matrix wall time %.0f s, accel %s%s, -j 
     when, npass, len(rows), d["wall_s"], d["accel"],
     " (KVM not used: %s)" % d["kvm_unused_reason"] if d.get("kvm_unused_reason") else "",
     d["jobs"], ncpu, host_kernel))
+out.append("- scope: %s" % scope)
 out.append("- modes: btf = as booted (sysfs BTF); no-btf = /sys/kernel/btf hidden, so the embedded "
            "reduced BTF (or a BTF file made from the image) must serve\n")
 out.append("| suite | package | version | release | " + " | ".join(modes) + " |")
@@ -115,6 +119,7 @@ b.append("`make verify-all` on %s (%s CPUs, host kernel %s), accel %s%s, -j %d, 
          "(kernel boot + initramfs + agent load + canary self-check)." % (
              when, ncpu, host_kernel, d["accel"],
              " (KVM: %s)" % d["kvm_unused_reason"] if d.get("kvm_unused_reason") else "", d["jobs"], "768"))
+b.append("Scope: %s." % scope)
 b.append("")
 b.append("| kernel | mode | accel | boot-to-verdict s | self-check latency ms |")
 b.append("|---|---|---|---|---|")
