@@ -41,7 +41,7 @@ BPF_OBJS  := $(OUT)/probe.btf.bpf.o $(OUT)/probe.core.bpf.o
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 
-.PHONY: all deps run check check-san test-unit bench fuzz clean legacy btf-corpus
+.PHONY: all deps run check check-san test-unit bench fuzz clean legacy btf-corpus verify-all
 all: $(OUT)/probekit $(UNIT_BINS)
 
 deps:
@@ -123,6 +123,11 @@ check-san: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) bash bench/run.sh
+
+# boot every Debian kernel image of the configured suites in QEMU; writes docs/kernel-matrix.md
+verify-all: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OUT=$(OUT) bash scripts/verify-all.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -119,25 +119,6 @@ struct {
 	__type(value, struct pk_owner);
 } pk_owners SEC(".maps");
 
-/* syscalls in flight (openat, accept) between sys_enter and sys_exit, per thread */
-#define PK_SC_OPENAT 1
-#define PK_SC_OPENAT2 2
-#define PK_SC_ACCEPT 3
-struct pk_inflight {
-	__u64 path;		/* user pointer */
-	__u32 which;
-	__u32 flags;
-	__u32 mode;
-	__u32 _pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, struct pk_inflight);
-} pk_inflight SEC(".maps");
-
 static __always_inline bool pk_enabled(__u32 kind)
 {
 	return pk_cfg.kinds & PK_KIND_BIT(kind);
@@ -464,48 +445,19 @@ int BPF_PROG(pk_sock_state, struct sock *sk, int oldstate, int newstate)
 
 /* ---------------------------------------------------------------- syscalls */
 
+/* At sys_exit the task's user registers still hold the syscall number and its
+ * arguments (only the return register changed), so one program at exit sees
+ * everything: no sys_enter program and no per-thread map on the hot path. */
 #if defined(__TARGET_ARCH_x86)
+#define PK_SYSNR(regs) pk_rd((regs)->orig_ax)
 #define PK_SYSARG(regs, n)                                                     \
-	((n) == 0 ? pk_rd((regs)->di) : (n) == 1 ? pk_rd((regs)->si) :          \
-	 (n) == 2 ? pk_rd((regs)->dx) : pk_rd((regs)->r10))
+	((n) == 1 ? pk_rd((regs)->si) : (n) == 2 ? pk_rd((regs)->dx) : pk_rd((regs)->r10))
 #elif defined(__TARGET_ARCH_arm64)
-#define PK_SYSARG(regs, n) pk_rd((regs)->regs[n])
+#define PK_SYSNR(regs) pk_rd((regs)->syscallno)
+#define PK_SYSARG(regs, n) pk_rd((regs)->regs[n])	/* x1..x3 survive; x0 is the result */
 #else
 #error "PK_SYSARG: unsupported architecture"
 #endif
-
-PK_SEC("sys_enter")
-int BPF_PROG(pk_sys_enter, struct pt_regs *regs, long id)
-{
-	struct pk_inflight in = {};
-	__u32 tid;
-
-	if (pk_enabled(PK_EV_OPEN) && (id == pk_cfg.nr_openat || id == pk_cfg.nr_openat2)) {
-		in.path = PK_SYSARG(regs, 1);
-		if (id == pk_cfg.nr_openat) {
-			in.which = PK_SC_OPENAT;
-			in.flags = PK_SYSARG(regs, 2);
-			in.mode = PK_SYSARG(regs, 3);
-		} else {
-			__u64 how[2] = {};	/* struct open_how: flags, mode */
-
-			in.which = PK_SC_OPENAT2;
-			bpf_probe_read_user(how, sizeof(how), (const void *)PK_SYSARG(regs, 2));
-			in.flags = how[0];
-			in.mode = how[1];
-		}
-	} else if (pk_enabled(PK_EV_ACCEPT) &&
-		   (id == pk_cfg.nr_accept || id == pk_cfg.nr_accept4)) {
-		in.which = PK_SC_ACCEPT;
-	} else {
-		return 0;
-	}
-	if (!pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pk_inflight, &tid, &in, BPF_ANY);
-	return 0;
-}
 
 static __always_inline struct sock *pk_fd_sock(long fd)
 {
@@ -528,22 +480,21 @@ static __always_inline struct sock *pk_fd_sock(long fd)
 PK_SEC("sys_exit")
 int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pk_inflight *in;
+	struct pk_open_event *e;
+	const char *path;
+	long nr;
 
 	if (!(pk_cfg.kinds & (PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT))))
 		return 0;
-	in = bpf_map_lookup_elem(&pk_inflight, &tid);
-	if (!in)
-		return 0;
+	nr = PK_SYSNR(regs);
 
-	if (in->which == PK_SC_ACCEPT) {
+	if (nr == pk_cfg.nr_accept || nr == pk_cfg.nr_accept4) {
 		struct pk_owner own;
 		struct sock *sk;
 		__u64 key;
 
-		bpf_map_delete_elem(&pk_inflight, &tid);
-		if (ret < 0)
+		if (!pk_enabled(PK_EV_ACCEPT) || ret < 0 ||
+		    !pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
 			return 0;
 		sk = pk_fd_sock(ret);
 		if (!sk || !pk_is_tcp(sk))
@@ -556,19 +507,29 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 			     PK_TCP_ESTABLISHED, ret);
 		return 0;
 	}
+	if ((nr != pk_cfg.nr_openat && nr != pk_cfg.nr_openat2) || !pk_enabled(PK_EV_OPEN) ||
+	    !pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
+		return 0;
 
-	struct pk_open_event *e = pk_reserve(sizeof(*e), PK_EV_OPEN);
+	e = pk_reserve(sizeof(*e), PK_EV_OPEN);
+	if (!e)
+		return 0;
+	pk_hdr_current(&e->hdr, PK_EV_OPEN);
+	e->result = ret;
+	path = (const char *)PK_SYSARG(regs, 1);
+	if (nr == pk_cfg.nr_openat) {
+		e->flags = PK_SYSARG(regs, 2);
+		e->mode = PK_SYSARG(regs, 3);
+	} else {
+		__u64 how[2] = {};	/* struct open_how: flags, mode */
 
-	if (e) {
-		pk_hdr_current(&e->hdr, PK_EV_OPEN);
-		e->result = ret;
-		e->flags = in->flags;
-		e->mode = in->mode;
-		e->_pad = 0;
-		if (bpf_probe_read_user_str(e->path, sizeof(e->path), (const void *)in->path) < 0)
-			e->path[0] = 0;
-		pk_submit(ctx, e, sizeof(*e), PK_EV_OPEN);
+		bpf_probe_read_user(how, sizeof(how), (const void *)PK_SYSARG(regs, 2));
+		e->flags = how[0];
+		e->mode = how[1];
 	}
-	bpf_map_delete_elem(&pk_inflight, &tid);
+	e->_pad = 0;
+	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) < 0)
+		e->path[0] = 0;
+	pk_submit(ctx, e, sizeof(*e), PK_EV_OPEN);
 	return 0;
 }

@@ -478,7 +478,6 @@ static uint32_t prog_kinds(const char *name)
 		{ "pk_fork", PK_KIND_BIT(PK_EV_FORK) },
 		{ "pk_exit", PK_KIND_BIT(PK_EV_EXIT) },
 		{ "pk_sock_state", PK_KIND_BIT(PK_EV_CONNECT) | PK_KIND_BIT(PK_EV_CLOSE) },
-		{ "pk_sys_enter", PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT) },
 		{ "pk_sys_exit", PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT) },
 	};
 	for (size_t i = 0; i < PK_ARRAY_SIZE(t); i++)
