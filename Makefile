@@ -123,6 +123,7 @@ check-san: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)OUT=$(OUT) bash bench/run.sh
+	$(Q)OUT=$(OUT) BTF_CORPUS=$(BTF_CORPUS) bash bench/btf.sh
 
 # boot every Debian kernel image of the configured suites in QEMU; writes docs/kernel-matrix.md
 verify-all: deps
