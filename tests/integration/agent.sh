@@ -131,11 +131,12 @@ for buffer in ring perf; do
 	if start_agent wl-$buffer --events all --buffer $buffer --output "$TMP/wl-$buffer.json"; then
 		/usr/bin/python3 "$HERE/workload.py" "$TMP" >"$TMP/wl-$buffer.did"
 		sleep 0.3
+		agent=$AGENT_PID
 		stop_agent
 		rc=$?
 		if [ "$(json_get "$TMP/wl-$buffer.status" buffer)" != "${buffer/ring/ringbuf}" ]; then
 			fail "workload events ($buffer buffer)" "status says buffer $(json_get "$TMP/wl-$buffer.status" buffer)"
-		elif out=$(/usr/bin/python3 "$HERE/check_events.py" "$TMP/wl-$buffer.json" "$TMP/wl-$buffer.did"); then
+		elif out=$(/usr/bin/python3 "$HERE/check_events.py" "$TMP/wl-$buffer.json" "$TMP/wl-$buffer.did" "$agent"); then
 			pass "workload events with correct fields ($buffer buffer)"
 		else
 			fail "workload events with correct fields ($buffer buffer)" "$out"

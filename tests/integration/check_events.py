@@ -42,7 +42,8 @@ find("open of a missing file -> -ENOENT", lambda e: e["kind"] == "open" and e["p
      and e["path"] == w["missing"] and e["result"] == -2)
 find("open of a present file -> fd", lambda e: e["kind"] == "open" and e["pid"] == pid
      and e["path"] == w["present"] and e["result"] >= 0)
-own = [e for e in events if e.get("comm") == "probekit"]
+agent = int(sys.argv[3]) if len(sys.argv) > 3 else -1
+own = [e for e in events if e.get("pid") == agent or e.get("ppid") == agent]
 if own:
     fails.append(f"the agent reported {len(own)} events of its own, e.g. {own[0]}")
 if fails:

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/btf.h>
+
+#include "btf_archive.h"
 #include "event.h"
 #include "json.h"
 #include "loader.h"
@@ -52,8 +55,9 @@ static void test_chain_default(void)
 	fake_host(&h, PK_BTF_SYSFS);
 	all_features(&f);
 	CHECK(t, pk_chain__build(&ch, &h, &f, &o) == 0, "build failed");
-	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core");
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK_INT(t, ch.c[0].btf_src, PK_BTF_KERNEL);
+	CHECK(t, strstr(ch.c[2].why, "no reduced BTF"), "reason: %s", ch.c[2].why);
 	CHECK(t, ch.c[0].obj_len > 0 && ch.c[1].obj_len > 0, "embedded objects missing");
 	PASS(t);
 }
@@ -72,7 +76,7 @@ static void test_chain_explicit(void)
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)),
-		  "explicit,embedded-btf,embedded-core+btf-file,embedded-core");
+		  "explicit,embedded-btf,embedded-core+btf-file,embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK_INT(t, ch.c[0].btf_src, PK_BTF_PATH);
 	CHECK_STR(t, ch.c[0].btf_path, "/x/k.btf");
 	CHECK_STR(t, ch.c[0].obj_desc, "/x/probe.o");
@@ -93,7 +97,7 @@ static void test_chain_no_sysfs(void)
 	fake_host(&h, PK_BTF_FILE);
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
-	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core");
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK(t, strstr(ch.c[0].why, "/sys/kernel/btf/vmlinux"), "reason: %s", ch.c[0].why);
 	CHECK_INT(t, ch.c[1].btf_src, PK_BTF_PATH);
 	CHECK_STR(t, ch.c[1].btf_path, "/boot/vmlinux-6.1.0-26-amd64");
@@ -113,7 +117,7 @@ static void test_chain_nothing(void)
 	all_features(&f);
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
-	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip)");
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf(skip)");
 	CHECK(t, strstr(ch.c[1].why, "--btf"), "reason: %s", ch.c[1].why);
 	PASS(t);
 }
@@ -131,13 +135,82 @@ static void test_chain_no_tp_btf(void)
 	all_features(&f);
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
-	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core");
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK(t, strstr(ch.c[0].why, "tp_btf"), "reason: %s", ch.c[0].why);
 	/* probing refused (EPERM): nothing skipped on feature grounds */
 	f.raw_tp = false;
 	f.probe_errno = 1;
 	pk_chain__build(&ch, &h, &f, &o);
-	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core");
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core,embedded-core+reduced-btf(skip)");
+	PASS(t);
+}
+
+/* a tiny valid BTF: one int type */
+static void *tiny_btf(size_t *len)
+{
+	struct btf *btf = btf__new_empty();
+	const void *raw;
+	void *copy;
+	uint32_t sz;
+
+	btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	raw = btf__raw_data(btf, &sz);
+	copy = malloc(sz);
+	memcpy(copy, raw, sz);
+	*len = sz;
+	btf__free(btf);
+	return copy;
+}
+
+static void test_chain_reduced_btf(void)
+{
+	const char *t = "chain: reduced BTF by exact key from an archive, near misses never used";
+	struct pk_btf_archive_writer *w = pk_btf_archive_writer__new(NULL);
+	struct pk_host h;
+	struct pk_features f;
+	struct pk_chain ch;
+	size_t blen, alen;
+	void *btf = tiny_btf(&blen), *arc;
+	char b[512];
+
+	CHECK(t, w && !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-26-amd64", btf, blen) &&
+		 !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-25-amd64", btf, blen) &&
+		 !pk_btf_archive_writer__finish(w, &arc, &alen), "cannot build the archive");
+	fake_host(&h, PK_BTF_NONE);
+	all_features(&f);
+	{
+		PK_CHAIN_OPTS(o, .btf_archive_data = arc, .btf_archive_len = alen);
+
+		pk_chain__build(&ch, &h, &f, &o);
+	}
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf");
+	CHECK(t, ch.c[2].btf_src == PK_BTF_MEMORY && ch.c[2].btf_len == blen &&
+		 !memcmp(ch.c[2].btf_data, btf, blen) && ch.c[2].archive_hit, "wrong BTF handed over");
+	pk_chain__free(&ch);
+
+	strcpy(h.kernel_release, "6.1.0-27-amd64");	/* not in the archive */
+	{
+		PK_CHAIN_OPTS(o, .btf_archive_data = arc, .btf_archive_len = alen);
+
+		pk_chain__build(&ch, &h, &f, &o);
+	}
+	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf(skip)");
+	CHECK(t, strstr(ch.c[2].why, "near misses (never used): 6.1.0-25-amd64, 6.1.0-26-amd64"),
+	      "reason: %s", ch.c[2].why);
+	CHECK_INT(t, ch.c[2].archive_near_misses, 2);
+
+	((char *)arc)[alen / 2] ^= 0x55;	/* a corrupt archive is skipped with its reason */
+	{
+		PK_CHAIN_OPTS(o, .btf_archive_data = arc, .btf_archive_len = alen);
+
+		pk_chain__build(&ch, &h, &f, &o);
+	}
+	CHECK(t, ch.c[2].state == PK_ATTEMPT_SKIPPED && strstr(ch.c[2].why, "unusable"),
+	      "reason: %s", ch.c[2].why);
+	pk_chain__free(&ch);
+	pk_btf_archive_writer__free(w);
+	free(arc);
+	free(btf);
 	PASS(t);
 }
 
@@ -296,6 +369,7 @@ int main(void)
 	test_chain_no_sysfs();
 	test_chain_nothing();
 	test_chain_no_tp_btf();
+	test_chain_reduced_btf();
 	test_kinds();
 	test_json_exec();
 	test_json_sock();
