@@ -30,7 +30,7 @@ for suite in "${suites[@]}"; do
 	ver=$(version_id "$suite") || { echo "btf-corpus: error: unknown suite '$suite'" >&2; exit 2; }
 	if [ $all = 1 ]; then
 		pkgs=$(bash "$here/kernel-corpus.sh" list "$suite" |
-			awk '$1 ~ /^linux-image-[0-9].*-(amd64|cloud-amd64|rt-amd64)$/ {print $1}' | sort -u)
+			awk '$2 ~ /^linux-image-[0-9].*-(amd64|cloud-amd64|rt-amd64)$/ {print $2}' | sort -u)
 	else
 		pkgs=$(bash "$here/kernel-corpus.sh" default "$suite" | awk '{print $2}')
 	fi
