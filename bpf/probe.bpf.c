@@ -149,11 +149,14 @@ static __always_inline void *pk_reserve(__u32 size, __u32 kind)
 static __always_inline void pk_submit(void *ctx, void *e, __u32 size, __u32 kind)
 {
 	if (pk_cfg.use_ringbuf) {
-		/* Wake the reader only when enough piled up: per-event wake-ups cost
-		 * far more than the probe. The reader also drains on a short timer. */
+		/* Wake the reader once, on the record that takes the unread data past
+		 * the threshold: per-event wake-ups cost far more than the probe (and
+		 * waking on every record above it is a storm while the reader is
+		 * behind). The reader also drains on a short timer. */
 		__u64 flags = BPF_RB_NO_WAKEUP;
+		__u64 avail = bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA);
 
-		if (bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA) >= pk_cfg.wakeup_bytes)
+		if (avail >= pk_cfg.wakeup_bytes && avail < pk_cfg.wakeup_bytes + size + 8)
 			flags = BPF_RB_FORCE_WAKEUP;
 		bpf_ringbuf_submit(e, flags);
 		return;

@@ -158,7 +158,7 @@ static void usage(FILE *f, bool selftest)
 		"  --pid PID             only this process (filtered in the kernel)\n"
 		"  --comm NAME           only tasks with this comm (filtered in the kernel)\n"
 		"  --buffer auto|ring|perf  event buffer (default auto: ring when the kernel has it)\n"
-		"  --buffer-size BYTES   ring buffer size, power of two (default 4194304)\n"
+		"  --buffer-size BYTES   ring buffer size, power of two (default 8388608)\n"
 		"  --selfcheck-timeout S seconds the canary's events may take (default 5)\n"
 		"  --status FILE         write status JSON here (atomically, kept up to date)\n");
 	if (selftest)

@@ -32,27 +32,39 @@ void pk_json_reset(struct pk_json *j)
 	j->first[0] = true;
 }
 
-static void put(struct pk_json *j, const char *s, size_t n)
+static __attribute__((noinline)) int grow(struct pk_json *j, size_t n)
 {
-	if (j->err)
-		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 256;
-		char *b;
+	size_t cap = j->cap ? j->cap : 256;
+	char *b;
 
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		b = realloc(j->buf, cap);
-		if (!b) {
-			j->err = -ENOMEM;
-			return;
-		}
-		j->buf = b;
-		j->cap = cap;
+	while (cap < j->len + n + 1)
+		cap *= 2;
+	b = realloc(j->buf, cap);
+	if (!b) {
+		j->err = -ENOMEM;
+		return -ENOMEM;
 	}
-	memcpy(j->buf + j->len, s, n);
+	j->buf = b;
+	j->cap = cap;
+	return 0;
+}
+
+/* the hot path of event encoding: many short pieces per event */
+static inline void put(struct pk_json *j, const char *s, size_t n)
+{
+	char *d;
+
+	if (__builtin_expect(j->len + n + 1 > j->cap, 0) && (j->err || grow(j, n)))
+		return;
+	d = j->buf + j->len;
+	if (n <= 16) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	} else {
+		memcpy(d, s, n);
+	}
 	j->len += n;
-	j->buf[j->len] = 0;
+	d[n] = 0;
 }
 
 void pk_json_raw(struct pk_json *j, const char *s, size_t n)
@@ -153,7 +165,16 @@ static void put_escaped(struct pk_json *j, const char *str, size_t n)
 	put(j, "\"", 1);
 	while (i < n && s[i]) {
 		unsigned char c = s[i];
-		size_t ul;
+		size_t ul, run = i;
+
+		/* the common case: a run of plain ASCII, copied at once */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			put(j, (const char *)s + i, run - i);
+			i = run;
+			continue;
+		}
 
 		switch (c) {
 		case '"': put(j, "\\\"", 2); i++; continue;
@@ -202,22 +223,35 @@ void pk_json_strn(struct pk_json *j, const char *s, size_t n)
 	put_escaped(j, s, strnlen(s, n));
 }
 
+/* decimal digits of v, right-aligned in b[24]; returns the first one (hot path:
+ * several numbers per event, snprintf is the slowest part of encoding) */
+static char *u64_digits(uint64_t v, char b[24])
+{
+	char *p = b + 24;
+
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	return p;
+}
+
 void pk_json_int(struct pk_json *j, int64_t v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	char b[24], *p = u64_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, b);
 
+	if (v < 0)
+		*--p = '-';
 	sep(j);
-	put(j, b, n);
+	put(j, p, b + 24 - p);
 }
 
 void pk_json_uint(struct pk_json *j, uint64_t v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	char b[24], *p = u64_digits(v, b);
 
 	sep(j);
-	put(j, b, n);
+	put(j, p, b + 24 - p);
 }
 
 void pk_json_double(struct pk_json *j, double v)

@@ -514,7 +514,7 @@ static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk
 	memcpy(data + off, &cfg, sizeof(cfg));
 
 	if (p->ringbuf) {
-		err = bpf_map__set_max_entries(events, o->ringbuf_bytes ? o->ringbuf_bytes : 4u << 20);
+		err = bpf_map__set_max_entries(events, o->ringbuf_bytes ? o->ringbuf_bytes : 8u << 20);
 	} else {
 		err = bpf_map__set_type(events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 		err = err ?: bpf_map__set_key_size(events, sizeof(int));

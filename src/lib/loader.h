@@ -105,7 +105,7 @@ struct pk_probe_opts {
 	uint32_t kinds;			/* PK_KIND_BIT mask */
 	bool force_perf;		/* perf buffer even when ring buffer works */
 	bool ringbuf_ok;		/* kernel has BPF_MAP_TYPE_RINGBUF */
-	uint32_t ringbuf_bytes;		/* power of two, >= page size; 0: default 4 MiB */
+	uint32_t ringbuf_bytes;		/* power of two, >= page size; 0: default 8 MiB */
 	uint32_t perf_pages;		/* per CPU; 0: default 64 */
 	uint32_t wakeup_bytes;		/* 0: default 256 KiB */
 };
