@@ -59,7 +59,7 @@ block=$(cat <<DOC
 | bytes per kernel (mean of $n, reduced, uncompressed) | $((ours_total / n)) | $((bpft_total / n)) |
 | all $n kernels together | $arc (archive: deduplicated, zstd, indexed) | $tgz (tar.gz of min_core_btf outputs) |
 | reduction time per kernel, median ms | $(median "${t_ours[@]}") | $(median "${t_bpft[@]}") |
-| one lookup (open archive in memory + find one key), median / max µs over 2000 | $med / $max | – |
+| one lookup (open archive in memory + find one key), median / p99 µs over 2000 | $med / $max | – |
 
 Agent binary: $bin bytes with its embedded archive ($emb bytes, $emb_n kernels),
 $tool bytes without (\`probekit-tool\`). Each reduced BTF is verified
