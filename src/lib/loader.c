@@ -441,6 +441,28 @@ static int find_var(const struct btf *btf, const char *sec, const char *var, siz
 	return -ENOENT;
 }
 
+/* the native syscall numbers the probe matches at sys_exit; -1: not on this arch */
+#ifdef SYS_openat
+#define PK_SYS_openat SYS_openat
+#else
+#define PK_SYS_openat -1
+#endif
+#ifdef SYS_openat2
+#define PK_SYS_openat2 SYS_openat2
+#else
+#define PK_SYS_openat2 -1
+#endif
+#ifdef SYS_accept
+#define PK_SYS_accept SYS_accept
+#else
+#define PK_SYS_accept -1
+#endif
+#ifdef SYS_accept4
+#define PK_SYS_accept4 SYS_accept4
+#else
+#define PK_SYS_accept4 -1
+#endif
+
 static void fill_config(struct pk_config *cfg, const struct pk_probe_opts *o, bool ringbuf)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -448,26 +470,10 @@ static void fill_config(struct pk_config *cfg, const struct pk_probe_opts *o, bo
 	cfg->kinds = o->kinds;
 	cfg->use_ringbuf = ringbuf;
 	cfg->wakeup_bytes = o->wakeup_bytes ? o->wakeup_bytes : 256 * 1024;
-#ifdef SYS_openat
-	cfg->nr_openat = SYS_openat;
-#else
-	cfg->nr_openat = -1;
-#endif
-#ifdef SYS_openat2
-	cfg->nr_openat2 = SYS_openat2;
-#else
-	cfg->nr_openat2 = -1;
-#endif
-#ifdef SYS_accept
-	cfg->nr_accept = SYS_accept;
-#else
-	cfg->nr_accept = -1;
-#endif
-#ifdef SYS_accept4
-	cfg->nr_accept4 = SYS_accept4;
-#else
-	cfg->nr_accept4 = -1;
-#endif
+	cfg->nr_openat = PK_SYS_openat;
+	cfg->nr_openat2 = PK_SYS_openat2;
+	cfg->nr_accept = PK_SYS_accept;
+	cfg->nr_accept4 = PK_SYS_accept4;
 }
 
 /* which kinds each of our programs serves; foreign programs are left alone */
