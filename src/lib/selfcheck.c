@@ -33,6 +33,8 @@ static void add_pid(struct pk_selfcheck *sc, pid_t pid)
 	sc->pids[sc->npids++] = pid;
 }
 
+static int spawn(struct pk_selfcheck *sc);
+
 bool pk_selfcheck__owns(const struct pk_selfcheck *sc, uint32_t pid)
 {
 	for (int i = 0; i < sc->npids; i++)
@@ -45,9 +47,7 @@ int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
-	char fdbuf[16], portbuf[16];
 	ssize_t n;
-	pid_t pid;
 	int err;
 
 	memset(sc, 0, sizeof(*sc));
@@ -79,17 +79,27 @@ int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe
 		return err;
 	}
 	sc->port = ntohs(a.sin_port);
-	snprintf(fdbuf, sizeof(fdbuf), "%d", sc->listen_fd);
-	snprintf(portbuf, sizeof(portbuf), "%u", sc->port);
 
 	sc->start_ms = mono_ms();
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
+	err = spawn(sc);
+	if (err) {
 		close(sc->listen_fd);
 		sc->listen_fd = -1;
-		return err;
 	}
+	return err;
+}
+
+/* fork + exec one canary run against the listener and token in sc */
+static int spawn(struct pk_selfcheck *sc)
+{
+	char fdbuf[16], portbuf[16];
+	pid_t pid;
+
+	snprintf(fdbuf, sizeof(fdbuf), "%d", sc->listen_fd);
+	snprintf(portbuf, sizeof(portbuf), "%u", sc->port);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
 	if (pid == 0) {
 		char *argv[] = { sc->exe, "__canary", fdbuf, portbuf, sc->token, NULL };
 		int devnull = open("/dev/null", O_RDWR);
@@ -102,8 +112,35 @@ int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe
 		_exit(127);
 	}
 	sc->canary = pid;
+	sc->exit_status = -1;
+	sc->runs++;
 	add_pid(sc, pid);
 	return 0;
+}
+
+bool pk_selfcheck__canary_done(struct pk_selfcheck *sc)
+{
+	int st;
+
+	if (sc->canary <= 0)
+		return true;
+	if (sc->exit_status >= 0)
+		return true;
+	if (waitpid(sc->canary, &st, WNOHANG) == sc->canary) {
+		sc->exit_status = st;
+		sc->done_ms = mono_ms();
+		return true;
+	}
+	return false;
+}
+
+int pk_selfcheck__rerun(struct pk_selfcheck *sc)
+{
+	if (!pk_selfcheck__canary_done(sc))
+		return -EBUSY;
+	if (sc->listen_fd < 0)
+		return -EBADF;
+	return spawn(sc);
 }
 
 static void mark(struct pk_selfcheck *sc, int kind)

@@ -13,7 +13,9 @@
 #include <sys/types.h>
 
 #define PK_CANARY_EXIT_CODE 42
-#define PK_SELFCHECK_MAX_PIDS 8
+#define PK_SELFCHECK_MAX_PIDS 20
+/* canary runs at most: a run whose events were dropped is repeated */
+#define PK_SELFCHECK_MAX_RUNS 8
 
 struct pk_selfcheck {
 	uint32_t kinds;			/* kinds that must be seen */
@@ -27,10 +29,17 @@ struct pk_selfcheck {
 	char token[96];			/* path the canary opens */
 	double start_ms, latency_ms;
 	int exit_status;		/* canary's wait status, -1 while running */
+	int runs;			/* canary runs started */
+	double done_ms;			/* when the last run was reaped */
 };
 
 /* Spawn the canary; exe is the binary to run (NULL: /proc/self/exe). */
 int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe);
+/* has the current canary run exited (reaps it without waiting) */
+bool pk_selfcheck__canary_done(struct pk_selfcheck *sc);
+/* start another canary run; kinds already seen stay seen. Used when events of
+ * a missing kind were dropped (full buffer on a busy host) during the run. */
+int pk_selfcheck__rerun(struct pk_selfcheck *sc);
 /* feed every record while the check runs; returns true when it was the canary's */
 bool pk_selfcheck__event(struct pk_selfcheck *sc, const void *data, size_t len);
 bool pk_selfcheck__passed(const struct pk_selfcheck *sc);

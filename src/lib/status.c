@@ -85,6 +85,7 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	pk_json_kv_bool(j, "ran", s->selfcheck_ran);
 	pk_json_kv_bool(j, "passed", s->selfcheck_passed);
 	pk_json_kv_double(j, "latency_ms", s->selfcheck_ms);
+	pk_json_kv_int(j, "canary_runs", s->selfcheck_runs);
 	pk_json_kv_double(j, "startup_ms", s->startup_ms);
 	pk_json_kv_str(j, "error", s->selfcheck_error[0] ? s->selfcheck_error : NULL);
 	pk_json_obj_end(j);

@@ -24,6 +24,7 @@ struct pk_status {
 	uint32_t kinds;
 	bool selfcheck_ran, selfcheck_passed;
 	double selfcheck_ms;		/* canary start -> last expected event */
+	int selfcheck_runs;		/* canary runs (more than 1: events were dropped) */
 	double startup_ms;		/* process start -> self-check passed */
 	char selfcheck_error[256];
 	uint64_t events[PK_EV_MAX];
