@@ -42,6 +42,16 @@ char LICENSE[] SEC("license") = "GPL";
 	})
 #endif
 
+/* Read a field of a tracepoint argument. tp_btf arguments are typed BTF
+ * pointers: the verifier turns a plain load into an inline fault-safe load
+ * (BPF_PROBE_MEM), which is much cheaper than a helper call. This is on the
+ * path of every syscall, so it matters. Other modes read through pk_rd. */
+#ifdef PK_MODE_BTF
+#define pk_rd_arg(src) (src)
+#else
+#define pk_rd_arg(src) pk_rd(src)
+#endif
+
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
@@ -159,6 +169,25 @@ static __always_inline void pk_submit(void *ctx, void *e, __u32 size, __u32 kind
 		if (avail >= pk_cfg.wakeup_bytes && avail < pk_cfg.wakeup_bytes + size + 8)
 			flags = BPF_RB_FORCE_WAKEUP;
 		bpf_ringbuf_submit(e, flags);
+		return;
+	}
+	if (bpf_perf_event_output(ctx, &pk_events, BPF_F_CURRENT_CPU, e, size))
+		pk_drop(kind);
+}
+
+/* Send a record built in pk_heap, only its first size bytes (variable-length
+ * records: an open carries the used part of its path). Same wake-up rule as
+ * pk_submit: the record that takes the unread data past the threshold wakes. */
+static __always_inline void pk_output(void *ctx, void *e, __u32 size, __u32 kind)
+{
+	if (pk_cfg.use_ringbuf) {
+		__u64 flags = BPF_RB_NO_WAKEUP;
+		__u64 avail = bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA);
+
+		if (avail < pk_cfg.wakeup_bytes && avail + size + 8 >= pk_cfg.wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+		if (bpf_ringbuf_output(&pk_events, e, size, flags))
+			pk_drop(kind);
 		return;
 	}
 	if (bpf_perf_event_output(ctx, &pk_events, BPF_F_CURRENT_CPU, e, size))
@@ -452,12 +481,12 @@ int BPF_PROG(pk_sock_state, struct sock *sk, int oldstate, int newstate)
  * arguments (only the return register changed), so one program at exit sees
  * everything: no sys_enter program and no per-thread map on the hot path. */
 #if defined(__TARGET_ARCH_x86)
-#define PK_SYSNR(regs) pk_rd((regs)->orig_ax)
+#define PK_SYSNR(regs) pk_rd_arg((regs)->orig_ax)
 #define PK_SYSARG(regs, n)                                                     \
-	((n) == 1 ? pk_rd((regs)->si) : (n) == 2 ? pk_rd((regs)->dx) : pk_rd((regs)->r10))
+	((n) == 1 ? pk_rd_arg((regs)->si) : (n) == 2 ? pk_rd_arg((regs)->dx) : pk_rd_arg((regs)->r10))
 #elif defined(__TARGET_ARCH_arm64)
-#define PK_SYSNR(regs) pk_rd((regs)->syscallno)
-#define PK_SYSARG(regs, n) pk_rd((regs)->regs[n])	/* x1..x3 survive; x0 is the result */
+#define PK_SYSNR(regs) pk_rd_arg((regs)->syscallno)
+#define PK_SYSARG(regs, n) pk_rd_arg((regs)->regs[n])	/* x1..x3 survive; x0 is the result */
 #else
 #error "PK_SYSARG: unsupported architecture"
 #endif
@@ -485,7 +514,8 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct pk_open_event *e;
 	const char *path;
-	long nr;
+	__u32 zero = 0;
+	long nr, n;
 
 	if (!(pk_cfg.kinds & (PK_KIND_BIT(PK_EV_OPEN) | PK_KIND_BIT(PK_EV_ACCEPT))))
 		return 0;
@@ -514,7 +544,8 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 	    !pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
 		return 0;
 
-	e = pk_reserve(sizeof(*e), PK_EV_OPEN);
+	/* built in the per-CPU heap, sent with only the path bytes used */
+	e = bpf_map_lookup_elem(&pk_heap, &zero);
 	if (!e)
 		return 0;
 	pk_hdr_current(&e->hdr, PK_EV_OPEN);
@@ -531,8 +562,13 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 		e->mode = how[1];
 	}
 	e->_pad = 0;
-	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) < 0)
+	n = bpf_probe_read_user_str(e->path, sizeof(e->path), path);
+	if (n <= 0) {
 		e->path[0] = 0;
-	pk_submit(ctx, e, sizeof(*e), PK_EV_OPEN);
+		n = 1;
+	}
+	if (n > PK_PATH_LEN)
+		n = PK_PATH_LEN;
+	pk_output(ctx, e, offsetof(struct pk_open_event, path) + n, PK_EV_OPEN);
 	return 0;
 }

@@ -114,8 +114,13 @@ static void emit(struct run *r, const void *data, size_t len)
 static void on_event(void *ctx, const void *data, size_t len)
 {
 	struct run *r = ctx;
-	const struct pk_hdr *h = data;
-	int kind = pk_event__kind(data, len);
+	struct pk_open_event tmp;
+	const struct pk_hdr *h;
+	int kind;
+
+	data = pk_event__full(data, &len, &tmp);
+	h = data;
+	kind = pk_event__kind(data, len);
 
 	if (kind < 0) {
 		r->invalid++;

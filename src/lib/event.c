@@ -2,6 +2,7 @@
  * length is checked and every string is bounded before use. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,25 @@ static const size_t kind_sizes[PK_EV_MAX] = {
 	[PK_EV_CLOSE] = sizeof(struct pk_sock_event),
 	[PK_EV_OPEN] = sizeof(struct pk_open_event),
 };
+
+/* An open record carries only the used bytes of its path (NUL included): the
+ * probe sends offsetof(path) + strlen + 1 bytes, not the whole 256-byte array. */
+static size_t min_size(int kind)
+{
+	return kind == PK_EV_OPEN ? offsetof(struct pk_open_event, path) + 1 : kind_sizes[kind];
+}
+
+const void *pk_event__full(const void *data, size_t *len, struct pk_open_event *tmp)
+{
+	int kind = pk_event__kind(data, *len);
+
+	if (kind != PK_EV_OPEN || *len >= sizeof(*tmp))
+		return data;
+	memset(tmp, 0, sizeof(*tmp));
+	memcpy(tmp, data, *len);
+	*len = sizeof(*tmp);
+	return tmp;
+}
 
 const char *pk_kind__str(int kind)
 {
@@ -86,7 +106,7 @@ int pk_event__kind(const void *data, size_t len)
 {
 	const struct pk_hdr *h = data;
 
-	if (len < sizeof(*h) || h->kind == 0 || h->kind >= PK_EV_MAX || len < kind_sizes[h->kind])
+	if (len < sizeof(*h) || h->kind == 0 || h->kind >= PK_EV_MAX || len < min_size(h->kind))
 		return -EINVAL;
 	return h->kind;
 }
@@ -117,7 +137,11 @@ static void hdr_json(const struct pk_hdr *h, int64_t off, struct pk_json *j)
 
 void pk_event__to_json(const void *data, size_t len, int64_t off, struct pk_json *j)
 {
-	int kind = pk_event__kind(data, len);
+	struct pk_open_event tmp;
+	int kind;
+
+	data = pk_event__full(data, &len, &tmp);
+	kind = pk_event__kind(data, len);
 
 	pk_json_obj_begin(j);
 	if (kind < 0) {
@@ -219,8 +243,13 @@ static void clean(char *dst, size_t size, const char *src, size_t n)
 
 int pk_event__to_text(const void *data, size_t len, int64_t off, char *out, size_t size)
 {
-	int kind = pk_event__kind(data, len);
-	const struct pk_hdr *h = data;
+	struct pk_open_event tmp;
+	const struct pk_hdr *h;
+	int kind;
+
+	data = pk_event__full(data, &len, &tmp);
+	kind = pk_event__kind(data, len);
+	h = data;
 	char when[16], comm[PK_COMM_LEN + 1], d[PK_PATH_LEN + PK_ARGS_LEN + 64];
 	struct tm tm;
 	time_t sec;

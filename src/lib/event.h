@@ -12,6 +12,9 @@ struct pk_json;
 /* kind of a record, or -EINVAL when it is too short for its kind / unknown */
 int pk_event__kind(const void *data, size_t len);
 const char *pk_kind__str(int kind);		/* "exec", ... or "?" */
+/* the record at its full size: data itself, or (an open record that carries only
+ * the used bytes of its path) a zero-padded copy in tmp; *len is updated */
+const void *pk_event__full(const void *data, size_t *len, struct pk_open_event *tmp);
 int pk_kind__parse(const char *name);		/* kind or -EINVAL */
 /* "exec,exit" -> mask; -EINVAL with the bad name copied to bad (if not NULL) */
 int pk_kinds__parse(const char *list, uint32_t *mask, char *bad, size_t bad_size);

@@ -1,6 +1,7 @@
 /* Unit tests of the agent's pieces that need no kernel: candidate ordering,
  * event kinds, JSON encoding of events and of hostile strings. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +342,42 @@ static void test_short_records(void)
 	PASS(t);
 }
 
+static void test_open_variable_length(void)
+{
+	const char *t = "open records carry only the used path bytes; shorter ones are invalid";
+	unsigned char buf[sizeof(struct pk_open_event)];
+	struct pk_open_event *e = (struct pk_open_event *)buf, tmp;
+	size_t base = offsetof(struct pk_open_event, path), len;
+	const struct pk_open_event *full;
+	struct pk_json j;
+	char text[512];
+
+	memset(buf, 0xee, sizeof(buf));	/* bytes past the record must never show */
+	memset(e, 0, base);
+	e->hdr.kind = PK_EV_OPEN;
+	e->result = -2;
+	memcpy(e->path, "/etc/x", 7);
+	len = base + 7;
+	CHECK_INT(t, pk_event__kind(e, len), PK_EV_OPEN);
+	CHECK_INT(t, pk_event__kind(e, base), -EINVAL);
+	full = pk_event__full(e, &len, &tmp);
+	CHECK(t, full == &tmp && len == sizeof(tmp), "not expanded (len %zu)", len);
+	CHECK(t, tmp.path[7] == 0 && tmp.path[PK_PATH_LEN - 1] == 0, "padding not zeroed");
+	pk_json_init(&j, false);
+	to_json(e, base + 7, &j);
+	CHECK(t, strstr(j.buf, "\"path\":\"/etc/x\""), "got %s", j.buf);
+	/* a path without its NUL in the record ends at the record */
+	memcpy(e->path, "/abcdefgh", 9);
+	to_json(e, base + 4, &j);
+	CHECK(t, strstr(j.buf, "\"path\":\"/abc\""), "got %s", j.buf);
+	pk_event__to_text(e, base + 4, 0, text, sizeof(text));
+	CHECK(t, strstr(text, "/abc") && !strstr(text, "/abcd"), "got %s", text);
+	len = sizeof(*e);
+	CHECK(t, pk_event__full(e, &len, &tmp) == e, "full-size record copied");
+	pk_json_free(&j);
+	PASS(t);
+}
+
 static void test_json_writer(void)
 {
 	const char *t = "json writer: nesting, pretty output, invalid UTF-8";
@@ -375,6 +412,7 @@ int main(void)
 	test_json_sock();
 	test_json_exit();
 	test_short_records();
+	test_open_variable_length();
 	test_json_writer();
 	return UNIT_EXIT();
 }
