@@ -5,6 +5,11 @@ PK=${PK:-$PWD/$OUT/probekit}
 TMP=$(mktemp -d /tmp/pk-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
+# extra make arguments for test builds that reuse $OUT's objects: the sanitizer
+# build (make check-san sets PK_SAN=1) must link with the same flags
+SAN_MAKE_ARGS=()
+[ "${PK_SAN:-0}" = 1 ] && SAN_MAKE_ARGS=(SAN=1 CC=clang)
+
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }

@@ -331,33 +331,40 @@ static void set_version(struct pk_kimg *k, const uint8_t *s, size_t max)
 /* an x86-64 ELF; pvh says whether a PT_NOTE holds Xen's PHYS32_ENTRY */
 static int elf_check(const struct map *m, bool *pvh)
 {
-	const Elf64_Ehdr *eh = (const void *)m->p;
+	Elf64_Ehdr eh;
 
+	/* headers are copied out: offsets in the file need not be aligned */
 	*pvh = false;
-	if (m->len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
-	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
+	if (m->len < sizeof(eh))
 		return -ENOEXEC;
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > m->len ||
-	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > m->len - eh->e_phoff)
+	memcpy(&eh, m->p, sizeof(eh));
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_machine != EM_X86_64)
 		return -ENOEXEC;
-	for (int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const void *)(m->p + eh->e_phoff + i * sizeof(Elf64_Phdr));
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > m->len ||
+	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > m->len - eh.e_phoff)
+		return -ENOEXEC;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
 		uint64_t off, end;
 
-		if (ph->p_type != PT_NOTE || ph->p_offset > m->len || ph->p_filesz > m->len - ph->p_offset)
+		memcpy(&ph, m->p + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
+		if (ph.p_type != PT_NOTE || ph.p_offset > m->len || ph.p_filesz > m->len - ph.p_offset)
 			continue;
-		off = ph->p_offset;
-		end = off + ph->p_filesz;
+		off = ph.p_offset;
+		end = off + ph.p_filesz;
 		while (off + sizeof(Elf64_Nhdr) <= end) {
-			const Elf64_Nhdr *nh = (const void *)(m->p + off);
-			uint64_t name = off + sizeof(*nh);
-			uint64_t desc = name + ((nh->n_namesz + 3ull) & ~3ull);
-			uint64_t next = desc + ((nh->n_descsz + 3ull) & ~3ull);
+			Elf64_Nhdr nh;
+			uint64_t name, desc, next;
 
+			memcpy(&nh, m->p + off, sizeof(nh));
+			name = off + sizeof(nh);
+			desc = name + ((nh.n_namesz + 3ull) & ~3ull);
+			next = desc + ((nh.n_descsz + 3ull) & ~3ull);
 			if (next > end)
 				break;
-			if (nh->n_namesz == 4 && !memcmp(m->p + name, "Xen", 4) &&
-			    nh->n_type == XEN_ELFNOTE_PHYS32_ENTRY)
+			if (nh.n_namesz == 4 && !memcmp(m->p + name, "Xen", 4) &&
+			    nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY)
 				*pvh = true;
 			off = next;
 		}
@@ -516,6 +523,11 @@ int pk_kimg__unpack(const struct pk_kimg *bz, const char *out, struct pk_kimg *e
 	if (err) {
 		setwhy(why, why_len, "cannot read '%s': %s", bz->path, strerror(-err));
 		return err;
+	}
+	if (m.len < 0x270 || memcmp(m.p + 0x202, "HdrS", 4)) {
+		setwhy(why, why_len, "'%s' is no longer a bzImage", bz->path);
+		err = -ENOEXEC;
+		goto done;
 	}
 	base = ((m.p[0x1f1] ? m.p[0x1f1] : 4) + 1) * 512;
 	off = le32(m.p + 0x248);
@@ -914,6 +926,21 @@ static bool line_is(const char *p, size_t n, const char *marker, const char *non
 	return true;
 }
 
+/* " rc=N" between p and e (the line's end; the log has no terminator) */
+static int parse_rc(const char *p, const char *e)
+{
+	int v = 0;
+
+	if (e - p < 5 || memcmp(p, " rc=", 4))
+		return -1;
+	for (p += 4; p < e && *p >= '0' && *p <= '9'; p++) {
+		if (v > 100000)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return p < e && *p != '\r' ? -1 : v;
+}
+
 static char *dup_range(const char *b, const char *e)
 {
 	char *s = malloc(e - b + 1);
@@ -954,7 +981,7 @@ void pk_vm__parse_console(const char *log, size_t len, const char *nonce, struct
 				err_b = errm;
 				err_e = p;
 			}
-			r->guest_rc = strncmp(rest, " rc=", 4) ? -1 : atoi(rest + 4);
+			r->guest_rc = parse_rc(rest, p + n);
 			r->outcome = PK_VM_VERDICT;
 			begin = NULL;
 		} else if (!panic && memmem(p, n, "Kernel panic - not syncing", 26)) {

@@ -20,7 +20,7 @@ mkdir -p "$TMP/corpus/$os/$ver/$arch"
 cp /sys/kernel/btf/vmlinux "$TMP/corpus/$os/$ver/$arch/$rel.btf"
 cp -a "$ROOT/$OUT" "$TMP/build"
 rm -f "$TMP/build/btf-archive.pkba" "$TMP/build/embedded_btf.o" "$TMP/build/probekit"
-if make -C "$ROOT" --no-print-directory OUT="$TMP/build" BTF_CORPUS="$TMP/corpus" \
+if make -C "$ROOT" --no-print-directory "${SAN_MAKE_ARGS[@]}" OUT="$TMP/build" BTF_CORPUS="$TMP/corpus" \
 	"$TMP/build/probekit" >"$TMP/make.log" 2>&1; then
 	pass "test build embeds the reduced BTF of this kernel"
 else

@@ -76,7 +76,7 @@ for s in bullseye bookworm trixie; do
 done
 if [ "$(find "$TMP/corpus" -name '*.btf' | wc -l)" = 3 ] && cp -a "$ROOT/$OUT" "$TMP/vbuild" &&
    rm -f "$TMP/vbuild/btf-archive.pkba" "$TMP/vbuild/embedded_btf.o" "$TMP/vbuild/probekit" &&
-   make -C "$ROOT" --no-print-directory OUT="$TMP/vbuild" BTF_CORPUS="$TMP/corpus" \
+   make -C "$ROOT" --no-print-directory "${SAN_MAKE_ARGS[@]}" OUT="$TMP/vbuild" BTF_CORPUS="$TMP/corpus" \
 	"$TMP/vbuild/probekit" >"$TMP/vmake.log" 2>&1; then
 	VPK=$TMP/vbuild/probekit
 	want_reduced=1

@@ -1,0 +1,92 @@
+/* libFuzzer target for what `probekit verify` reads from outside: kernel image
+ * files (pk_kimg__probe: x86 boot header, ELF program headers and notes) and the
+ * guest's serial console (pk_vm__parse_console, then pk_vm__guest_summary on the
+ * selftest JSON it found). The first byte picks the input:
+ *   0: the rest is a kernel image file (written to a memfd, probed by path)
+ *   1: the rest is a console log (no NUL terminator: the parser must respect len);
+ *      nonce "f00d", so seeds can carry "PKV-BEGIN-f00d" markers
+ *   2: the rest is guest selftest JSON */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "vm.h"
+
+static void image(const uint8_t *d, size_t n)
+{
+	struct pk_kimg k;
+	char path[64], why[256];
+	int fd = memfd_create("fuzz-kimg", 0);
+
+	if (fd < 0)
+		return;
+	if (n && write(fd, d, n) != (ssize_t)n) {
+		close(fd);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	pk_kimg__probe(path, &k, why, sizeof(why));
+	if (strnlen(k.version, sizeof(k.version)) == sizeof(k.version) ||
+	    strnlen(k.release, sizeof(k.release)) == sizeof(k.release) ||
+	    strnlen(why, sizeof(why)) == sizeof(why))
+		abort();	/* every string the caller prints must end */
+	close(fd);
+}
+
+static void console(const uint8_t *d, size_t n)
+{
+	struct pk_vm_result r;
+	struct pk_vm_guest g;
+	char *log = malloc(n ? n : 1);	/* exactly n bytes: over-reads show */
+
+	if (!log)
+		return;
+	memcpy(log, d, n);
+	memset(&r, 0, sizeof(r));
+	pk_vm__parse_console(log, n, "f00d", &r);
+	if (strnlen(r.tail, sizeof(r.tail)) == sizeof(r.tail) ||
+	    strnlen(r.why, sizeof(r.why)) == sizeof(r.why))
+		abort();
+	if (r.json)
+		pk_vm__guest_summary(r.json, &g);
+	pk_vm_result__free(&r);
+	free(log);
+}
+
+static void guest_json(const uint8_t *d, size_t n)
+{
+	struct pk_vm_guest g;
+	char *s = malloc(n + 1);
+
+	if (!s)
+		return;
+	memcpy(s, d, n);
+	s[n] = 0;
+	pk_vm__guest_summary(s, &g);
+	if (strnlen(g.candidate, sizeof(g.candidate)) == sizeof(g.candidate) ||
+	    strnlen(g.btf, sizeof(g.btf)) == sizeof(g.btf) ||
+	    strnlen(g.reason, sizeof(g.reason)) == sizeof(g.reason))
+		abort();
+	free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	switch (data[0] % 3) {
+	case 0:
+		image(data + 1, size - 1);
+		break;
+	case 1:
+		console(data + 1, size - 1);
+		break;
+	case 2:
+		guest_json(data + 1, size - 1);
+		break;
+	}
+	return 0;
+}
