@@ -174,10 +174,15 @@ else
 fi
 
 # --- a self-check whose canary events are dropped (4 KiB buffer, two processes
-# opening files in a loop) runs the canary again instead of failing at once.
-# Each trial must pass, or fail only after every allowed run with the reason;
-# at least one trial must have needed a second run.
-noise() { while :; do cat /etc/passwd >/dev/null; done; }
+# opening a missing file as fast as they can, so the buffer is full nearly all
+# the time) runs the canary again instead of failing at once. Each trial must
+# pass, or fail only after its reruns with the reason; at least one trial must
+# have needed a second run.
+noise() { exec python3 -c '
+import os
+while True:
+    try: os.open("/nonexistent/pk-flood", os.O_RDONLY)
+    except OSError: pass'; }
 noise & N1=$!; noise & N2=$!
 ok=1 reran=0 runs_seen=""
 for _ in 1 2 3 4 5; do
