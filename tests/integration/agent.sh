@@ -159,6 +159,8 @@ for i in range(3000):
     try: os.close(os.open("/nonexistent/pk-drop-%d" % i, os.O_RDONLY))
     except OSError: pass
 print(os.getpid())' >"$TMP/drops.pid"
+	# our programs while running: their links must be gone after SIGTERM
+	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name pk_.*/\1/p' >"$TMP/our.progs"
 	stop_agent
 	wp=$(cat "$TMP/drops.pid")
 	got=$(grep -c "\"pid\":$wp,.*pk-drop-" "$TMP/drops.json")
@@ -208,13 +210,19 @@ fi
 ours_left() {
 	left=$(bpftool prog show 2>/dev/null | grep -cE ' name pk_(exec|fork|exit|sock_state|sys_enter|sys_exit) ')
 	maps=$(bpftool map show 2>/dev/null | grep -cE ' name pk_(events|heap|drops|filter|owners|inflight) ')
-	[ "$left" != 0 ] || [ "$maps" != 0 ]
+	links=0
+	while read -r id; do
+		bpftool link show 2>/dev/null | grep -qE " prog $id( |\$)" && links=$((links + 1))
+	done <"$TMP/our.progs"
+	[ "$left" != 0 ] || [ "$maps" != 0 ] || [ "$links" != 0 ]
 }
 for _ in $(seq 1 100); do ours_left || break; sleep 0.1; done
-if ! ours_left; then
-	pass "after SIGTERM no program, link or map of ours is left"
+if ! [ -s "$TMP/our.progs" ]; then
+	fail "after SIGTERM nothing is left" "no program of ours was seen while the agent ran"
+elif ! ours_left; then
+	pass "after SIGTERM no program, link or map of ours is left ($(wc -l <"$TMP/our.progs") programs seen while running)"
 else
-	fail "after SIGTERM nothing is left" "$left programs, $maps maps named pk_* remain after 10 s: $(bpftool prog show 2>/dev/null | grep -E ' name pk_' | tr '\n' ' ')"
+	fail "after SIGTERM nothing is left" "$left programs, $maps maps named pk_*, $links links to our programs remain after 10 s: $(bpftool prog show 2>/dev/null | grep -E ' name pk_' | tr '\n' ' ')"
 fi
 
 # --- kernel-side filters: --comm and --pid
