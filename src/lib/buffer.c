@@ -1,10 +1,23 @@
-/* Ring buffer / perf buffer behind one reader. */
+/* Ring buffer / perf buffer behind one reader.
+ *
+ * The ring buffer is read by our own consumer over the kernel's mmap layout
+ * (one read-write page holding consumer_pos; then, read-only, a page holding
+ * producer_pos and the data pages mapped twice so no record wraps), not by
+ * libbpf's ring_buffer__consume, for one reason: libbpf publishes consumer_pos
+ * after every record, and the producer reads that cache line on every reserve,
+ * so a reader draining on the other CPU bounces it once per event. We publish
+ * it once per batch (or per quarter of the buffer, so a small buffer still
+ * frees space while a long batch is read). */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "buffer.h"
@@ -12,8 +25,17 @@
 /* 1 MiB per CPU: the perf path is for old kernels, where bursts are no smaller */
 #define PK_PERF_PAGES 256
 
+struct pk_ring {
+	int fd;
+	size_t page, size;		/* size: data bytes (max_entries, a power of 2) */
+	unsigned long *cons;		/* consumer_pos, ours to write */
+	const unsigned long *prod;	/* producer_pos */
+	const uint8_t *data;		/* size bytes, mapped twice */
+	size_t publish;			/* publish consumer_pos after this many bytes */
+};
+
 struct pk_buffer {
-	struct ring_buffer *rb;
+	struct pk_ring *rb;
 	struct perf_buffer *pb;
 	pk_event_fn fn;
 	void *ctx;
@@ -23,13 +45,102 @@ struct pk_buffer {
 	uint64_t scratch[512];
 };
 
-static int rb_cb(void *ctx, void *data, size_t len)
+static void ring_free(struct pk_ring *r)
 {
-	struct pk_buffer *b = ctx;
+	if (!r)
+		return;
+	if (r->cons)
+		munmap(r->cons, r->page);
+	if (r->prod)
+		munmap((void *)r->prod, r->page + 2 * r->size);
+	free(r);
+}
 
-	b->fn(b->ctx, data, len);
-	b->count++;
+static struct pk_ring *ring_new(int map_fd, int *err)
+{
+	struct bpf_map_info info;
+	uint32_t ilen = sizeof(info);
+	struct pk_ring *r;
+	void *p;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &ilen)) {
+		*err = -errno;
+		return NULL;
+	}
+	if (info.type != BPF_MAP_TYPE_RINGBUF || !info.max_entries ||
+	    (info.max_entries & (info.max_entries - 1))) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	r->fd = map_fd;
+	r->page = sysconf(_SC_PAGESIZE);
+	r->size = info.max_entries;
+	r->publish = r->size / 4 < 256 * 1024 ? r->size / 4 : 256 * 1024;
+	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		ring_free(r);
+		return NULL;
+	}
+	r->cons = p;
+	p = mmap(NULL, r->page + 2 * r->size, PROT_READ, MAP_SHARED, map_fd, r->page);
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		ring_free(r);
+		return NULL;
+	}
+	r->prod = p;
+	r->data = (const uint8_t *)p + r->page;
+	return r;
+}
+
+/* Hand every committed record to the callback. Stops at a record still being
+ * written (its producer commits it soon; the next poll gets it). */
+static int ring_consume(struct pk_buffer *b)
+{
+	struct pk_ring *r = b->rb;
+	unsigned long cons = *r->cons, published = cons;
+	unsigned long prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+
+	while (cons < prod) {
+		const uint32_t *hdr = (const uint32_t *)(r->data + (cons & (r->size - 1)));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		uint32_t n = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;
+		if (n > r->size - BPF_RINGBUF_HDR_SZ)
+			return -EBADMSG;	/* not a record: never read past the map */
+		cons += (n + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			b->fn(b->ctx, (const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ, n);
+			b->count++;
+		}
+		if (cons - published >= r->publish) {
+			__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+			published = cons;
+		}
+		if (cons >= prod)	/* more came while we read: take it in this batch */
+			prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+	}
+	if (cons != published)
+		__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
 	return 0;
+}
+
+static int ring_poll(struct pk_buffer *b, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = b->rb->fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, timeout_ms) < 0)
+		return -errno;
+	return ring_consume(b);
 }
 
 struct perf_sample_raw {
@@ -76,8 +187,8 @@ struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, size_t perf_pages, pk
 	b->fn = fn;
 	b->ctx = ctx;
 	if (ringbuf) {
-		b->rb = ring_buffer__new(map_fd, rb_cb, b, NULL);
-		err = libbpf_get_error(b->rb);
+		err = 0;
+		b->rb = ring_new(map_fd, &err);
 	} else {
 		struct perf_event_attr attr;
 		long page = sysconf(_SC_PAGESIZE);
@@ -110,9 +221,7 @@ int pk_buffer__poll(struct pk_buffer *b, int timeout_ms)
 
 	b->count = 0;
 	if (b->rb) {
-		err = ring_buffer__poll(b->rb, timeout_ms);
-		if (err >= 0)
-			err = ring_buffer__consume(b->rb);
+		err = ring_poll(b, timeout_ms);
 	} else {
 		err = perf_buffer__poll(b->pb, timeout_ms);
 		if (err >= 0)
@@ -132,7 +241,7 @@ void pk_buffer__free(struct pk_buffer *b)
 {
 	if (!b)
 		return;
-	ring_buffer__free(b->rb);
+	ring_free(b->rb);
 	perf_buffer__free(b->pb);
 	free(b);
 }

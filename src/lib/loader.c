@@ -470,6 +470,9 @@ static void fill_config(struct pk_config *cfg, const struct pk_probe_opts *o, bo
 	cfg->kinds = o->kinds;
 	cfg->use_ringbuf = ringbuf;
 	cfg->wakeup_bytes = o->wakeup_bytes ? o->wakeup_bytes : 256 * 1024;
+	/* a threshold the buffer cannot reach would never wake the reader */
+	if (o->ringbuf_bytes && cfg->wakeup_bytes > o->ringbuf_bytes / 4)
+		cfg->wakeup_bytes = o->ringbuf_bytes / 4;
 	cfg->nr_openat = PK_SYS_openat;
 	cfg->nr_openat2 = PK_SYS_openat2;
 	cfg->nr_accept = PK_SYS_accept;
