@@ -105,7 +105,7 @@ static struct pk_ring *ring_new(int map_fd, int *err)
 static int ring_consume(struct pk_buffer *b)
 {
 	struct pk_ring *r = b->rb;
-	unsigned long cons = *r->cons, published = cons;
+	unsigned long cons = *r->cons, published = cons, start = cons;
 	unsigned long prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
 
 	while (cons < prod) {
@@ -126,7 +126,10 @@ static int ring_consume(struct pk_buffer *b)
 			__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
 			published = cons;
 		}
-		if (cons >= prod)	/* more came while we read: take it in this batch */
+		/* more came while we read: take it in this batch, but at most one
+		 * buffer's worth, so the caller's loop (signals, status) still runs
+		 * under a flood that keeps pace with us */
+		if (cons >= prod && cons - start < r->size)
 			prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
 	}
 	if (cons != published)
