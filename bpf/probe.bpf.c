@@ -156,42 +156,47 @@ static __always_inline void *pk_reserve(__u32 size, __u32 kind)
 	return bpf_map_lookup_elem(&pk_heap, &zero);
 }
 
-static __always_inline void pk_submit(void *ctx, void *e, __u32 size, __u32 kind)
+/* Wake the reader once, on the record that takes the unread data past the
+ * threshold: per-event wake-ups cost far more than the probe (and waking on
+ * every record above it is a storm while the reader is behind). The reader also
+ * drains on a short timer. unread counts this record (size + 8-byte header). */
+static __always_inline __u64 pk_wake_flags(__u64 unread, __u32 size)
 {
-	if (pk_cfg.use_ringbuf) {
-		/* Wake the reader once, on the record that takes the unread data past
-		 * the threshold: per-event wake-ups cost far more than the probe (and
-		 * waking on every record above it is a storm while the reader is
-		 * behind). The reader also drains on a short timer. */
-		__u64 flags = BPF_RB_NO_WAKEUP;
-		__u64 avail = bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA);
+	if (unread >= pk_cfg.wakeup_bytes && unread < pk_cfg.wakeup_bytes + size + 8)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
 
-		if (avail >= pk_cfg.wakeup_bytes && avail < pk_cfg.wakeup_bytes + size + 8)
-			flags = BPF_RB_FORCE_WAKEUP;
-		bpf_ringbuf_submit(e, flags);
-		return;
-	}
+static __always_inline void pk_perf_out(void *ctx, void *e, __u32 size, __u32 kind)
+{
 	if (bpf_perf_event_output(ctx, &pk_events, BPF_F_CURRENT_CPU, e, size))
 		pk_drop(kind);
 }
 
+/* Commit a record from pk_reserve (already counted in the unread data). */
+static __always_inline void pk_submit(void *ctx, void *e, __u32 size, __u32 kind)
+{
+	if (pk_cfg.use_ringbuf) {
+		__u64 unread = bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA);
+
+		bpf_ringbuf_submit(e, pk_wake_flags(unread, size));
+		return;
+	}
+	pk_perf_out(ctx, e, size, kind);
+}
+
 /* Send a record built in pk_heap, only its first size bytes (variable-length
- * records: an open carries the used part of its path). Same wake-up rule as
- * pk_submit: the record that takes the unread data past the threshold wakes. */
+ * records: an open carries the used part of its path). */
 static __always_inline void pk_output(void *ctx, void *e, __u32 size, __u32 kind)
 {
 	if (pk_cfg.use_ringbuf) {
-		__u64 flags = BPF_RB_NO_WAKEUP;
-		__u64 avail = bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA);
+		__u64 unread = bpf_ringbuf_query(&pk_events, BPF_RB_AVAIL_DATA) + size + 8;
 
-		if (avail < pk_cfg.wakeup_bytes && avail + size + 8 >= pk_cfg.wakeup_bytes)
-			flags = BPF_RB_FORCE_WAKEUP;
-		if (bpf_ringbuf_output(&pk_events, e, size, flags))
+		if (bpf_ringbuf_output(&pk_events, e, size, pk_wake_flags(unread, size)))
 			pk_drop(kind);
 		return;
 	}
-	if (bpf_perf_event_output(ctx, &pk_events, BPF_F_CURRENT_CPU, e, size))
-		pk_drop(kind);
+	pk_perf_out(ctx, e, size, kind);
 }
 
 static __always_inline bool pk_comm_eq(const char *a, const char *b)
