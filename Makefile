@@ -24,7 +24,7 @@ endif
 CFLAGS    ?= -O2 -g
 PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
              -D_GNU_SOURCE -iquote src/lib -iquote bpf -iquote $(OUT) -DPK_VERSION='"$(VERSION)"'
-LDLIBS    += -lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2 -larchive
+LDLIBS    += -lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 

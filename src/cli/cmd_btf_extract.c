@@ -27,7 +27,9 @@ static void usage(FILE *f)
 		"file name) and the BTF size.\n\n"
 		"  -o, --output FILE  where to write the BTF (required)\n"
 		"      --json         print the report as JSON on stdout\n"
-		"      --no-pahole    fail on DWARF-only input instead of running pahole\n");
+		"      --no-pahole    fail on DWARF-only input instead of running pahole\n\n"
+		"Packages are read with libarchive, loaded at run time (libarchive.so.13, package\n"
+		"libarchive13; PROBEKIT_LIBARCHIVE names another file): the agent does not link it.\n");
 }
 
 static void human_size(char *buf, size_t n, size_t v)

@@ -19,13 +19,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "btf_extract.h"
 #include "decompress.h"
+#include "libarchive_dl.h"
 #include "pk.h"
 
 #define DEFAULT_MAX (1UL << 30)
@@ -41,6 +40,7 @@ struct ctx {
 	size_t max;
 	void *btf;
 	size_t btf_len;
+	const struct pk_libarchive *la;	/* set when the first package is met */
 };
 
 static int fail(struct ctx *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -528,6 +528,7 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 
 /* libarchive reading from the current entry of another archive (a .deb's data.tar.*) */
 struct nested {
+	const struct pk_libarchive *la;
 	struct archive *outer;
 	char buf[1 << 16];
 };
@@ -535,11 +536,11 @@ struct nested {
 static la_ssize_t nested_read(struct archive *a, void *cookie, const void **buf)
 {
 	struct nested *n = cookie;
-	la_ssize_t r = archive_read_data(n->outer, n->buf, sizeof(n->buf));
+	la_ssize_t r = n->la->read_data(n->outer, n->buf, sizeof(n->buf));
 
 	*buf = n->buf;
 	if (r < 0)
-		archive_set_error(a, EIO, "%s", archive_error_string(n->outer));
+		n->la->set_error(a, EIO, "%s", n->la->error_string(n->outer));
 	return r;
 }
 
@@ -556,8 +557,8 @@ static int scan_archive(struct ctx *c, struct archive *a, const char *what, int 
 
 static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e, int depth)
 {
-	const char *path = archive_entry_pathname(e);
-	la_int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	const char *path = c->la->entry_pathname(e);
+	la_int64_t size = c->la->entry_size_is_set(e) ? c->la->entry_size(e) : -1;
 	size_t cap = size > 0 ? (size_t)size : 1 << 20, len = 0;
 	char *buf;
 	int err;
@@ -586,11 +587,11 @@ static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e,
 			}
 			buf = nb;
 		}
-		r = archive_read_data(a, buf + len, cap - len);
+		r = c->la->read_data(a, buf + len, cap - len);
 		if (r < 0) {
 			free(buf);
 			return fail(c, -EBADMSG, "cannot read %s from the package: %s", path,
-				    archive_error_string(a));
+				    c->la->error_string(a));
 		}
 		if (r == 0)
 			break;
@@ -608,35 +609,36 @@ static int scan_archive(struct ctx *c, struct archive *a, const char *what, int 
 	struct archive_entry *e;
 	int r;
 
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *path = archive_entry_pathname(e);
+	while ((r = c->la->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *path = c->la->entry_pathname(e);
 
-		if (!path || archive_entry_filetype(e) != AE_IFREG)
+		if (!path || c->la->entry_filetype(e) != AE_IFREG)
 			continue;
-		if ((archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR &&
+		if ((c->la->format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR &&
 		    !strncmp(path, "data.tar", 8)) {
-			struct archive *in = archive_read_new();
+			struct archive *in = c->la->read_new();
 			struct nested *n = malloc(sizeof(*n));
 			int err;
 
 			if (!in || !n) {
-				archive_read_free(in);
+				c->la->read_free(in);
 				free(n);
 				return -ENOMEM;
 			}
+			n->la = c->la;
 			n->outer = a;
-			archive_read_support_filter_all(in);
-			archive_read_support_format_all(in);
-			if (archive_read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
+			c->la->read_support_filter_all(in);
+			c->la->read_support_format_all(in);
+			if (c->la->read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
 				err = fail(c, -EBADMSG, "%s: cannot read %s: %s", what, path,
-					   archive_error_string(in));
+					   c->la->error_string(in));
 			} else {
 				char sub[64];
 
 				snprintf(sub, sizeof(sub), "%s", path);
 				err = scan_archive(c, in, sub, depth + 1);
 			}
-			archive_read_free(in);
+			c->la->read_free(in);
 			free(n);
 			return err;
 		}
@@ -644,28 +646,32 @@ static int scan_archive(struct ctx *c, struct archive *a, const char *what, int 
 			return read_entry(c, a, e, depth);
 	}
 	if (r != ARCHIVE_EOF)
-		return fail(c, -EBADMSG, "%s: corrupt archive: %s", what, archive_error_string(a));
+		return fail(c, -EBADMSG, "%s: corrupt archive: %s", what, c->la->error_string(a));
 	return fail(c, -ENOENT, "%s: no kernel image (boot/vmlinuz-*, vmlinux, *.btf) inside", what);
 }
 
 static int from_package(struct ctx *c, const void *data, size_t len, const char *fmt, int depth)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
+	char why[256];
 	int err;
 
+	if (!c->la && !(c->la = pk_libarchive(why, sizeof(why))))
+		return fail(c, -ELIBACC, "%s package: %s", fmt, why);
+	a = c->la->read_new();
 	if (!a)
 		return -ENOMEM;
 	c->info->packaged = true;
 	set_kind(c, PK_BTF_SRC_PACKAGE);
 	if (!c->info->package_format[0])
 		pk_strlcpy(c->info->package_format, fmt, sizeof(c->info->package_format));
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK)
-		err = fail(c, -EBADMSG, "corrupt %s package: %s", fmt, archive_error_string(a));
+	c->la->read_support_filter_all(a);
+	c->la->read_support_format_all(a);
+	if (c->la->read_open_memory(a, data, len) != ARCHIVE_OK)
+		err = fail(c, -EBADMSG, "corrupt %s package: %s", fmt, c->la->error_string(a));
 	else
 		err = scan_archive(c, a, fmt, depth);
-	archive_read_free(a);
+	c->la->read_free(a);
 	return err;
 }
 

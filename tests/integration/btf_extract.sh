@@ -188,6 +188,21 @@ if [ -n "${small:-}" ]; then
 	gzip -c "$small" >"$TMP/pkg/boot/vmlinuz-9.8.7-small"
 	tar -C "$TMP/pkg" -cJf "$TMP/k.tar.xz" boot
 	test_expect "extract from tar.xz package" "$PK" btf extract "$TMP/k.tar.xz" -o "$TMP/t.btf"
+	# libarchive is opened at run time, only for packages: the agent does not
+	# link it, and without it a package gets one clear error
+	if ldd "$PK" | grep -q libarchive; then
+		fail "agent binary does not link libarchive" "$(ldd "$PK" | grep libarchive)"
+	else
+		pass "agent binary does not link libarchive"
+	fi
+	PROBEKIT_LIBARCHIVE=$TMP/no-libarchive.so "$PK" btf extract "$TMP/k.tar.xz" -o "$TMP/nola.btf" >"$TMP/out" 2>&1
+	rc=$?
+	if [ $rc = 3 ] && grep -q "^probekit: error: .*tar package: reading packages needs libarchive (Debian: libarchive13): cannot load $TMP/no-libarchive.so" "$TMP/out" &&
+	   [ ! -e "$TMP/nola.btf" ]; then
+		pass "package without libarchive: one clear error"
+	else
+		fail "package without libarchive: one clear error" "exit $rc: $(tail -2 "$TMP/out")"
+	fi
 	cp "$TMP/pkg/boot/vmlinuz-9.8.7-small" "$TMP/pkg/lib/modules/9.8.7-small/vmlinuz"
 	(cd "$TMP/pkg" && find lib | cpio -o -H newc 2>/dev/null) >"$TMP/k.cpio"
 	test_expect "extract from cpio package" "$PK" btf extract "$TMP/k.cpio" -o "$TMP/t.btf"
