@@ -125,6 +125,7 @@ int cmd_detect(int argc, char **argv)
 		pk_json_kv_bool(&j, "cap_perfmon", h.cap_perfmon);
 		pk_json_kv_bool(&j, "cap_sys_admin", h.cap_sys_admin);
 		pk_json_obj_end(&j);
+		pk_json_kv_str(&j, "lockdown", h.lockdown[0] ? h.lockdown : NULL);
 		if (red) {
 			pk_json_key(&j, "btf_archive");
 			pk_json_obj_begin(&j);
@@ -168,6 +169,9 @@ int cmd_detect(int argc, char **argv)
 	printf("privileges:  root %s, CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n",
 	       h.is_root ? "yes" : "no", h.cap_bpf ? "yes" : "no", h.cap_perfmon ? "yes" : "no",
 	       h.cap_sys_admin ? "yes" : "no");
+	printf("lockdown:    %s%s\n", h.lockdown[0] ? h.lockdown : "unknown (no /sys/kernel/security/lockdown)",
+	       !strcmp(h.lockdown, "confidentiality") ?
+	       ": BPF programs may not read kernel memory, no tracing probe can load" : "");
 	if (red)
 		printf("reduced BTF: %zu kernels in the %s archive; this host (%s): %s%s\n",
 		       red->archive_entries, archive ? archive_path : "embedded",

@@ -487,7 +487,8 @@ static int run_main(struct run *r, int argc, char **argv)
 	for (int i = 0; i < r->chain.n; i++) {
 		struct pk_candidate *c = &r->chain.c[i];
 		PK_PROBE_OPTS(popts, .kinds = r->kinds, .force_perf = r->buffer_mode == 2,
-			      .ringbuf_ok = r->feat.ringbuf, .ringbuf_bytes = r->ringbuf_bytes);
+			      .ringbuf_ok = r->feat.ringbuf, .ringbuf_bytes = r->ringbuf_bytes,
+			      .lockdown = r->host.lockdown);
 
 		if (c->state == PK_ATTEMPT_SKIPPED)
 			continue;

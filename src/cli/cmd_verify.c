@@ -66,6 +66,7 @@ struct verify {
 	const char *agent;
 	const char *corpus;
 	const char *qemu;
+	const char *append;		/* --append: extra kernel command line */
 	char workdir[PATH_MAX];
 	char logdir[PATH_MAX];
 	bool own_logdir, keep;
@@ -109,6 +110,8 @@ static void usage(FILE *f)
 		"  --timeout S         per boot, launch to verdict (default 300)\n"
 		"  --accel auto|kvm|tcg  (default auto: KVM when /dev/kvm works, else tcg)\n"
 		"  --memory MB         guest memory (default 768)\n"
+		"  --append ARGS       extra kernel command line for every boot, e.g.\n"
+		"                      lockdown=confidentiality (what Secure Boot fleets run)\n"
 		"  --log-dir DIR       console logs go here (default: the work directory)\n"
 		"  --keep              keep every log and work file, not only failures' logs\n"
 		"  --agent FILE        probekit binary to put in the guest (default: this one)\n"
@@ -306,7 +309,7 @@ static void run_row(struct verify *vf, struct row *r)
 {
 	struct kernel *k = r->k;
 	struct pk_vm_result res;
-	char append[64];
+	char append[1024];
 	enum pk_vm_accel accel;
 
 	pthread_mutex_lock(&k->lock);
@@ -323,7 +326,8 @@ static void run_row(struct verify *vf, struct row *r)
 		r->log[0] = 0;
 		return;
 	}
-	fmt(append, sizeof(append), "probekit.mode=%s", mode_names[r->mode]);
+	fmt(append, sizeof(append), "probekit.mode=%s%s%s", mode_names[r->mode],
+	    vf->append ? " " : "", vf->append ? vf->append : "");
 	for (;;) {
 		pthread_mutex_lock(&vf->lock);
 		accel = vf->accel;
@@ -461,6 +465,7 @@ static void print_json(struct verify *vf, double wall)
 	pk_json_kv_double(&j, "wall_s", wall);
 	pk_json_kv_int(&j, "jobs", vf->jobs);
 	pk_json_kv_double(&j, "timeout_s", vf->timeout_s);
+	pk_json_kv_str(&j, "append", vf->append);
 	pk_json_key(&j, "results");
 	pk_json_arr_begin(&j);
 	for (i = 0; i < vf->nrows; i++) {
@@ -556,6 +561,7 @@ int cmd_verify(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "accel", required_argument, NULL, 'a' },
 		{ "memory", required_argument, NULL, 'M' },
+		{ "append", required_argument, NULL, 'X' },
 		{ "log-dir", required_argument, NULL, 'L' },
 		{ "keep", no_argument, NULL, 'K' },
 		{ "agent", required_argument, NULL, 'A' },
@@ -621,6 +627,15 @@ int cmd_verify(int argc, char **argv)
 				free(inputs);
 				return pk_usage_err("verify", "invalid --memory '%s' (MB, 128 to 65536)", optarg);
 			}
+			break;
+		case 'X':
+			/* the guest init reads probekit.* words from the command line;
+			 * the rest of the 2 KiB QEMU line is console and panic settings */
+			if (strlen(optarg) > 900 || strchr(optarg, '\n') || strstr(optarg, "probekit.")) {
+				free(inputs);
+				return pk_usage_err("verify", "invalid --append '%.40s' (at most 900 bytes, one line, no probekit.* words)", optarg);
+			}
+			vf.append = optarg;
 			break;
 		case 'L':
 			pk_strlcpy(vf.logdir, optarg, sizeof(vf.logdir));

@@ -464,6 +464,47 @@ static void detect_btf(struct pk_host *h, const char *root)
 	}
 }
 
+int pk_lockdown__parse(const char *buf, size_t len, char *out, size_t size)
+{
+	const char *open = NULL, *close = NULL;
+
+	if (!buf || !out || !size)
+		return -EINVAL;
+	out[0] = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '[') {
+			if (open)
+				return -EINVAL;
+			open = buf + i;
+		} else if (buf[i] == ']') {
+			if (!open || close)
+				return -EINVAL;
+			close = buf + i;
+		} else if (open && !close && !islower((unsigned char)buf[i])) {
+			return -EINVAL;
+		}
+	}
+	if (!open || !close || close == open + 1 || (size_t)(close - open - 1) >= size)
+		return -EINVAL;
+	memcpy(out, open + 1, close - open - 1);
+	out[close - open - 1] = 0;
+	return 0;
+}
+
+static void detect_lockdown(struct pk_host *h, const char *root)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	err = read_rooted(root, "/sys/kernel/security/lockdown", 256, &data, &len);
+	if (!err)
+		err = pk_lockdown__parse(data, len, h->lockdown, sizeof(h->lockdown));
+	free(data);
+	if (err)
+		pk_debug("host: kernel lockdown mode unknown: %s\n", strerror(-err));
+}
+
 static void detect_privileges(struct pk_host *h, const char *root)
 {
 	uint64_t caps = 0;
@@ -507,6 +548,7 @@ int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
 	detect_target_id(h, root);
 	detect_btf(h, root);
 	detect_privileges(h, root);
+	detect_lockdown(h, root);
 	return 0;
 }
 

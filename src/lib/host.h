@@ -31,6 +31,12 @@ int pk_target_id(const char *os_id, const char *version_id, const char *kernel_r
  * -EINVAL when malformed. */
 int pk_proc_status__cap_eff(const char *buf, size_t len, uint64_t *cap_eff);
 
+/* The mode in brackets in /sys/kernel/security/lockdown text ("none [integrity]
+ * confidentiality\n" -> "integrity"). -EINVAL unless exactly one bracketed word of
+ * letters is there. Under "confidentiality" the kernel refuses BPF programs that
+ * read kernel memory (bpf_probe_read*): no tracing probe can load. */
+int pk_lockdown__parse(const char *buf, size_t len, char *out, size_t size);
+
 enum pk_btf_source {
 	PK_BTF_NONE = 0,
 	PK_BTF_SYSFS,		/* /sys/kernel/btf/vmlinux: the running kernel's own */
@@ -48,6 +54,8 @@ struct pk_host {
 	char btf_path[256];		/* "" when btf_source == PK_BTF_NONE */
 	bool is_root;
 	bool cap_bpf, cap_perfmon, cap_sys_admin;	/* effective set */
+	char lockdown[24];		/* none, integrity, confidentiality; "" unknown
+					 * (securityfs not mounted, no lockdown LSM) */
 };
 
 struct pk_host_opts {

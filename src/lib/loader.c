@@ -340,22 +340,27 @@ static int capture_print(enum libbpf_print_level level, const char *fmt, va_list
 	return n;
 }
 
-/* The reason from captured libbpf output: the last error line, plus the tail
- * of a verifier log when there is one. */
+/* The reason from captured libbpf output: the line that says what failed, plus
+ * the tail of a verifier log when there is one. The log's own lines are never
+ * taken as the reason (a log may say "unsupported" about a harmless detail);
+ * libbpf's "BPF program load failed: ..." line is preferred when present. */
 static void capture_reason(char *out, size_t size, const char *fallback)
 {
-	char *log_begin, *log_end, *line, *last_err = NULL;
+	static const char begin_mark[] = "-- BEGIN PROG LOAD LOG --", end_mark[] = "-- END PROG LOAD LOG --";
+	static char log_copy[sizeof(capture_buf)];
+	char *log_begin, *log_end, *line, *last_err = NULL, *load_failed = NULL;
 	char tail[768] = "";
 	size_t off = 0;
 
 	capture_buf[capture_len] = 0;
-	log_begin = strstr(capture_buf, "-- BEGIN PROG LOAD LOG --");
+	memcpy(log_copy, capture_buf, capture_len + 1);
+	log_begin = strstr(log_copy, begin_mark);
 	if (log_begin) {
 		/* last 6 non-empty lines of the log */
 		const char *lines[6] = {0};
 		int nl = 0;
 
-		log_end = strstr(log_begin, "-- END PROG LOAD LOG --");
+		log_end = strstr(log_begin, end_mark);
 		if (log_end)
 			*log_end = 0;
 		line = strchr(log_begin, '\n');
@@ -371,17 +376,25 @@ static void capture_reason(char *out, size_t size, const char *fallback)
 		for (int i = nl > 6 ? nl - 6 : 0; i < nl; i++)
 			off += snprintf(tail + off, off < sizeof(tail) ? sizeof(tail) - off : 0, "%s%s",
 					off ? " | " : "", lines[i % 6]);
-		/* error lines after the log */
-		if (log_end)
-			capture_buf[log_end - capture_buf] = '-';
 	}
-	/* last line that says what failed */
+	/* blank the log out of the messages, then find what failed */
+	log_begin = strstr(capture_buf, begin_mark);
+	if (log_begin) {
+		log_end = strstr(log_begin, end_mark);
+		if (log_end)
+			memset(log_begin, '\n', log_end + sizeof(end_mark) - 1 - log_begin);
+		else
+			*log_begin = 0;
+	}
 	for (line = strtok(capture_buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strstr(line, "load failed") && !load_failed)
+			load_failed = line;
 		if (strstr(line, "failed") || strstr(line, "error") || strstr(line, "Error") ||
 		    strstr(line, "invalid") || strstr(line, "not found") || strstr(line, "unsupported"))
-			if (!strstr(line, "PROG LOAD LOG"))
-				last_err = line;
+			last_err = line;
 	}
+	if (load_failed)
+		last_err = load_failed;
 	if (last_err) {
 		while (*last_err == ' ')
 			last_err++;
@@ -411,6 +424,12 @@ static int fail(struct pk_candidate *c, const char *stage, int err, const char *
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
 	return c->err;
+}
+
+static bool lockdown_confidential(const struct pk_probe_opts *o)
+{
+	return o && o->sz >= offsetof(struct pk_probe_opts, lockdown) + sizeof(o->lockdown) &&
+	       o->lockdown && !strcmp(o->lockdown, "confidentiality");
 }
 
 static const char *perm_hint(int err)
@@ -661,7 +680,10 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 		char reason[sizeof(c->why)];
 
 		capture_reason(reason, sizeof(reason), strerror(-err));
-		fail(c, "load", err, "%s%s", reason, perm_hint(err));
+		/* first, since the reason is long: it explains every candidate's failure */
+		fail(c, "load", err, "%s%s%s",
+		     lockdown_confidential(o) ? "kernel lockdown is 'confidentiality', which forbids "
+		     "BPF programs that read kernel memory; " : "", reason, perm_hint(err));
 		goto out;
 	}
 	bpf_object__for_each_program(prog, p->obj) {

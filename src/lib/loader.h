@@ -108,6 +108,8 @@ struct pk_probe_opts {
 	uint32_t ringbuf_bytes;		/* power of two, >= page size; 0: default 8 MiB */
 	uint32_t perf_pages;		/* per CPU; 0: default 64 */
 	uint32_t wakeup_bytes;		/* 0: default 256 KiB */
+	const char *lockdown;		/* pk_host.lockdown: a load failure under
+					 * "confidentiality" says so first */
 };
 #define PK_PROBE_OPTS(name, ...)                                               \
 	struct pk_probe_opts name = { .sz = sizeof(struct pk_probe_opts), __VA_ARGS__ }

@@ -64,6 +64,7 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 		pk_json_kv_str(j, "os_version_id", h->os.version_id);
 		pk_json_kv_str(j, "target_id", h->target_id);
 		pk_json_kv_str(j, "kernel_btf", h->btf_source == PK_BTF_NONE ? NULL : h->btf_path);
+		pk_json_kv_str(j, "lockdown", h->lockdown[0] ? h->lockdown : NULL);
 		pk_json_obj_end(j);
 	}
 	pk_json_kv_str(j, "candidate", w ? w->name : NULL);

@@ -766,6 +766,7 @@ static const char init_script[] =
 	"mount -t bpf bpf /sys/fs/bpf 2>/dev/null || say 'no bpf filesystem'\n"
 	"mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null\n"
 	"mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null\n"
+	"mount -t securityfs securityfs /sys/kernel/security 2>/dev/null\n"
 	"ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null\n"
 	"mode=btf\n"
 	"for a in $(cat /proc/cmdline); do case \"$a\" in probekit.mode=*) mode=${a#probekit.mode=};; esac; done\n"

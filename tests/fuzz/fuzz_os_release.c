@@ -1,5 +1,6 @@
 /* libFuzzer target for the host parsers that read untrusted text: os-release,
- * uname -v, the target id built from them, and /proc/self/status CapEff.
+ * uname -v, the target id built from them, /proc/self/status CapEff and
+ * /sys/kernel/security/lockdown.
  * Aborts on a broken invariant, not only on memory errors. */
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(!isupper((unsigned char)*p));
 	}
 	(void)pk_proc_status__cap_eff((const char *)data, size, &caps);
+	if (!pk_lockdown__parse((const char *)data, size, kv, sizeof(kv))) {
+		REQUIRE(kv[0]);
+		for (const char *p = kv; *p; p++)
+			REQUIRE(islower((unsigned char)*p));
+	} else {
+		REQUIRE(!kv[0]);
+	}
 
 	copy = malloc(size + 1);
 	if (!copy)

@@ -114,6 +114,21 @@ else
 	fail "verify: an object that fails in the guest fails with the agent's reason" "exit $rc: $(head -c 400 "$TMP/obj.json")"
 fi
 
+# a kernel booted with lockdown=confidentiality (what Secure Boot fleets run):
+# BPF may not read kernel memory there, so every candidate fails at load; the
+# row fails with that reason first, and its console log is kept
+"$PK" verify --json --timeout "$TIMEOUT" --mode btf --append lockdown=confidentiality \
+	-k "${DEB[bookworm]}" --log-dir "$TMP/lockdown-logs" >"$TMP/lock.json" 2>/dev/null; rc=$?
+if [ $rc = 1 ] && [ "$(json_get "$TMP/lock.json" results.0.result)" = fail ] &&
+   [ "$(json_get "$TMP/lock.json" append)" = lockdown=confidentiality ] &&
+   json_get "$TMP/lock.json" results.0.reason | grep -q "no candidate loaded; embedded-btf failed: kernel lockdown is 'confidentiality'" &&
+   [ "$(json_get "$TMP/lock.json" results.0.guest.host.lockdown)" = confidentiality ] &&
+   [ -s "$(json_get "$TMP/lock.json" results.0.console_log)" ]; then
+	pass "verify: a kernel in lockdown=confidentiality fails with that reason, log kept"
+else
+	fail "verify: a kernel in lockdown=confidentiality fails with that reason, log kept" "exit $rc: $(head -c 600 "$TMP/lock.json")"
+fi
+
 wait $faults
 if [ "$(cat "$TMP/panic.rc")" = 1 ] && [ "$(json_get "$TMP/panic.json" results.0.outcome)" = panic ] &&
    json_get "$TMP/panic.json" results.0.reason | grep -q 'Kernel panic' &&

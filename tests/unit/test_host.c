@@ -430,6 +430,61 @@ static void test_detect_fake_sysfs_wins(const char *release)
 	PASS(name);
 }
 
+static void test_lockdown(void)
+{
+	const char *name = "lockdown/parse";
+	static const struct {
+		const char *text;
+		int rc;
+		const char *want;
+	} cases[] = {
+		{ "[none] integrity confidentiality\n", 0, "none" },
+		{ "none integrity [confidentiality]\n", 0, "confidentiality" },
+		{ "none [integrity] confidentiality", 0, "integrity" },
+		{ "none integrity confidentiality\n", -EINVAL, "" },	/* nothing chosen */
+		{ "[none] [integrity]\n", -EINVAL, "" },		/* two chosen */
+		{ "[]\n", -EINVAL, "" },
+		{ "[none\n", -EINVAL, "" },
+		{ "none]\n", -EINVAL, "" },
+		{ "[No ne]\n", -EINVAL, "" },
+		{ "[averyveryveryverylongmodename]", -EINVAL, "" },	/* > out */
+		{ "", -EINVAL, "" },
+	};
+	char out[24];
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+		int rc = pk_lockdown__parse(cases[i].text, strlen(cases[i].text), out, sizeof(out));
+
+		CHECK(name, rc == cases[i].rc, "'%s': rc %d, want %d", cases[i].text, rc, cases[i].rc);
+		CHECK(name, !strcmp(out, cases[i].want), "'%s': '%s', want '%s'", cases[i].text, out,
+		      cases[i].want);
+	}
+	/* len cuts the text: a bracket past len does not count */
+	CHECK_INT(name, pk_lockdown__parse("[none]", 5, out, sizeof(out)), -EINVAL);
+	PASS(name);
+}
+
+static void test_detect_fake_lockdown(void)
+{
+	const char *name = "detect/fake_root_lockdown";
+	char root[] = "/tmp/pk-host-XXXXXX";
+	struct pk_host h;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	if (write_file(root, "sys/kernel/security/lockdown", "none integrity [confidentiality]\n")) {
+		FAIL(name, "cannot build fake root %s", root);
+		rm_rf(root);
+		return;
+	}
+	PK_HOST_OPTS(opts, .root = root);
+	int rc = pk_host__detect(&h, &opts);
+
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.lockdown, "confidentiality");
+	PASS(name);
+}
+
 static void test_detect_fake_empty(void)
 {
 	const char *name = "detect/fake_root_empty";
@@ -449,6 +504,7 @@ static void test_detect_fake_empty(void)
 	CHECK(name, h.btf_source == PK_BTF_NONE, "btf source %s", pk_btf_source__str(h.btf_source));
 	CHECK_STR(name, h.btf_path, "");
 	CHECK_STR(name, pk_btf_source__str(h.btf_source), "none");
+	CHECK_STR(name, h.lockdown, "");	/* no securityfs: unknown */
 	PASS(name);
 }
 
@@ -532,6 +588,7 @@ int main(void)
 	test_target_id();
 	test_target_id_small_buffer();
 	test_cap_eff();
+	test_lockdown();
 	if (uname(&u)) {
 		FAIL("detect/uname", "%s", strerror(errno));
 		return UNIT_EXIT();
@@ -540,6 +597,7 @@ int main(void)
 	test_detect_fake_modules_btf(u.release);
 	test_detect_fake_sysfs_wins(u.release);
 	test_detect_fake_empty();
+	test_detect_fake_lockdown();
 	test_detect_fake_quirks();
 	test_detect_real_host();
 	return UNIT_EXIT();
