@@ -51,6 +51,7 @@ struct run {
 	struct pk_selfcheck sc;
 	bool sc_active;
 	struct pk_status st;
+	struct pk_kernel_objects kobjs;
 	struct pk_host host;
 	struct pk_features feat;
 	struct pk_chain chain;
@@ -542,6 +543,11 @@ static int run_main(struct run *r, int argc, char **argv)
 		goto out;
 	}
 	r->st.buffer = pk_probe__ringbuf(probe) ? "ringbuf" : "perf";
+	err = pk_probe__kernel_objects(probe, &r->kobjs);
+	if (err)
+		pk_debug("run: cannot list the probe's kernel objects: %s\n", strerror(-err));
+	else
+		r->st.kobjs = &r->kobjs;
 	r->st.selfcheck_passed = true;
 	r->st.selfcheck_error[0] = 0;
 	r->st.selfcheck_ms = r->sc.latency_ms;

@@ -746,6 +746,50 @@ void pk_probe__destroy(struct pk_probe *p)
 	free(p);
 }
 
+int pk_probe__kernel_objects(const struct pk_probe *p, struct pk_kernel_objects *out)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	if (!p || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	bpf_object__for_each_program(prog, p->obj) {
+		struct bpf_prog_info info = {0};
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || out->nprogs >= PK_KOBJ_MAX)
+			continue;
+		err = bpf_obj_get_info_by_fd(fd, &info, &(uint32_t){ sizeof(info) });
+		if (err)
+			return -errno;
+		out->progs[out->nprogs].id = info.id;
+		pk_strlcpy(out->progs[out->nprogs++].name, info.name, sizeof(out->progs[0].name));
+	}
+	bpf_object__for_each_map(map, p->obj) {
+		struct bpf_map_info info = {0};
+		int fd = bpf_map__fd(map);
+
+		if (fd < 0 || out->nmaps >= PK_KOBJ_MAX)
+			continue;
+		err = bpf_obj_get_info_by_fd(fd, &info, &(uint32_t){ sizeof(info) });
+		if (err)
+			return -errno;
+		out->maps[out->nmaps].id = info.id;
+		pk_strlcpy(out->maps[out->nmaps++].name, info.name, sizeof(out->maps[0].name));
+	}
+	for (int i = 0; i < p->nlinks && out->nlinks < PK_KOBJ_MAX; i++) {
+		struct bpf_link_info info = {0};
+
+		err = bpf_obj_get_info_by_fd(bpf_link__fd(p->links[i]), &info, &(uint32_t){ sizeof(info) });
+		if (err)
+			return -errno;
+		out->links[out->nlinks++] = info.id;
+	}
+	return 0;
+}
+
 bool pk_probe__ringbuf(const struct pk_probe *p) { return p->ringbuf; }
 struct bpf_object *pk_probe__object(const struct pk_probe *p) { return p->obj; }
 int pk_probe__events_fd(const struct pk_probe *p) { return p->events_fd; }

@@ -119,6 +119,19 @@ struct pk_probe_opts {
 struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_opts *opts);
 void pk_probe__detach(struct pk_probe *p);	/* stop new events; maps stay readable */
 void pk_probe__destroy(struct pk_probe *p);	/* detach, unload; NULL-safe */
+/* What a loaded probe put in the kernel, with the ids bpftool shows: loaded
+ * programs, maps (libbpf's internal .rodata/.bss maps too) and links. */
+#define PK_KOBJ_MAX 16
+struct pk_kernel_objects {
+	int nprogs, nmaps, nlinks;
+	struct {
+		char name[16];		/* BPF_OBJ_NAME_LEN */
+		uint32_t id;
+	} progs[PK_KOBJ_MAX], maps[PK_KOBJ_MAX];
+	uint32_t links[PK_KOBJ_MAX];
+};
+/* 0, or -errno when the kernel would not describe one of them */
+int pk_probe__kernel_objects(const struct pk_probe *p, struct pk_kernel_objects *out);
 bool pk_probe__ringbuf(const struct pk_probe *p);
 struct bpf_object *pk_probe__object(const struct pk_probe *p);
 int pk_probe__events_fd(const struct pk_probe *p);

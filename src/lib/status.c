@@ -101,6 +101,40 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	}
 	pk_json_kv_uint(j, "perf_lost", s->lost);
 	pk_json_obj_end(j);
+	/* what the winner put in the kernel, by the ids bpftool shows; all of it
+	 * is unloaded when the state becomes "stopped" */
+	pk_json_key(j, "kernel_objects");
+	if (!s->kobjs) {
+		pk_json_null(j);
+	} else {
+		const struct pk_kernel_objects *k = s->kobjs;
+
+		pk_json_obj_begin(j);
+		pk_json_key(j, "programs");
+		pk_json_arr_begin(j);
+		for (int i = 0; i < k->nprogs; i++) {
+			pk_json_obj_begin(j);
+			pk_json_kv_str(j, "name", k->progs[i].name);
+			pk_json_kv_uint(j, "id", k->progs[i].id);
+			pk_json_obj_end(j);
+		}
+		pk_json_arr_end(j);
+		pk_json_key(j, "maps");
+		pk_json_arr_begin(j);
+		for (int i = 0; i < k->nmaps; i++) {
+			pk_json_obj_begin(j);
+			pk_json_kv_str(j, "name", k->maps[i].name);
+			pk_json_kv_uint(j, "id", k->maps[i].id);
+			pk_json_obj_end(j);
+		}
+		pk_json_arr_end(j);
+		pk_json_key(j, "links");
+		pk_json_arr_begin(j);
+		for (int i = 0; i < k->nlinks; i++)
+			pk_json_uint(j, k->links[i]);
+		pk_json_arr_end(j);
+		pk_json_obj_end(j);
+	}
 	pk_json_obj_end(j);
 }
 

@@ -12,6 +12,7 @@
 struct pk_host;
 struct pk_chain;
 struct pk_json;
+struct pk_kernel_objects;
 
 struct pk_status {
 	const char *version;
@@ -30,6 +31,7 @@ struct pk_status {
 	uint64_t events[PK_EV_MAX];
 	uint64_t drops[PK_EV_MAX];
 	uint64_t lost;			/* perf buffer records lost in the kernel */
+	const struct pk_kernel_objects *kobjs;	/* the winner's, NULL before */
 };
 
 void pk_status__to_json(const struct pk_status *s, struct pk_json *j);

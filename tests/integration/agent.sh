@@ -164,7 +164,7 @@ for i in range(3000):
     except OSError: pass
 print(os.getpid())' >"$TMP/drops.pid"
 	kill -CONT "$AGENT_PID"
-	# our programs while running: their links must be gone after SIGTERM
+	# the program ids bpftool shows while running: the status must list them
 	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name pk_.*/\1/p' >"$TMP/our.progs"
 	stop_agent
 	wp=$(cat "$TMP/drops.pid")
@@ -209,25 +209,36 @@ else
 	fail "self-check reruns the canary after drops" "runs per trial:$runs_seen; $(tail -n 3 "$TMP/small.err")"
 fi
 
-# --- nothing of ours stays in the kernel after SIGTERM
-# The kernel frees programs and maps after an RCU grace period and a
+# --- nothing of ours stays in the kernel after SIGTERM: every program, map and
+# link the drops agent's status listed (kernel_objects, the ids bpftool shows)
+# is gone. Only those ids are checked, so another probekit on the machine does
+# not count. The kernel frees programs and maps after an RCU grace period and a
 # workqueue pass, not at close(): poll for up to 10 s before calling it a leak.
+python3 - "$TMP/drops.status" >"$TMP/our.ids" <<'EOF'
+import json, sys
+k = json.load(open(sys.argv[1]))["kernel_objects"] or {}
+for p in k.get("programs", []): print("prog", p["id"], p["name"])
+for m in k.get("maps", []): print("map", m["id"], m["name"])
+for l in k.get("links", []): print("link", l, "-")
+EOF
 ours_left() {
-	left=$(bpftool prog show 2>/dev/null | grep -cE ' name pk_(exec|fork|exit|sock_state|sys_enter|sys_exit) ')
-	maps=$(bpftool map show 2>/dev/null | grep -cE ' name pk_(events|heap|drops|filter|owners|inflight) ')
-	links=0
-	while read -r id; do
-		bpftool link show 2>/dev/null | grep -qE " prog $id( |\$)" && links=$((links + 1))
-	done <"$TMP/our.progs"
-	[ "$left" != 0 ] || [ "$maps" != 0 ] || [ "$links" != 0 ]
+	left=""
+	while read -r kind id name; do
+		bpftool "$kind" show id "$id" >/dev/null 2>&1 && left="$left $kind $id ($name)"
+	done <"$TMP/our.ids"
+	[ -n "$left" ]
 }
 for _ in $(seq 1 100); do ours_left || break; sleep 0.1; done
-if ! [ -s "$TMP/our.progs" ]; then
-	fail "after SIGTERM nothing is left" "no program of ours was seen while the agent ran"
+nprogs=$(grep -c '^prog ' "$TMP/our.ids")
+nlinks=$(grep -c '^link ' "$TMP/our.ids")
+if [ "$nprogs" = 0 ] || [ "$nlinks" = 0 ]; then
+	fail "after SIGTERM nothing is left" "the status listed $nprogs programs and $nlinks links: $(head -c 300 "$TMP/our.ids")"
+elif [ "$(while read -r id; do grep -q "^prog $id " "$TMP/our.ids" && echo; done <"$TMP/our.progs" | wc -l)" != "$nprogs" ]; then
+	fail "after SIGTERM nothing is left" "status ids do not match what bpftool listed while running: $(tr '\n' ' ' <"$TMP/our.progs")"
 elif ! ours_left; then
-	pass "after SIGTERM no program, link or map of ours is left ($(wc -l <"$TMP/our.progs") programs seen while running)"
+	pass "after SIGTERM no program, map or link of ours is left ($(wc -l <"$TMP/our.ids") objects, ids from the status)"
 else
-	fail "after SIGTERM nothing is left" "$left programs, $maps maps named pk_*, $links links to our programs remain after 10 s: $(bpftool prog show 2>/dev/null | grep -E ' name pk_' | tr '\n' ' ')"
+	fail "after SIGTERM nothing is left" "still there after 10 s:$left"
 fi
 
 # --- kernel-side filters: --comm and --pid
