@@ -3,9 +3,9 @@
 # nothing when they are all there. Called by `make run`, `make check`, `make bench`.
 set -eu
 pkgs=(
-	make gcc clang llvm pkg-config
+	make gcc libc6-dev clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev liblzma-dev liblz4-dev libbz2-dev
-	libarchive-dev
+	libarchive-dev libarchive13
 	python3 iproute2 util-linux procps
 	dwarves rpm2cpio cpio xz-utils zstd lz4 bzip2
 	qemu-system-x86 busybox-static

@@ -151,30 +151,47 @@ for buffer in ring perf; do
 	fi
 done
 
-# --- a full buffer: every event is either delivered or counted as a drop.
-# The reader keeps up with 3000 opens even in a 4 KiB buffer, so the agent is
-# stopped (SIGSTOP) while they run: the buffer fills and stays full, and the
-# kernel side must count every open it could not write.
-if start_agent drops --events open --buffer-size 4096 --flush-ms 5000 --output "$TMP/drops.json"; then
+# --- a full buffer: every event is either delivered or counted as a drop, exactly.
+# The workload is a static binary named pkdropper that makes exactly 3000 opens
+# (no loader, no libraries to open), and --comm pkdropper keeps every other
+# process out, so delivered + dropped must equal 3000. The reader keeps up with
+# 3000 opens even in a 4 KiB buffer, so the agent is stopped (SIGSTOP) while they
+# run: the buffer fills and stays full, and the kernel side must count the rest.
+cat >"$TMP/pkdropper.c" <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+	char p[64];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(p, sizeof(p), "/nonexistent/pk-drop-%d", i);
+		int fd = open(p, O_RDONLY);
+		if (fd >= 0)
+			close(fd);
+	}
+	printf("%d\n", (int)getpid());
+	return 0;
+}
+EOF
+if ! gcc -static -O2 -o "$TMP/pkdropper" "$TMP/pkdropper.c" 2>"$TMP/cc.err"; then
+	fail "full ring buffer: drops counted" "cannot build the static workload: $(tail -n 2 "$TMP/cc.err")"
+elif start_agent drops --events open --comm pkdropper --buffer-size 4096 --flush-ms 5000 --output "$TMP/drops.json"; then
 	kill -STOP "$AGENT_PID"
-	/usr/bin/python3 -c '
-import os, sys
-for i in range(3000):
-    try: os.close(os.open("/nonexistent/pk-drop-%d" % i, os.O_RDONLY))
-    except OSError: pass
-print(os.getpid())' >"$TMP/drops.pid"
+	"$TMP/pkdropper" >"$TMP/drops.pid"
 	kill -CONT "$AGENT_PID"
 	# the program ids bpftool shows while running: the status must list them
 	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): .* name pk_.*/\1/p' >"$TMP/our.progs"
 	stop_agent
 	wp=$(cat "$TMP/drops.pid")
 	got=$(grep -c "\"pid\":$wp,.*pk-drop-" "$TMP/drops.json")
+	all=$(grep -c '"kind":"open"' "$TMP/drops.json")
 	drops=$(json_get "$TMP/drops.status" counters.open.drops)
-	if [ "$drops" -gt 0 ] && [ $((got + drops)) -ge 3000 ] &&
+	if [ "$drops" -gt 0 ] && [ "$got" = "$all" ] && [ $((got + drops)) = 3000 ] &&
 	   grep -q "open [0-9]* (drops $drops)" "$TMP/drops.err"; then
-		pass "full ring buffer: $got delivered + $drops counted drops >= 3000 opens"
+		pass "full ring buffer: $got delivered + $drops counted drops = 3000 opens"
 	else
-		fail "full ring buffer: drops counted" "delivered $got, drops $drops; $(tail -n 1 "$TMP/drops.err")"
+		fail "full ring buffer: drops counted" "delivered $got (of $all open events), drops $drops, want a sum of 3000; $(tail -n 1 "$TMP/drops.err")"
 	fi
 else
 	fail "full ring buffer: drops counted" "agent did not start: $(tail -n 3 "$TMP/drops.err")"
