@@ -345,6 +345,17 @@ static void run_row(struct verify *vf, struct row *r)
 			pk_vm_result__free(&res);
 			continue;
 		}
+		if (res.outcome == PK_VM_PANIC && !res.init_started && !r->retried[0] &&
+		    accel == PK_VM_ACCEL_TCG) {
+			/* a panic before /init ran is about the kernel and the emulator,
+			 * not the probe; under TCG it has been an emulation fault (a
+			 * general protection fault on iretq in do_sync_core, once in 36
+			 * boots; the same kernel passed in the other mode). Boot once
+			 * more; a kernel that really panics panics again and says so. */
+			fmt(r->retried, sizeof(r->retried), "panic before /init: %s", res.why);
+			pk_vm_result__free(&res);
+			continue;
+		}
 		if (res.outcome != PK_VM_KVM_STALL || vf->kvm_only)
 			break;
 		/* nested KVM that runs nothing: software emulation from now on */

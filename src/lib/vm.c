@@ -987,6 +987,8 @@ void pk_vm__parse_console(const char *log, size_t len, const char *nonce, struct
 			begin = NULL;
 		} else if (!panic && memmem(p, n, "Kernel panic - not syncing", 26)) {
 			panic = p;
+		} else if (!r->init_started && memmem(p, n, "Run /init as init process", 25)) {
+			r->init_started = true;
 		}
 		p += n + 1;
 	}

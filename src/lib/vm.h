@@ -127,6 +127,7 @@ struct pk_vm_result {
 	double verdict_s;	/* launch -> verdict on the console; 0 when none */
 	double wall_s;		/* launch -> QEMU gone */
 	int qemu_status;	/* wait status */
+	bool init_started;	/* the kernel printed "Run /init as init process" */
 	char why[PK_VM_WHY_LEN];
 	char tail[PK_VM_TAIL_LEN];	/* last console lines */
 };
