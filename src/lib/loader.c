@@ -746,6 +746,27 @@ void pk_probe__destroy(struct pk_probe *p)
 	free(p);
 }
 
+/* id and name of a program or map fd (bpf_prog_info and bpf_map_info start
+ * alike: type, id; their names are at different offsets) */
+static int kobj_add(int fd, bool prog, struct pk_kobj *arr, int *n)
+{
+	union {
+		struct bpf_prog_info prog;
+		struct bpf_map_info map;
+	} info;
+	uint32_t len = prog ? sizeof(info.prog) : sizeof(info.map);
+
+	if (fd < 0 || *n >= PK_KOBJ_MAX)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	arr[*n].id = prog ? info.prog.id : info.map.id;
+	pk_strlcpy(arr[*n].name, prog ? info.prog.name : info.map.name, sizeof(arr[0].name));
+	(*n)++;
+	return 0;
+}
+
 int pk_probe__kernel_objects(const struct pk_probe *p, struct pk_kernel_objects *out)
 {
 	struct bpf_program *prog;
@@ -755,35 +776,17 @@ int pk_probe__kernel_objects(const struct pk_probe *p, struct pk_kernel_objects 
 	if (!p || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	bpf_object__for_each_program(prog, p->obj) {
-		struct bpf_prog_info info = {0};
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0 || out->nprogs >= PK_KOBJ_MAX)
-			continue;
-		err = bpf_obj_get_info_by_fd(fd, &info, &(uint32_t){ sizeof(info) });
-		if (err)
-			return -errno;
-		out->progs[out->nprogs].id = info.id;
-		pk_strlcpy(out->progs[out->nprogs++].name, info.name, sizeof(out->progs[0].name));
-	}
-	bpf_object__for_each_map(map, p->obj) {
-		struct bpf_map_info info = {0};
-		int fd = bpf_map__fd(map);
-
-		if (fd < 0 || out->nmaps >= PK_KOBJ_MAX)
-			continue;
-		err = bpf_obj_get_info_by_fd(fd, &info, &(uint32_t){ sizeof(info) });
-		if (err)
-			return -errno;
-		out->maps[out->nmaps].id = info.id;
-		pk_strlcpy(out->maps[out->nmaps++].name, info.name, sizeof(out->maps[0].name));
-	}
+	bpf_object__for_each_program(prog, p->obj)
+		if ((err = kobj_add(bpf_program__fd(prog), true, out->progs, &out->nprogs)))
+			return err;
+	bpf_object__for_each_map(map, p->obj)
+		if ((err = kobj_add(bpf_map__fd(map), false, out->maps, &out->nmaps)))
+			return err;
 	for (int i = 0; i < p->nlinks && out->nlinks < PK_KOBJ_MAX; i++) {
 		struct bpf_link_info info = {0};
+		uint32_t len = sizeof(info);
 
-		err = bpf_obj_get_info_by_fd(bpf_link__fd(p->links[i]), &info, &(uint32_t){ sizeof(info) });
-		if (err)
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(p->links[i]), &info, &len))
 			return -errno;
 		out->links[out->nlinks++] = info.id;
 	}

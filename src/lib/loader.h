@@ -122,12 +122,13 @@ void pk_probe__destroy(struct pk_probe *p);	/* detach, unload; NULL-safe */
 /* What a loaded probe put in the kernel, with the ids bpftool shows: loaded
  * programs, maps (libbpf's internal .rodata/.bss maps too) and links. */
 #define PK_KOBJ_MAX 16
+struct pk_kobj {
+	char name[16];			/* BPF_OBJ_NAME_LEN */
+	uint32_t id;
+};
 struct pk_kernel_objects {
 	int nprogs, nmaps, nlinks;
-	struct {
-		char name[16];		/* BPF_OBJ_NAME_LEN */
-		uint32_t id;
-	} progs[PK_KOBJ_MAX], maps[PK_KOBJ_MAX];
+	struct pk_kobj progs[PK_KOBJ_MAX], maps[PK_KOBJ_MAX];
 	uint32_t links[PK_KOBJ_MAX];
 };
 /* 0, or -errno when the kernel would not describe one of them */

@@ -42,6 +42,19 @@ void pk_status__fallback(const struct pk_status *s, char *out, size_t size)
 		snprintf(out + off, off < size ? size - off : 0, " -> using %s", w->name);
 }
 
+static void kobj_array(struct pk_json *j, const char *key, const struct pk_kobj *arr, int n)
+{
+	pk_json_key(j, key);
+	pk_json_arr_begin(j);
+	for (int i = 0; i < n; i++) {
+		pk_json_obj_begin(j);
+		pk_json_kv_str(j, "name", arr[i].name);
+		pk_json_kv_uint(j, "id", arr[i].id);
+		pk_json_obj_end(j);
+	}
+	pk_json_arr_end(j);
+}
+
 void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 {
 	const struct pk_candidate *w = winner(s);
@@ -110,24 +123,8 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 		const struct pk_kernel_objects *k = s->kobjs;
 
 		pk_json_obj_begin(j);
-		pk_json_key(j, "programs");
-		pk_json_arr_begin(j);
-		for (int i = 0; i < k->nprogs; i++) {
-			pk_json_obj_begin(j);
-			pk_json_kv_str(j, "name", k->progs[i].name);
-			pk_json_kv_uint(j, "id", k->progs[i].id);
-			pk_json_obj_end(j);
-		}
-		pk_json_arr_end(j);
-		pk_json_key(j, "maps");
-		pk_json_arr_begin(j);
-		for (int i = 0; i < k->nmaps; i++) {
-			pk_json_obj_begin(j);
-			pk_json_kv_str(j, "name", k->maps[i].name);
-			pk_json_kv_uint(j, "id", k->maps[i].id);
-			pk_json_obj_end(j);
-		}
-		pk_json_arr_end(j);
+		kobj_array(j, "programs", k->progs, k->nprogs);
+		kobj_array(j, "maps", k->maps, k->nmaps);
 		pk_json_key(j, "links");
 		pk_json_arr_begin(j);
 		for (int i = 0; i < k->nlinks; i++)
