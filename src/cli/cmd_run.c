@@ -52,6 +52,7 @@ struct run {
 	bool sc_active;
 	struct pk_status st;
 	struct pk_kernel_objects kobjs;
+	uint64_t drops_base[PK_EV_MAX];	/* kernel drop counters when the filter was set */
 	struct pk_host host;
 	struct pk_features feat;
 	struct pk_chain chain;
@@ -322,6 +323,17 @@ static int parse_args(struct run *r, int argc, char **argv)
 
 /* Were events of a kind the self-check still misses dropped since base?
  * Updates base to the current counts. */
+/* Drops of the events this run reports. While the canary runs the kernel
+ * filter is off, so with --pid/--comm the kernel counted drops of other tasks'
+ * events too; those are left out by counting from when the filter was set.
+ * Without a filter every drop was an event the run wanted, and all count. */
+static void read_drops(struct run *r, struct pk_probe *probe)
+{
+	pk_probe__drops(probe, r->st.drops, PK_EV_MAX);
+	for (int k = 0; k < PK_EV_MAX; k++)
+		r->st.drops[k] = r->st.drops[k] > r->drops_base[k] ? r->st.drops[k] - r->drops_base[k] : 0;
+}
+
 static bool missing_dropped(struct run *r, struct pk_probe *probe, uint64_t *base)
 {
 	uint32_t missing = r->sc.kinds & ~r->sc.seen;
@@ -554,6 +566,10 @@ static int run_main(struct run *r, int argc, char **argv)
 	r->st.startup_ms = mono_ms() - t0;
 	r->st.state = r->selftest ? "stopped" : "running";
 
+	/* the baseline first: a drop in between may count an unwanted event,
+	 * but no wanted one goes uncounted */
+	if (r->pid_filter || r->comm_filter)
+		pk_probe__drops(probe, r->drops_base, PK_EV_MAX);
 	err = pk_probe__set_filter(probe, r->pid_filter, r->comm_filter);
 	if (err) {
 		pk_err("cannot set the event filter: %s", strerror(-err));
@@ -577,7 +593,7 @@ static int run_main(struct run *r, int argc, char **argv)
 		if (r->duration_s && mono_ms() - t0 >= r->duration_s * 1000)
 			break;
 		if (r->status_path && mono_ms() >= next_status) {
-			pk_probe__drops(probe, r->st.drops, PK_EV_MAX);
+			read_drops(r, probe);
 			r->st.lost = pk_buffer__lost(buf);
 			write_status(r);
 			next_status = mono_ms() + 2000;
@@ -589,7 +605,7 @@ static int run_main(struct run *r, int argc, char **argv)
 		;
 	if (r->out)
 		fflush(r->out);
-	pk_probe__drops(probe, r->st.drops, PK_EV_MAX);
+	read_drops(r, probe);
 	r->st.lost = pk_buffer__lost(buf);
 	r->st.state = "stopped";
 	write_status(r);
