@@ -219,7 +219,9 @@ static int dbl_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* thousands of keys: every key found with its own bytes; open+lookup well under 5 ms */
+/* thousands of keys: every key found with its own bytes; then the agent's path
+ * (open, one lookup, free) 200 times. Its time is printed, never asserted: the
+ * 5 ms target is measured by `make bench` (bench/btf.sh), not by a test. */
 static void test_many_and_speed(void)
 {
 	enum { N = 3000, M = 700 };
@@ -258,12 +260,12 @@ static void test_many_and_speed(void)
 		t0 = now();
 		a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
 		snprintf(rel, sizeof(rel), "5.%zu.0-%zu-amd64", (i * 13) % 20, (i * 13) % N);
-		CHECK("lookup under 5 ms", a, "open: %s", err);
+		CHECK("agent path x200", a, "open: %s", err);
 		{
 			char ver[16];
 
 			snprintf(ver, sizeof(ver), "%zu", 10 + ((i * 13) % N) % 3);
-			CHECK_INT("lookup under 5 ms", pk_btf_archive__find(a, (i * 13) % 2 ? "debian" : "ubuntu", ver, "x86_64", rel, &got, &gl), 0);
+			CHECK_INT("agent path x200", pk_btf_archive__find(a, (i * 13) % 2 ? "debian" : "ubuntu", ver, "x86_64", rel, &got, &gl), 0);
 		}
 		free(got);
 		pk_btf_archive__free(a);
@@ -277,9 +279,8 @@ static void test_many_and_speed(void)
 	/* the median: on a shared machine the mean and worst carry other tenants' stalls */
 	printf("# %d keys, %d BTFs, archive %zu bytes: open+lookup min %.3f ms, median %.3f ms, mean %.3f ms, worst %.3f ms\n",
 	       N, M, len, times[0] * 1e3, times[100] * 1e3, total / 200 * 1e3, worst * 1e3);
-	CHECK("lookup under 5 ms", times[100] < 0.005, "median %.3f ms", times[100] * 1e3);
 	free(data);
-	PASS("lookup under 5 ms");
+	PASS("agent path x200: open, lookup, free");
 }
 
 /* open must fail with this errno and a message containing `what` */
