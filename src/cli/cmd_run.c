@@ -321,8 +321,6 @@ static int parse_args(struct run *r, int argc, char **argv)
 	return 0;
 }
 
-/* Were events of a kind the self-check still misses dropped since base?
- * Updates base to the current counts. */
 /* Drops of the events this run reports. While the canary runs the kernel
  * filter is off, so with --pid/--comm the kernel counted drops of other tasks'
  * events too; those are left out by counting from when the filter was set.
@@ -334,6 +332,8 @@ static void read_drops(struct run *r, struct pk_probe *probe)
 		r->st.drops[k] = r->st.drops[k] > r->drops_base[k] ? r->st.drops[k] - r->drops_base[k] : 0;
 }
 
+/* Were events of a kind the self-check still misses dropped since base?
+ * Updates base to the current counts. */
 static bool missing_dropped(struct run *r, struct pk_probe *probe, uint64_t *base)
 {
 	uint32_t missing = r->sc.kinds & ~r->sc.seen;
