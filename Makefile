@@ -23,7 +23,7 @@ endif
 # -iquote: our "features.h" must not shadow glibc's <features.h>.
 CFLAGS    ?= -O2 -g
 PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-             -D_GNU_SOURCE -iquote src/lib -iquote bpf -iquote $(OUT) -DPK_VERSION='"$(VERSION)"'
+             -D_GNU_SOURCE -iquote src -iquote bpf -iquote $(OUT) -DPK_VERSION='"$(VERSION)"'
 LDLIBS    += -lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
@@ -33,13 +33,18 @@ PK_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 LDFLAGS   += -fsanitize=address,undefined
 endif
 
-LIB_SRCS  := $(sort $(wildcard src/lib/*.c))
+# One folder per subsystem (docs/architecture.md); all of them go into one static
+# library, and the linker takes from it only what a binary calls.
+SUBSYSTEMS := common agent btf verify
+LIB_SRCS  := $(sort $(foreach d,$(SUBSYSTEMS),$(wildcard src/$(d)/*.c)))
+LIB_HDRS  := $(sort $(foreach d,$(SUBSYSTEMS),$(wildcard src/$(d)/*.h)))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
-LIB_OBJS  := $(LIB_SRCS:src/lib/%.c=$(OUT)/lib/%.o)
-CLI_OBJS  := $(CLI_SRCS:src/cli/%.c=$(OUT)/cli/%.o)
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(OUT)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:src/cli/%.c=$(OUT)/obj/cli/%.o)
 BPF_OBJS  := $(OUT)/probe.btf.bpf.o $(OUT)/probe.core.bpf.o
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
+# unit tests: tests/<subsystem>/test_*.c -> $(OUT)/tests/<subsystem>/test_*
+UNIT_SRCS := $(sort $(wildcard tests/*/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(OUT)/tests/%)
 
 .PHONY: all deps run check check-san test-unit bench fuzz clean legacy btf-corpus verify-all
 all: $(OUT)/probekit $(UNIT_BINS)
@@ -62,14 +67,13 @@ $(OUT)/probe.%.bpf.o: bpf/probe.bpf.c bpf/probe.h $(OUT)/vmlinux.h
 	$(Q)llvm-strip -g $@   # DWARF is not needed at load; .BTF and .BTF.ext stay
 legacy: $(OUT)/probe.legacy.bpf.o
 
-$(OUT)/lib/embedded.o: $(BPF_OBJS)
-$(OUT)/lib/%.o: src/lib/%.c $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
+$(OUT)/obj/%.o: src/%.c $(LIB_HDRS) bpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) -c $< -o $@
-$(OUT)/lib/embedded.o: src/lib/embedded.S $(BPF_OBJS) | $(OUT)
+$(OUT)/obj/agent/embedded.o: src/agent/embedded.S $(BPF_OBJS) | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OBJ_BTF='"$(OUT)/probe.btf.bpf.o"' -DPK_OBJ_CORE='"$(OUT)/probe.core.bpf.o"' $< -o $@
-LIB_OBJS += $(OUT)/lib/embedded.o
+LIB_OBJS += $(OUT)/obj/agent/embedded.o
 
 # The agent embeds reduced BTFs for every kernel in BTF_CORPUS (btfhub layout:
 # <os>/<version>/<arch>/<release>.btf). probekit-tool (the same code without the
@@ -85,11 +89,11 @@ $(OUT)/btf-archive.pkba: $(OUT)/probekit-tool $(OUT)/probe.core.bpf.o $(BTF_CORP
 # fill BTF_CORPUS with the current Debian kernels' BTF (ALL=1: every kernel package)
 btf-corpus: deps $(OUT)/probekit-tool
 	$(Q)PK=$(OUT)/probekit-tool bash scripts/btf-corpus.sh --out $(BTF_CORPUS) $(if $(ALL),--all)
-$(OUT)/embedded_btf.o: src/lib/embedded_btf.S $(OUT)/btf-archive.pkba
+$(OUT)/embedded_btf.o: src/agent/embedded_btf.S $(OUT)/btf-archive.pkba
 	$(call msg,AS,$@)
 	$(Q)$(CC) -c -DPK_BTF_ARCHIVE='"$(OUT)/btf-archive.pkba"' $< -o $@
 
-$(OUT)/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(wildcard src/lib/*.h) bpf/probe.h | $(OUT)
+$(OUT)/obj/cli/%.o: src/cli/%.c $(wildcard src/cli/*.h) $(LIB_HDRS) bpf/probe.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) -iquote src/cli -c $< -o $@
 
@@ -101,9 +105,9 @@ $(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a $(OUT)/embedded_btf.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJS) $(OUT)/embedded_btf.o $(OUT)/libprobekit.a $(LDLIBS) -o $@
 
-$(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(OUT)/libprobekit.a
+$(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libprobekit.a
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) $(LDFLAGS) -iquote tests/unit $< $(OUT)/libprobekit.a $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) $(LDFLAGS) -iquote tests $< $(OUT)/libprobekit.a $(LDLIBS) -o $@
 
 $(OUT):
 	$(Q)mkdir -p $(OUT)
@@ -147,7 +151,7 @@ $(FUZZ_OUT)/libprobekit.a: FORCE
 endif
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OUT)/libprobekit.a
 	$(call msg,FUZZ,$@)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -std=gnu11 -D_GNU_SOURCE -iquote src/lib -iquote bpf $< $(FUZZ_OUT)/libprobekit.a $(LDLIBS) -o $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -std=gnu11 -D_GNU_SOURCE -iquote src -iquote bpf $< $(FUZZ_OUT)/libprobekit.a $(LDLIBS) -o $@
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps fuzz-build
 	$(Q)mkdir -p $(FUZZ_OUT)/crashes

@@ -17,7 +17,7 @@ mapfile -t kernels < <(find "$corpus" -name '*.btf' 2>/dev/null | sort)
 [ ${#kernels[@]} -gt 0 ] || { echo "bench: error: empty BTF corpus '$corpus' (make btf-corpus ALL=1)" >&2; exit 1; }
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-gcc -O2 -D_GNU_SOURCE -iquote src/lib -o "$w/btf_lookup" bench/btf_lookup.c "$OUT/libprobekit.a" \
+gcc -O2 -D_GNU_SOURCE -iquote src -o "$w/btf_lookup" bench/btf_lookup.c "$OUT/libprobekit.a" \
 	-lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2 -larchive
 
 ms() { python3 -c 'import sys; print("%.1f" % ((int(sys.argv[2]) - int(sys.argv[1])) / 1e6))' "$1" "$2"; }

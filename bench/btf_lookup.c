@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "btf_archive.h"
-#include "pk.h"
+#include "btf/btf_archive.h"
+#include "common/pk.h"
 
 static double now_us(void)
 {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: unit binaries (build/tests/test_*), then integration scripts
-# (tests/integration/*.sh), counting PASS/FAIL/SKIP lines. Ends with one line:
+# Runs every test: unit binaries ($OUT/tests/<subsystem>/test_*, built from
+# tests/<subsystem>/test_*.c), then the scripts that run the real binary
+# (tests/<subsystem>/*.sh), counting PASS/FAIL/SKIP lines. Ends with one line:
 #   N passed, N failed, N skipped
 # TESTS=pattern runs only the matching tests.
 set -u
@@ -30,13 +31,13 @@ run_one() {
 	printf '%-40s %3d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - start))
 }
 
-for t in "$OUT"/tests/test_*; do
+for t in "$OUT"/tests/*/test_*; do
 	[ -x "$t" ] || continue
-	run_one "unit/$(basename "$t")" "$t"
+	run_one "${t#"$OUT"/tests/}" "$t"
 done
-for t in tests/integration/*.sh; do
+for t in tests/*/*.sh; do
 	[ -f "$t" ] || continue
-	run_one "integration/$(basename "$t" .sh)" bash "$t"
+	run_one "${t#tests/}" bash "$t"
 done
 rm -f "$log"
 echo "$pass passed, $failn failed, $skipn skipped"

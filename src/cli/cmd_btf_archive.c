@@ -9,11 +9,11 @@
 #include <time.h>
 #include <sys/stat.h>
 
-#include "btf_archive.h"
-#include "btf_extract.h"
+#include "btf/btf_archive.h"
+#include "btf/btf_extract.h"
 #include "cli.h"
-#include "json.h"
-#include "pk.h"
+#include "common/json.h"
+#include "common/pk.h"
 
 int cmd_btf_pack(int argc, char **argv);
 int cmd_btf_ls(int argc, char **argv);

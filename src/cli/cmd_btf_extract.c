@@ -8,10 +8,10 @@
 #include <time.h>
 #include <sys/utsname.h>
 
-#include "btf_extract.h"
+#include "btf/btf_extract.h"
 #include "cli.h"
-#include "json.h"
-#include "pk.h"
+#include "common/json.h"
+#include "common/pk.h"
 
 int cmd_btf_extract(int argc, char **argv);
 

@@ -10,11 +10,11 @@
 
 #include <bpf/btf.h>
 
-#include "btf_ext.h"
-#include "btf_min.h"
+#include "btf/btf_ext.h"
+#include "btf/btf_min.h"
 #include "cli.h"
-#include "json.h"
-#include "pk.h"
+#include "common/json.h"
+#include "common/pk.h"
 
 static void usage(FILE *f)
 {

@@ -1,6 +1,6 @@
 /* `probekit __canary`: internal, run by the self-check (see selfcheck.h). */
 #include "cli.h"
-#include "selfcheck.h"
+#include "agent/selfcheck.h"
 
 int cmd_canary(int argc, char **argv)
 {

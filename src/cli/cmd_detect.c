@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "features.h"
-#include "host.h"
-#include "json.h"
-#include "loader.h"
-#include "pk.h"
+#include "agent/features.h"
+#include "agent/host.h"
+#include "common/json.h"
+#include "agent/loader.h"
+#include "common/pk.h"
 
 static void usage(FILE *f)
 {

@@ -14,16 +14,16 @@
 
 #include <bpf/libbpf.h>
 
-#include "buffer.h"
+#include "agent/buffer.h"
 #include "cli.h"
-#include "event.h"
-#include "features.h"
-#include "host.h"
-#include "json.h"
-#include "loader.h"
-#include "pk.h"
-#include "selfcheck.h"
-#include "status.h"
+#include "agent/event.h"
+#include "agent/features.h"
+#include "agent/host.h"
+#include "common/json.h"
+#include "agent/loader.h"
+#include "common/pk.h"
+#include "agent/selfcheck.h"
+#include "agent/status.h"
 
 struct run {
 	bool selftest;

@@ -15,9 +15,9 @@
 #include <sys/wait.h>
 
 #include "cli.h"
-#include "json.h"
-#include "pk.h"
-#include "vm.h"
+#include "common/json.h"
+#include "common/pk.h"
+#include "verify/vm.h"
 
 enum mode { MODE_BTF, MODE_NO_BTF, MODE_OBJECT, MODE__N };
 static const char *const mode_names[MODE__N] = { "btf", "no-btf", "object" };

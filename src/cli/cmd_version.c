@@ -5,7 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
-#include "json.h"
+#include "common/json.h"
 
 int cmd_version(int argc, char **argv)
 {

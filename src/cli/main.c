@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
-#include "pk.h"
+#include "common/pk.h"
 
 bool pk_verbose;
 

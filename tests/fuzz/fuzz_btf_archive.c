@@ -16,8 +16,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "btf_archive.h"
-#include "btf_extract.h"
+#include "btf/btf_archive.h"
+#include "btf/btf_extract.h"
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

@@ -13,8 +13,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "btf_ext.h"
-#include "btf_min.h"
+#include "btf/btf_ext.h"
+#include "btf/btf_min.h"
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

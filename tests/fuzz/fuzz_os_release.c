@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
+#include "agent/host.h"
 
 #define REQUIRE(c)                                                             \
 	do {                                                                   \

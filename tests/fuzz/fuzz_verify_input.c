@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "vm.h"
+#include "verify/vm.h"
 
 static void image(const uint8_t *d, size_t n)
 {

@@ -1,0 +1,566 @@
+/* Host detection: uname, os-release, falco-style target id, where kernel BTF
+ * is, privileges. The parsers take untrusted bytes (never NUL-terminated,
+ * never trusted to be well formed); nothing here prints or exits. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+
+#include "agent/host.h"
+#include "common/pk.h"
+
+#define OS_RELEASE_MAX	(64 * 1024)
+#define STATUS_MAX	(64 * 1024)
+
+/* ---- /etc/os-release ---------------------------------------------------- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static bool is_key_char(char c, bool first)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_')
+		return true;
+	return !first && c >= '0' && c <= '9';
+}
+
+__attribute__((format(printf, 3, 4)))
+static int osr_fail(struct pk_os_release *out, unsigned int line, const char *fmt, ...)
+{
+	char msg[96];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(out->error, sizeof(out->error), "line %u: %s", line, msg);
+	return -EINVAL;
+}
+
+/* decoded value: kept up to the field's size, the full length counted */
+struct osr_value {
+	char buf[128];
+	size_t len;
+};
+
+static void val_put(struct osr_value *v, char c)
+{
+	if (v->len < sizeof(v->buf) - 1)
+		v->buf[v->len] = c;
+	v->len++;
+}
+
+/* One line without its '\n'. Shell rules, the subset os-release(5) uses:
+ * "..." with \$ \` \" \\ escapes, '...' literal, bare words with \x escapes,
+ * segments concatenate, a quote must close on its own line. */
+static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_release *out)
+{
+	struct { const char *key; char *dst; size_t size; } fields[] = {
+		{ "ID", out->id, sizeof(out->id) },
+		{ "VERSION_ID", out->version_id, sizeof(out->version_id) },
+		{ "PRETTY_NAME", out->pretty_name, sizeof(out->pretty_name) },
+	};
+	struct osr_value v = { .len = 0 };
+	const char *eq;
+	size_t i = 0, k, klen;
+
+	if (memchr(s, 0, n))
+		return osr_fail(out, line, "NUL byte");
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (i == n || s[i] == '#')
+		return 0;
+
+	eq = memchr(s + i, '=', n - i);
+	if (!eq)
+		return osr_fail(out, line, "expected KEY=value");
+	k = i;
+	klen = eq - (s + k);
+	if (!klen)
+		return osr_fail(out, line, "empty key");
+	for (i = k; i < k + klen; i++)
+		if (!is_key_char(s[i], i == k))
+			return osr_fail(out, line, "invalid character in key");
+
+	for (i = k + klen + 1; i < n;) {
+		char c = s[i];
+
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++) {
+				if (s[i] == '\\' && i + 1 < n && s[i + 1] && strchr("$`\"\\", s[i + 1]))
+					i++;
+				val_put(&v, s[i]);
+			}
+			if (i == n)
+				return osr_fail(out, line, "unterminated quote");
+			i++;
+		} else if (c == '\'') {
+			for (i++; i < n && s[i] != '\''; i++)
+				val_put(&v, s[i]);
+			if (i == n)
+				return osr_fail(out, line, "unterminated quote");
+			i++;
+		} else if (c == '\\') {
+			if (i + 1 == n)
+				return osr_fail(out, line, "backslash at end of line");
+			val_put(&v, s[i + 1]);
+			i += 2;
+		} else if (is_blank(c)) {
+			break;
+		} else {
+			val_put(&v, c);
+			i++;
+		}
+	}
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (i < n && s[i] != '#')
+		return osr_fail(out, line, "unquoted space in value");
+
+	for (size_t f = 0; f < PK_ARRAY_SIZE(fields); f++) {
+		if (strlen(fields[f].key) != klen || memcmp(fields[f].key, s + k, klen))
+			continue;
+		if (v.len >= fields[f].size)
+			return osr_fail(out, line, "%s value too long (max %zu bytes)",
+					fields[f].key, fields[f].size - 1);
+		memcpy(fields[f].dst, v.buf, v.len);
+		fields[f].dst[v.len] = 0;
+		if (fields[f].dst == out->id)
+			for (char *p = out->id; *p; p++)
+				*p = tolower((unsigned char)*p);
+	}
+	return 0;
+}
+
+int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out)
+{
+	unsigned int line = 0;
+	size_t pos = 0;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!buf && len)
+		return osr_fail(out, 0, "no buffer");
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+
+		err = osr_line(buf + pos, end - pos, ++line, out);
+		if (err) {
+			/* all or nothing: no half-parsed fields */
+			out->id[0] = out->version_id[0] = out->pretty_name[0] = 0;
+			return err;
+		}
+		pos = end + 1;
+	}
+	return 0;
+}
+
+/* ---- uname -v, target id ------------------------------------------------ */
+
+/* falco-driver-loader: uname -v | sed 's/#\([[:digit:]]\+\).*\/\1/' */
+int pk_kernel_version__parse(const char *uname_v, char *out, size_t size)
+{
+	size_t n = 0;
+
+	if (!uname_v || !out || !size || uname_v[0] != '#')
+		return -EINVAL;
+	while (isdigit((unsigned char)uname_v[1 + n]))
+		n++;
+	if (!n)
+		return -EINVAL;
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(out, uname_v + 1, n);
+	out[n] = 0;
+	return 0;
+}
+
+/* Ubuntu flavor: the first "-<letters>" that is followed by '-' or the end,
+ * i.e. the leftmost match of falco's -([a-zA-Z]+)(-.*)?$ on the release.
+ * 5.15.0-1019-aws -> aws, 5.0.0-1028-aws-5.0 -> aws, 5.4.0-100-generic -> generic.
+ * falcoctl matches against driverkit's FullExtraversion, which holds every
+ * '-' of a parseable release, so the result is the same. */
+static size_t ubuntu_flavor(const char *rel, const char **flavor)
+{
+	for (const char *p = rel ? strchr(rel, '-') : NULL; p; p = strchr(p + 1, '-')) {
+		size_t n = 0;
+
+		while (isalpha((unsigned char)p[1 + n]))
+			n++;
+		if (n && (p[1 + n] == '-' || p[1 + n] == 0)) {
+			*flavor = p + 1;
+			return n;
+		}
+	}
+	*flavor = "generic";
+	return strlen(*flavor);
+}
+
+/* Rules from falcoctl pkg/driver/distro/: distro.go (lowercased os-release ID,
+ * generic.go: the target id is that ID), ubuntu.go (ubuntu-<flavor>), amzn.go
+ * (amazonlinux2/2022/2023/amazonlinux by VERSION_ID). debian, centos, rhel,
+ * fedora, cos, flatcar, bottlerocket, talos, ol, opensuse-* (no special case in
+ * falcoctl) keep their ID; their quirks are in the kernel release/version, not
+ * the target id. minikube is picked by /etc/VERSION, see pk_host__detect. */
+int pk_target_id(const char *os_id, const char *version_id, const char *kernel_release,
+		 char *out, size_t size)
+{
+	char id[64];
+	size_t n;
+
+	if (!out || !size)
+		return -EINVAL;
+	out[0] = 0;
+	if (!os_id || !os_id[0])
+		return -EINVAL;
+	n = strlen(os_id);
+	if (n >= sizeof(id))
+		return -EINVAL;
+	/* os-release(5) allows 0-9 a-z . _ -; anything else could escape a
+	 * file name or URL the target id ends up in */
+	for (size_t i = 0; i <= n; i++) {
+		id[i] = tolower((unsigned char)os_id[i]);
+		if (i < n && !isdigit((unsigned char)id[i]) && !(id[i] >= 'a' && id[i] <= 'z') &&
+		    !strchr("._-", id[i]))
+			return -EINVAL;
+	}
+	if (!version_id)
+		version_id = "";
+
+	if (!strcmp(id, "ubuntu")) {
+		const char *flavor;
+		size_t fl = ubuntu_flavor(kernel_release, &flavor);
+
+		if ((size_t)snprintf(out, size, "ubuntu-%.*s", (int)fl, flavor) >= size)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	if (!strcmp(id, "amzn")) {
+		const char *t = "amazonlinux";
+
+		if (!strcmp(version_id, "2"))
+			t = "amazonlinux2";
+		else if (!strcmp(version_id, "2022"))
+			t = "amazonlinux2022";
+		else if (!strcmp(version_id, "2023"))
+			t = "amazonlinux2023";
+		return pk_strlcpy(out, t, size);
+	}
+	return pk_strlcpy(out, id, size);
+}
+
+/* ---- /proc/self/status -------------------------------------------------- */
+
+int pk_proc_status__cap_eff(const char *buf, size_t len, uint64_t *cap_eff)
+{
+	static const char key[] = "CapEff:";
+	size_t pos = 0;
+
+	if (!buf || !cap_eff)
+		return -EINVAL;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len, i = pos + sizeof(key) - 1;
+		uint64_t v = 0;
+		int digits = 0;
+
+		if (end - pos < sizeof(key) - 1 || memcmp(buf + pos, key, sizeof(key) - 1)) {
+			pos = end + 1;
+			continue;
+		}
+		while (i < end && is_blank(buf[i]))
+			i++;
+		for (; i < end && isxdigit((unsigned char)buf[i]); i++, digits++) {
+			char c = tolower((unsigned char)buf[i]);
+
+			if (digits == 16)
+				return -EINVAL;
+			v = v << 4 | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+		}
+		while (i < end && is_blank(buf[i]))
+			i++;
+		if (!digits || i != end)
+			return -EINVAL;
+		*cap_eff = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- detection ------------------------------------------------------------ */
+
+/* root + formatted path; root NULL, "" or "/" means none */
+__attribute__((format(printf, 4, 5)))
+static int root_path(char *dst, size_t size, const char *root, const char *fmt, ...)
+{
+	size_t rl = root ? strlen(root) : 0, pl;
+	va_list ap;
+	int n;
+
+	while (rl && root[rl - 1] == '/')
+		rl--;
+	if (rl >= size)
+		return -ENAMETOOLONG;
+	if (rl)
+		memcpy(dst, root, rl);
+	va_start(ap, fmt);
+	n = vsnprintf(dst + rl, size - rl, fmt, ap);
+	va_end(ap);
+	pl = n < 0 ? size : (size_t)n;
+	return pl >= size - rl ? -ENAMETOOLONG : 0;
+}
+
+static int read_rooted(const char *root, const char *path, size_t max, char **data, size_t *len)
+{
+	char p[4096];
+	int err = root_path(p, sizeof(p), root, "%s", path);
+
+	return err ? err : pk_read_file(p, data, len, max);
+}
+
+static void detect_os_release(struct pk_host *h, const char *root)
+{
+	const char *path = "/etc/os-release";
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	/* os-release(5): /usr/lib/os-release only when /etc/os-release does not exist */
+	err = read_rooted(root, path, OS_RELEASE_MAX, &data, &len);
+	if (err == -ENOENT) {
+		path = "/usr/lib/os-release";
+		err = read_rooted(root, path, OS_RELEASE_MAX, &data, &len);
+	}
+	if (err) {
+		pk_debug("host: no os-release (%s: %s)\n", path, strerror(-err));
+		if (err != -ENOENT)
+			snprintf(h->os.error, sizeof(h->os.error), "%s: %s", path, strerror(-err));
+		return;
+	}
+	err = pk_os_release__parse(data, len, &h->os);
+	if (err)
+		pk_debug("host: ignoring %s: %s\n", path, h->os.error);
+	free(data);
+}
+
+static bool rooted_exists(const char *root, const char *path)
+{
+	char p[4096];
+
+	return !root_path(p, sizeof(p), root, "%s", path) && access(p, F_OK) == 0;
+}
+
+/* falcoctl minikube.go: /etc/VERSION matching (\d+(\.\d+){2}) means minikube */
+static bool has_xyz_version(const char *s)
+{
+	for (; *s; s++) {
+		const char *p = s;
+		int parts = 0;
+
+		while (parts < 3 && isdigit((unsigned char)*p)) {
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (++parts < 3 && *p++ != '.')
+				break;
+		}
+		if (parts == 3)
+			return true;
+	}
+	return false;
+}
+
+static bool is_minikube(const char *root)
+{
+	char *data = NULL;
+	size_t len = 0;
+	bool yes;
+
+	if (read_rooted(root, "/etc/VERSION", 4096, &data, &len))
+		return false;
+	yes = has_xyz_version(data);
+	free(data);
+	return yes;
+}
+
+static void detect_target_id(struct pk_host *h, const char *root)
+{
+	/* falcoctl distro.go Discover(): without os-release, probe release files */
+	static const struct { const char *file, *id; } fallback[] = {
+		{ "/etc/centos-release", "centos" },	/* before rhel: CentOS has both */
+		{ "/etc/redhat-release", "rhel" },
+		{ "/etc/debian_version", "debian" },
+	};
+	const char *id = h->os.id;
+	int err;
+
+	if (id[0] && is_minikube(root))
+		id = "minikube";
+	for (size_t i = 0; !id[0] && i < PK_ARRAY_SIZE(fallback); i++)
+		if (rooted_exists(root, fallback[i].file))
+			id = fallback[i].id;
+	if (!id[0])
+		return;
+	err = pk_target_id(id, h->os.version_id, h->kernel_release, h->target_id,
+			   sizeof(h->target_id));
+	if (err) {
+		pk_debug("host: no target id for os id '%s': %s\n", id, strerror(-err));
+		h->target_id[0] = 0;
+	}
+}
+
+/* libbpf 1.1 btf__load_vmlinux_btf(): sysfs first, then these, in this order */
+static const char *const btf_file_locations[] = {
+	"/boot/vmlinux-%1$s",
+	"/lib/modules/%1$s/vmlinux-%1$s",
+	"/lib/modules/%1$s/build/vmlinux",
+	"/usr/lib/modules/%1$s/kernel/vmlinux",
+	"/usr/lib/debug/boot/vmlinux-%1$s",
+	"/usr/lib/debug/boot/vmlinux-%1$s.debug",
+	"/usr/lib/debug/lib/modules/%1$s/vmlinux",
+};
+
+static bool readable(const char *path)
+{
+	return faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0;
+}
+
+static void detect_btf(struct pk_host *h, const char *root)
+{
+	char p[sizeof(h->btf_path)];
+
+	h->btf_source = PK_BTF_NONE;
+	h->btf_path[0] = 0;
+	if (!root_path(p, sizeof(p), root, "/sys/kernel/btf/vmlinux") && readable(p)) {
+		h->btf_source = PK_BTF_SYSFS;
+		pk_strlcpy(h->btf_path, p, sizeof(h->btf_path));
+		return;
+	}
+	for (size_t i = 0; i < PK_ARRAY_SIZE(btf_file_locations); i++) {
+		char rel[sizeof(p)];
+
+		if ((size_t)snprintf(rel, sizeof(rel), btf_file_locations[i], h->kernel_release) >=
+		    sizeof(rel))
+			continue;
+		if (root_path(p, sizeof(p), root, "%s", rel)) {
+			pk_debug("host: BTF path too long under '%s'\n", root);
+			continue;
+		}
+		if (readable(p)) {
+			h->btf_source = PK_BTF_FILE;
+			pk_strlcpy(h->btf_path, p, sizeof(h->btf_path));
+			return;
+		}
+	}
+}
+
+int pk_lockdown__parse(const char *buf, size_t len, char *out, size_t size)
+{
+	const char *open = NULL, *close = NULL;
+
+	if (!buf || !out || !size)
+		return -EINVAL;
+	out[0] = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '[') {
+			if (open)
+				return -EINVAL;
+			open = buf + i;
+		} else if (buf[i] == ']') {
+			if (!open || close)
+				return -EINVAL;
+			close = buf + i;
+		} else if (open && !close && !islower((unsigned char)buf[i])) {
+			return -EINVAL;
+		}
+	}
+	if (!open || !close || close == open + 1 || (size_t)(close - open - 1) >= size)
+		return -EINVAL;
+	memcpy(out, open + 1, close - open - 1);
+	out[close - open - 1] = 0;
+	return 0;
+}
+
+static void detect_lockdown(struct pk_host *h, const char *root)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	err = read_rooted(root, "/sys/kernel/security/lockdown", 256, &data, &len);
+	if (!err)
+		err = pk_lockdown__parse(data, len, h->lockdown, sizeof(h->lockdown));
+	free(data);
+	if (err)
+		pk_debug("host: kernel lockdown mode unknown: %s\n", strerror(-err));
+}
+
+static void detect_privileges(struct pk_host *h, const char *root)
+{
+	uint64_t caps = 0;
+	char *data = NULL;
+	size_t len = 0;
+	int err;
+
+	h->is_root = geteuid() == 0;
+	err = read_rooted(root, "/proc/self/status", STATUS_MAX, &data, &len);
+	if (!err)
+		err = pk_proc_status__cap_eff(data, len, &caps);
+	free(data);
+	if (err) {
+		pk_debug("host: cannot read CapEff from /proc/self/status: %s\n", strerror(-err));
+		return;
+	}
+	h->cap_sys_admin = caps >> 21 & 1;
+	h->cap_perfmon = caps >> 38 & 1;
+	h->cap_bpf = caps >> 39 & 1;
+}
+
+int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
+{
+	const char *root = NULL;
+	struct utsname u;
+
+	if (!h)
+		return -EINVAL;
+	if (opts && opts->sz >= offsetof(struct pk_host_opts, root) + sizeof(opts->root))
+		root = opts->root;
+	memset(h, 0, sizeof(*h));
+	if (uname(&u))
+		return -errno;
+	pk_strlcpy(h->kernel_release, u.release, sizeof(h->kernel_release));
+	pk_strlcpy(h->uname_version, u.version, sizeof(h->uname_version));
+	pk_strlcpy(h->arch, u.machine, sizeof(h->arch));
+	if (pk_kernel_version__parse(h->uname_version, h->kernel_version, sizeof(h->kernel_version)))
+		pk_debug("host: uname -v '%s' has no #N kernel version\n", h->uname_version);
+
+	detect_os_release(h, root);
+	detect_target_id(h, root);
+	detect_btf(h, root);
+	detect_privileges(h, root);
+	detect_lockdown(h, root);
+	return 0;
+}
+
+const char *pk_btf_source__str(enum pk_btf_source s)
+{
+	switch (s) {
+	case PK_BTF_NONE:
+		return "none";
+	case PK_BTF_SYSFS:
+		return "sysfs";
+	case PK_BTF_FILE:
+		return "file";
+	}
+	return "unknown";
+}

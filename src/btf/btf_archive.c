@@ -1,0 +1,946 @@
+/* Reduced-BTF archive reader and writer (format in docs/btf-archive.md). The reader
+ * validates every count, offset and checksum of the header and index at open, so a
+ * lookup only has to check the one group it decompresses. It never trusts a size it
+ * has not bounded, and never prints. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+#include <zstd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "btf/btf_archive.h"
+#include "common/pk.h"
+
+#define HDR_SIZE 64
+#define ENT_SIZE 16
+#define BLOB_SIZE 24
+#define GROUP_SIZE 24
+#define MAX_COUNT (1U << 22)		/* entries, blobs or groups */
+#define MAX_RAW (64U << 20)		/* one group, one blob, or the index, uncompressed */
+#define DEFAULT_LEVEL 19
+#define DEFAULT_GROUP (256U << 10)
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static void wr32(unsigned char *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void wr64(unsigned char *p, uint64_t v)
+{
+	wr32(p, v);
+	wr32(p + 4, v >> 32);
+}
+
+static uint32_t crc(const void *p, size_t n)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+	const unsigned char *b = p;
+
+	while (n) {	/* zlib takes uInt lengths */
+		uInt k = n > (1U << 30) ? 1U << 30 : n;
+
+		c = crc32(c, b, k);
+		b += k;
+		n -= k;
+	}
+	return c;
+}
+
+static uint64_t fnv1a64(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (n--) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+bool pk_btf_archive_key_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > PK_BTF_ARCHIVE_KEY_MAX)
+		return false;
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f || s[i] == '/')
+			return false;
+	return true;
+}
+
+/* ---- reader ---- */
+
+struct pk_btf_archive {
+	const unsigned char *data;
+	size_t len;
+	void *owned;			/* open_file's copy */
+	uint32_t ne, nb, ng, strtab_size;
+	unsigned char *index;		/* decompressed */
+	const unsigned char *ents, *blobs, *groups, *strtab;
+	const unsigned char *gdata;	/* group frames */
+	uint64_t gdata_size;
+	uint32_t gdata_crc;
+	size_t index_size, index_raw;
+	ZSTD_DCtx *dctx;
+	int64_t cached;			/* group in cache, -1 none */
+	unsigned char *cache;
+	char err[200];
+};
+
+struct key {
+	const char *f[4];
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* split a stored key "os\0ver\0arch\0rel\0" into its fields; false if malformed */
+static bool split_key(const char *k, size_t len, struct key *out)
+{
+	size_t i, start = 0;
+	int n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (k[i])
+			continue;
+		if (n == 4 || !pk_btf_archive_key_ok(k + start, i - start))
+			return false;
+		out->f[n++] = k + start;
+		start = i + 1;
+	}
+	return n == 4 && start == len;
+}
+
+static int key_cmp(const struct key *a, const struct key *b, int nfields)
+{
+	int i, r;
+
+	for (i = 0; i < nfields; i++)
+		if ((r = strcmp(a->f[i], b->f[i])))
+			return r;
+	return 0;
+}
+
+static void entry_key(const struct pk_btf_archive *a, size_t i, struct key *k)
+{
+	const unsigned char *e = a->ents + i * ENT_SIZE;
+
+	/* validated at open */
+	split_key((const char *)a->strtab + rd32(e), rd32(e + 4), k);
+}
+
+static int decompress_exact(ZSTD_DCtx *d, const void *src, size_t n, void *dst, size_t raw)
+{
+	unsigned long long fcs = ZSTD_getFrameContentSize(src, n);
+	size_t r;
+
+	if (fcs != raw)		/* also catches unknown/error sizes */
+		return -EBADMSG;
+	if (ZSTD_findFrameCompressedSize(src, n) != n)
+		return -EBADMSG;
+	r = ZSTD_decompressDCtx(d, dst, raw ? raw : 1, src, n);
+	if (ZSTD_isError(r) || r != raw)
+		return -EBADMSG;
+	return 0;
+}
+
+static struct pk_btf_archive *open_fail(struct pk_btf_archive *a, int err)
+{
+	pk_btf_archive__free(a);
+	errno = err;
+	return NULL;
+}
+
+struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, char *err, size_t errlen)
+{
+	const unsigned char *h = data;
+	struct pk_btf_archive *a;
+	uint32_t version, hsize, isize, icrc, i;
+	uint64_t dsize, raw;
+	struct key prev, cur;
+
+	if (err && errlen)
+		err[0] = 0;
+	if (!data || len < HDR_SIZE) {
+		set_err(err, errlen, "archive truncated: %zu bytes, shorter than the %d-byte header", len,
+			HDR_SIZE);
+		errno = EBADMSG;
+		return NULL;
+	}
+	if (memcmp(h, PK_BTF_ARCHIVE_MAGIC, 8)) {
+		set_err(err, errlen, "not a probekit BTF archive (bad magic)");
+		errno = EBADMSG;
+		return NULL;
+	}
+	version = rd32(h + 8);
+	if (version != PK_BTF_ARCHIVE_VERSION) {
+		set_err(err, errlen, "unsupported archive version %u (this build reads version %d)", version,
+			PK_BTF_ARCHIVE_VERSION);
+		errno = EPROTO;
+		return NULL;
+	}
+	if (crc(h, 60) != rd32(h + 60)) {
+		set_err(err, errlen, "archive header checksum mismatch");
+		errno = EBADMSG;
+		return NULL;
+	}
+	hsize = rd32(h + 12);
+	if (hsize != HDR_SIZE || rd32(h + 16) != 0 || rd32(h + 44) != 0) {
+		set_err(err, errlen, "archive header has unknown size %u or flags", hsize);
+		errno = EBADMSG;
+		return NULL;
+	}
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return open_fail(NULL, ENOMEM);
+	a->data = data;
+	a->len = len;
+	a->cached = -1;
+	a->ne = rd32(h + 20);
+	a->nb = rd32(h + 24);
+	a->ng = rd32(h + 28);
+	a->strtab_size = rd32(h + 32);
+	isize = rd32(h + 36);
+	icrc = rd32(h + 40);
+	dsize = rd64(h + 48);
+	a->gdata_crc = rd32(h + 56);
+
+	if (a->ne > MAX_COUNT || a->nb > MAX_COUNT || a->ng > MAX_COUNT || a->nb > a->ne ||
+	    a->ng > a->nb || (a->ne && !a->nb) || (a->nb && !a->ng)) {
+		set_err(err, errlen, "archive index counts are implausible (%u entries, %u blobs, %u groups)",
+			a->ne, a->nb, a->ng);
+		return open_fail(a, EBADMSG);
+	}
+	raw = (uint64_t)a->ne * ENT_SIZE + (uint64_t)a->nb * BLOB_SIZE + (uint64_t)a->ng * GROUP_SIZE +
+	      a->strtab_size;
+	if (raw > MAX_RAW) {
+		set_err(err, errlen, "archive index of %llu bytes is too large", (unsigned long long)raw);
+		return open_fail(a, EBADMSG);
+	}
+	if ((uint64_t)HDR_SIZE + isize + dsize != len) {
+		set_err(err, errlen, "archive is %zu bytes but its header says %llu (%s)", len,
+			(unsigned long long)(HDR_SIZE + (uint64_t)isize + dsize),
+			len < HDR_SIZE + (uint64_t)isize + dsize ? "truncated" : "trailing data");
+		return open_fail(a, EBADMSG);
+	}
+	if (crc(h + HDR_SIZE, isize) != icrc) {
+		set_err(err, errlen, "archive index checksum mismatch");
+		return open_fail(a, EBADMSG);
+	}
+	a->index_size = isize;
+	a->index_raw = raw;
+	a->gdata = h + HDR_SIZE + isize;
+	a->gdata_size = dsize;
+	a->dctx = ZSTD_createDCtx();
+	a->index = malloc(raw ? raw : 1);
+	if (!a->dctx || !a->index)
+		return open_fail(a, ENOMEM);
+	if (decompress_exact(a->dctx, h + HDR_SIZE, isize, a->index, raw)) {
+		set_err(err, errlen, "archive index does not decompress to its declared %llu bytes",
+			(unsigned long long)raw);
+		return open_fail(a, EBADMSG);
+	}
+	a->ents = a->index;
+	a->blobs = a->ents + (size_t)a->ne * ENT_SIZE;
+	a->groups = a->blobs + (size_t)a->nb * BLOB_SIZE;
+	a->strtab = a->groups + (size_t)a->ng * GROUP_SIZE;
+
+	for (i = 0; i < a->ng; i++) {
+		const unsigned char *g = a->groups + (size_t)i * GROUP_SIZE;
+		uint64_t off = rd64(g);
+		uint32_t csize = rd32(g + 8), rsize = rd32(g + 12);
+
+		if (off > dsize || csize > dsize - off || csize == 0 || rsize > MAX_RAW || rd32(g + 20)) {
+			set_err(err, errlen, "archive group %u (offset %llu, %u bytes) lies outside the data", i,
+				(unsigned long long)off, csize);
+			return open_fail(a, EBADMSG);
+		}
+	}
+	for (i = 0; i < a->nb; i++) {
+		const unsigned char *b = a->blobs + (size_t)i * BLOB_SIZE;
+		uint32_t g = rd32(b), off = rd32(b + 4), size = rd32(b + 8);
+
+		if (g >= a->ng || off > rd32(a->groups + (size_t)g * GROUP_SIZE + 12) ||
+		    size > rd32(a->groups + (size_t)g * GROUP_SIZE + 12) - off || size == 0) {
+			set_err(err, errlen, "archive blob %u lies outside its group", i);
+			return open_fail(a, EBADMSG);
+		}
+	}
+	for (i = 0; i < a->ne; i++) {
+		const unsigned char *e = a->ents + (size_t)i * ENT_SIZE;
+		uint32_t koff = rd32(e), klen = rd32(e + 4);
+
+		if (koff > a->strtab_size || klen > a->strtab_size - koff || rd32(e + 8) >= a->nb ||
+		    rd32(e + 12) || !split_key((const char *)a->strtab + koff, klen, &cur)) {
+			set_err(err, errlen, "archive entry %u has a bad key or blob", i);
+			return open_fail(a, EBADMSG);
+		}
+		if (i && key_cmp(&prev, &cur, 4) >= 0) {
+			set_err(err, errlen, "archive entries are not sorted and unique at entry %u", i);
+			return open_fail(a, EBADMSG);
+		}
+		prev = cur;
+	}
+	return a;
+}
+
+struct pk_btf_archive *pk_btf_archive__open_file(const char *path, char *err, size_t errlen)
+{
+	struct pk_btf_archive *a;
+	char *data;
+	size_t len;
+	int e;
+
+	e = pk_read_file(path, &data, &len, 1UL << 32);
+	if (e) {
+		set_err(err, errlen, "cannot open '%s': %s", path, strerror(-e));
+		errno = -e;
+		return NULL;
+	}
+	a = pk_btf_archive__open_mem(data, len, err, errlen);
+	if (!a) {
+		e = errno;
+		free(data);
+		errno = e;
+		return NULL;
+	}
+	a->owned = data;
+	return a;
+}
+
+void pk_btf_archive__free(struct pk_btf_archive *a)
+{
+	if (!a)
+		return;
+	ZSTD_freeDCtx(a->dctx);
+	free(a->index);
+	free(a->cache);
+	free(a->owned);
+	free(a);
+}
+
+size_t pk_btf_archive__entry_cnt(const struct pk_btf_archive *a)
+{
+	return a ? a->ne : 0;
+}
+
+size_t pk_btf_archive__blob_cnt(const struct pk_btf_archive *a)
+{
+	return a ? a->nb : 0;
+}
+
+const char *pk_btf_archive__errstr(const struct pk_btf_archive *a)
+{
+	return a && a->err[0] ? a->err : "no error";
+}
+
+void pk_btf_archive__stats(const struct pk_btf_archive *a, struct pk_btf_archive_stats *st)
+{
+	uint32_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (!a)
+		return;
+	st->file_size = a->len;
+	st->index_size = a->index_size;
+	st->index_raw_size = a->index_raw;
+	st->data_size = a->gdata_size;
+	st->group_cnt = a->ng;
+	for (i = 0; i < a->nb; i++)
+		st->blob_raw_size += rd32(a->blobs + (size_t)i * BLOB_SIZE + 8);
+}
+
+int pk_btf_archive__entry(const struct pk_btf_archive *a, size_t i, struct pk_btf_archive_entry *e)
+{
+	struct key k;
+	const unsigned char *b;
+
+	if (!a || !e)
+		return -EINVAL;
+	if (i >= a->ne)
+		return -ERANGE;
+	entry_key(a, i, &k);
+	b = a->blobs + (size_t)rd32(a->ents + i * ENT_SIZE + 8) * BLOB_SIZE;
+	e->os_id = k.f[0];
+	e->version_id = k.f[1];
+	e->arch = k.f[2];
+	e->release = k.f[3];
+	e->blob = rd32(a->ents + i * ENT_SIZE + 8);
+	e->size = rd32(b + 8);
+	e->hash = rd64(b + 16);
+	return 0;
+}
+
+/* first entry whose first nfields fields are >= key's */
+static size_t lower_bound(const struct pk_btf_archive *a, const struct key *key, int nfields)
+{
+	size_t lo = 0, hi = a->ne;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct key k;
+
+		entry_key(a, mid, &k);
+		if (key_cmp(&k, key, nfields) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int load_group(struct pk_btf_archive *a, uint32_t gi)
+{
+	const unsigned char *g = a->groups + (size_t)gi * GROUP_SIZE;
+	uint64_t off = rd64(g);
+	uint32_t csize = rd32(g + 8), rsize = rd32(g + 12);
+	unsigned char *buf;
+
+	if (a->cached == gi)
+		return 0;
+	if (crc(a->gdata + off, csize) != rd32(g + 16)) {
+		snprintf(a->err, sizeof(a->err), "archive group %u checksum mismatch", gi);
+		return -EBADMSG;
+	}
+	buf = malloc(rsize ? rsize : 1);
+	if (!buf)
+		return -ENOMEM;
+	if (decompress_exact(a->dctx, a->gdata + off, csize, buf, rsize)) {
+		free(buf);
+		snprintf(a->err, sizeof(a->err), "archive group %u does not decompress to its %u bytes", gi,
+			 rsize);
+		return -EBADMSG;
+	}
+	free(a->cache);
+	a->cache = buf;
+	a->cached = gi;
+	return 0;
+}
+
+static int get_blob(struct pk_btf_archive *a, uint32_t bi, void **btf, size_t *len)
+{
+	const unsigned char *b = a->blobs + (size_t)bi * BLOB_SIZE;
+	uint32_t off = rd32(b + 4), size = rd32(b + 8);
+	void *copy;
+	int err;
+
+	err = load_group(a, rd32(b));
+	if (err)
+		return err;
+	if (crc(a->cache + off, size) != rd32(b + 12)) {
+		snprintf(a->err, sizeof(a->err), "archive blob %u checksum mismatch", bi);
+		return -EBADMSG;
+	}
+	copy = malloc(size);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, a->cache + off, size);
+	*btf = copy;
+	*len = size;
+	return 0;
+}
+
+int pk_btf_archive__get(struct pk_btf_archive *a, size_t i, void **btf, size_t *len)
+{
+	if (!a || !btf || !len)
+		return -EINVAL;
+	*btf = NULL;
+	*len = 0;
+	if (i >= a->ne)
+		return -ERANGE;
+	return get_blob(a, rd32(a->ents + i * ENT_SIZE + 8), btf, len);
+}
+
+int pk_btf_archive__find(struct pk_btf_archive *a, const char *os_id, const char *version_id,
+			 const char *arch, const char *release, void **btf, size_t *len)
+{
+	struct key key = { { os_id, version_id, arch, release } }, k;
+	size_t i;
+
+	if (!a || !os_id || !version_id || !arch || !release || !btf || !len)
+		return -EINVAL;
+	*btf = NULL;
+	*len = 0;
+	i = lower_bound(a, &key, 4);
+	if (i == a->ne)
+		return -ENOENT;
+	entry_key(a, i, &k);
+	if (key_cmp(&k, &key, 4))
+		return -ENOENT;
+	return get_blob(a, rd32(a->ents + i * ENT_SIZE + 8), btf, len);
+}
+
+int pk_btf_archive__near_misses(const struct pk_btf_archive *a, const char *os_id,
+				const char *version_id, const char *arch, const char *release,
+				size_t *idx, size_t max)
+{
+	struct key key = { { os_id, version_id, arch, "" } }, k;
+	size_t i;
+	int n = 0;
+
+	if (!a || !os_id || !version_id || !arch || (max && !idx))
+		return -EINVAL;
+	for (i = lower_bound(a, &key, 3); i < a->ne; i++) {
+		entry_key(a, i, &k);
+		if (key_cmp(&k, &key, 3))
+			break;
+		if (release && !strcmp(k.f[3], release))
+			continue;
+		if ((size_t)n < max)
+			idx[n] = i;
+		n++;
+	}
+	return n;
+}
+
+int pk_btf_archive__verify(struct pk_btf_archive *a)
+{
+	uint32_t i;
+	int err;
+
+	if (!a)
+		return -EINVAL;
+	if (crc(a->gdata, a->gdata_size) != a->gdata_crc) {
+		snprintf(a->err, sizeof(a->err), "archive data checksum mismatch");
+		return -EBADMSG;
+	}
+	for (i = 0; i < a->nb; i++) {
+		void *b;
+		size_t n;
+
+		err = get_blob(a, i, &b, &n);
+		if (err)
+			return err;
+		free(b);
+	}
+	return 0;
+}
+
+/* ---- writer ---- */
+
+struct wentry {
+	char *key;		/* "os\0ver\0arch\0rel\0" */
+	uint32_t key_len;
+	uint32_t blob;
+};
+
+struct wblob {
+	unsigned char *data;
+	uint32_t size;
+	uint64_t hash;
+	uint32_t order;		/* position in the file, by first sorted entry */
+	uint32_t group, off;
+};
+
+struct pk_btf_archive_writer {
+	int level;
+	size_t group_size;
+	struct wentry *ents;
+	size_t ne, ecap;
+	struct wblob *blobs;
+	size_t nb, bcap;
+	char err[200];
+};
+
+struct pk_btf_archive_writer *pk_btf_archive_writer__new(const struct pk_btf_archive_writer_opts *opts)
+{
+	struct pk_btf_archive_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->level = DEFAULT_LEVEL;
+	w->group_size = DEFAULT_GROUP;
+	if (opts && opts->sz >= offsetof(struct pk_btf_archive_writer_opts, level) + sizeof(int) &&
+	    opts->level)
+		w->level = opts->level;
+	if (opts && opts->sz >= offsetof(struct pk_btf_archive_writer_opts, group_size) + sizeof(size_t) &&
+	    opts->group_size)
+		w->group_size = opts->group_size > MAX_RAW ? MAX_RAW : opts->group_size;
+	if (w->level > ZSTD_maxCLevel())
+		w->level = ZSTD_maxCLevel();
+	return w;
+}
+
+void pk_btf_archive_writer__free(struct pk_btf_archive_writer *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	for (i = 0; i < w->ne; i++)
+		free(w->ents[i].key);
+	for (i = 0; i < w->nb; i++)
+		free(w->blobs[i].data);
+	free(w->ents);
+	free(w->blobs);
+	free(w);
+}
+
+const char *pk_btf_archive_writer__errstr(const struct pk_btf_archive_writer *w)
+{
+	return w && w->err[0] ? w->err : "no error";
+}
+
+size_t pk_btf_archive_writer__entry_cnt(const struct pk_btf_archive_writer *w)
+{
+	return w ? w->ne : 0;
+}
+
+size_t pk_btf_archive_writer__blob_cnt(const struct pk_btf_archive_writer *w)
+{
+	return w ? w->nb : 0;
+}
+
+static int wkey_cmp(const struct wentry *a, const struct wentry *b)
+{
+	struct key ka, kb;
+
+	split_key(a->key, a->key_len, &ka);
+	split_key(b->key, b->key_len, &kb);
+	return key_cmp(&ka, &kb, 4);
+}
+
+static int wentry_qsort(const void *a, const void *b)
+{
+	return wkey_cmp(a, b);
+}
+
+int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_id,
+			       const char *version_id, const char *arch, const char *release,
+			       const void *btf_data, size_t len)
+{
+	const char *f[4] = { os_id, version_id, arch, release };
+	static const char *const names[4] = { "os id", "version id", "arch", "release" };
+	struct wentry e = { 0 };
+	struct btf *btf;
+	uint64_t h;
+	size_t i, klen = 0;
+	uint32_t bi;
+	char *p;
+
+	if (!w || !btf_data)
+		return -EINVAL;
+	w->err[0] = 0;
+	for (i = 0; i < 4; i++) {
+		if (!f[i] || !pk_btf_archive_key_ok(f[i], strlen(f[i]))) {
+			snprintf(w->err, sizeof(w->err),
+				 "bad %s '%s': want 1-%d printable characters without '/' or spaces",
+				 names[i], f[i] ? f[i] : "(null)", PK_BTF_ARCHIVE_KEY_MAX);
+			return -EINVAL;
+		}
+		klen += strlen(f[i]) + 1;
+	}
+	if (len == 0 || len > MAX_RAW) {
+		snprintf(w->err, sizeof(w->err), "BTF of %zu bytes is %s", len, len ? "too large" : "empty");
+		return -EINVAL;
+	}
+	btf = btf__new(btf_data, len);
+	if (!btf || libbpf_get_error(btf)) {
+		snprintf(w->err, sizeof(w->err), "not valid BTF (libbpf rejects it)");
+		return -EINVAL;
+	}
+	btf__free(btf);
+
+	e.key = malloc(klen);
+	if (!e.key)
+		return -ENOMEM;
+	for (p = e.key, i = 0; i < 4; i++) {
+		size_t n = strlen(f[i]) + 1;
+
+		memcpy(p, f[i], n);
+		p += n;
+	}
+	e.key_len = klen;
+
+	h = fnv1a64(btf_data, len);
+	for (bi = 0; bi < w->nb; bi++)
+		if (w->blobs[bi].hash == h && w->blobs[bi].size == len &&
+		    !memcmp(w->blobs[bi].data, btf_data, len))
+			break;
+	for (i = 0; i < w->ne; i++) {
+		if (w->ents[i].key_len != klen || memcmp(w->ents[i].key, e.key, klen))
+			continue;
+		free(e.key);
+		if (w->ents[i].blob == bi)
+			return 0;	/* same key, same BTF: nothing new */
+		snprintf(w->err, sizeof(w->err), "duplicate key %s/%s/%s/%s with different BTF", os_id,
+			 version_id, arch, release);
+		return -EEXIST;
+	}
+	if (bi == w->nb) {
+		struct wblob *b;
+
+		if (w->nb == w->bcap) {
+			size_t ncap = w->bcap ? w->bcap * 2 : 64;
+			void *n = realloc(w->blobs, ncap * sizeof(*w->blobs));
+
+			if (!n)
+				goto nomem;
+			w->blobs = n;
+			w->bcap = ncap;
+		}
+		b = &w->blobs[w->nb];
+		memset(b, 0, sizeof(*b));
+		b->data = malloc(len);
+		if (!b->data)
+			goto nomem;
+		memcpy(b->data, btf_data, len);
+		b->size = len;
+		b->hash = h;
+		w->nb++;
+	}
+	if (w->ne >= MAX_COUNT) {
+		free(e.key);
+		snprintf(w->err, sizeof(w->err), "too many entries (max %u)", MAX_COUNT);
+		return -E2BIG;
+	}
+	if (w->ne == w->ecap) {
+		size_t ncap = w->ecap ? w->ecap * 2 : 64;
+		void *n = realloc(w->ents, ncap * sizeof(*w->ents));
+
+		if (!n)
+			goto nomem;
+		w->ents = n;
+		w->ecap = ncap;
+	}
+	e.blob = bi;
+	w->ents[w->ne++] = e;
+	return 0;
+nomem:
+	free(e.key);
+	return -ENOMEM;
+}
+
+/* compress one frame at the writer's level with a window that spans the whole input */
+static int compress_frame(ZSTD_CCtx *cc, int level, const void *src, size_t n, void **out, size_t *out_len)
+{
+	size_t cap = ZSTD_compressBound(n), r;
+	void *buf = malloc(cap);
+	int wlog = 10;
+
+	if (!buf)
+		return -ENOMEM;
+	while (wlog < 27 && ((size_t)1 << wlog) < n)
+		wlog++;
+	ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0);	/* we keep our own CRCs */
+	if (n > (1 << 17))
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, wlog);
+	r = ZSTD_compress2(cc, buf, cap, src, n);
+	if (ZSTD_isError(r)) {
+		free(buf);
+		return -EIO;
+	}
+	*out = buf;
+	*out_len = r;
+	return 0;
+}
+
+struct growbuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static int gb_append(struct growbuf *g, const void *d, size_t n)
+{
+	if (g->cap - g->len < n) {
+		size_t ncap = g->cap ? g->cap : 4096;
+		void *np;
+
+		while (ncap - g->len < n)
+			ncap *= 2;
+		np = realloc(g->p, ncap);
+		if (!np)
+			return -ENOMEM;
+		g->p = np;
+		g->cap = ncap;
+	}
+	memcpy(g->p + g->len, d, n);
+	g->len += n;
+	return 0;
+}
+
+int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, size_t *out_len)
+{
+	struct growbuf data = { 0 }, groups = { 0 }, raw = { 0 }, file = { 0 };
+	uint32_t *order = NULL, ng = 0, i, next = 0;
+	unsigned char hdr[HDR_SIZE] = { 0 };
+	void *cidx = NULL;
+	size_t cidx_len, strtab = 0;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	int err = -ENOMEM;
+
+	if (!w || !out || !out_len) {
+		ZSTD_freeCCtx(cc);
+		return -EINVAL;
+	}
+	*out = NULL;
+	*out_len = 0;
+	if (!cc)
+		return -ENOMEM;
+	/* entries sorted by key; blobs laid out in the order sorted entries first use them,
+	 * so a group holds neighbouring kernels, whose BTFs compress well together */
+	if (w->ne)
+		qsort(w->ents, w->ne, sizeof(*w->ents), wentry_qsort);
+	order = calloc(w->nb ? w->nb : 1, sizeof(*order));
+	if (!order)
+		goto done;
+	for (i = 0; i < w->nb; i++)
+		w->blobs[i].order = UINT32_MAX;
+	for (i = 0; i < w->ne; i++) {
+		struct wblob *b = &w->blobs[w->ents[i].blob];
+
+		if (b->order == UINT32_MAX) {
+			b->order = next;
+			order[next++] = w->ents[i].blob;
+		}
+		strtab += w->ents[i].key_len;
+	}
+	if (strtab > MAX_RAW) {
+		snprintf(w->err, sizeof(w->err), "keys take too much space");
+		err = -E2BIG;
+		goto done;
+	}
+
+	/* groups: consecutive blobs up to group_size raw bytes (a big blob is a group alone) */
+	for (i = 0; i < w->nb;) {
+		struct growbuf g = { 0 };
+		unsigned char rec[GROUP_SIZE] = { 0 };
+		void *frame;
+		size_t flen;
+
+		while (i < w->nb) {
+			struct wblob *b = &w->blobs[order[i]];
+
+			if (g.len && g.len + b->size > w->group_size)
+				break;
+			if (g.len + b->size > MAX_RAW)
+				break;
+			b->group = ng;
+			b->off = g.len;
+			if (gb_append(&g, b->data, b->size)) {
+				free(g.p);
+				goto done;
+			}
+			i++;
+		}
+		err = compress_frame(cc, w->level, g.p, g.len, &frame, &flen);
+		if (err) {
+			free(g.p);
+			snprintf(w->err, sizeof(w->err), "zstd compression failed");
+			goto done;
+		}
+		wr64(rec, data.len);
+		wr32(rec + 8, flen);
+		wr32(rec + 12, g.len);
+		wr32(rec + 16, crc(frame, flen));
+		err = gb_append(&data, frame, flen) ?: gb_append(&groups, rec, sizeof(rec));
+		free(frame);
+		free(g.p);
+		if (err)
+			goto done;
+		ng++;
+	}
+
+	/* index: entries, blobs (in original ids), groups, strtab */
+	err = -ENOMEM;
+	{
+		uint32_t koff = 0;
+
+		for (i = 0; i < w->ne; i++) {
+			unsigned char rec[ENT_SIZE] = { 0 };
+
+			wr32(rec, koff);
+			wr32(rec + 4, w->ents[i].key_len);
+			wr32(rec + 8, w->blobs[w->ents[i].blob].order);
+			koff += w->ents[i].key_len;
+			if (gb_append(&raw, rec, sizeof(rec)))
+				goto done;
+		}
+		for (i = 0; i < w->nb; i++) {	/* blob ids are their file order */
+			struct wblob *b = &w->blobs[order[i]];
+			unsigned char rec[BLOB_SIZE] = { 0 };
+
+			wr32(rec, b->group);
+			wr32(rec + 4, b->off);
+			wr32(rec + 8, b->size);
+			wr32(rec + 12, crc(b->data, b->size));
+			wr64(rec + 16, b->hash);
+			if (gb_append(&raw, rec, sizeof(rec)))
+				goto done;
+		}
+		if (groups.len && gb_append(&raw, groups.p, groups.len))
+			goto done;
+		for (i = 0; i < w->ne; i++)
+			if (gb_append(&raw, w->ents[i].key, w->ents[i].key_len))
+				goto done;
+	}
+	err = compress_frame(cc, w->level, raw.p ? raw.p : (unsigned char *)"", raw.len, &cidx, &cidx_len);
+	if (err)
+		goto done;
+
+	memcpy(hdr, PK_BTF_ARCHIVE_MAGIC, 8);
+	wr32(hdr + 8, PK_BTF_ARCHIVE_VERSION);
+	wr32(hdr + 12, HDR_SIZE);
+	wr32(hdr + 16, 0);
+	wr32(hdr + 20, w->ne);
+	wr32(hdr + 24, w->nb);
+	wr32(hdr + 28, ng);
+	wr32(hdr + 32, strtab);
+	wr32(hdr + 36, cidx_len);
+	wr32(hdr + 40, crc(cidx, cidx_len));
+	wr64(hdr + 48, data.len);
+	wr32(hdr + 56, crc(data.p, data.len));
+	wr32(hdr + 60, crc(hdr, 60));
+	err = -ENOMEM;
+	if (gb_append(&file, hdr, HDR_SIZE) || gb_append(&file, cidx, cidx_len) ||
+	    (data.len && gb_append(&file, data.p, data.len)))
+		goto done;
+	*out = file.p;
+	*out_len = file.len;
+	file.p = NULL;
+	err = 0;
+done:
+	ZSTD_freeCCtx(cc);
+	free(order);
+	free(cidx);
+	free(data.p);
+	free(groups.p);
+	free(raw.p);
+	free(file.p);
+	return err;
+}

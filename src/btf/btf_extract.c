@@ -1,0 +1,778 @@
+/* Finds kernel BTF inside raw BTF, ELF, compressed kernel images and packages, by
+ * recognising each layer and peeling it off. Everything read is untrusted: every
+ * offset is checked against the buffer it points into, every stage is size-capped. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memmem; the fuzz build's CFLAGS do not carry it */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "btf/btf_extract.h"
+#include "btf/decompress.h"
+#include "btf/libarchive_dl.h"
+#include "common/pk.h"
+
+#define DEFAULT_MAX (1UL << 30)
+#define MAX_DEPTH 5
+#define MAX_SCAN_TRIES 64	/* compression magics tried in a headerless image */
+#define BTF_MAGIC_LE "\x9f\xeb"
+
+extern char **environ;
+
+struct ctx {
+	const struct pk_btf_extract_opts *opts;
+	struct pk_btf_extract_info *info;
+	size_t max;
+	void *btf;
+	size_t btf_len;
+	const struct pk_libarchive *la;	/* set when the first package is met */
+};
+
+static int fail(struct ctx *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->info->err[0]) {	/* the innermost reason is the useful one */
+		va_start(ap, fmt);
+		vsnprintf(c->info->err, sizeof(c->info->err), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+const char *pk_btf_src_name(enum pk_btf_src kind)
+{
+	switch (kind) {
+	case PK_BTF_SRC_RAW: return "raw";
+	case PK_BTF_SRC_ELF: return "elf";
+	case PK_BTF_SRC_DWARF: return "dwarf";
+	case PK_BTF_SRC_IMAGE: return "image";
+	case PK_BTF_SRC_PACKAGE: return "package";
+	default: return "unknown";
+	}
+}
+
+static void set_kind(struct ctx *c, enum pk_btf_src kind)
+{
+	if (c->info->kind == PK_BTF_SRC_UNKNOWN)
+		c->info->kind = kind;
+}
+
+static uint16_t le16(const unsigned char *p) { return p[0] | p[1] << 8; }
+static uint32_t le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void set_release(struct ctx *c, const char *rel, const char *from)
+{
+	if (c->info->release[0] || !rel[0])
+		return;
+	pk_strlcpy(c->info->release, rel, sizeof(c->info->release));
+	pk_strlcpy(c->info->release_from, from, sizeof(c->info->release_from));
+}
+
+static bool release_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       ch == '.' || ch == '-' || ch == '_' || ch == '+' || ch == '~';
+}
+
+int pk_btf_find_banner(const void *data, size_t len, char *rel, size_t rel_len)
+{
+	static const char pfx[] = "Linux version ";
+	const char *p = data, *end = p + len, *hit;
+
+	while ((hit = memmem(p, end - p, pfx, sizeof(pfx) - 1))) {
+		const char *s = hit + sizeof(pfx) - 1, *e = s;
+
+		while (e < end && release_char(*e))
+			e++;
+		/* linux_banner: "Linux version <release> (<builder>) ..." */
+		if (e > s && *s >= '0' && *s <= '9' && memchr(s, '.', e - s) && end - e >= 2 &&
+		    e[0] == ' ' && e[1] == '(' && (size_t)(e - s) < rel_len) {
+			memcpy(rel, s, e - s);
+			rel[e - s] = 0;
+			return 0;
+		}
+		p = hit + 1;
+	}
+	return -ENOENT;
+}
+
+/* the release a file name implies: vmlinuz-R, lib/modules/R/vmlinuz, linux-image-R_V_A.deb,
+ * kernel-core-R.rpm */
+static void release_from_name(struct ctx *c, const char *name)
+{
+	char buf[256], *p, *e;
+	const char *base;
+	static const char *const strip[] = { "-unsigned", "-dbg", "-dbgsym" };
+	size_t i, n;
+
+	if (!name || c->info->release[0])
+		return;
+	if ((p = strstr(name, "/modules/")) && (e = strchr(p + 9, '/')) && e - (p + 9) < (long)sizeof(buf)) {
+		memcpy(buf, p + 9, e - (p + 9));
+		buf[e - (p + 9)] = 0;
+		goto check;
+	}
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	if (pk_strlcpy(buf, base, sizeof(buf)))
+		return;
+	if (!strncmp(buf, "vmlinuz-", 8) || !strncmp(buf, "vmlinux-", 8)) {
+		memmove(buf, buf + 8, strlen(buf + 8) + 1);
+	} else if (!strncmp(buf, "linux-image-", 12)) {
+		memmove(buf, buf + 12, strlen(buf + 12) + 1);
+		if ((p = strchr(buf, '_')))
+			*p = 0;
+	} else if (!strncmp(buf, "kernel-", 7) && (n = strlen(buf)) > 4 &&
+		   !strcmp(buf + n - 4, ".rpm")) {
+		buf[n - 4] = 0;
+		for (p = buf + 7; *p && !(*p >= '0' && *p <= '9'); p++)
+			;	/* kernel-core-, kernel-default- ... */
+		memmove(buf, p, strlen(p) + 1);
+	} else {
+		return;
+	}
+	for (i = 0; i < PK_ARRAY_SIZE(strip); i++) {
+		n = strlen(buf);
+		if (n > strlen(strip[i]) && !strcmp(buf + n - strlen(strip[i]), strip[i]))
+			buf[n - strlen(strip[i])] = 0;
+	}
+check:
+	if (buf[0] < '0' || buf[0] > '9' || !strchr(buf, '.'))
+		return;
+	for (p = buf; *p; p++)
+		if (!release_char(*p))
+			return;
+	set_release(c, buf, "file name");
+}
+
+/* take a copy of data as the result, if libbpf accepts it as BTF */
+static int accept_btf(struct ctx *c, const void *data, size_t len, const char *what)
+{
+	struct btf *btf;
+	int err;
+
+	if (len < 24 || len > UINT32_MAX)
+		return fail(c, -EBADMSG, "%s: BTF of %zu bytes is %s", what, len,
+			    len < 24 ? "shorter than its header" : "too large");
+	btf = btf__new(data, len);
+	err = libbpf_get_error(btf);
+	if (!btf || err)
+		return fail(c, -EBADMSG, "%s: not valid BTF (libbpf: %s)", what,
+			    strerror(err ? -err : errno ? errno : EINVAL));
+	c->info->btf_types = btf__type_cnt(btf) - 1;
+	btf__free(btf);
+	if (c->info->btf_types == 0)
+		return fail(c, -EBADMSG, "%s: BTF has no types", what);
+	c->btf = malloc(len);
+	if (!c->btf)
+		return -ENOMEM;
+	memcpy(c->btf, data, len);
+	c->btf_len = len;
+	c->info->btf_size = len;
+	return 0;
+}
+
+static int extract(struct ctx *c, const void *data, size_t len, const char *name, int depth);
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* DWARF-only ELF: pahole --btf_encode_detached, documented as a tool dependency */
+static int run_pahole(struct ctx *c, const void *data, size_t len)
+{
+	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *pahole = c->opts && c->opts->pahole ? c->opts->pahole
+			   : getenv("PROBEKIT_PAHOLE") ? getenv("PROBEKIT_PAHOLE") : "pahole";
+	char in[4000], out[4096], log[4096], arg[4200], tail[160] = "";
+	posix_spawn_file_actions_t fa;
+	char *argv[6], *btf = NULL;
+	size_t btf_len = 0;
+	int fd = -1, status, err;
+	pid_t pid;
+
+	if ((size_t)snprintf(in, sizeof(in), "%s/pk-vmlinux.XXXXXX", tmpdir) >= sizeof(in))
+		return fail(c, -ENAMETOOLONG, "TMPDIR '%s' is too long", tmpdir);
+	fd = mkstemp(in);
+	if (fd < 0)
+		return fail(c, -errno, "cannot create a temporary file in '%s': %s", tmpdir, strerror(errno));
+	snprintf(out, sizeof(out), "%s.btf", in);
+	snprintf(log, sizeof(log), "%s.log", in);
+	err = write_all(fd, data, len);
+	close(fd);
+	if (err) {
+		fail(c, err, "cannot write '%s': %s", in, strerror(-err));
+		goto done;
+	}
+	snprintf(arg, sizeof(arg), "--btf_encode_detached=%s", out);
+	argv[0] = (char *)pahole;
+	argv[1] = "-j";
+	argv[2] = arg;
+	argv[3] = in;
+	argv[4] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	err = posix_spawnp(&pid, pahole, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err) {
+		fail(c, -err, "the ELF has DWARF but no .BTF, and '%s' cannot run: %s "
+			      "(install dwarves)", pahole, strerror(err));
+		err = -err;
+		goto done;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		char *l = NULL, *nl;
+		size_t n;
+
+		if (!pk_read_file(log, &l, &n, 1 << 20)) {
+			while (n && l[n - 1] == '\n')
+				l[--n] = 0;
+			nl = strrchr(l, '\n');
+			pk_strlcpy(tail, nl ? nl + 1 : l, sizeof(tail));
+			free(l);
+		}
+		err = fail(c, -EBADMSG, "pahole failed to encode BTF from DWARF%s%s", tail[0] ? ": " : "",
+			   tail);
+		goto done;
+	}
+	err = pk_read_file(out, &btf, &btf_len, c->max);
+	if (err) {
+		fail(c, err, "pahole wrote no BTF: %s", strerror(-err));
+		goto done;
+	}
+	c->info->pahole = true;
+	err = accept_btf(c, btf, btf_len, "pahole output");
+done:
+	free(btf);
+	unlink(in);
+	unlink(out);
+	unlink(log);
+	return err;
+}
+
+static int from_elf(struct ctx *c, const void *data, size_t len, const char *name)
+{
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh, btf_sh = { 0 };
+	bool has_btf = false, has_dwarf = false;
+	char rel[128];
+	int err;
+
+	set_kind(c, PK_BTF_SRC_ELF);
+	if (!pk_btf_find_banner(data, len, rel, sizeof(rel)))
+		set_release(c, rel, "banner");
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return fail(c, -EINVAL, "libelf: %s", elf_errmsg(-1));
+	/* libelf only reads an ELF_C_READ_MEMORY image; the cast drops const for its API */
+	elf = elf_memory((char *)data, len);
+	if (!elf)
+		return fail(c, -EBADMSG, "not a valid ELF file (libelf: %s)", elf_errmsg(-1));
+	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		err = fail(c, -EBADMSG, "not a valid ELF file (libelf: %s)", elf_errmsg(-1));
+		goto done;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *sname;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!sname)
+			continue;
+		if (!strcmp(sname, ".BTF")) {
+			btf_sh = sh;
+			has_btf = true;
+		} else if (!strcmp(sname, ".debug_info")) {
+			has_dwarf = true;
+		}
+	}
+	if (has_btf) {
+		if (btf_sh.sh_type == SHT_NOBITS || btf_sh.sh_offset > len ||
+		    btf_sh.sh_size > len - btf_sh.sh_offset) {
+			err = fail(c, -EBADMSG, "ELF .BTF section lies outside the file (offset %llu, size %llu, file %zu bytes)",
+				   (unsigned long long)btf_sh.sh_offset,
+				   (unsigned long long)btf_sh.sh_size, len);
+			goto done;
+		}
+		err = accept_btf(c, (const char *)data + btf_sh.sh_offset, btf_sh.sh_size,
+				 "ELF .BTF section");
+		goto done;
+	}
+	if (!has_dwarf) {
+		err = fail(c, -ENOENT, "ELF has no .BTF section and no DWARF (.debug_info) to encode one from");
+		goto done;
+	}
+	if (c->opts && c->opts->no_pahole) {
+		err = fail(c, -ENOENT, "ELF has no .BTF section, only DWARF (pahole disabled)");
+		goto done;
+	}
+	c->info->kind = c->info->kind == PK_BTF_SRC_ELF ? PK_BTF_SRC_DWARF : c->info->kind;
+	err = run_pahole(c, data, len);
+done:
+	elf_end(elf);
+	(void)name;
+	return err;
+}
+
+/* Decompressed image that is not an ELF (arm64 Image, raw vmlinux.bin): the BTF blob
+ * sits in it with its header intact; find a header that libbpf accepts. */
+static int from_flat(struct ctx *c, const void *data, size_t len)
+{
+	static const unsigned char hdr[8] = { 0x9f, 0xeb, 1, 0, 24, 0, 0, 0 };
+	const unsigned char *p = data, *hit;
+	char rel[128];
+
+	if (!pk_btf_find_banner(data, len, rel, sizeof(rel)))
+		set_release(c, rel, "banner");
+	while ((hit = memmem(p, (const unsigned char *)data + len - p, hdr, sizeof(hdr)))) {
+		size_t off = hit - (const unsigned char *)data, rest = len - off, blen;
+
+		if (rest >= 24) {
+			uint32_t type_off = le32(hit + 8), type_len = le32(hit + 12);
+			uint32_t str_off = le32(hit + 16), str_len = le32(hit + 20);
+			uint64_t end = 24 + (uint64_t)(type_off + (uint64_t)type_len > str_off + (uint64_t)str_len
+						      ? type_off + (uint64_t)type_len
+						      : str_off + (uint64_t)str_len);
+
+			if (end <= rest && type_len && str_len) {
+				blen = end;
+				c->info->err[0] = 0;
+				if (!accept_btf(c, hit, blen, "BTF in kernel image"))
+					return 0;
+			}
+		}
+		p = hit + 1;
+	}
+	c->info->err[0] = 0;
+	return fail(c, -ENOENT, "decompressed kernel image is not an ELF and holds no BTF "
+				"(kernel built without CONFIG_DEBUG_INFO_BTF?)");
+}
+
+static int decompress_and_recurse(struct ctx *c, enum pk_comp comp, const void *in, size_t in_len,
+				  const char *name, int depth, const char *what)
+{
+	void *out;
+	size_t out_len;
+	int err;
+
+	err = pk_decompress(comp, in, in_len, &out, &out_len, c->max);
+	if (err)
+		return fail(c, err, "%s: %s data is %s", what, pk_comp_name(comp),
+			    err == -EFBIG ? "larger than the size cap"
+			    : err == -ENOMEM ? "too large for memory"
+					     : "corrupt or truncated");
+	if (!c->info->comp)
+		c->info->comp = comp;
+	if (!c->info->vmlinux_size)
+		c->info->vmlinux_size = out_len;
+	if (out_len >= 4 && !memcmp(out, ELFMAG, SELFMAG))
+		err = extract(c, out, out_len, name, depth + 1);
+	else if (c->info->image && !(out_len >= 2 && !memcmp(out, BTF_MAGIC_LE, 2)))
+		err = from_flat(c, out, out_len);
+	else
+		err = extract(c, out, out_len, name, depth + 1);
+	free(out);
+	return err;
+}
+
+static void set_image(struct ctx *c, const char *fmt, size_t size)
+{
+	if (c->info->image)
+		return;
+	c->info->image = true;
+	c->info->image_size = size;
+	pk_strlcpy(c->info->image_format, fmt, sizeof(c->info->image_format));
+	set_kind(c, PK_BTF_SRC_IMAGE);
+}
+
+/* x86 bzImage: boot protocol 2.08+ names the payload in the setup header */
+static int from_bzimage(struct ctx *c, const unsigned char *p, size_t len, const char *name, int depth)
+{
+	unsigned int setup_sects = p[0x1f1] ? p[0x1f1] : 4;
+	uint16_t version = le16(p + 0x206);
+	uint64_t pm = (uint64_t)(setup_sects + 1) * 512, off, plen;
+	enum pk_comp comp;
+
+	set_image(c, "bzImage", len);
+	if (version < 0x208)
+		return fail(c, -ENOTSUP, "bzImage boot protocol %u.%02u is older than 2.08 (no payload fields)",
+			    version >> 8, version & 0xff);
+	off = pm + le32(p + 0x248);
+	plen = le32(p + 0x24c);
+	if (off >= len || plen > len - off || plen < 4)
+		return fail(c, -EBADMSG, "bzImage payload (offset %llu, length %llu) lies outside the %zu-byte file",
+			    (unsigned long long)off, (unsigned long long)plen, len);
+	comp = pk_comp_detect(p + off, plen);
+	if (comp == PK_COMP_NONE) {
+		if (plen >= 3 && p[off] == 0x89 && p[off + 1] == 'L' && p[off + 2] == 'Z')
+			return fail(c, -ENOTSUP, "bzImage payload is lzo-compressed, which is not supported");
+		return fail(c, -ENOTSUP, "bzImage payload has an unknown compression (starts %02x %02x %02x %02x)",
+			    p[off], p[off + 1], p[off + 2], p[off + 3]);
+	}
+	return decompress_and_recurse(c, comp, p + off, plen, name, depth, "bzImage payload");
+}
+
+/* EFI zboot (arm64, riscv, loongarch vmlinuz): "MZ", "zimg", offset, size, comp name */
+static int from_zboot(struct ctx *c, const unsigned char *p, size_t len, const char *name, int depth)
+{
+	uint32_t off = le32(p + 8), plen = le32(p + 12);
+	char cname[33];
+	enum pk_comp comp;
+
+	set_image(c, "zboot", len);
+	memcpy(cname, p + 24, 32);
+	cname[32] = 0;
+	if (off >= len || plen > len - off)
+		return fail(c, -EBADMSG, "zboot payload (offset %u, size %u) lies outside the %zu-byte file",
+			    off, plen, len);
+	comp = pk_comp_detect(p + off, plen);
+	if (comp == PK_COMP_NONE)
+		return fail(c, -ENOTSUP, "zboot payload has an unsupported compression '%s'", cname);
+	return decompress_and_recurse(c, comp, p + off, plen, name, depth, "zboot payload");
+}
+
+/* no header we know: try each compression magic in order, like extract-vmlinux */
+static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const char *name, int depth)
+{
+	size_t off = 0;
+	int tries = 0;
+	enum pk_comp comp;
+	char first[sizeof(c->info->err)] = "";
+
+	while (tries < MAX_SCAN_TRIES && (comp = pk_comp_scan(p, len, &off)) != PK_COMP_NONE) {
+		void *out;
+		size_t out_len;
+		int err;
+
+		tries++;
+		err = pk_decompress(comp, p + off, len - off, &out, &out_len, c->max);
+		if (err == 0 && out_len >= 4 && !memcmp(out, ELFMAG, SELFMAG)) {
+			set_image(c, off ? "image" : "compressed", len);
+			c->info->comp = comp;
+			c->info->vmlinux_size = out_len;
+			err = extract(c, out, out_len, name, depth + 1);
+			free(out);
+			return err;
+		}
+		if (err == 0 && off == 0) {	/* a compressed file (tar.xz, btf.gz ...) */
+			c->info->comp = comp;
+			err = extract(c, out, out_len, name, depth + 1);
+			free(out);
+			return err;
+		}
+		if (err == 0 && off > 0) {	/* arm64 Image.gz-like: not an ELF, BTF inside */
+			struct pk_btf_extract_info saved = *c->info;
+
+			set_image(c, "image", len);
+			c->info->comp = comp;
+			c->info->vmlinux_size = out_len;
+			err = from_flat(c, out, out_len);
+			free(out);
+			if (!err)
+				return 0;
+			*c->info = saved;
+			err = 0;
+		} else if (err == 0) {
+			free(out);
+		}
+		if (!first[0])
+			snprintf(first, sizeof(first), "%s stream at offset %zu is %s", pk_comp_name(comp), off,
+				 err ? "corrupt" : "not an ELF");
+		off++;
+	}
+	if (tries)
+		return fail(c, -EBADMSG, "no compressed vmlinux found in the image (%s)", first);
+	return fail(c, -EBADMSG, "unrecognised input: not BTF, ELF, a kernel image, a compressed file "
+				 "or a package (starts %02x %02x %02x %02x)",
+		    len > 0 ? p[0] : 0, len > 1 ? p[1] : 0, len > 2 ? p[2] : 0, len > 3 ? p[3] : 0);
+}
+
+/* libarchive reading from the current entry of another archive (a .deb's data.tar.*) */
+struct nested {
+	const struct pk_libarchive *la;
+	struct archive *outer;
+	char buf[1 << 16];
+};
+
+static la_ssize_t nested_read(struct archive *a, void *cookie, const void **buf)
+{
+	struct nested *n = cookie;
+	la_ssize_t r = n->la->read_data(n->outer, n->buf, sizeof(n->buf));
+
+	*buf = n->buf;
+	if (r < 0)
+		n->la->set_error(a, EIO, "%s", n->la->error_string(n->outer));
+	return r;
+}
+
+static bool is_candidate(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n = strlen(base);
+
+	return !strncmp(base, "vmlinuz", 7) || !strcmp(base, "vmlinux") || !strncmp(base, "vmlinux-", 8) ||
+	       (n > 4 && !strcmp(base + n - 4, ".btf"));
+}
+
+static int scan_archive(struct ctx *c, struct archive *a, const char *what, int depth);
+
+static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e, int depth)
+{
+	const char *path = c->la->entry_pathname(e);
+	la_int64_t size = c->la->entry_size_is_set(e) ? c->la->entry_size(e) : -1;
+	size_t cap = size > 0 ? (size_t)size : 1 << 20, len = 0;
+	char *buf;
+	int err;
+
+	pk_strlcpy(c->info->member, path, sizeof(c->info->member));
+	if (size > (la_int64_t)c->max)
+		return fail(c, -EFBIG, "%s is larger than the size cap (%lld bytes)", path, (long long)size);
+	buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		la_ssize_t r;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= c->max) {
+				free(buf);
+				return fail(c, -EFBIG, "%s is larger than the size cap", path);
+			}
+			cap = cap * 2 > c->max ? c->max : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = c->la->read_data(a, buf + len, cap - len);
+		if (r < 0) {
+			free(buf);
+			return fail(c, -EBADMSG, "cannot read %s from the package: %s", path,
+				    c->la->error_string(a));
+		}
+		if (r == 0)
+			break;
+		len += r;
+	}
+	err = extract(c, buf, len, path, depth + 1);
+	release_from_name(c, path);	/* the banner, when there is one, wins */
+	free(buf);
+	return err;
+}
+
+/* walk entries; descend into data.tar.* of a .deb; stop at the first kernel file */
+static int scan_archive(struct ctx *c, struct archive *a, const char *what, int depth)
+{
+	struct archive_entry *e;
+	int r;
+
+	while ((r = c->la->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *path = c->la->entry_pathname(e);
+
+		if (!path || c->la->entry_filetype(e) != AE_IFREG)
+			continue;
+		if ((c->la->format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR &&
+		    !strncmp(path, "data.tar", 8)) {
+			struct archive *in = c->la->read_new();
+			struct nested *n = malloc(sizeof(*n));
+			int err;
+
+			if (!in || !n) {
+				c->la->read_free(in);
+				free(n);
+				return -ENOMEM;
+			}
+			n->la = c->la;
+			n->outer = a;
+			c->la->read_support_filter_all(in);
+			c->la->read_support_format_all(in);
+			if (c->la->read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
+				err = fail(c, -EBADMSG, "%s: cannot read %s: %s", what, path,
+					   c->la->error_string(in));
+			} else {
+				char sub[64];
+
+				snprintf(sub, sizeof(sub), "%s", path);
+				err = scan_archive(c, in, sub, depth + 1);
+			}
+			c->la->read_free(in);
+			free(n);
+			return err;
+		}
+		if (is_candidate(path))
+			return read_entry(c, a, e, depth);
+	}
+	if (r != ARCHIVE_EOF)
+		return fail(c, -EBADMSG, "%s: corrupt archive: %s", what, c->la->error_string(a));
+	return fail(c, -ENOENT, "%s: no kernel image (boot/vmlinuz-*, vmlinux, *.btf) inside", what);
+}
+
+static int from_package(struct ctx *c, const void *data, size_t len, const char *fmt, int depth)
+{
+	struct archive *a;
+	char why[256];
+	int err;
+
+	if (!c->la && !(c->la = pk_libarchive(why, sizeof(why))))
+		return fail(c, -ELIBACC, "%s package: %s", fmt, why);
+	a = c->la->read_new();
+	if (!a)
+		return -ENOMEM;
+	c->info->packaged = true;
+	set_kind(c, PK_BTF_SRC_PACKAGE);
+	if (!c->info->package_format[0])
+		pk_strlcpy(c->info->package_format, fmt, sizeof(c->info->package_format));
+	c->la->read_support_filter_all(a);
+	c->la->read_support_format_all(a);
+	if (c->la->read_open_memory(a, data, len) != ARCHIVE_OK)
+		err = fail(c, -EBADMSG, "corrupt %s package: %s", fmt, c->la->error_string(a));
+	else
+		err = scan_archive(c, a, fmt, depth);
+	c->la->read_free(a);
+	return err;
+}
+
+static int extract(struct ctx *c, const void *data, size_t len, const char *name, int depth)
+{
+	const unsigned char *p = data;
+
+	if (depth > MAX_DEPTH)
+		return fail(c, -ELOOP, "input nests more than %d layers deep", MAX_DEPTH);
+	if (len < 4)
+		return fail(c, -EBADMSG, "input of %zu bytes is too short to be anything", len);
+	if (!memcmp(p, BTF_MAGIC_LE, 2)) {
+		set_kind(c, PK_BTF_SRC_RAW);
+		return accept_btf(c, data, len, "raw BTF");
+	}
+	if (!memcmp(p, ELFMAG, SELFMAG))
+		return from_elf(c, data, len, name);
+	if (len >= 8 && !memcmp(p, "!<arch>\n", 8))
+		return from_package(c, data, len, "deb", depth);
+	if (!memcmp(p, "\xed\xab\xee\xdb", 4))
+		return from_package(c, data, len, "rpm", depth);
+	if (len >= 512 && !memcmp(p + 257, "ustar", 5))
+		return from_package(c, data, len, "tar", depth);
+	if (len >= 6 && (!memcmp(p, "070701", 6) || !memcmp(p, "070702", 6) || !memcmp(p, "070707", 6)))
+		return from_package(c, data, len, "cpio", depth);
+	if (len >= 0x250 && !memcmp(p + 0x202, "HdrS", 4))
+		return from_bzimage(c, p, len, name, depth);
+	if (len >= 64 && p[0] == 'M' && p[1] == 'Z' && !memcmp(p + 4, "zimg", 4))
+		return from_zboot(c, p, len, name, depth);
+	return from_scan(c, p, len, name, depth);
+}
+
+int pk_btf_extract_mem(const void *data, size_t len, const char *name, void **btf,
+		       size_t *btf_len, const struct pk_btf_extract_opts *opts,
+		       struct pk_btf_extract_info *info)
+{
+	struct pk_btf_extract_info dummy;
+	struct ctx c = { .opts = opts, .info = info ? info : &dummy };
+	int err;
+
+	memset(c.info, 0, sizeof(*c.info));
+	if (opts && opts->sz < sizeof(size_t))
+		opts = NULL, c.opts = NULL;
+	c.max = opts && opts->sz > offsetof(struct pk_btf_extract_opts, max_size) && opts->max_size
+			? opts->max_size : DEFAULT_MAX;
+	*btf = NULL;
+	*btf_len = 0;
+	err = extract(&c, data, len, name, 0);
+	if (!err) {
+		release_from_name(&c, name);
+		*btf = c.btf;
+		*btf_len = c.btf_len;
+		pk_debug("btf extract: %s, %zu bytes of BTF, release '%s'\n",
+			 pk_btf_src_name(c.info->kind), c.btf_len, c.info->release);
+		return 0;
+	}
+	free(c.btf);
+	if (!c.info->err[0])
+		snprintf(c.info->err, sizeof(c.info->err), "%s", strerror(-err));
+	return err;
+}
+
+int pk_btf_extract_file(const char *path, void **btf, size_t *btf_len,
+			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info)
+{
+	struct pk_btf_extract_info dummy;
+	struct pk_btf_extract_info *inf = info ? info : &dummy;
+	struct stat st;
+	void *map = MAP_FAILED;
+	char *buf = NULL;
+	size_t len;
+	int fd, err;
+
+	*btf = NULL;
+	*btf_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		memset(inf, 0, sizeof(*inf));
+		snprintf(inf->err, sizeof(inf->err), "cannot open '%s': %s", path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		/* private and writable, so nothing a parser does can reach the file */
+		map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	}
+	close(fd);
+	if (map != MAP_FAILED) {
+		err = pk_btf_extract_mem(map, st.st_size, path, btf, btf_len, opts, inf);
+		munmap(map, st.st_size);
+	} else {	/* pipes, and sysfs files that cannot be mapped: read them */
+		err = pk_read_file(path, &buf, &len, 1UL << 30);
+		if (err) {
+			memset(inf, 0, sizeof(*inf));
+			snprintf(inf->err, sizeof(inf->err), "cannot read '%s': %s", path, strerror(-err));
+			return err;
+		}
+		err = pk_btf_extract_mem(buf, len, path, btf, btf_len, opts, inf);
+		free(buf);
+	}
+	return err;
+}

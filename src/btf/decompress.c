@@ -1,0 +1,358 @@
+/* Decompressors for kernel image payloads. Each reads exactly one stream from an
+ * untrusted buffer into a capped, growable output; none of them prints. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bzlib.h>
+#include <lz4.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "btf/decompress.h"
+
+#define DEFAULT_MAX_OUT (1UL << 30)
+#define LZ4_LEGACY_MAGIC 0x184C2102U
+#define LZ4_LEGACY_BLOCK (8U << 20)	/* legacy frames hold blocks of at most 8 MiB */
+
+static const struct {
+	const char *name;
+	const unsigned char magic[6];
+	size_t magic_len;
+} comps[PK_COMP__MAX] = {
+	[PK_COMP_NONE] = { "none", { 0 }, 0 },
+	[PK_COMP_GZIP] = { "gzip", { 0x1f, 0x8b, 0x08 }, 3 },
+	[PK_COMP_XZ] = { "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
+	[PK_COMP_LZMA] = { "lzma", { 0 }, 0 },	/* checked by pk_comp_detect */
+	[PK_COMP_BZIP2] = { "bzip2", { 'B', 'Z', 'h' }, 3 },
+	[PK_COMP_LZ4] = { "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
+	[PK_COMP_ZSTD] = { "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
+};
+
+const char *pk_comp_name(enum pk_comp c)
+{
+	return (unsigned)c < PK_COMP__MAX ? comps[c].name : "unknown";
+}
+
+enum pk_comp pk_comp_from_name(const char *name)
+{
+	int c;
+
+	for (c = PK_COMP_GZIP; c < PK_COMP__MAX; c++)
+		if (!strcmp(name, comps[c].name))
+			return c;
+	if (!strcmp(name, "gz"))
+		return PK_COMP_GZIP;
+	if (!strcmp(name, "bz2"))
+		return PK_COMP_BZIP2;
+	if (!strcmp(name, "zst"))
+		return PK_COMP_ZSTD;
+	return PK_COMP_NONE;
+}
+
+enum pk_comp pk_comp_detect(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int c;
+
+	for (c = PK_COMP_GZIP; c < PK_COMP__MAX; c++)
+		if (comps[c].magic_len && len >= comps[c].magic_len && !memcmp(p, comps[c].magic, comps[c].magic_len)) {
+			/* "BZh" must be followed by a block size digit */
+			if (c == PK_COMP_BZIP2 && (len < 4 || p[3] < '1' || p[3] > '9'))
+				continue;
+			return c;
+		}
+	/* .lzma: properties 0x5d (lc=3 lp=0 pb=2), then a dictionary size that is 2^n or
+	 * 3*2^(n-1), then a 64-bit size that is unknown (all ones) or plausible */
+	if (len >= 13 && p[0] == 0x5d) {
+		uint32_t dict = p[1] | p[2] << 8 | p[3] << 16 | (uint32_t)p[4] << 24;
+		uint32_t low = dict & -dict;
+		int i, ones = 0;
+
+		for (i = 5; i < 13; i++)
+			ones += p[i] == 0xff;
+		if (dict >= 4096 && (dict == low || dict == 3 * low) &&
+		    (ones == 8 || (p[10] == 0 && p[11] == 0 && p[12] == 0)))
+			return PK_COMP_LZMA;
+	}
+	return PK_COMP_NONE;
+}
+
+enum pk_comp pk_comp_scan(const void *buf, size_t len, size_t *off)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = *off; i < len; i++) {
+		enum pk_comp c;
+
+		/* cheap first-byte filter before the full compare */
+		switch (p[i]) {
+		case 0x1f: case 0xfd: case 0x5d: case 'B': case 0x02: case 0x28:
+			break;
+		default:
+			continue;
+		}
+		c = pk_comp_detect(p + i, len - i);
+		if (c != PK_COMP_NONE) {
+			*off = i;
+			return c;
+		}
+	}
+	return PK_COMP_NONE;
+}
+
+struct obuf {
+	unsigned char *p;
+	size_t len, cap, max;
+};
+
+/* make room for at least `need` more bytes */
+static int obuf_grow(struct obuf *o, size_t need)
+{
+	size_t ncap;
+	unsigned char *np;
+
+	if (o->cap - o->len >= need)
+		return 0;
+	if (o->len + need > o->max || o->len + need < o->len)
+		return -EFBIG;
+	ncap = o->cap ? o->cap : 1 << 16;
+	while (ncap - o->len < need)
+		ncap *= 2;
+	if (ncap > o->max)
+		ncap = o->max;
+	np = realloc(o->p, ncap);
+	if (!np)
+		return -ENOMEM;
+	o->p = np;
+	o->cap = ncap;
+	return 0;
+}
+
+/* room for the next chunk: at least 64 KiB, or -EFBIG at the cap */
+static int obuf_room(struct obuf *o)
+{
+	size_t want = o->cap - o->len;
+
+	if (want >= 4096)
+		return 0;
+	want = o->cap < (1 << 16) ? 1 << 16 : o->cap;	/* double */
+	if (want > o->max - o->len)
+		want = o->max - o->len;
+	if (!want)
+		return -EFBIG;
+	return obuf_grow(o, want);
+}
+
+static int do_gzip(const unsigned char *in, size_t in_len, struct obuf *o)
+{
+	z_stream z = { 0 };
+	int ret, err = 0;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	z.next_in = (unsigned char *)in;
+	z.avail_in = in_len > UINT_MAX ? UINT_MAX : in_len;
+	for (;;) {
+		if ((err = obuf_room(o)))
+			break;
+		z.next_out = o->p + o->len;
+		z.avail_out = (o->cap - o->len) > UINT_MAX ? UINT_MAX : o->cap - o->len;
+		ret = inflate(&z, Z_NO_FLUSH);
+		o->len = z.next_out - o->p;
+		if (ret == Z_STREAM_END)
+			break;
+		if (ret == Z_MEM_ERROR) {
+			err = -ENOMEM;
+			break;
+		}
+		if (ret != Z_OK) {	/* data error, or Z_BUF_ERROR: input ran out */
+			err = -EBADMSG;
+			break;
+		}
+	}
+	inflateEnd(&z);
+	return err;
+}
+
+static int do_lzma(bool xz, const unsigned char *in, size_t in_len, struct obuf *o)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	lzma_ret ret;
+	int err = 0;
+
+	ret = xz ? lzma_stream_decoder(&s, UINT64_MAX, 0) : lzma_alone_decoder(&s, UINT64_MAX);
+	if (ret != LZMA_OK)
+		return -ENOMEM;
+	s.next_in = in;
+	s.avail_in = in_len;
+	for (;;) {
+		if ((err = obuf_room(o)))
+			break;
+		s.next_out = o->p + o->len;
+		s.avail_out = o->cap - o->len;
+		ret = lzma_code(&s, LZMA_FINISH);
+		o->len = s.next_out - o->p;
+		if (ret == LZMA_STREAM_END)
+			break;
+		if (ret == LZMA_MEM_ERROR) {
+			err = -ENOMEM;
+			break;
+		}
+		if (ret != LZMA_OK) {
+			err = -EBADMSG;
+			break;
+		}
+	}
+	lzma_end(&s);
+	return err;
+}
+
+static int do_bzip2(const unsigned char *in, size_t in_len, struct obuf *o)
+{
+	bz_stream s = { 0 };
+	int ret, err = 0;
+
+	if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
+		return -ENOMEM;
+	s.next_in = (char *)in;
+	s.avail_in = in_len > UINT_MAX ? UINT_MAX : in_len;
+	for (;;) {
+		if ((err = obuf_room(o)))
+			break;
+		s.next_out = (char *)o->p + o->len;
+		s.avail_out = (o->cap - o->len) > UINT_MAX ? UINT_MAX : o->cap - o->len;
+		ret = BZ2_bzDecompress(&s);
+		o->len = (unsigned char *)s.next_out - o->p;
+		if (ret == BZ_STREAM_END)
+			break;
+		if (ret == BZ_MEM_ERROR) {
+			err = -ENOMEM;
+			break;
+		}
+		if (ret != BZ_OK || (s.avail_in == 0 && s.avail_out > 0)) {
+			err = -EBADMSG;
+			break;
+		}
+	}
+	BZ2_bzDecompressEnd(&s);
+	return err;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Legacy frame: magic, then (le32 size, block)...; the kernel's build appends the
+ * le32 uncompressed size, which reads as a block size larger than what is left. */
+static int do_lz4(const unsigned char *in, size_t in_len, struct obuf *o)
+{
+	size_t pos = 4, blocks = 0;
+	int err;
+
+	while (in_len - pos >= 4) {
+		uint32_t csize = get_le32(in + pos);
+		size_t room;
+		int n;
+
+		if (csize == LZ4_LEGACY_MAGIC) {	/* concatenated frame */
+			pos += 4;
+			continue;
+		}
+		if (csize == 0 || csize > in_len - pos - 4 ||
+		    csize > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK))
+			break;
+		if ((err = obuf_grow(o, LZ4_LEGACY_BLOCK)) && err != -EFBIG)
+			return err;
+		if (err) {	/* near the cap: allow only what is left */
+			if (o->max - o->len == 0)
+				return -EFBIG;
+			if ((err = obuf_grow(o, o->max - o->len)))
+				return err;
+		}
+		room = (o->cap - o->len) > LZ4_LEGACY_BLOCK ? LZ4_LEGACY_BLOCK : o->cap - o->len;
+		n = LZ4_decompress_safe((const char *)in + pos + 4, (char *)o->p + o->len, csize, room);
+		if (n < 0)	/* with less room than a block, the cap is the likely reason */
+			return room < LZ4_LEGACY_BLOCK ? -EFBIG : -EBADMSG;
+		o->len += n;
+		pos += 4 + csize;
+		blocks++;
+	}
+	return blocks ? 0 : -EBADMSG;
+}
+
+static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
+{
+	ZSTD_DStream *d = ZSTD_createDStream();
+	ZSTD_inBuffer ib = { in, in_len, 0 };
+	size_t ret;
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	/* kernel images are written with large windows (up to 2^27 and more) */
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31);
+	for (;;) {
+		ZSTD_outBuffer ob;
+
+		if ((err = obuf_room(o)))
+			break;
+		ob.dst = o->p;
+		ob.size = o->cap;
+		ob.pos = o->len;
+		ret = ZSTD_decompressStream(d, &ob, &ib);
+		o->len = ob.pos;
+		if (ZSTD_isError(ret)) {
+			err = ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation ? -ENOMEM : -EBADMSG;
+			break;
+		}
+		if (ret == 0)	/* end of the frame */
+			break;
+		if (ib.pos == ib.size && ob.pos < ob.size) {	/* truncated */
+			err = -EBADMSG;
+			break;
+		}
+	}
+	ZSTD_freeDStream(d);
+	return err;
+}
+
+int pk_decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
+		  size_t max_out)
+{
+	struct obuf o = { .max = max_out ? max_out : DEFAULT_MAX_OUT };
+	int err;
+
+	*out = NULL;
+	*out_len = 0;
+	if (pk_comp_detect(in, in_len) != c)
+		return c == PK_COMP_NONE || c >= PK_COMP__MAX ? -EINVAL : -EBADMSG;
+	switch (c) {
+	case PK_COMP_GZIP: err = do_gzip(in, in_len, &o); break;
+	case PK_COMP_XZ: err = do_lzma(true, in, in_len, &o); break;
+	case PK_COMP_LZMA: err = do_lzma(false, in, in_len, &o); break;
+	case PK_COMP_BZIP2: err = do_bzip2(in, in_len, &o); break;
+	case PK_COMP_LZ4: err = do_lz4(in, in_len, &o); break;
+	case PK_COMP_ZSTD: err = do_zstd(in, in_len, &o); break;
+	default: return -EINVAL;
+	}
+	if (err) {
+		free(o.p);
+		return err;
+	}
+	if (!o.p) {	/* an empty stream: hand back a valid pointer anyway */
+		o.p = malloc(1);
+		if (!o.p)
+			return -ENOMEM;
+	}
+	*out = o.p;
+	*out_len = o.len;
+	return 0;
+}

@@ -1,0 +1,604 @@
+/* Unit tests for host detection: os-release, uname -v and target id parsers,
+ * CapEff, and pk_host__detect against fake roots built in a temp dir. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "agent/host.h"
+#include "common/pk.h"
+#include "unit.h"
+
+/* ---- os-release ---------------------------------------------------------- */
+
+struct osr_case {
+	const char *name, *text;
+	int rc;
+	const char *id, *version_id, *pretty_name, *error;
+};
+
+static const struct osr_case osr_cases[] = {
+	{ "os_release/debian",
+	  "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"
+	  "VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n"
+	  "HOME_URL=\"https://www.debian.org/\"\n",
+	  0, "debian", "12", "Debian GNU/Linux 12 (bookworm)", "" },
+	{ "os_release/ubuntu_id_like",
+	  "NAME=\"Ubuntu\"\nVERSION=\"22.04.4 LTS (Jammy Jellyfish)\"\nID=ubuntu\nID_LIKE=debian\n"
+	  "PRETTY_NAME=\"Ubuntu 22.04.4 LTS\"\nVERSION_ID=\"22.04\"\n",
+	  0, "ubuntu", "22.04", "Ubuntu 22.04.4 LTS", "" },
+	{ "os_release/amzn_no_trailing_newline",
+	  "NAME=\"Amazon Linux\"\nVERSION=\"2\"\nID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\n"
+	  "VERSION_ID=\"2\"\nPRETTY_NAME=\"Amazon Linux 2\"",
+	  0, "amzn", "2", "Amazon Linux 2", "" },
+	{ "os_release/single_quotes", "ID='rhel'\nVERSION_ID='9.4'\nPRETTY_NAME='a \"b\" \\n'\n",
+	  0, "rhel", "9.4", "a \"b\" \\n", "" },
+	{ "os_release/double_quote_escapes",
+	  "PRETTY_NAME=\"a \\\"q\\\" \\\\ \\$x \\`y\\` \\n\"\nID=x\n",
+	  0, "x", "", "a \"q\" \\ $x `y` \\n", "" },
+	{ "os_release/unquoted_escape", "PRETTY_NAME=a\\ b\\\"c\nID=x\n", 0, "x", "", "a b\"c", "" },
+	{ "os_release/concatenation", "PRETTY_NAME=\"a b\"'c d'e\nID=x\n", 0, "x", "", "a bc de", "" },
+	{ "os_release/comments_blank_lines",
+	  "# a comment\n\n   \n\t# indented comment\nID=fedora # trailing comment\n"
+	  "VERSION_ID=40\n",
+	  0, "fedora", "40", "", "" },
+	{ "os_release/lowercase_id", "ID=\"CentOS\"\n", 0, "centos", "", "", "" },
+	{ "os_release/crlf", "ID=\"debian\"\r\nVERSION_ID=12\r\n", 0, "debian", "12", "", "" },
+	{ "os_release/last_wins", "ID=a\nID=b\n", 0, "b", "", "", "" },
+	{ "os_release/empty_values", "ID=\nVERSION_ID=\"\"\n", 0, "", "", "", "" },
+	{ "os_release/missing_id", "NAME=\"Something\"\nVERSION_ID=1\n", 0, "", "1", "", "" },
+	{ "os_release/empty_input", "", 0, "", "", "", "" },
+	{ "os_release/hash_inside_value", "ID=a#b\nPRETTY_NAME=\"x # y\"\n", 0, "a#b", "", "x # y", "" },
+	{ "os_release/max_len_id",
+	  "ID=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 0,
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "", "", "" },
+	{ "os_release/long_other_key_ok",
+	  "HOME_URL=\"https://example.org/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\nID=x\n",
+	  0, "x", "", "", "" },
+
+	/* rejections */
+	{ "os_release/reject_unterminated_double", "ID=debian\nPRETTY_NAME=\"Debian\n", -EINVAL,
+	  "", "", "", "line 2: unterminated quote" },
+	{ "os_release/reject_unterminated_single", "\n\nID='x\n", -EINVAL, "", "", "",
+	  "line 3: unterminated quote" },
+	{ "os_release/reject_escaped_closing_quote", "ID=\"x\\\"\n", -EINVAL, "", "", "",
+	  "line 1: unterminated quote" },
+	{ "os_release/reject_no_equals", "ID=x\nthis is not an assignment\n", -EINVAL, "", "", "",
+	  "line 2: expected KEY=value" },
+	{ "os_release/reject_empty_key", "=x\n", -EINVAL, "", "", "", "line 1: empty key" },
+	{ "os_release/reject_key_space", "MY KEY=x\n", -EINVAL, "", "", "",
+	  "line 1: invalid character in key" },
+	{ "os_release/reject_key_digit_first", "1ID=x\n", -EINVAL, "", "", "",
+	  "line 1: invalid character in key" },
+	{ "os_release/reject_key_dash", "MY-KEY=x\n", -EINVAL, "", "", "",
+	  "line 1: invalid character in key" },
+	{ "os_release/reject_space_before_equals", "ID =x\n", -EINVAL, "", "", "",
+	  "line 1: invalid character in key" },
+	{ "os_release/reject_unquoted_space", "PRETTY_NAME=Debian GNU\n", -EINVAL, "", "", "",
+	  "line 1: unquoted space in value" },
+	{ "os_release/reject_text_after_quote", "PRETTY_NAME=\"a\" b\n", -EINVAL, "", "", "",
+	  "line 1: unquoted space in value" },
+	{ "os_release/reject_trailing_backslash", "ID=x\\\n", -EINVAL, "", "", "",
+	  "line 1: backslash at end of line" },
+	{ "os_release/reject_id_too_long",
+	  "ID=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", -EINVAL, "", "",
+	  "", "line 1: ID value too long (max 63 bytes)" },
+	{ "os_release/reject_version_id_too_long",
+	  "ID=x\nVERSION_ID=\"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+	  -EINVAL, "", "", "", "line 2: VERSION_ID value too long (max 63 bytes)" },
+	{ "os_release/reject_pretty_name_too_long",
+	  "PRETTY_NAME=\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+	  -EINVAL, "", "", "", "line 1: PRETTY_NAME value too long (max 127 bytes)" },
+};
+
+static void check_osr(const struct osr_case *c)
+{
+	struct pk_os_release o;
+	int rc;
+
+	memset(&o, 0x5a, sizeof(o));
+	rc = pk_os_release__parse(c->text, strlen(c->text), &o);
+	CHECK(c->name, rc == c->rc, "rc %d, want %d (error '%s')", rc, c->rc, o.error);
+	CHECK_STR(c->name, o.id, c->id);
+	CHECK_STR(c->name, o.version_id, c->version_id);
+	CHECK_STR(c->name, o.pretty_name, c->pretty_name);
+	CHECK_STR(c->name, o.error, c->error);
+	PASS(c->name);
+}
+
+static void test_osr_nul_byte(void)
+{
+	static const char text[] = "ID=debian\nVERSION_ID=\"1\0\"\n";
+	const char *name = "os_release/reject_nul_byte";
+	struct pk_os_release o;
+
+	CHECK_INT(name, pk_os_release__parse(text, sizeof(text) - 1, &o), -EINVAL);
+	CHECK_STR(name, o.error, "line 2: NUL byte");
+	CHECK_STR(name, o.id, "");
+	PASS(name);
+}
+
+/* the buffer is not NUL-terminated: parse exactly len bytes of a heap copy
+ * (ASan catches any read past it) and stop where len says */
+static void test_osr_not_terminated(void)
+{
+	const char *name = "os_release/uses_len_not_nul";
+	static const char text[] = "ID=debian\nVERSION_ID=12";
+	struct pk_os_release o;
+	char *copy = malloc(sizeof(text) - 1);
+
+	CHECK(name, copy, "malloc");
+	memcpy(copy, text, sizeof(text) - 1);
+	CHECK_INT(name, pk_os_release__parse(copy, sizeof(text) - 1, &o), 0);
+	CHECK_STR(name, o.version_id, "12");
+	/* a length that cuts the buffer mid-quote */
+	memcpy(copy, "ID=\"deb\"", 8);
+	CHECK_INT(name, pk_os_release__parse(copy, 6, &o), -EINVAL);
+	CHECK_STR(name, o.error, "line 1: unterminated quote");
+	CHECK_INT(name, pk_os_release__parse(copy, 0, &o), 0);
+	free(copy);
+	PASS(name);
+}
+
+/* ---- uname -v -------------------------------------------------------------- */
+
+static void test_kernel_version(void)
+{
+	static const struct { const char *in; int rc; const char *out; } cases[] = {
+		{ "#1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 (2024-09-30)", 0, "1" },
+		{ "#1 SMP Debian 5.10.178-3 (2023-04-22)", 0, "1" },
+		{ "#26~22.04.1-Ubuntu SMP Mon Apr 24 01:58:15 UTC 2023", 0, "26" },
+		{ "#112-Ubuntu SMP Thu Feb 3 13:50:55 UTC 2022", 0, "112" },
+		{ "#1 SMP Tue Sep 10 21:54:40 UTC 2024", 0, "1" },	/* Amazon Linux 2 */
+		{ "#1 SMP PREEMPT_DYNAMIC Fri Aug 30 08:45:23 EDT 2024", 0, "1" },	/* RHEL 9 */
+		{ "#1 SMP Thu Nov 9 18:04:12 UTC 2017", 0, "1" },	/* CentOS 7 */
+		{ "#1 SMP PREEMPT_DYNAMIC @0", 0, "1" },
+		{ "#1000", 0, "1000" },
+		{ "", -EINVAL, "" },
+		{ "#", -EINVAL, "" },
+		{ "#SMP 1", -EINVAL, "" },
+		{ "# 1 SMP", -EINVAL, "" },
+		{ "1 SMP", -EINVAL, "" },
+		{ " #1 SMP", -EINVAL, "" },
+		{ "5.10.178-3", -EINVAL, "" },
+	};
+	char out[32], name[96];
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+		snprintf(name, sizeof(name), "kernel_version/%zu '%.40s'", i, cases[i].in);
+		out[0] = 0;
+		int rc = pk_kernel_version__parse(cases[i].in, out, sizeof(out));
+
+		if (rc != cases[i].rc) {
+			FAIL(name, "rc %d, want %d", rc, cases[i].rc);
+			continue;
+		}
+		if (!rc && strcmp(out, cases[i].out)) {
+			FAIL(name, "got '%s', want '%s'", out, cases[i].out);
+			continue;
+		}
+		PASS(name);
+	}
+}
+
+static void test_kernel_version_small_buffer(void)
+{
+	const char *name = "kernel_version/small_buffer";
+	char out[3];
+
+	CHECK_INT(name, pk_kernel_version__parse("#123 SMP", out, sizeof(out)), -ENAMETOOLONG);
+	CHECK_INT(name, pk_kernel_version__parse("#12 SMP", out, sizeof(out)), 0);
+	CHECK_STR(name, out, "12");
+	CHECK_INT(name, pk_kernel_version__parse(NULL, out, sizeof(out)), -EINVAL);
+	PASS(name);
+}
+
+/* ---- target id ------------------------------------------------------------- */
+
+static void test_target_id(void)
+{
+	static const struct {
+		const char *id, *ver, *rel;
+		int rc;
+		const char *out;
+	} cases[] = {
+		{ "ubuntu", "22.04", "5.15.0-1019-aws", 0, "ubuntu-aws" },
+		{ "ubuntu", "20.04", "5.4.0-100-generic", 0, "ubuntu-generic" },
+		{ "ubuntu", "18.04", "5.0.0-1028-aws-5.0", 0, "ubuntu-aws" },
+		{ "ubuntu", "22.04", "5.15.0-1009-aws", 0, "ubuntu-aws" },
+		{ "ubuntu", "20.04", "5.4.0-1050-gke", 0, "ubuntu-gke" },
+		{ "ubuntu", "22.04", "5.15.0-1057-azure", 0, "ubuntu-azure" },
+		{ "ubuntu", "22.04", "5.15.0-105-lowlatency", 0, "ubuntu-lowlatency" },
+		{ "ubuntu", "24.04", "6.8.0-40-generic-64k", 0, "ubuntu-generic" },
+		{ "ubuntu", "22.04", "5.15.0", 0, "ubuntu-generic" },
+		{ "ubuntu", "22.04", "5.15.0-1019-aws5", 0, "ubuntu-generic" },
+		{ "ubuntu", "", "", 0, "ubuntu-generic" },
+		{ "ubuntu", NULL, NULL, 0, "ubuntu-generic" },
+		{ "Ubuntu", "22.04", "5.15.0-1019-aws", 0, "ubuntu-aws" },
+		{ "amzn", "2", "4.14.355-275.570.amzn2.x86_64", 0, "amazonlinux2" },
+		{ "amzn", "2022", "5.15.73-45.135.amzn2022.x86_64", 0, "amazonlinux2022" },
+		{ "amzn", "2023", "6.1.109-118.189.amzn2023.x86_64", 0, "amazonlinux2023" },
+		{ "amzn", "2018.03", "4.14.355-197.550.amzn1.x86_64", 0, "amazonlinux" },
+		{ "amzn", "", "4.14.355", 0, "amazonlinux" },
+		{ "debian", "12", "6.1.0-26-amd64", 0, "debian" },
+		{ "centos", "7", "3.10.0-1160.el7.x86_64", 0, "centos" },
+		{ "rhel", "9.4", "5.14.0-427.13.1.el9_4.x86_64", 0, "rhel" },
+		{ "fedora", "40", "6.10.6-200.fc40.x86_64", 0, "fedora" },
+		{ "cos", "109", "6.1.100+", 0, "cos" },
+		{ "flatcar", "3815.2.5", "6.1.96-flatcar", 0, "flatcar" },
+		{ "bottlerocket", "1.20.0", "6.1.102", 0, "bottlerocket" },
+		{ "talos", "1.7.6", "6.6.43-talos", 0, "talos" },
+		{ "minikube", "", "5.10.57", 0, "minikube" },
+		{ "ol", "8.10", "5.15.0-208.159.3.el8uek.x86_64", 0, "ol" },
+		{ "opensuse-leap", "15.6", "6.4.0-150600.23.22-default", 0, "opensuse-leap" },
+		{ "sles", "15.5", "5.14.21-150500.55.65-default", 0, "sles" },
+		{ "NixOS", "24.05", "6.6.47", 0, "nixos" },
+		{ "", "1", "6.1.0", -EINVAL, "" },
+		{ NULL, "1", "6.1.0", -EINVAL, "" },
+		{ "../etc", "1", "6.1.0", -EINVAL, "" },
+		{ "a b", "1", "6.1.0", -EINVAL, "" },
+	};
+	char out[64], name[128];
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+		snprintf(name, sizeof(name), "target_id/%s %s %s", cases[i].id ? cases[i].id : "NULL",
+			 cases[i].ver ? cases[i].ver : "NULL", cases[i].rel ? cases[i].rel : "NULL");
+		int rc = pk_target_id(cases[i].id, cases[i].ver, cases[i].rel, out, sizeof(out));
+
+		if (rc != cases[i].rc) {
+			FAIL(name, "rc %d, want %d", rc, cases[i].rc);
+			continue;
+		}
+		if (!rc && strcmp(out, cases[i].out)) {
+			FAIL(name, "got '%s', want '%s'", out, cases[i].out);
+			continue;
+		}
+		PASS(name);
+	}
+}
+
+static void test_target_id_small_buffer(void)
+{
+	const char *name = "target_id/small_buffer";
+	char out[8];
+
+	CHECK_INT(name, pk_target_id("ubuntu", "", "5.15.0-1-lowlatency", out, sizeof(out)),
+		  -ENAMETOOLONG);
+	CHECK_INT(name, pk_target_id("amzn", "2023", "", out, sizeof(out)), -ENAMETOOLONG);
+	CHECK_INT(name, pk_target_id("debian", "", "", out, sizeof(out)), 0);
+	CHECK_STR(name, out, "debian");
+	PASS(name);
+}
+
+/* ---- CapEff ---------------------------------------------------------------- */
+
+static void test_cap_eff(void)
+{
+	const char *name = "cap_eff/parse";
+	const char *s1 = "Name:\tcat\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
+			 "CapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n";
+	const char *s2 = "CapEff:\t00000000a80425fb";
+	uint64_t v = 0;
+
+	CHECK_INT(name, pk_proc_status__cap_eff(s1, strlen(s1), &v), 0);
+	CHECK(name, v == 0x1ffffffffffULL, "got %llx", (unsigned long long)v);
+	CHECK_INT(name, pk_proc_status__cap_eff(s2, strlen(s2), &v), 0);
+	CHECK(name, v == 0xa80425fbULL, "got %llx", (unsigned long long)v);
+	CHECK_INT(name, pk_proc_status__cap_eff("Name:\tx\n", 8, &v), -ENOENT);
+	CHECK_INT(name, pk_proc_status__cap_eff("CapEff:\t\n", 9, &v), -EINVAL);
+	CHECK_INT(name, pk_proc_status__cap_eff("CapEff:\t12x\n", 12, &v), -EINVAL);
+	CHECK_INT(name, pk_proc_status__cap_eff("CapEff:\t11111111111111111\n", 26, &v), -EINVAL);
+	/* len cuts the value: only what is inside len counts */
+	CHECK_INT(name, pk_proc_status__cap_eff(s2, strlen(s2) - 8, &v), 0);
+	CHECK(name, v == 0, "got %llx", (unsigned long long)v);
+	PASS(name);
+}
+
+/* ---- pk_host__detect on fake roots ---------------------------------------- */
+
+static int write_file(const char *root, const char *rel, const char *text)
+{
+	char path[4096], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return pk_write_file_atomic(path, text, strlen(text));
+}
+
+static void remove_file(const char *root, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	remove(path);
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void rm_rf(const char *dir)
+{
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const char *status_all_caps = "Name:\tx\nCapEff:\t000001ffffffffff\n";
+
+static void test_detect_fake_boot_btf(const char *release)
+{
+	const char *name = "detect/fake_root_boot_vmlinux";
+	char root[] = "/tmp/pk-host-XXXXXX", rel[256], want[4096];
+	struct pk_host h;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	snprintf(rel, sizeof(rel), "boot/vmlinux-%s", release);
+	if (write_file(root, "etc/os-release",
+		       "NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"22.04\"\nPRETTY_NAME=\"Ubuntu 22.04 LTS\"\n") ||
+	    write_file(root, rel, "not really an ELF") ||
+	    write_file(root, "usr/lib/os-release", "ID=ignored\n") ||
+	    write_file(root, "proc/self/status", "Name:\tx\nCapEff:\t0000008000200000\n")) {
+		FAIL(name, "cannot build fake root %s", root);
+		rm_rf(root);
+		return;
+	}
+	PK_HOST_OPTS(opts, .root = root);
+	int rc = pk_host__detect(&h, &opts);
+
+	snprintf(want, sizeof(want), "%s/boot/vmlinux-%s", root, release);
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.kernel_release, release);
+	CHECK_STR(name, h.os.id, "ubuntu");
+	CHECK_STR(name, h.os.version_id, "22.04");
+	CHECK_STR(name, h.os.pretty_name, "Ubuntu 22.04 LTS");
+	CHECK(name, h.btf_source == PK_BTF_FILE, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK_STR(name, h.btf_path, want);
+	CHECK(name, h.cap_bpf && h.cap_sys_admin && !h.cap_perfmon, "caps bpf %d perfmon %d admin %d",
+	      h.cap_bpf, h.cap_perfmon, h.cap_sys_admin);
+	CHECK(name, h.target_id[0] && !strncmp(h.target_id, "ubuntu-", 7), "target id '%s'",
+	      h.target_id);
+	PASS(name);
+}
+
+/* the later libbpf locations, /usr/lib/os-release fallback, trailing slash in root */
+static void test_detect_fake_modules_btf(const char *release)
+{
+	const char *name = "detect/fake_root_modules_build_vmlinux";
+	char root[] = "/tmp/pk-host-XXXXXX", rel[256], want[4096], rootslash[64];
+	struct pk_host h;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	snprintf(rel, sizeof(rel), "lib/modules/%s/build/vmlinux", release);
+	snprintf(rootslash, sizeof(rootslash), "%s/", root);
+	if (write_file(root, "usr/lib/os-release", "ID=\"amzn\"\nVERSION_ID=\"2023\"\n") ||
+	    write_file(root, rel, "x") || write_file(root, "proc/self/status", status_all_caps)) {
+		FAIL(name, "cannot build fake root %s", root);
+		rm_rf(root);
+		return;
+	}
+	snprintf(rel, sizeof(rel), "usr/lib/debug/boot/vmlinux-%s", release);	/* later: loses */
+	write_file(root, rel, "x");
+	PK_HOST_OPTS(opts, .root = rootslash);
+	int rc = pk_host__detect(&h, &opts);
+
+	snprintf(want, sizeof(want), "%s/lib/modules/%s/build/vmlinux", root, release);
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.os.id, "amzn");
+	CHECK_STR(name, h.target_id, "amazonlinux2023");
+	CHECK(name, h.btf_source == PK_BTF_FILE, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK_STR(name, h.btf_path, want);
+	CHECK(name, h.cap_bpf && h.cap_perfmon && h.cap_sys_admin, "caps");
+	PASS(name);
+}
+
+static void test_detect_fake_sysfs_wins(const char *release)
+{
+	const char *name = "detect/fake_root_sysfs_wins";
+	char root[] = "/tmp/pk-host-XXXXXX", rel[256], want[4096];
+	struct pk_host h;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	snprintf(rel, sizeof(rel), "boot/vmlinux-%s", release);
+	if (write_file(root, "etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n") ||
+	    write_file(root, rel, "x") || write_file(root, "sys/kernel/btf/vmlinux", "x")) {
+		FAIL(name, "cannot build fake root %s", root);
+		rm_rf(root);
+		return;
+	}
+	PK_HOST_OPTS(opts, .root = root);
+	int rc = pk_host__detect(&h, &opts);
+
+	snprintf(want, sizeof(want), "%s/sys/kernel/btf/vmlinux", root);
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.target_id, "debian");
+	CHECK(name, h.btf_source == PK_BTF_SYSFS, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK_STR(name, h.btf_path, want);
+	/* no proc/self/status under the fake root: no caps claimed */
+	CHECK(name, !h.cap_bpf && !h.cap_perfmon && !h.cap_sys_admin, "caps from nowhere");
+	PASS(name);
+}
+
+static void test_lockdown(void)
+{
+	const char *name = "lockdown/parse";
+	static const struct {
+		const char *text;
+		int rc;
+		const char *want;
+	} cases[] = {
+		{ "[none] integrity confidentiality\n", 0, "none" },
+		{ "none integrity [confidentiality]\n", 0, "confidentiality" },
+		{ "none [integrity] confidentiality", 0, "integrity" },
+		{ "none integrity confidentiality\n", -EINVAL, "" },	/* nothing chosen */
+		{ "[none] [integrity]\n", -EINVAL, "" },		/* two chosen */
+		{ "[]\n", -EINVAL, "" },
+		{ "[none\n", -EINVAL, "" },
+		{ "none]\n", -EINVAL, "" },
+		{ "[No ne]\n", -EINVAL, "" },
+		{ "[averyveryveryverylongmodename]", -EINVAL, "" },	/* > out */
+		{ "", -EINVAL, "" },
+	};
+	char out[24];
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+		int rc = pk_lockdown__parse(cases[i].text, strlen(cases[i].text), out, sizeof(out));
+
+		CHECK(name, rc == cases[i].rc, "'%s': rc %d, want %d", cases[i].text, rc, cases[i].rc);
+		CHECK(name, !strcmp(out, cases[i].want), "'%s': '%s', want '%s'", cases[i].text, out,
+		      cases[i].want);
+	}
+	/* len cuts the text: a bracket past len does not count */
+	CHECK_INT(name, pk_lockdown__parse("[none]", 5, out, sizeof(out)), -EINVAL);
+	PASS(name);
+}
+
+static void test_detect_fake_lockdown(void)
+{
+	const char *name = "detect/fake_root_lockdown";
+	char root[] = "/tmp/pk-host-XXXXXX";
+	struct pk_host h;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	if (write_file(root, "sys/kernel/security/lockdown", "none integrity [confidentiality]\n")) {
+		FAIL(name, "cannot build fake root %s", root);
+		rm_rf(root);
+		return;
+	}
+	PK_HOST_OPTS(opts, .root = root);
+	int rc = pk_host__detect(&h, &opts);
+
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.lockdown, "confidentiality");
+	PASS(name);
+}
+
+static void test_detect_fake_empty(void)
+{
+	const char *name = "detect/fake_root_empty";
+	char root[] = "/tmp/pk-host-XXXXXX";
+	struct pk_host h;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	PK_HOST_OPTS(opts, .root = root);
+	int rc = pk_host__detect(&h, &opts);
+
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK(name, h.kernel_release[0], "no kernel release");
+	CHECK_STR(name, h.os.id, "");
+	CHECK_STR(name, h.os.error, "");
+	CHECK_STR(name, h.target_id, "");
+	CHECK(name, h.btf_source == PK_BTF_NONE, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK_STR(name, h.btf_path, "");
+	CHECK_STR(name, pk_btf_source__str(h.btf_source), "none");
+	CHECK_STR(name, h.lockdown, "");	/* no securityfs: unknown */
+	PASS(name);
+}
+
+static void test_detect_fake_quirks(void)
+{
+	const char *name = "detect/fake_root_bad_os_release_and_fallbacks";
+	char root[] = "/tmp/pk-host-XXXXXX";
+	struct pk_host h, h2, h3;
+	int rc, rc2, rc3;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	PK_HOST_OPTS(opts, .root = root);
+	/* malformed /etc/os-release: not fatal, reason kept, no fallback to /usr/lib */
+	write_file(root, "etc/os-release", "ID=debian\nPRETTY_NAME=\"oops\n");
+	write_file(root, "usr/lib/os-release", "ID=other\n");
+	rc = pk_host__detect(&h, &opts);
+	/* no os-release at all, /etc/centos-release: falcoctl's release-file check */
+	remove_file(root, "etc/os-release");
+	remove_file(root, "usr/lib/os-release");
+	write_file(root, "etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n");
+	write_file(root, "etc/redhat-release", "CentOS Linux release 7.9.2009 (Core)\n");
+	rc2 = pk_host__detect(&h2, &opts);
+	/* minikube: /etc/VERSION with x.y.z overrides the os-release id */
+	write_file(root, "etc/os-release", "NAME=Buildroot\nID=buildroot\nVERSION_ID=2021.02.12\n");
+	write_file(root, "etc/VERSION", "v1.26.0-1655407986-14197\n");
+	rc3 = pk_host__detect(&h3, &opts);
+	rm_rf(root);
+
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.os.id, "");
+	CHECK_STR(name, h.os.error, "line 2: unterminated quote");
+	CHECK_STR(name, h.target_id, "");
+	CHECK_INT(name, rc2, 0);
+	CHECK_STR(name, h2.os.id, "");
+	CHECK_STR(name, h2.target_id, "centos");
+	CHECK_INT(name, rc3, 0);
+	CHECK_STR(name, h3.os.id, "buildroot");
+	CHECK_STR(name, h3.target_id, "minikube");
+	PASS(name);
+}
+
+static void test_detect_real_host(void)
+{
+	const char *name = "detect/real_host";
+	struct utsname u;
+	struct pk_host h;
+
+	CHECK_INT(name, pk_host__detect(&h, NULL), 0);
+	CHECK(name, uname(&u) == 0, "uname");
+	CHECK_STR(name, h.kernel_release, u.release);
+	CHECK_STR(name, h.arch, u.machine);
+	CHECK(name, h.is_root == (geteuid() == 0), "is_root %d", h.is_root);
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) {
+		CHECK(name, h.btf_source == PK_BTF_SYSFS, "btf source %s",
+		      pk_btf_source__str(h.btf_source));
+		CHECK_STR(name, h.btf_path, "/sys/kernel/btf/vmlinux");
+	}
+	if (h.is_root)
+		CHECK(name, h.cap_sys_admin, "root without CAP_SYS_ADMIN in CapEff?");
+	if (access("/etc/os-release", R_OK) == 0 || access("/usr/lib/os-release", R_OK) == 0) {
+		CHECK(name, h.os.id[0], "os-release present but no ID: '%s'", h.os.error);
+		CHECK(name, h.target_id[0], "no target id");
+	}
+	printf("# host: %s %s (%s) os=%s %s target=%s btf=%s %s root=%d bpf=%d perfmon=%d admin=%d\n",
+	       h.kernel_release, h.kernel_version, h.arch, h.os.id, h.os.version_id, h.target_id,
+	       pk_btf_source__str(h.btf_source), h.btf_path, h.is_root, h.cap_bpf, h.cap_perfmon,
+	       h.cap_sys_admin);
+	PASS(name);
+}
+
+int main(void)
+{
+	struct utsname u;
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(osr_cases); i++)
+		check_osr(&osr_cases[i]);
+	test_osr_nul_byte();
+	test_osr_not_terminated();
+	test_kernel_version();
+	test_kernel_version_small_buffer();
+	test_target_id();
+	test_target_id_small_buffer();
+	test_cap_eff();
+	test_lockdown();
+	if (uname(&u)) {
+		FAIL("detect/uname", "%s", strerror(errno));
+		return UNIT_EXIT();
+	}
+	test_detect_fake_boot_btf(u.release);
+	test_detect_fake_modules_btf(u.release);
+	test_detect_fake_sysfs_wins(u.release);
+	test_detect_fake_empty();
+	test_detect_fake_lockdown();
+	test_detect_fake_quirks();
+	test_detect_real_host();
+	return UNIT_EXIT();
+}
