@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	int n = argc > 2 ? atoi(argv[2]) : 1000;
 	double *t;
 
-	if (argc < 2 || n <= 0 || pk_read_file(argv[1], &data, &len, 1u << 30)) {
+	if (argc < 2 || n <= 0 || pk_file__read(argv[1], &data, &len, 1u << 30)) {
 		fprintf(stderr, "usage: btf_lookup ARCHIVE [N]\n");
 		return 2;
 	}

@@ -66,7 +66,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile struct pk_config pk_cfg = {
 	.kinds = PK_KINDS_DEFAULT,
 	.use_ringbuf = 1,
-	.wakeup_bytes = 256 * 1024,
+	.wakeup_bytes = PK_WAKEUP_BYTES_DEFAULT,
 	.nr_openat = -1,
 	.nr_openat2 = -1,
 	.nr_accept = -1,
@@ -77,7 +77,7 @@ const volatile struct pk_config pk_cfg = {
  * pk_cfg.use_ringbuf = 0) on kernels without BPF_MAP_TYPE_RINGBUF. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024);
+	__uint(max_entries, PK_RINGBUF_BYTES_DEFAULT);
 } pk_events SEC(".maps");
 
 union pk_any_event {

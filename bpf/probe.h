@@ -12,6 +12,11 @@
 #define PK_PATH_LEN 256
 #define PK_ARGS_LEN 256
 
+/* Event buffer sizes, the one place they are written: the probe's map
+ * definition, the loader's default and the reader's batch all use these. */
+#define PK_RINGBUF_BYTES_DEFAULT (8u << 20)	/* ring buffer, all CPUs */
+#define PK_WAKEUP_BYTES_DEFAULT (256u << 10)	/* wake the reader past this much unread data */
+
 enum pk_kind {
 	PK_EV_EXEC = 1,
 	PK_EV_FORK = 2,

@@ -20,6 +20,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "probe.h"
+
 #include "agent/buffer.h"
 
 /* 1 MiB per CPU: the perf path is for old kernels, where bursts are no smaller */
@@ -81,7 +83,7 @@ static struct pk_ring *ring_new(int map_fd, int *err)
 	r->fd = map_fd;
 	r->page = sysconf(_SC_PAGESIZE);
 	r->size = info.max_entries;
-	r->publish = r->size / 4 < 256 * 1024 ? r->size / 4 : 256 * 1024;
+	r->publish = r->size / 4 < PK_WAKEUP_BYTES_DEFAULT ? r->size / 4 : PK_WAKEUP_BYTES_DEFAULT;
 	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (p == MAP_FAILED) {
 		*err = -errno;

@@ -124,15 +124,15 @@ static const char *family_str(int family)
 
 static void hdr_json(const struct pk_hdr *h, int64_t off, struct pk_json *j)
 {
-	pk_json_kv_int(j, "ts", (int64_t)h->ts_ns + off);
-	pk_json_kv_str(j, "kind", pk_kind__str(h->kind));
-	pk_json_kv_uint(j, "pid", h->pid);
-	pk_json_kv_uint(j, "tid", h->tid);
-	pk_json_kv_uint(j, "uid", h->uid);
-	pk_json_kv_uint(j, "gid", h->gid);
-	pk_json_key(j, "comm");
-	pk_json_strn(j, h->comm, sizeof(h->comm));
-	pk_json_kv_uint(j, "cgroup_id", h->cgroup_id);
+	pk_json__kv_int(j, "ts", (int64_t)h->ts_ns + off);
+	pk_json__kv_str(j, "kind", pk_kind__str(h->kind));
+	pk_json__kv_uint(j, "pid", h->pid);
+	pk_json__kv_uint(j, "tid", h->tid);
+	pk_json__kv_uint(j, "uid", h->uid);
+	pk_json__kv_uint(j, "gid", h->gid);
+	pk_json__key(j, "comm");
+	pk_json__strn(j, h->comm, sizeof(h->comm));
+	pk_json__kv_uint(j, "cgroup_id", h->cgroup_id);
 }
 
 void pk_event__to_json(const void *data, size_t len, int64_t off, struct pk_json *j)
@@ -143,11 +143,11 @@ void pk_event__to_json(const void *data, size_t len, int64_t off, struct pk_json
 	data = pk_event__full(data, &len, &tmp);
 	kind = pk_event__kind(data, len);
 
-	pk_json_obj_begin(j);
+	pk_json__obj_begin(j);
 	if (kind < 0) {
-		pk_json_kv_str(j, "kind", "invalid");
-		pk_json_kv_uint(j, "size", len);
-		pk_json_obj_end(j);
+		pk_json__kv_str(j, "kind", "invalid");
+		pk_json__kv_uint(j, "size", len);
+		pk_json__obj_end(j);
 		return;
 	}
 	hdr_json(data, off, j);
@@ -156,34 +156,34 @@ void pk_event__to_json(const void *data, size_t len, int64_t off, struct pk_json
 		const struct pk_exec_event *e = data;
 		uint32_t n = e->args_len < PK_ARGS_LEN ? e->args_len : PK_ARGS_LEN;
 
-		pk_json_kv_uint(j, "ppid", e->ppid);
-		pk_json_key(j, "filename");
-		pk_json_strn(j, e->filename, sizeof(e->filename));
-		pk_json_key(j, "args");
-		pk_json_arr_begin(j);
+		pk_json__kv_uint(j, "ppid", e->ppid);
+		pk_json__key(j, "filename");
+		pk_json__strn(j, e->filename, sizeof(e->filename));
+		pk_json__key(j, "args");
+		pk_json__arr_begin(j);
 		for (uint32_t i = 0; i < n;) {
 			size_t l = strnlen(e->args + i, n - i);
 
-			pk_json_strn(j, e->args + i, l);
+			pk_json__strn(j, e->args + i, l);
 			i += l + 1;
 		}
-		pk_json_arr_end(j);
-		pk_json_kv_bool(j, "args_truncated", e->args_truncated);
+		pk_json__arr_end(j);
+		pk_json__kv_bool(j, "args_truncated", e->args_truncated);
 		break;
 	}
 	case PK_EV_FORK: {
 		const struct pk_fork_event *e = data;
 
-		pk_json_kv_uint(j, "child_pid", e->child_pid);
+		pk_json__kv_uint(j, "child_pid", e->child_pid);
 		break;
 	}
 	case PK_EV_EXIT: {
 		const struct pk_exit_event *e = data;
 
-		pk_json_kv_uint(j, "ppid", e->ppid);
-		pk_json_kv_uint(j, "exit_code", (e->exit_code >> 8) & 0xff);
-		pk_json_kv_uint(j, "signal", e->exit_code & 0x7f);
-		pk_json_kv_bool(j, "core_dumped", e->exit_code & 0x80);
+		pk_json__kv_uint(j, "ppid", e->ppid);
+		pk_json__kv_uint(j, "exit_code", (e->exit_code >> 8) & 0xff);
+		pk_json__kv_uint(j, "signal", e->exit_code & 0x7f);
+		pk_json__kv_bool(j, "core_dumped", e->exit_code & 0x80);
 		break;
 	}
 	case PK_EV_CONNECT:
@@ -192,38 +192,38 @@ void pk_event__to_json(const void *data, size_t len, int64_t off, struct pk_json
 		const struct pk_sock_event *e = data;
 		char a[64];
 
-		pk_json_kv_str(j, "family", family_str(e->family));
+		pk_json__kv_str(j, "family", family_str(e->family));
 		pk_addr__str(e->family, e->saddr, a, sizeof(a));
-		pk_json_kv_str(j, "saddr", a);
-		pk_json_kv_uint(j, "sport", e->sport);
+		pk_json__kv_str(j, "saddr", a);
+		pk_json__kv_uint(j, "sport", e->sport);
 		pk_addr__str(e->family, e->daddr, a, sizeof(a));
-		pk_json_kv_str(j, "daddr", a);
-		pk_json_kv_uint(j, "dport", e->dport);
+		pk_json__kv_str(j, "daddr", a);
+		pk_json__kv_uint(j, "dport", e->dport);
 		if (kind == PK_EV_CONNECT) {
-			pk_json_kv_int(j, "result", e->result);
+			pk_json__kv_int(j, "result", e->result);
 			if (e->result < 0)
-				pk_json_kv_str(j, "error", strerror(-e->result));
+				pk_json__kv_str(j, "error", strerror(-e->result));
 		} else if (kind == PK_EV_ACCEPT) {
-			pk_json_kv_int(j, "fd", e->result);
+			pk_json__kv_int(j, "fd", e->result);
 		} else {
-			pk_json_kv_uint(j, "duration_ns", e->duration_ns);
+			pk_json__kv_uint(j, "duration_ns", e->duration_ns);
 		}
 		break;
 	}
 	case PK_EV_OPEN: {
 		const struct pk_open_event *e = data;
 
-		pk_json_key(j, "path");
-		pk_json_strn(j, e->path, sizeof(e->path));
-		pk_json_kv_uint(j, "flags", e->flags);
-		pk_json_kv_uint(j, "mode", e->mode);
-		pk_json_kv_int(j, "result", e->result);
+		pk_json__key(j, "path");
+		pk_json__strn(j, e->path, sizeof(e->path));
+		pk_json__kv_uint(j, "flags", e->flags);
+		pk_json__kv_uint(j, "mode", e->mode);
+		pk_json__kv_int(j, "result", e->result);
 		if (e->result < 0)
-			pk_json_kv_str(j, "error", strerror(-e->result));
+			pk_json__kv_str(j, "error", strerror(-e->result));
 		break;
 	}
 	}
-	pk_json_obj_end(j);
+	pk_json__obj_end(j);
 }
 
 const char *pk_event__text_header(void)

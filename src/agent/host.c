@@ -213,7 +213,7 @@ static size_t ubuntu_flavor(const char *rel, const char **flavor)
  * fedora, cos, flatcar, bottlerocket, talos, ol, opensuse-* (no special case in
  * falcoctl) keep their ID; their quirks are in the kernel release/version, not
  * the target id. minikube is picked by /etc/VERSION, see pk_host__detect. */
-int pk_target_id(const char *os_id, const char *version_id, const char *kernel_release,
+int pk_host__target_id(const char *os_id, const char *version_id, const char *kernel_release,
 		 char *out, size_t size)
 {
 	char id[64];
@@ -326,7 +326,7 @@ static int read_rooted(const char *root, const char *path, size_t max, char **da
 	char p[4096];
 	int err = root_path(p, sizeof(p), root, "%s", path);
 
-	return err ? err : pk_read_file(p, data, len, max);
+	return err ? err : pk_file__read(p, data, len, max);
 }
 
 static void detect_os_release(struct pk_host *h, const char *root)
@@ -411,7 +411,7 @@ static void detect_target_id(struct pk_host *h, const char *root)
 			id = fallback[i].id;
 	if (!id[0])
 		return;
-	err = pk_target_id(id, h->os.version_id, h->kernel_release, h->target_id,
+	err = pk_host__target_id(id, h->os.version_id, h->kernel_release, h->target_id,
 			   sizeof(h->target_id));
 	if (err) {
 		pk_debug("host: no target id for os id '%s': %s\n", id, strerror(-err));
@@ -439,10 +439,10 @@ static void detect_btf(struct pk_host *h, const char *root)
 {
 	char p[sizeof(h->btf_path)];
 
-	h->btf_source = PK_BTF_NONE;
+	h->btf_source = PK_KERNEL_BTF_NONE;
 	h->btf_path[0] = 0;
 	if (!root_path(p, sizeof(p), root, "/sys/kernel/btf/vmlinux") && readable(p)) {
-		h->btf_source = PK_BTF_SYSFS;
+		h->btf_source = PK_KERNEL_BTF_SYSFS;
 		pk_strlcpy(h->btf_path, p, sizeof(h->btf_path));
 		return;
 	}
@@ -457,7 +457,7 @@ static void detect_btf(struct pk_host *h, const char *root)
 			continue;
 		}
 		if (readable(p)) {
-			h->btf_source = PK_BTF_FILE;
+			h->btf_source = PK_KERNEL_BTF_FILE;
 			pk_strlcpy(h->btf_path, p, sizeof(h->btf_path));
 			return;
 		}
@@ -552,14 +552,14 @@ int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
 	return 0;
 }
 
-const char *pk_btf_source__str(enum pk_btf_source s)
+const char *pk_kernel_btf__str(enum pk_kernel_btf s)
 {
 	switch (s) {
-	case PK_BTF_NONE:
+	case PK_KERNEL_BTF_NONE:
 		return "none";
-	case PK_BTF_SYSFS:
+	case PK_KERNEL_BTF_SYSFS:
 		return "sysfs";
-	case PK_BTF_FILE:
+	case PK_KERNEL_BTF_FILE:
 		return "file";
 	}
 	return "unknown";

@@ -24,7 +24,7 @@ int pk_kernel_version__parse(const char *uname_v, char *out, size_t size);
 
 /* falco-driver-loader / falcoctl target id: "debian", "ubuntu-generic",
  * "ubuntu-aws", "amazonlinux2", "centos", ... -EINVAL on empty os id. */
-int pk_target_id(const char *os_id, const char *version_id, const char *kernel_release,
+int pk_host__target_id(const char *os_id, const char *version_id, const char *kernel_release,
 		 char *out, size_t size);
 
 /* The CapEff: mask from /proc/<pid>/status text; -ENOENT when absent,
@@ -37,10 +37,10 @@ int pk_proc_status__cap_eff(const char *buf, size_t len, uint64_t *cap_eff);
  * read kernel memory (bpf_probe_read*): no tracing probe can load. */
 int pk_lockdown__parse(const char *buf, size_t len, char *out, size_t size);
 
-enum pk_btf_source {
-	PK_BTF_NONE = 0,
-	PK_BTF_SYSFS,		/* /sys/kernel/btf/vmlinux: the running kernel's own */
-	PK_BTF_FILE,		/* one of libbpf's other standard paths */
+enum pk_kernel_btf {
+	PK_KERNEL_BTF_NONE = 0,
+	PK_KERNEL_BTF_SYSFS,		/* /sys/kernel/btf/vmlinux: the running kernel's own */
+	PK_KERNEL_BTF_FILE,		/* one of libbpf's other standard paths */
 };
 
 struct pk_host {
@@ -50,8 +50,8 @@ struct pk_host {
 	char arch[32];			/* uname -m */
 	struct pk_os_release os;
 	char target_id[64];
-	enum pk_btf_source btf_source;
-	char btf_path[256];		/* "" when btf_source == PK_BTF_NONE */
+	enum pk_kernel_btf btf_source;
+	char btf_path[256];		/* "" when btf_source == PK_KERNEL_BTF_NONE */
 	bool is_root;
 	bool cap_bpf, cap_perfmon, cap_sys_admin;	/* effective set */
 	char lockdown[24];		/* none, integrity, confidentiality; "" unknown
@@ -67,6 +67,6 @@ struct pk_host_opts {
 
 /* Fills *h. Missing os-release is not an error (fields stay ""); uname failing is. */
 int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts);
-const char *pk_btf_source__str(enum pk_btf_source s);
+const char *pk_kernel_btf__str(enum pk_kernel_btf s);
 
 #endif

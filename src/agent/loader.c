@@ -36,7 +36,7 @@ void pk_embedded__btf_archive(const void **data, size_t *len)
 	*len = pk_btf_archive_start ? (size_t)(pk_btf_archive_end - pk_btf_archive_start) : 0;
 }
 
-const char *pk_btf_arch(const char *uname_machine)
+const char *pk_host__btf_arch(const char *uname_machine)
 {
 	/* btfhub's names */
 	if (!strcmp(uname_machine, "aarch64"))
@@ -94,23 +94,23 @@ static void skip(struct pk_candidate *c, const char *fmt, ...)
 /* the kernel's BTF as the host has it: sysfs (libbpf finds it) or a file path */
 static void set_kernel_btf(struct pk_candidate *c, const struct pk_host *h)
 {
-	if (h->btf_source == PK_BTF_SYSFS) {
-		c->btf_src = PK_BTF_KERNEL;
+	if (h->btf_source == PK_KERNEL_BTF_SYSFS) {
+		c->btf_src = PK_CAND_BTF_KERNEL;
 		snprintf(c->btf_desc, sizeof(c->btf_desc), "kernel (%s)", h->btf_path);
-	} else if (h->btf_source == PK_BTF_FILE) {
+	} else if (h->btf_source == PK_KERNEL_BTF_FILE) {
 		/* tell libbpf exactly where: containers may see another default */
-		c->btf_src = PK_BTF_PATH;
+		c->btf_src = PK_CAND_BTF_PATH;
 		pk_strlcpy(c->btf_path, h->btf_path, sizeof(c->btf_path));
 		snprintf(c->btf_desc, sizeof(c->btf_desc), "kernel (%s)", h->btf_path);
 	} else {
-		c->btf_src = PK_BTF_KERNEL;
+		c->btf_src = PK_CAND_BTF_KERNEL;
 		snprintf(c->btf_desc, sizeof(c->btf_desc), "none found");
 	}
 }
 
 static void set_explicit_btf(struct pk_candidate *c, const struct pk_chain_opts *o)
 {
-	c->btf_src = PK_BTF_PATH;
+	c->btf_src = PK_CAND_BTF_PATH;
 	pk_strlcpy(c->btf_path, o->btf_path, sizeof(c->btf_path));
 	snprintf(c->btf_desc, sizeof(c->btf_desc), "%s (%s)", o->btf_path,
 		 o->btf_origin ? o->btf_origin : "--btf");
@@ -122,7 +122,7 @@ static struct pk_candidate *add_embedded(struct pk_chain *ch, const char *name, 
 
 	if (!c)
 		return NULL;
-	c->obj_src = PK_OBJ_EMBEDDED;
+	c->obj_src = PK_CAND_OBJ_EMBEDDED;
 	if (btf_obj) {
 		pk_strlcpy(c->obj_desc, "embedded:btf", sizeof(c->obj_desc));
 		pk_embedded__btf_obj(&c->obj_data, &c->obj_len);
@@ -139,7 +139,7 @@ static struct pk_candidate *add_embedded(struct pk_chain *ch, const char *name, 
 static void add_reduced_btf(struct pk_candidate *c, const struct pk_host *h,
 			    const struct pk_chain_opts *o)
 {
-	const char *arch = pk_btf_arch(h->arch);
+	const char *arch = pk_host__btf_arch(h->arch);
 	struct pk_btf_archive *a;
 	const void *data;
 	size_t len, near[4], btf_len;
@@ -153,7 +153,7 @@ static void add_reduced_btf(struct pk_candidate *c, const struct pk_host *h,
 	} else {
 		pk_embedded__btf_archive(&data, &len);
 	}
-	c->btf_src = PK_BTF_MEMORY;
+	c->btf_src = PK_CAND_BTF_MEMORY;
 	snprintf(c->btf_desc, sizeof(c->btf_desc), "embedded reduced BTF %s/%s/%s/%s", h->os.id,
 		 h->os.version_id, arch, h->kernel_release);
 	if (!data || !len) {
@@ -223,7 +223,7 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 		    const struct pk_chain_opts *o)
 {
 	struct pk_candidate *c;
-	bool kernel_btf = h->btf_source != PK_BTF_NONE;
+	bool kernel_btf = h->btf_source != PK_KERNEL_BTF_NONE;
 	bool probed = !f->probe_errno;
 
 	memset(ch, 0, sizeof(*ch));
@@ -231,7 +231,7 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 
 	if (o->probe_path) {
 		c = chain_add(ch, "explicit");
-		c->obj_src = PK_OBJ_FILE;
+		c->obj_src = PK_CAND_OBJ_FILE;
 		pk_strlcpy(c->obj_desc, o->probe_path, sizeof(c->obj_desc));
 		if (o->btf_path)
 			set_explicit_btf(c, o);
@@ -246,7 +246,7 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 		set_explicit_btf(c, o);
 	else
 		set_kernel_btf(c, h);
-	if (h->btf_source != PK_BTF_SYSFS)
+	if (h->btf_source != PK_KERNEL_BTF_SYSFS)
 		skip(c, "kernel exposes no BTF of its own (/sys/kernel/btf/vmlinux missing): tp_btf programs cannot attach");
 	else if (!f->tp_btf && probed)
 		skip(c, "kernel cannot load tp_btf programs (probed)");
@@ -285,25 +285,25 @@ void pk_chain__free(struct pk_chain *ch)
 
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j)
 {
-	pk_json_arr_begin(j);
+	pk_json__arr_begin(j);
 	for (int i = 0; i < ch->n; i++) {
 		const struct pk_candidate *c = &ch->c[i];
 
-		pk_json_obj_begin(j);
-		pk_json_kv_str(j, "name", c->name);
-		pk_json_kv_str(j, "object", c->obj_desc);
-		pk_json_kv_str(j, "btf", c->btf_desc);
-		pk_json_kv_str(j, "state", pk_attempt_state__str(c->state));
+		pk_json__obj_begin(j);
+		pk_json__kv_str(j, "name", c->name);
+		pk_json__kv_str(j, "object", c->obj_desc);
+		pk_json__kv_str(j, "btf", c->btf_desc);
+		pk_json__kv_str(j, "state", pk_attempt_state__str(c->state));
 		if (c->state == PK_ATTEMPT_FAILED) {
-			pk_json_kv_str(j, "stage", c->stage);
-			pk_json_kv_int(j, "errno", -c->err);
+			pk_json__kv_str(j, "stage", c->stage);
+			pk_json__kv_int(j, "errno", -c->err);
 		}
-		pk_json_kv_str(j, "reason", c->why[0] ? c->why : NULL);
+		pk_json__kv_str(j, "reason", c->why[0] ? c->why : NULL);
 		if (c->state == PK_ATTEMPT_OK || c->state == PK_ATTEMPT_FAILED)
-			pk_json_kv_double(j, "load_ms", c->load_ms);
-		pk_json_obj_end(j);
+			pk_json__kv_double(j, "load_ms", c->load_ms);
+		pk_json__obj_end(j);
 	}
-	pk_json_arr_end(j);
+	pk_json__arr_end(j);
 }
 
 /* ------------------------------------------------------------ one attempt */
@@ -488,7 +488,7 @@ static void fill_config(struct pk_config *cfg, const struct pk_probe_opts *o, bo
 	cfg->self_tgid = getpid();
 	cfg->kinds = o->kinds;
 	cfg->use_ringbuf = ringbuf;
-	cfg->wakeup_bytes = o->wakeup_bytes ? o->wakeup_bytes : 256 * 1024;
+	cfg->wakeup_bytes = o->wakeup_bytes ? o->wakeup_bytes : PK_WAKEUP_BYTES_DEFAULT;
 	/* a threshold the buffer cannot reach would never wake the reader */
 	if (o->ringbuf_bytes && cfg->wakeup_bytes > o->ringbuf_bytes / 4)
 		cfg->wakeup_bytes = o->ringbuf_bytes / 4;
@@ -542,7 +542,7 @@ static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk
 	memcpy(data + off, &cfg, sizeof(cfg));
 
 	if (p->ringbuf) {
-		err = bpf_map__set_max_entries(events, o->ringbuf_bytes ? o->ringbuf_bytes : 8u << 20);
+		err = bpf_map__set_max_entries(events, o->ringbuf_bytes ? o->ringbuf_bytes : PK_RINGBUF_BYTES_DEFAULT);
 	} else {
 		err = bpf_map__set_type(events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 		err = err ?: bpf_map__set_key_size(events, sizeof(int));
@@ -641,12 +641,12 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 	old_print = libbpf_set_print(capture_print);
 
 	oopts.object_name = c->name;
-	if (c->btf_src == PK_BTF_PATH) {
+	if (c->btf_src == PK_CAND_BTF_PATH) {
 		err = check_btf_file(c, c->btf_path);
 		if (err)
 			goto out;
 		oopts.btf_custom_path = c->btf_path;
-	} else if (c->btf_src == PK_BTF_MEMORY) {
+	} else if (c->btf_src == PK_CAND_BTF_MEMORY) {
 		err = btf_memfd_path(p, c, btf_path, sizeof(btf_path));
 		if (err) {
 			fail(c, "open", err, "cannot hand BTF to libbpf: %s", strerror(-err));
@@ -655,7 +655,7 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 		oopts.btf_custom_path = btf_path;
 	}
 
-	if (c->obj_src == PK_OBJ_FILE) {
+	if (c->obj_src == PK_CAND_OBJ_FILE) {
 		err = check_obj_file(c, c->obj_desc);
 		if (err)
 			goto out;
@@ -667,7 +667,7 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 	if (err) {
 		p->obj = NULL;
 		capture_reason(c->why, sizeof(c->why), "not a BPF object");
-		fail(c, "open", err, "%s: %s", c->obj_src == PK_OBJ_FILE ? "cannot open BPF object" :
+		fail(c, "open", err, "%s: %s", c->obj_src == PK_CAND_OBJ_FILE ? "cannot open BPF object" :
 		     "cannot open embedded object", c->why);
 		goto out;
 	}

@@ -17,15 +17,15 @@ struct pk_json;
 struct bpf_object;
 struct bpf_link;
 
-enum pk_obj_src {
-	PK_OBJ_FILE,		/* --probe / PROBEKIT_BPF_FILE */
-	PK_OBJ_EMBEDDED,	/* compiled into the agent */
+enum pk_cand_obj {
+	PK_CAND_OBJ_FILE,		/* --probe / PROBEKIT_BPF_FILE */
+	PK_CAND_OBJ_EMBEDDED,	/* compiled into the agent */
 };
 
-enum pk_btf_src {
-	PK_BTF_KERNEL,		/* libbpf's own search: sysfs, then standard paths */
-	PK_BTF_PATH,		/* a file (--btf, PROBEKIT_BTF_FILE, or a standard path) */
-	PK_BTF_MEMORY,		/* bytes in memory, handed over as a memfd path */
+enum pk_cand_btf {
+	PK_CAND_BTF_KERNEL,		/* libbpf's own search: sysfs, then standard paths */
+	PK_CAND_BTF_PATH,		/* a file (--btf, PROBEKIT_BTF_FILE, or a standard path) */
+	PK_CAND_BTF_MEMORY,		/* bytes in memory, handed over as a memfd path */
 };
 
 enum pk_attempt_state {
@@ -39,13 +39,13 @@ enum pk_attempt_state {
 
 struct pk_candidate {
 	char name[48];			/* "explicit", "embedded-btf", "embedded-core" ... */
-	enum pk_obj_src obj_src;
+	enum pk_cand_obj obj_src;
 	char obj_desc[PATH_MAX];	/* file path, or "embedded:btf" */
 	const void *obj_data;		/* embedded bytes */
 	size_t obj_len;
-	enum pk_btf_src btf_src;
-	char btf_path[PATH_MAX];	/* PK_BTF_PATH */
-	const void *btf_data;		/* PK_BTF_MEMORY */
+	enum pk_cand_btf btf_src;
+	char btf_path[PATH_MAX];	/* PK_CAND_BTF_PATH */
+	const void *btf_data;		/* PK_CAND_BTF_MEMORY */
 	size_t btf_len;
 	bool btf_data_owned;		/* freed by pk_chain__free */
 	bool archive_hit;		/* reduced BTF: this host's key is in the archive */
@@ -94,7 +94,7 @@ void pk_embedded__core_obj(const void **data, size_t *len);
 /* the reduced-BTF archive linked into the agent; *len == 0 when there is none */
 void pk_embedded__btf_archive(const void **data, size_t *len);
 /* uname -m -> the arch name the archive (btfhub) uses: aarch64 -> arm64 */
-const char *pk_btf_arch(const char *uname_machine);
+const char *pk_host__btf_arch(const char *uname_machine);
 
 /* ---- one loaded probe ---- */
 

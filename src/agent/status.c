@@ -44,15 +44,15 @@ void pk_status__fallback(const struct pk_status *s, char *out, size_t size)
 
 static void kobj_array(struct pk_json *j, const char *key, const struct pk_kobj *arr, int n)
 {
-	pk_json_key(j, key);
-	pk_json_arr_begin(j);
+	pk_json__key(j, key);
+	pk_json__arr_begin(j);
 	for (int i = 0; i < n; i++) {
-		pk_json_obj_begin(j);
-		pk_json_kv_str(j, "name", arr[i].name);
-		pk_json_kv_uint(j, "id", arr[i].id);
-		pk_json_obj_end(j);
+		pk_json__obj_begin(j);
+		pk_json__kv_str(j, "name", arr[i].name);
+		pk_json__kv_uint(j, "id", arr[i].id);
+		pk_json__obj_end(j);
 	}
-	pk_json_arr_end(j);
+	pk_json__arr_end(j);
 }
 
 void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
@@ -60,79 +60,79 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	const struct pk_candidate *w = winner(s);
 	char buf[2048];
 
-	pk_json_obj_begin(j);
-	pk_json_kv_str(j, "version", s->version);
-	pk_json_kv_int(j, "pid", s->pid);
-	pk_json_kv_int(j, "start_time", s->start_time);
-	pk_json_kv_str(j, "state", s->state);
+	pk_json__obj_begin(j);
+	pk_json__kv_str(j, "version", s->version);
+	pk_json__kv_int(j, "pid", s->pid);
+	pk_json__kv_int(j, "start_time", s->start_time);
+	pk_json__kv_str(j, "state", s->state);
 	if (s->host) {
 		const struct pk_host *h = s->host;
 
-		pk_json_key(j, "host");
-		pk_json_obj_begin(j);
-		pk_json_kv_str(j, "kernel_release", h->kernel_release);
-		pk_json_kv_str(j, "kernel_version", h->kernel_version);
-		pk_json_kv_str(j, "arch", h->arch);
-		pk_json_kv_str(j, "os_id", h->os.id);
-		pk_json_kv_str(j, "os_version_id", h->os.version_id);
-		pk_json_kv_str(j, "target_id", h->target_id);
-		pk_json_kv_str(j, "kernel_btf", h->btf_source == PK_BTF_NONE ? NULL : h->btf_path);
-		pk_json_kv_str(j, "lockdown", h->lockdown[0] ? h->lockdown : NULL);
-		pk_json_obj_end(j);
+		pk_json__key(j, "host");
+		pk_json__obj_begin(j);
+		pk_json__kv_str(j, "kernel_release", h->kernel_release);
+		pk_json__kv_str(j, "kernel_version", h->kernel_version);
+		pk_json__kv_str(j, "arch", h->arch);
+		pk_json__kv_str(j, "os_id", h->os.id);
+		pk_json__kv_str(j, "os_version_id", h->os.version_id);
+		pk_json__kv_str(j, "target_id", h->target_id);
+		pk_json__kv_str(j, "kernel_btf", h->btf_source == PK_KERNEL_BTF_NONE ? NULL : h->btf_path);
+		pk_json__kv_str(j, "lockdown", h->lockdown[0] ? h->lockdown : NULL);
+		pk_json__obj_end(j);
 	}
-	pk_json_kv_str(j, "candidate", w ? w->name : NULL);
-	pk_json_kv_str(j, "object", w ? w->obj_desc : NULL);
-	pk_json_kv_str(j, "btf", w ? w->btf_desc : NULL);
-	pk_json_kv_str(j, "buffer", s->buffer);
+	pk_json__kv_str(j, "candidate", w ? w->name : NULL);
+	pk_json__kv_str(j, "object", w ? w->obj_desc : NULL);
+	pk_json__kv_str(j, "btf", w ? w->btf_desc : NULL);
+	pk_json__kv_str(j, "buffer", s->buffer);
 	pk_status__fallback(s, buf, sizeof(buf));
-	pk_json_kv_bool(j, "fallback", buf[0] != 0);
-	pk_json_kv_str(j, "fallback_reason", buf[0] ? buf : NULL);
+	pk_json__kv_bool(j, "fallback", buf[0] != 0);
+	pk_json__kv_str(j, "fallback_reason", buf[0] ? buf : NULL);
 	pk_kinds__str(s->kinds, buf, sizeof(buf));
-	pk_json_kv_str(j, "events_enabled", buf);
-	pk_json_key(j, "attempts");
+	pk_json__kv_str(j, "events_enabled", buf);
+	pk_json__key(j, "attempts");
 	if (s->chain)
 		pk_chain__to_json(s->chain, j);
 	else
-		pk_json_null(j);
-	pk_json_key(j, "selfcheck");
-	pk_json_obj_begin(j);
-	pk_json_kv_bool(j, "ran", s->selfcheck_ran);
-	pk_json_kv_bool(j, "passed", s->selfcheck_passed);
-	pk_json_kv_double(j, "latency_ms", s->selfcheck_ms);
-	pk_json_kv_int(j, "canary_runs", s->selfcheck_runs);
-	pk_json_kv_double(j, "startup_ms", s->startup_ms);
-	pk_json_kv_str(j, "error", s->selfcheck_error[0] ? s->selfcheck_error : NULL);
-	pk_json_obj_end(j);
-	pk_json_key(j, "counters");
-	pk_json_obj_begin(j);
+		pk_json__null(j);
+	pk_json__key(j, "selfcheck");
+	pk_json__obj_begin(j);
+	pk_json__kv_bool(j, "ran", s->selfcheck_ran);
+	pk_json__kv_bool(j, "passed", s->selfcheck_passed);
+	pk_json__kv_double(j, "latency_ms", s->selfcheck_ms);
+	pk_json__kv_int(j, "canary_runs", s->selfcheck_runs);
+	pk_json__kv_double(j, "startup_ms", s->startup_ms);
+	pk_json__kv_str(j, "error", s->selfcheck_error[0] ? s->selfcheck_error : NULL);
+	pk_json__obj_end(j);
+	pk_json__key(j, "counters");
+	pk_json__obj_begin(j);
 	for (int k = 1; k < PK_EV_MAX; k++) {
-		pk_json_key(j, pk_kind__str(k));
-		pk_json_obj_begin(j);
-		pk_json_kv_uint(j, "events", s->events[k]);
-		pk_json_kv_uint(j, "drops", s->drops[k]);
-		pk_json_obj_end(j);
+		pk_json__key(j, pk_kind__str(k));
+		pk_json__obj_begin(j);
+		pk_json__kv_uint(j, "events", s->events[k]);
+		pk_json__kv_uint(j, "drops", s->drops[k]);
+		pk_json__obj_end(j);
 	}
-	pk_json_kv_uint(j, "perf_lost", s->lost);
-	pk_json_obj_end(j);
+	pk_json__kv_uint(j, "perf_lost", s->lost);
+	pk_json__obj_end(j);
 	/* what the winner put in the kernel, by the ids bpftool shows; all of it
 	 * is unloaded when the state becomes "stopped" */
-	pk_json_key(j, "kernel_objects");
+	pk_json__key(j, "kernel_objects");
 	if (!s->kobjs) {
-		pk_json_null(j);
+		pk_json__null(j);
 	} else {
 		const struct pk_kernel_objects *k = s->kobjs;
 
-		pk_json_obj_begin(j);
+		pk_json__obj_begin(j);
 		kobj_array(j, "programs", k->progs, k->nprogs);
 		kobj_array(j, "maps", k->maps, k->nmaps);
-		pk_json_key(j, "links");
-		pk_json_arr_begin(j);
+		pk_json__key(j, "links");
+		pk_json__arr_begin(j);
 		for (int i = 0; i < k->nlinks; i++)
-			pk_json_uint(j, k->links[i]);
-		pk_json_arr_end(j);
-		pk_json_obj_end(j);
+			pk_json__uint(j, k->links[i]);
+		pk_json__arr_end(j);
+		pk_json__obj_end(j);
 	}
-	pk_json_obj_end(j);
+	pk_json__obj_end(j);
 }
 
 int pk_status__write(const struct pk_status *s, const char *path)
@@ -140,11 +140,11 @@ int pk_status__write(const struct pk_status *s, const char *path)
 	struct pk_json j;
 	int err;
 
-	pk_json_init(&j, true);
+	pk_json__init(&j, true);
 	pk_status__to_json(s, &j);
-	pk_json_raw(&j, "\n", 1);
-	err = j.err ?: pk_write_file_atomic(path, j.buf, j.len);
-	pk_json_free(&j);
+	pk_json__raw(&j, "\n", 1);
+	err = j.err ?: pk_file__write_atomic(path, j.buf, j.len);
+	pk_json__free(&j);
 	return err;
 }
 
@@ -159,7 +159,7 @@ void pk_status__print_startup(const struct pk_status *s, FILE *f)
 		fprintf(f, "  host:       %s %s (target %s), kernel %s #%s, %s\n",
 			h->os.id[0] ? h->os.id : "unknown-os", h->os.version_id, h->target_id,
 			h->kernel_release, h->kernel_version, h->arch);
-		fprintf(f, "  kernel BTF: %s\n", h->btf_source == PK_BTF_NONE ? "none" : h->btf_path);
+		fprintf(f, "  kernel BTF: %s\n", h->btf_source == PK_KERNEL_BTF_NONE ? "none" : h->btf_path);
 	}
 	if (s->chain) {
 		for (int i = 0; i < s->chain->n; i++) {

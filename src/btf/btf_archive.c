@@ -76,7 +76,7 @@ static uint64_t fnv1a64(const void *p, size_t n)
 	return h;
 }
 
-bool pk_btf_archive_key_ok(const char *s, size_t len)
+bool pk_btf_archive__key_ok(const char *s, size_t len)
 {
 	size_t i;
 
@@ -134,7 +134,7 @@ static bool split_key(const char *k, size_t len, struct key *out)
 	for (i = 0; i < len; i++) {
 		if (k[i])
 			continue;
-		if (n == 4 || !pk_btf_archive_key_ok(k + start, i - start))
+		if (n == 4 || !pk_btf_archive__key_ok(k + start, i - start))
 			return false;
 		out->f[n++] = k + start;
 		start = i + 1;
@@ -323,7 +323,7 @@ struct pk_btf_archive *pk_btf_archive__open_file(const char *path, char *err, si
 	size_t len;
 	int e;
 
-	e = pk_read_file(path, &data, &len, 1UL << 32);
+	e = pk_file__read(path, &data, &len, 1UL << 32);
 	if (e) {
 		set_err(err, errlen, "cannot open '%s': %s", path, strerror(-e));
 		errno = -e;
@@ -654,7 +654,7 @@ int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_i
 		return -EINVAL;
 	w->err[0] = 0;
 	for (i = 0; i < 4; i++) {
-		if (!f[i] || !pk_btf_archive_key_ok(f[i], strlen(f[i]))) {
+		if (!f[i] || !pk_btf_archive__key_ok(f[i], strlen(f[i]))) {
 			snprintf(w->err, sizeof(w->err),
 				 "bad %s '%s': want 1-%d printable characters without '/' or spaces",
 				 names[i], f[i] ? f[i] : "(null)", PK_BTF_ARCHIVE_KEY_MAX);

@@ -91,6 +91,6 @@ size_t pk_btf_archive_writer__entry_cnt(const struct pk_btf_archive_writer *w);
 size_t pk_btf_archive_writer__blob_cnt(const struct pk_btf_archive_writer *w);
 
 /* a key field is acceptable (also used to validate archive contents) */
-bool pk_btf_archive_key_ok(const char *s, size_t len);
+bool pk_btf_archive__key_ok(const char *s, size_t len);
 
 #endif

@@ -28,7 +28,7 @@ static const char *const relo_kind_names[] = {
 	[PK_CORE_TYPE_MATCHES] = "type_matches",
 };
 
-const char *pk_core_relo_kind_str(uint32_t kind)
+const char *pk_core_relo_kind__str(uint32_t kind)
 {
 	return kind < PK_CORE_RELO_KIND_MAX ? relo_kind_names[kind] : "unknown";
 }

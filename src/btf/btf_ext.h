@@ -30,7 +30,7 @@ enum pk_core_relo_kind {
 };
 
 /* "field_byte_offset", ...; "unknown" for out-of-range kinds */
-const char *pk_core_relo_kind_str(uint32_t kind);
+const char *pk_core_relo_kind__str(uint32_t kind);
 
 /* one CO-RE relocation record (struct bpf_core_relo) plus its section index */
 struct pk_core_relo {

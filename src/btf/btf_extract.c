@@ -56,21 +56,21 @@ static int fail(struct ctx *c, int err, const char *fmt, ...)
 	return err;
 }
 
-const char *pk_btf_src_name(enum pk_btf_src kind)
+const char *pk_btf_input__str(enum pk_btf_input kind)
 {
 	switch (kind) {
-	case PK_BTF_SRC_RAW: return "raw";
-	case PK_BTF_SRC_ELF: return "elf";
-	case PK_BTF_SRC_DWARF: return "dwarf";
-	case PK_BTF_SRC_IMAGE: return "image";
-	case PK_BTF_SRC_PACKAGE: return "package";
+	case PK_BTF_INPUT_RAW: return "raw";
+	case PK_BTF_INPUT_ELF: return "elf";
+	case PK_BTF_INPUT_DWARF: return "dwarf";
+	case PK_BTF_INPUT_IMAGE: return "image";
+	case PK_BTF_INPUT_PACKAGE: return "package";
 	default: return "unknown";
 	}
 }
 
-static void set_kind(struct ctx *c, enum pk_btf_src kind)
+static void set_kind(struct ctx *c, enum pk_btf_input kind)
 {
-	if (c->info->kind == PK_BTF_SRC_UNKNOWN)
+	if (c->info->kind == PK_BTF_INPUT_UNKNOWN)
 		c->info->kind = kind;
 }
 
@@ -94,7 +94,7 @@ static bool release_char(char ch)
 	       ch == '.' || ch == '-' || ch == '_' || ch == '+' || ch == '~';
 }
 
-int pk_btf_find_banner(const void *data, size_t len, char *rel, size_t rel_len)
+int pk_btf_extract__find_banner(const void *data, size_t len, char *rel, size_t rel_len)
 {
 	static const char pfx[] = "Linux version ";
 	const char *p = data, *end = p + len, *hit;
@@ -261,7 +261,7 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 		char *l = NULL, *nl;
 		size_t n;
 
-		if (!pk_read_file(log, &l, &n, 1 << 20)) {
+		if (!pk_file__read(log, &l, &n, 1 << 20)) {
 			while (n && l[n - 1] == '\n')
 				l[--n] = 0;
 			nl = strrchr(l, '\n');
@@ -272,7 +272,7 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 			   tail);
 		goto done;
 	}
-	err = pk_read_file(out, &btf, &btf_len, c->max);
+	err = pk_file__read(out, &btf, &btf_len, c->max);
 	if (err) {
 		fail(c, err, "pahole wrote no BTF: %s", strerror(-err));
 		goto done;
@@ -297,8 +297,8 @@ static int from_elf(struct ctx *c, const void *data, size_t len, const char *nam
 	char rel[128];
 	int err;
 
-	set_kind(c, PK_BTF_SRC_ELF);
-	if (!pk_btf_find_banner(data, len, rel, sizeof(rel)))
+	set_kind(c, PK_BTF_INPUT_ELF);
+	if (!pk_btf_extract__find_banner(data, len, rel, sizeof(rel)))
 		set_release(c, rel, "banner");
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return fail(c, -EINVAL, "libelf: %s", elf_errmsg(-1));
@@ -345,7 +345,7 @@ static int from_elf(struct ctx *c, const void *data, size_t len, const char *nam
 		err = fail(c, -ENOENT, "ELF has no .BTF section, only DWARF (pahole disabled)");
 		goto done;
 	}
-	c->info->kind = c->info->kind == PK_BTF_SRC_ELF ? PK_BTF_SRC_DWARF : c->info->kind;
+	c->info->kind = c->info->kind == PK_BTF_INPUT_ELF ? PK_BTF_INPUT_DWARF : c->info->kind;
 	err = run_pahole(c, data, len);
 done:
 	elf_end(elf);
@@ -361,7 +361,7 @@ static int from_flat(struct ctx *c, const void *data, size_t len)
 	const unsigned char *p = data, *hit;
 	char rel[128];
 
-	if (!pk_btf_find_banner(data, len, rel, sizeof(rel)))
+	if (!pk_btf_extract__find_banner(data, len, rel, sizeof(rel)))
 		set_release(c, rel, "banner");
 	while ((hit = memmem(p, (const unsigned char *)data + len - p, hdr, sizeof(hdr)))) {
 		size_t off = hit - (const unsigned char *)data, rest = len - off, blen;
@@ -394,9 +394,9 @@ static int decompress_and_recurse(struct ctx *c, enum pk_comp comp, const void *
 	size_t out_len;
 	int err;
 
-	err = pk_decompress(comp, in, in_len, &out, &out_len, c->max);
+	err = pk_comp__decompress(comp, in, in_len, &out, &out_len, c->max);
 	if (err)
-		return fail(c, err, "%s: %s data is %s", what, pk_comp_name(comp),
+		return fail(c, err, "%s: %s data is %s", what, pk_comp__name(comp),
 			    err == -EFBIG ? "larger than the size cap"
 			    : err == -ENOMEM ? "too large for memory"
 					     : "corrupt or truncated");
@@ -421,7 +421,7 @@ static void set_image(struct ctx *c, const char *fmt, size_t size)
 	c->info->image = true;
 	c->info->image_size = size;
 	pk_strlcpy(c->info->image_format, fmt, sizeof(c->info->image_format));
-	set_kind(c, PK_BTF_SRC_IMAGE);
+	set_kind(c, PK_BTF_INPUT_IMAGE);
 }
 
 /* x86 bzImage: boot protocol 2.08+ names the payload in the setup header */
@@ -441,7 +441,7 @@ static int from_bzimage(struct ctx *c, const unsigned char *p, size_t len, const
 	if (off >= len || plen > len - off || plen < 4)
 		return fail(c, -EBADMSG, "bzImage payload (offset %llu, length %llu) lies outside the %zu-byte file",
 			    (unsigned long long)off, (unsigned long long)plen, len);
-	comp = pk_comp_detect(p + off, plen);
+	comp = pk_comp__detect(p + off, plen);
 	if (comp == PK_COMP_NONE) {
 		if (plen >= 3 && p[off] == 0x89 && p[off + 1] == 'L' && p[off + 2] == 'Z')
 			return fail(c, -ENOTSUP, "bzImage payload is lzo-compressed, which is not supported");
@@ -464,7 +464,7 @@ static int from_zboot(struct ctx *c, const unsigned char *p, size_t len, const c
 	if (off >= len || plen > len - off)
 		return fail(c, -EBADMSG, "zboot payload (offset %u, size %u) lies outside the %zu-byte file",
 			    off, plen, len);
-	comp = pk_comp_detect(p + off, plen);
+	comp = pk_comp__detect(p + off, plen);
 	if (comp == PK_COMP_NONE)
 		return fail(c, -ENOTSUP, "zboot payload has an unsupported compression '%s'", cname);
 	return decompress_and_recurse(c, comp, p + off, plen, name, depth, "zboot payload");
@@ -478,13 +478,13 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 	enum pk_comp comp;
 	char first[sizeof(c->info->err)] = "";
 
-	while (tries < MAX_SCAN_TRIES && (comp = pk_comp_scan(p, len, &off)) != PK_COMP_NONE) {
+	while (tries < MAX_SCAN_TRIES && (comp = pk_comp__scan(p, len, &off)) != PK_COMP_NONE) {
 		void *out;
 		size_t out_len;
 		int err;
 
 		tries++;
-		err = pk_decompress(comp, p + off, len - off, &out, &out_len, c->max);
+		err = pk_comp__decompress(comp, p + off, len - off, &out, &out_len, c->max);
 		if (err == 0 && out_len >= 4 && !memcmp(out, ELFMAG, SELFMAG)) {
 			set_image(c, off ? "image" : "compressed", len);
 			c->info->comp = comp;
@@ -515,7 +515,7 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 			free(out);
 		}
 		if (!first[0])
-			snprintf(first, sizeof(first), "%s stream at offset %zu is %s", pk_comp_name(comp), off,
+			snprintf(first, sizeof(first), "%s stream at offset %zu is %s", pk_comp__name(comp), off,
 				 err ? "corrupt" : "not an ELF");
 		off++;
 	}
@@ -662,7 +662,7 @@ static int from_package(struct ctx *c, const void *data, size_t len, const char 
 	if (!a)
 		return -ENOMEM;
 	c->info->packaged = true;
-	set_kind(c, PK_BTF_SRC_PACKAGE);
+	set_kind(c, PK_BTF_INPUT_PACKAGE);
 	if (!c->info->package_format[0])
 		pk_strlcpy(c->info->package_format, fmt, sizeof(c->info->package_format));
 	c->la->read_support_filter_all(a);
@@ -684,7 +684,7 @@ static int extract(struct ctx *c, const void *data, size_t len, const char *name
 	if (len < 4)
 		return fail(c, -EBADMSG, "input of %zu bytes is too short to be anything", len);
 	if (!memcmp(p, BTF_MAGIC_LE, 2)) {
-		set_kind(c, PK_BTF_SRC_RAW);
+		set_kind(c, PK_BTF_INPUT_RAW);
 		return accept_btf(c, data, len, "raw BTF");
 	}
 	if (!memcmp(p, ELFMAG, SELFMAG))
@@ -704,7 +704,7 @@ static int extract(struct ctx *c, const void *data, size_t len, const char *name
 	return from_scan(c, p, len, name, depth);
 }
 
-int pk_btf_extract_mem(const void *data, size_t len, const char *name, void **btf,
+int pk_btf_extract__mem(const void *data, size_t len, const char *name, void **btf,
 		       size_t *btf_len, const struct pk_btf_extract_opts *opts,
 		       struct pk_btf_extract_info *info)
 {
@@ -725,7 +725,7 @@ int pk_btf_extract_mem(const void *data, size_t len, const char *name, void **bt
 		*btf = c.btf;
 		*btf_len = c.btf_len;
 		pk_debug("btf extract: %s, %zu bytes of BTF, release '%s'\n",
-			 pk_btf_src_name(c.info->kind), c.btf_len, c.info->release);
+			 pk_btf_input__str(c.info->kind), c.btf_len, c.info->release);
 		return 0;
 	}
 	free(c.btf);
@@ -734,7 +734,7 @@ int pk_btf_extract_mem(const void *data, size_t len, const char *name, void **bt
 	return err;
 }
 
-int pk_btf_extract_file(const char *path, void **btf, size_t *btf_len,
+int pk_btf_extract__file(const char *path, void **btf, size_t *btf_len,
 			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info)
 {
 	struct pk_btf_extract_info dummy;
@@ -762,16 +762,16 @@ int pk_btf_extract_file(const char *path, void **btf, size_t *btf_len,
 	}
 	close(fd);
 	if (map != MAP_FAILED) {
-		err = pk_btf_extract_mem(map, st.st_size, path, btf, btf_len, opts, inf);
+		err = pk_btf_extract__mem(map, st.st_size, path, btf, btf_len, opts, inf);
 		munmap(map, st.st_size);
 	} else {	/* pipes, and sysfs files that cannot be mapped: read them */
-		err = pk_read_file(path, &buf, &len, 1UL << 30);
+		err = pk_file__read(path, &buf, &len, 1UL << 30);
 		if (err) {
 			memset(inf, 0, sizeof(*inf));
 			snprintf(inf->err, sizeof(inf->err), "cannot read '%s': %s", path, strerror(-err));
 			return err;
 		}
-		err = pk_btf_extract_mem(buf, len, path, btf, btf_len, opts, inf);
+		err = pk_btf_extract__mem(buf, len, path, btf, btf_len, opts, inf);
 		free(buf);
 	}
 	return err;

@@ -10,13 +10,13 @@
 
 #include "btf/decompress.h"
 
-enum pk_btf_src {
-	PK_BTF_SRC_UNKNOWN,
-	PK_BTF_SRC_RAW,		/* a raw BTF blob */
-	PK_BTF_SRC_ELF,		/* an ELF (vmlinux) with a .BTF section */
-	PK_BTF_SRC_DWARF,	/* an ELF with DWARF only: BTF encoded by pahole */
-	PK_BTF_SRC_IMAGE,	/* a kernel image whose payload was decompressed */
-	PK_BTF_SRC_PACKAGE,	/* a .deb, .rpm or tar holding one of the above */
+enum pk_btf_input {
+	PK_BTF_INPUT_UNKNOWN,
+	PK_BTF_INPUT_RAW,		/* a raw BTF blob */
+	PK_BTF_INPUT_ELF,		/* an ELF (vmlinux) with a .BTF section */
+	PK_BTF_INPUT_DWARF,	/* an ELF with DWARF only: BTF encoded by pahole */
+	PK_BTF_INPUT_IMAGE,	/* a kernel image whose payload was decompressed */
+	PK_BTF_INPUT_PACKAGE,	/* a .deb, .rpm or tar holding one of the above */
 };
 
 struct pk_btf_extract_opts {
@@ -29,7 +29,7 @@ struct pk_btf_extract_opts {
 	struct pk_btf_extract_opts name = { .sz = sizeof(struct pk_btf_extract_opts), __VA_ARGS__ }
 
 struct pk_btf_extract_info {
-	enum pk_btf_src kind;		/* the outermost thing recognised */
+	enum pk_btf_input kind;		/* the outermost thing recognised */
 	bool packaged;			/* came out of a package */
 	char package_format[16];	/* "deb", "rpm", "tar", ... */
 	char member[256];		/* the file inside the package */
@@ -46,18 +46,18 @@ struct pk_btf_extract_info {
 	char err[256];			/* why it failed, for the user */
 };
 
-const char *pk_btf_src_name(enum pk_btf_src kind);
+const char *pk_btf_input__str(enum pk_btf_input kind);
 
 /* Extract from memory. name (may be NULL) is the file name, used only to guess a
  * release when the image has no banner. *btf is malloc'd: free() it. */
-int pk_btf_extract_mem(const void *data, size_t len, const char *name, void **btf,
+int pk_btf_extract__mem(const void *data, size_t len, const char *name, void **btf,
 		       size_t *btf_len, const struct pk_btf_extract_opts *opts,
 		       struct pk_btf_extract_info *info);
 
-int pk_btf_extract_file(const char *path, void **btf, size_t *btf_len,
+int pk_btf_extract__file(const char *path, void **btf, size_t *btf_len,
 			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info);
 
 /* the release in a "Linux version X (...)" banner inside data, into rel; 0 or -ENOENT */
-int pk_btf_find_banner(const void *data, size_t len, char *rel, size_t rel_len);
+int pk_btf_extract__find_banner(const void *data, size_t len, char *rel, size_t rel_len);
 
 #endif

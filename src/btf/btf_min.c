@@ -1257,7 +1257,7 @@ static void relo_desc(const struct obj *o, const struct pk_core_relo *r, char *b
 	const char *sec = o->ext.secs ? btf__name_by_offset(o->btf, o->ext.secs[r->sec_idx].sec_name_off) : NULL;
 
 	snprintf(buf, sz, "%s: section '%s' insn %u: %s on %s '%s' access '%s'", o->name,
-		 sec ? sec : "?", r->insn_off / 8, pk_core_relo_kind_str(r->kind), kind_str(t),
+		 sec ? sec : "?", r->insn_off / 8, pk_core_relo_kind__str(r->kind), kind_str(t),
 		 t ? name_of(o->btf, t->name_off) : "?", name_of(o->btf, r->access_str_off));
 }
 
@@ -1373,7 +1373,7 @@ int pk_btf_min__add_file(struct pk_btf_min *m, const char *path)
 	int err, n = 0;
 
 	m->err[0] = 0;
-	err = pk_read_file(path, &data, &len, MAX_FILE);
+	err = pk_file__read(path, &data, &len, MAX_FILE);
 	if (err)
 		return set_err(m, err, "cannot read '%s': %s", path, strerror(-err));
 	if (pk_bpf_elf__parse(&elf, data, len) == 0 && elf.e_machine == PK_EM_BPF) {

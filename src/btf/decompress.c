@@ -28,18 +28,18 @@ static const struct {
 	[PK_COMP_NONE] = { "none", { 0 }, 0 },
 	[PK_COMP_GZIP] = { "gzip", { 0x1f, 0x8b, 0x08 }, 3 },
 	[PK_COMP_XZ] = { "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
-	[PK_COMP_LZMA] = { "lzma", { 0 }, 0 },	/* checked by pk_comp_detect */
+	[PK_COMP_LZMA] = { "lzma", { 0 }, 0 },	/* checked by pk_comp__detect */
 	[PK_COMP_BZIP2] = { "bzip2", { 'B', 'Z', 'h' }, 3 },
 	[PK_COMP_LZ4] = { "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
 	[PK_COMP_ZSTD] = { "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
 };
 
-const char *pk_comp_name(enum pk_comp c)
+const char *pk_comp__name(enum pk_comp c)
 {
 	return (unsigned)c < PK_COMP__MAX ? comps[c].name : "unknown";
 }
 
-enum pk_comp pk_comp_from_name(const char *name)
+enum pk_comp pk_comp__from_name(const char *name)
 {
 	int c;
 
@@ -55,7 +55,7 @@ enum pk_comp pk_comp_from_name(const char *name)
 	return PK_COMP_NONE;
 }
 
-enum pk_comp pk_comp_detect(const void *buf, size_t len)
+enum pk_comp pk_comp__detect(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	int c;
@@ -83,7 +83,7 @@ enum pk_comp pk_comp_detect(const void *buf, size_t len)
 	return PK_COMP_NONE;
 }
 
-enum pk_comp pk_comp_scan(const void *buf, size_t len, size_t *off)
+enum pk_comp pk_comp__scan(const void *buf, size_t len, size_t *off)
 {
 	const unsigned char *p = buf;
 	size_t i;
@@ -98,7 +98,7 @@ enum pk_comp pk_comp_scan(const void *buf, size_t len, size_t *off)
 		default:
 			continue;
 		}
-		c = pk_comp_detect(p + i, len - i);
+		c = pk_comp__detect(p + i, len - i);
 		if (c != PK_COMP_NONE) {
 			*off = i;
 			return c;
@@ -324,7 +324,7 @@ static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
 	return err;
 }
 
-int pk_decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
+int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
 		  size_t max_out)
 {
 	struct obuf o = { .max = max_out ? max_out : DEFAULT_MAX_OUT };
@@ -332,7 +332,7 @@ int pk_decompress(enum pk_comp c, const void *in, size_t in_len, void **out, siz
 
 	*out = NULL;
 	*out_len = 0;
-	if (pk_comp_detect(in, in_len) != c)
+	if (pk_comp__detect(in, in_len) != c)
 		return c == PK_COMP_NONE || c >= PK_COMP__MAX ? -EINVAL : -EBADMSG;
 	switch (c) {
 	case PK_COMP_GZIP: err = do_gzip(in, in_len, &o); break;

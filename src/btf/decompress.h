@@ -17,21 +17,21 @@ enum pk_comp {
 	PK_COMP__MAX,
 };
 
-const char *pk_comp_name(enum pk_comp c);
+const char *pk_comp__name(enum pk_comp c);
 /* "gzip" -> PK_COMP_GZIP ("lz4" and "lzma" too); PK_COMP_NONE when unknown */
-enum pk_comp pk_comp_from_name(const char *name);
+enum pk_comp pk_comp__from_name(const char *name);
 
 /* the compression whose magic starts at buf, or PK_COMP_NONE */
-enum pk_comp pk_comp_detect(const void *buf, size_t len);
+enum pk_comp pk_comp__detect(const void *buf, size_t len);
 
 /* Find the next compression magic at or after *off (the same magics the kernel's
  * scripts/extract-vmlinux looks for). Returns the kind and sets *off, or PK_COMP_NONE. */
-enum pk_comp pk_comp_scan(const void *buf, size_t len, size_t *off);
+enum pk_comp pk_comp__scan(const void *buf, size_t len, size_t *off);
 
 /* Decompress the first stream of kind c at in[0..in_len). *out is malloc'd (free()).
  * max_out caps the output (0: 1 GiB). Returns 0, -EBADMSG for corrupt or truncated
  * data, -EFBIG past max_out, -ENOMEM, -EINVAL for PK_COMP_NONE. */
-int pk_decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
+int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
 		  size_t max_out);
 
 #endif

@@ -51,7 +51,7 @@ static int load_btf(const char *path, void **btf, size_t *len)
 	PK_BTF_EXTRACT_OPTS(xo, .no_pahole = true);
 	int err;
 
-	err = pk_btf_extract_file(path, btf, len, &xo, &info);
+	err = pk_btf_extract__file(path, btf, len, &xo, &info);
 	if (err) {
 		if (strstr(info.err, "cannot ") == info.err)
 			pk_err("%s", info.err);
@@ -295,7 +295,7 @@ int cmd_btf_pack(int argc, char **argv)
 		       err == -ENOMEM ? strerror(ENOMEM) : pk_btf_archive_writer__errstr(w));
 		goto done;
 	}
-	err = pk_write_file_atomic(out, data, len);
+	err = pk_file__write_atomic(out, data, len);
 	if (err) {
 		pk_err("cannot write '%s': %s", out, strerror(-err));
 		goto done;
@@ -313,20 +313,20 @@ int cmd_btf_pack(int argc, char **argv)
 		if (json) {
 			struct pk_json j;
 
-			pk_json_init(&j, true);
-			pk_json_obj_begin(&j);
-			pk_json_kv_str(&j, "output", out);
-			pk_json_kv_uint(&j, "entries", pk_btf_archive__entry_cnt(a));
-			pk_json_kv_uint(&j, "blobs", pk_btf_archive__blob_cnt(a));
-			pk_json_kv_uint(&j, "groups", st.group_cnt);
-			pk_json_kv_uint(&j, "btf_bytes", st.blob_raw_size);
-			pk_json_kv_uint(&j, "index_bytes", st.index_size);
-			pk_json_kv_uint(&j, "data_bytes", st.data_size);
-			pk_json_kv_uint(&j, "file_bytes", st.file_size);
-			pk_json_kv_double(&j, "seconds", now() - t0);
-			pk_json_obj_end(&j);
+			pk_json__init(&j, true);
+			pk_json__obj_begin(&j);
+			pk_json__kv_str(&j, "output", out);
+			pk_json__kv_uint(&j, "entries", pk_btf_archive__entry_cnt(a));
+			pk_json__kv_uint(&j, "blobs", pk_btf_archive__blob_cnt(a));
+			pk_json__kv_uint(&j, "groups", st.group_cnt);
+			pk_json__kv_uint(&j, "btf_bytes", st.blob_raw_size);
+			pk_json__kv_uint(&j, "index_bytes", st.index_size);
+			pk_json__kv_uint(&j, "data_bytes", st.data_size);
+			pk_json__kv_uint(&j, "file_bytes", st.file_size);
+			pk_json__kv_double(&j, "seconds", now() - t0);
+			pk_json__obj_end(&j);
 			printf("%s\n", j.err ? "{}" : j.buf);
-			pk_json_free(&j);
+			pk_json__free(&j);
 		} else {
 			printf("packed %zu entries (%zu unique BTFs, %zu bytes) into '%s': %zu bytes "
 			       "(index %zu, data %zu in %zu groups)\n",
@@ -404,32 +404,32 @@ int cmd_btf_ls(int argc, char **argv)
 		struct pk_json j;
 		char h[17];
 
-		pk_json_init(&j, true);
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "archive", argv[optind]);
-		pk_json_kv_uint(&j, "file_bytes", st.file_size);
-		pk_json_kv_uint(&j, "btf_bytes", st.blob_raw_size);
-		pk_json_kv_uint(&j, "blobs", pk_btf_archive__blob_cnt(a));
-		pk_json_kv_uint(&j, "groups", st.group_cnt);
-		pk_json_kv_bool(&j, "verified", verify);
-		pk_json_key(&j, "entries");
-		pk_json_arr_begin(&j);
+		pk_json__init(&j, true);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "archive", argv[optind]);
+		pk_json__kv_uint(&j, "file_bytes", st.file_size);
+		pk_json__kv_uint(&j, "btf_bytes", st.blob_raw_size);
+		pk_json__kv_uint(&j, "blobs", pk_btf_archive__blob_cnt(a));
+		pk_json__kv_uint(&j, "groups", st.group_cnt);
+		pk_json__kv_bool(&j, "verified", verify);
+		pk_json__key(&j, "entries");
+		pk_json__arr_begin(&j);
 		for (i = 0; !pk_btf_archive__entry(a, i, &e); i++) {
-			pk_json_obj_begin(&j);
-			pk_json_kv_str(&j, "os_id", e.os_id);
-			pk_json_kv_str(&j, "version_id", e.version_id);
-			pk_json_kv_str(&j, "arch", e.arch);
-			pk_json_kv_str(&j, "release", e.release);
-			pk_json_kv_uint(&j, "size", e.size);
-			pk_json_kv_uint(&j, "blob", e.blob);
+			pk_json__obj_begin(&j);
+			pk_json__kv_str(&j, "os_id", e.os_id);
+			pk_json__kv_str(&j, "version_id", e.version_id);
+			pk_json__kv_str(&j, "arch", e.arch);
+			pk_json__kv_str(&j, "release", e.release);
+			pk_json__kv_uint(&j, "size", e.size);
+			pk_json__kv_uint(&j, "blob", e.blob);
 			snprintf(h, sizeof(h), "%016llx", (unsigned long long)e.hash);
-			pk_json_kv_str(&j, "fnv1a64", h);
-			pk_json_obj_end(&j);
+			pk_json__kv_str(&j, "fnv1a64", h);
+			pk_json__obj_end(&j);
 		}
-		pk_json_arr_end(&j);
-		pk_json_obj_end(&j);
+		pk_json__arr_end(&j);
+		pk_json__obj_end(&j);
 		printf("%s\n", j.err ? "{}" : j.buf);
-		pk_json_free(&j);
+		pk_json__free(&j);
 	} else {
 		for (i = 0; !pk_btf_archive__entry(a, i, &e); i++)
 			printf("%s/%s/%s/%s\t%zu\tblob %u\n", e.os_id, e.version_id, e.arch, e.release, e.size,
@@ -513,7 +513,7 @@ int cmd_btf_get(int argc, char **argv)
 		       err == -EBADMSG ? pk_btf_archive__errstr(a) : strerror(-err));
 		goto done;
 	}
-	err = pk_write_file_atomic(out, btf, len);
+	err = pk_file__write_atomic(out, btf, len);
 	if (err) {
 		pk_err("cannot write '%s': %s", out, strerror(-err));
 		goto done;
@@ -521,15 +521,15 @@ int cmd_btf_get(int argc, char **argv)
 	if (json) {
 		struct pk_json j;
 
-		pk_json_init(&j, true);
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "output", out);
-		pk_json_kv_uint(&j, "size", len);
-		pk_json_kv_double(&j, "open_ms", (t_open - t0) * 1e3);
-		pk_json_kv_double(&j, "find_ms", (t_find - t_open) * 1e3);
-		pk_json_obj_end(&j);
+		pk_json__init(&j, true);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "output", out);
+		pk_json__kv_uint(&j, "size", len);
+		pk_json__kv_double(&j, "open_ms", (t_open - t0) * 1e3);
+		pk_json__kv_double(&j, "find_ms", (t_find - t_open) * 1e3);
+		pk_json__obj_end(&j);
 		printf("%s\n", j.err ? "{}" : j.buf);
-		pk_json_free(&j);
+		pk_json__free(&j);
 	} else {
 		printf("%s/%s/%s/%s: %zu bytes -> %s (open %.3f ms, lookup %.3f ms)\n", k[0], k[1], k[2], k[3],
 		       len, out, (t_open - t0) * 1e3, (t_find - t_open) * 1e3);

@@ -82,7 +82,7 @@ int cmd_btf_extract(int argc, char **argv)
 		return pk_usage_err("btf extract", "missing -o OUT.btf");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = pk_btf_extract_file(src, &btf, &btf_len, &xopts, &info);
+	err = pk_btf_extract__file(src, &btf, &btf_len, &xopts, &info);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (err) {
@@ -103,7 +103,7 @@ int cmd_btf_extract(int argc, char **argv)
 			pk_strlcpy(info.release_from, "uname", sizeof(info.release_from));
 		}
 	}
-	err = pk_write_file_atomic(out, btf, btf_len);
+	err = pk_file__write_atomic(out, btf, btf_len);
 	free(btf);
 	if (err) {
 		pk_err("cannot write '%s': %s", out, strerror(-err));
@@ -113,31 +113,31 @@ int cmd_btf_extract(int argc, char **argv)
 	if (json) {
 		struct pk_json j;
 
-		pk_json_init(&j, true);
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "source", src);
-		pk_json_kv_str(&j, "kind", pk_btf_src_name(info.kind));
-		pk_json_kv_str(&j, "package", info.packaged ? info.package_format : NULL);
-		pk_json_kv_str(&j, "member", info.member[0] ? info.member : NULL);
-		pk_json_kv_str(&j, "image", info.image ? info.image_format : NULL);
-		pk_json_kv_str(&j, "compression", info.comp ? pk_comp_name(info.comp) : NULL);
-		pk_json_kv_uint(&j, "image_size", info.image_size);
-		pk_json_kv_uint(&j, "vmlinux_size", info.vmlinux_size);
-		pk_json_kv_bool(&j, "pahole", info.pahole);
-		pk_json_kv_str(&j, "release", info.release[0] ? info.release : NULL);
-		pk_json_kv_str(&j, "release_from", info.release_from[0] ? info.release_from : NULL);
-		pk_json_kv_uint(&j, "btf_size", info.btf_size);
-		pk_json_kv_uint(&j, "btf_types", info.btf_types);
-		pk_json_kv_str(&j, "output", out);
-		pk_json_kv_double(&j, "seconds", secs);
-		pk_json_obj_end(&j);
+		pk_json__init(&j, true);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "source", src);
+		pk_json__kv_str(&j, "kind", pk_btf_input__str(info.kind));
+		pk_json__kv_str(&j, "package", info.packaged ? info.package_format : NULL);
+		pk_json__kv_str(&j, "member", info.member[0] ? info.member : NULL);
+		pk_json__kv_str(&j, "image", info.image ? info.image_format : NULL);
+		pk_json__kv_str(&j, "compression", info.comp ? pk_comp__name(info.comp) : NULL);
+		pk_json__kv_uint(&j, "image_size", info.image_size);
+		pk_json__kv_uint(&j, "vmlinux_size", info.vmlinux_size);
+		pk_json__kv_bool(&j, "pahole", info.pahole);
+		pk_json__kv_str(&j, "release", info.release[0] ? info.release : NULL);
+		pk_json__kv_str(&j, "release_from", info.release_from[0] ? info.release_from : NULL);
+		pk_json__kv_uint(&j, "btf_size", info.btf_size);
+		pk_json__kv_uint(&j, "btf_types", info.btf_types);
+		pk_json__kv_str(&j, "output", out);
+		pk_json__kv_double(&j, "seconds", secs);
+		pk_json__obj_end(&j);
 		if (j.err) {
-			pk_json_free(&j);
+			pk_json__free(&j);
 			pk_err("out of memory");
 			return PK_EXIT_ERROR;
 		}
 		printf("%s\n", j.buf);
-		pk_json_free(&j);
+		pk_json__free(&j);
 		return PK_EXIT_OK;
 	}
 
@@ -145,7 +145,7 @@ int cmd_btf_extract(int argc, char **argv)
 		char a[32], b[32];
 
 		printf("source:   %s\n", src);
-		printf("kind:     %s", pk_btf_src_name(info.kind));
+		printf("kind:     %s", pk_btf_input__str(info.kind));
 		if (info.packaged)
 			printf(" (%s package, member %s)", info.package_format, info.member);
 		printf("\n");
@@ -153,9 +153,9 @@ int cmd_btf_extract(int argc, char **argv)
 			human_size(a, sizeof(a), info.image_size);
 			human_size(b, sizeof(b), info.vmlinux_size);
 			printf("image:    %s, %s payload, %s -> vmlinux %s\n", info.image_format,
-			       pk_comp_name(info.comp), a, b);
+			       pk_comp__name(info.comp), a, b);
 		} else if (info.comp) {
-			printf("compression: %s\n", pk_comp_name(info.comp));
+			printf("compression: %s\n", pk_comp__name(info.comp));
 		}
 		if (info.pahole)
 			printf("pahole:   BTF encoded from DWARF by pahole (no .BTF section in the input)\n");

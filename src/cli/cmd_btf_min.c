@@ -149,12 +149,12 @@ int cmd_btf_min(int argc, char **argv)
 			const struct pk_btf_min_mismatch *x = pk_btf_min__mismatch(m, i);
 
 			pk_err("verify: %s: section '%s' insn %u: %s on %s access '%s': full BTF %s, reduced %s",
-			       x->object, x->section, x->insn_off / 8, pk_core_relo_kind_str(x->kind),
+			       x->object, x->section, x->insn_off / 8, pk_core_relo_kind__str(x->kind),
 			       x->type, x->access, x->full, x->reduced);
 		}
 	}
 	if (!mism) {
-		err = pk_write_file_atomic(out_path, raw, raw_sz);
+		err = pk_file__write_atomic(out_path, raw, raw_sz);
 		if (err) {
 			pk_err("cannot write '%s': %s", out_path, strerror(-err));
 			goto out;
@@ -166,55 +166,55 @@ int cmd_btf_min(int argc, char **argv)
 	if (json) {
 		struct pk_json j;
 
-		pk_json_init(&j, true);
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "output", mism ? NULL : out_path);
-		pk_json_kv_uint(&j, "bytes", raw_sz);
-		pk_json_kv_str(&j, "kernel_btf", btf_path);
-		pk_json_kv_uint(&j, "kernel_btf_bytes", stat(btf_path, &sb) ? 0 : (uint64_t)sb.st_size);
-		pk_json_key(&j, "objects");
-		pk_json_arr_begin(&j);
+		pk_json__init(&j, true);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "output", mism ? NULL : out_path);
+		pk_json__kv_uint(&j, "bytes", raw_sz);
+		pk_json__kv_str(&j, "kernel_btf", btf_path);
+		pk_json__kv_uint(&j, "kernel_btf_bytes", stat(btf_path, &sb) ? 0 : (uint64_t)sb.st_size);
+		pk_json__key(&j, "objects");
+		pk_json__arr_begin(&j);
 		for (i = 0; pk_btf_min__object_name(m, i); i++)
-			pk_json_str(&j, pk_btf_min__object_name(m, i));
-		pk_json_arr_end(&j);
-		pk_json_kv_uint(&j, "relocations", st.relos);
-		pk_json_kv_uint(&j, "resolved", st.resolved);
-		pk_json_kv_uint(&j, "missing", st.missing);
-		pk_json_kv_uint(&j, "types", st.types);
-		pk_json_kv_uint(&j, "members", st.members);
-		pk_json_kv_double(&j, "ms", now_ms() - t0);
+			pk_json__str(&j, pk_btf_min__object_name(m, i));
+		pk_json__arr_end(&j);
+		pk_json__kv_uint(&j, "relocations", st.relos);
+		pk_json__kv_uint(&j, "resolved", st.resolved);
+		pk_json__kv_uint(&j, "missing", st.missing);
+		pk_json__kv_uint(&j, "types", st.types);
+		pk_json__kv_uint(&j, "members", st.members);
+		pk_json__kv_double(&j, "ms", now_ms() - t0);
 		if (verify) {
-			pk_json_key(&j, "verify");
-			pk_json_obj_begin(&j);
-			pk_json_kv_bool(&j, "ok", mism == 0);
-			pk_json_kv_uint(&j, "relocations", st.verified);
-			pk_json_key(&j, "mismatches");
-			pk_json_arr_begin(&j);
+			pk_json__key(&j, "verify");
+			pk_json__obj_begin(&j);
+			pk_json__kv_bool(&j, "ok", mism == 0);
+			pk_json__kv_uint(&j, "relocations", st.verified);
+			pk_json__key(&j, "mismatches");
+			pk_json__arr_begin(&j);
 			for (i = 0; i < mism; i++) {
 				const struct pk_btf_min_mismatch *x = pk_btf_min__mismatch(m, i);
 
-				pk_json_obj_begin(&j);
-				pk_json_kv_str(&j, "object", x->object);
-				pk_json_kv_str(&j, "section", x->section);
-				pk_json_kv_uint(&j, "insn", x->insn_off / 8);
-				pk_json_kv_str(&j, "kind", pk_core_relo_kind_str(x->kind));
-				pk_json_kv_str(&j, "type", x->type);
-				pk_json_kv_str(&j, "access", x->access);
-				pk_json_kv_str(&j, "full", x->full);
-				pk_json_kv_str(&j, "reduced", x->reduced);
-				pk_json_obj_end(&j);
+				pk_json__obj_begin(&j);
+				pk_json__kv_str(&j, "object", x->object);
+				pk_json__kv_str(&j, "section", x->section);
+				pk_json__kv_uint(&j, "insn", x->insn_off / 8);
+				pk_json__kv_str(&j, "kind", pk_core_relo_kind__str(x->kind));
+				pk_json__kv_str(&j, "type", x->type);
+				pk_json__kv_str(&j, "access", x->access);
+				pk_json__kv_str(&j, "full", x->full);
+				pk_json__kv_str(&j, "reduced", x->reduced);
+				pk_json__obj_end(&j);
 			}
-			pk_json_arr_end(&j);
-			pk_json_obj_end(&j);
+			pk_json__arr_end(&j);
+			pk_json__obj_end(&j);
 		}
-		pk_json_obj_end(&j);
+		pk_json__obj_end(&j);
 		if (j.err) {
 			pk_err("out of memory");
 			ret = PK_EXIT_ERROR;
 		} else {
 			printf("%s\n", j.buf);
 		}
-		pk_json_free(&j);
+		pk_json__free(&j);
 	} else {
 		printf("%d object%s, %u relocations (%u resolved, %u without target)\n",
 		       st.objects, st.objects == 1 ? "" : "s", st.relos, st.resolved, st.missing);

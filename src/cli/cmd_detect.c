@@ -71,7 +71,7 @@ int cmd_detect(int argc, char **argv)
 	}
 	pk_features__probe(&f, &h);
 	if (archive_path && *archive_path) {
-		err = pk_read_file(archive_path, &archive, &archive_len, 1u << 30);
+		err = pk_file__read(archive_path, &archive, &archive_len, 1u << 30);
 		if (err) {
 			pk_err("cannot open '%s': %s", archive_path, strerror(-err));
 			return PK_EXIT_ERROR;
@@ -84,70 +84,70 @@ int cmd_detect(int argc, char **argv)
 		pk_chain__build(&ch, &h, &f, &copts);
 	}
 	for (int i = 0; i < ch.n; i++)
-		if (ch.c[i].btf_src == PK_BTF_MEMORY)
+		if (ch.c[i].btf_src == PK_CAND_BTF_MEMORY)
 			red = &ch.c[i];
 
 	if (json) {
 		struct pk_json j;
 
-		pk_json_init(&j, true);
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "kernel_release", h.kernel_release);
-		pk_json_kv_str(&j, "kernel_version", h.kernel_version);
-		pk_json_kv_str(&j, "uname_version", h.uname_version);
-		pk_json_kv_str(&j, "arch", h.arch);
-		pk_json_kv_str(&j, "os_id", h.os.id);
-		pk_json_kv_str(&j, "os_version_id", h.os.version_id);
-		pk_json_kv_str(&j, "target_id", h.target_id);
-		pk_json_key(&j, "kernel_btf");
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "source", pk_btf_source__str(h.btf_source));
-		pk_json_kv_str(&j, "path", h.btf_source == PK_BTF_NONE ? NULL : h.btf_path);
-		pk_json_obj_end(&j);
-		pk_json_key(&j, "features");
-		pk_json_obj_begin(&j);
-		pk_json_kv_bool(&j, "ringbuf", f.ringbuf);
-		pk_json_kv_bool(&j, "perfbuf", f.perfbuf);
-		pk_json_kv_bool(&j, "raw_tp", f.raw_tp);
-		pk_json_kv_bool(&j, "tp_btf", f.tp_btf);
-		pk_json_key(&j, "helpers");
-		pk_json_obj_begin(&j);
+		pk_json__init(&j, true);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "kernel_release", h.kernel_release);
+		pk_json__kv_str(&j, "kernel_version", h.kernel_version);
+		pk_json__kv_str(&j, "uname_version", h.uname_version);
+		pk_json__kv_str(&j, "arch", h.arch);
+		pk_json__kv_str(&j, "os_id", h.os.id);
+		pk_json__kv_str(&j, "os_version_id", h.os.version_id);
+		pk_json__kv_str(&j, "target_id", h.target_id);
+		pk_json__key(&j, "kernel_btf");
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "source", pk_kernel_btf__str(h.btf_source));
+		pk_json__kv_str(&j, "path", h.btf_source == PK_KERNEL_BTF_NONE ? NULL : h.btf_path);
+		pk_json__obj_end(&j);
+		pk_json__key(&j, "features");
+		pk_json__obj_begin(&j);
+		pk_json__kv_bool(&j, "ringbuf", f.ringbuf);
+		pk_json__kv_bool(&j, "perfbuf", f.perfbuf);
+		pk_json__kv_bool(&j, "raw_tp", f.raw_tp);
+		pk_json__kv_bool(&j, "tp_btf", f.tp_btf);
+		pk_json__key(&j, "helpers");
+		pk_json__obj_begin(&j);
 		for (int i = 0; i < f.nr_helpers; i++)
-			pk_json_kv_bool(&j, f.helpers[i].name, f.helpers[i].ok);
-		pk_json_obj_end(&j);
+			pk_json__kv_bool(&j, f.helpers[i].name, f.helpers[i].ok);
+		pk_json__obj_end(&j);
 		if (f.probe_errno)
-			pk_json_kv_str(&j, "probe_error", strerror(f.probe_errno));
-		pk_json_obj_end(&j);
-		pk_json_key(&j, "privileges");
-		pk_json_obj_begin(&j);
-		pk_json_kv_bool(&j, "root", h.is_root);
-		pk_json_kv_bool(&j, "cap_bpf", h.cap_bpf);
-		pk_json_kv_bool(&j, "cap_perfmon", h.cap_perfmon);
-		pk_json_kv_bool(&j, "cap_sys_admin", h.cap_sys_admin);
-		pk_json_obj_end(&j);
-		pk_json_kv_str(&j, "lockdown", h.lockdown[0] ? h.lockdown : NULL);
+			pk_json__kv_str(&j, "probe_error", strerror(f.probe_errno));
+		pk_json__obj_end(&j);
+		pk_json__key(&j, "privileges");
+		pk_json__obj_begin(&j);
+		pk_json__kv_bool(&j, "root", h.is_root);
+		pk_json__kv_bool(&j, "cap_bpf", h.cap_bpf);
+		pk_json__kv_bool(&j, "cap_perfmon", h.cap_perfmon);
+		pk_json__kv_bool(&j, "cap_sys_admin", h.cap_sys_admin);
+		pk_json__obj_end(&j);
+		pk_json__kv_str(&j, "lockdown", h.lockdown[0] ? h.lockdown : NULL);
 		if (red) {
-			pk_json_key(&j, "btf_archive");
-			pk_json_obj_begin(&j);
-			pk_json_kv_str(&j, "source", archive ? archive_path : "embedded");
-			pk_json_kv_uint(&j, "kernels", red->archive_entries);
-			pk_json_kv_str(&j, "host_key", red->btf_desc + strlen("embedded reduced BTF "));
-			pk_json_kv_bool(&j, "host_key_present", red->archive_hit);
-			pk_json_kv_int(&j, "near_misses", red->archive_near_misses);
-			pk_json_obj_end(&j);
+			pk_json__key(&j, "btf_archive");
+			pk_json__obj_begin(&j);
+			pk_json__kv_str(&j, "source", archive ? archive_path : "embedded");
+			pk_json__kv_uint(&j, "kernels", red->archive_entries);
+			pk_json__kv_str(&j, "host_key", red->btf_desc + strlen("embedded reduced BTF "));
+			pk_json__kv_bool(&j, "host_key_present", red->archive_hit);
+			pk_json__kv_int(&j, "near_misses", red->archive_near_misses);
+			pk_json__obj_end(&j);
 		}
-		pk_json_key(&j, "candidates");
+		pk_json__key(&j, "candidates");
 		pk_chain__to_json(&ch, &j);
-		pk_json_obj_end(&j);
+		pk_json__obj_end(&j);
 		pk_chain__free(&ch);
 		free(archive);
 		if (j.err) {
-			pk_json_free(&j);
+			pk_json__free(&j);
 			pk_err("cannot format JSON: %s", strerror(-j.err));
 			return PK_EXIT_ERROR;
 		}
 		printf("%s\n", j.buf);
-		pk_json_free(&j);
+		pk_json__free(&j);
 		return PK_EXIT_OK;
 	}
 
@@ -155,8 +155,8 @@ int cmd_detect(int argc, char **argv)
 	printf("os:          %s %s (%s)\n", h.os.id[0] ? h.os.id : "unknown", h.os.version_id,
 	       h.os.pretty_name);
 	printf("target id:   %s\n", h.target_id);
-	printf("kernel BTF:  %s%s%s\n", pk_btf_source__str(h.btf_source),
-	       h.btf_source == PK_BTF_NONE ? "" : " ", h.btf_source == PK_BTF_NONE ? "" : h.btf_path);
+	printf("kernel BTF:  %s%s%s\n", pk_kernel_btf__str(h.btf_source),
+	       h.btf_source == PK_KERNEL_BTF_NONE ? "" : " ", h.btf_source == PK_KERNEL_BTF_NONE ? "" : h.btf_path);
 	printf("features:    ringbuf %s, perfbuf %s, raw_tp %s, tp_btf %s\n", f.ringbuf ? "yes" : "no",
 	       f.perfbuf ? "yes" : "no", f.raw_tp ? "yes" : "no", f.tp_btf ? "yes" : "no");
 	printf("helpers:    ");

@@ -106,9 +106,9 @@ static void emit(struct run *r, const void *data, size_t len)
 		fwrite(line, 1, n, r->out);
 		return;
 	}
-	pk_json_reset(&r->j);
+	pk_json__reset(&r->j);
 	pk_event__to_json(data, len, r->ts_offset, &r->j);
-	pk_json_raw(&r->j, "\n", 1);
+	pk_json__raw(&r->j, "\n", 1);
 	if (!r->j.err)
 		fwrite(r->j.buf, 1, r->j.len, r->out);
 }
@@ -449,7 +449,7 @@ static int run_main(struct run *r, int argc, char **argv)
 	r->st.host = &r->host;
 	r->st.chain = &r->chain;
 	r->ts_offset = wall_minus_mono_ns();
-	pk_json_init(&r->j, false);
+	pk_json__init(&r->j, false);
 
 	/* fail early on paths we cannot write */
 	if (!r->selftest) {
@@ -483,7 +483,7 @@ static int run_main(struct run *r, int argc, char **argv)
 	}
 	pk_features__probe(&r->feat, &r->host);
 	if (r->btf_archive_path) {
-		err = pk_read_file(r->btf_archive_path, &r->btf_archive, &r->btf_archive_len, 1u << 30);
+		err = pk_file__read(r->btf_archive_path, &r->btf_archive, &r->btf_archive_len, 1u << 30);
 		if (err) {
 			pk_err("cannot open '%s': %s", r->btf_archive_path, strerror(-err));
 			rc = PK_EXIT_ERROR;
@@ -617,11 +617,11 @@ out:
 	if (r->selftest && r->json) {
 		struct pk_json j;
 
-		pk_json_init(&j, true);
+		pk_json__init(&j, true);
 		pk_status__to_json(&r->st, &j);
 		if (!j.err)
 			printf("%s\n", j.buf);
-		pk_json_free(&j);
+		pk_json__free(&j);
 	} else if (r->selftest && rc == PK_EXIT_OK) {
 		printf("selftest: passed with %s in %.1f ms\n", r->chain.c[r->chain.winner].name,
 		       r->st.selfcheck_ms);
@@ -632,7 +632,7 @@ out:
 		write_status(r);
 	if (r->out && r->out != stdout)
 		fclose(r->out);
-	pk_json_free(&r->j);
+	pk_json__free(&r->j);
 	pk_chain__free(&r->chain);
 	free(r->btf_archive);
 	return rc;

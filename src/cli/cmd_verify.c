@@ -469,63 +469,63 @@ static void print_json(struct verify *vf, double wall)
 	struct pk_json j;
 	int i, n[3] = { 0 };
 
-	pk_json_init(&j, true);
-	pk_json_obj_begin(&j);
-	pk_json_kv_str(&j, "accel", pk_vm_accel__str(vf->accel));
-	pk_json_kv_str(&j, "kvm_unused_reason", vf->accel_why[0] ? vf->accel_why : NULL);
-	pk_json_kv_double(&j, "wall_s", wall);
-	pk_json_kv_int(&j, "jobs", vf->jobs);
-	pk_json_kv_double(&j, "timeout_s", vf->timeout_s);
-	pk_json_kv_str(&j, "append", vf->append);
-	pk_json_key(&j, "results");
-	pk_json_arr_begin(&j);
+	pk_json__init(&j, true);
+	pk_json__obj_begin(&j);
+	pk_json__kv_str(&j, "accel", pk_vm_accel__str(vf->accel));
+	pk_json__kv_str(&j, "kvm_unused_reason", vf->accel_why[0] ? vf->accel_why : NULL);
+	pk_json__kv_double(&j, "wall_s", wall);
+	pk_json__kv_int(&j, "jobs", vf->jobs);
+	pk_json__kv_double(&j, "timeout_s", vf->timeout_s);
+	pk_json__kv_str(&j, "append", vf->append);
+	pk_json__key(&j, "results");
+	pk_json__arr_begin(&j);
 	for (i = 0; i < vf->nrows; i++) {
 		struct row *r = &vf->rows[i];
 
 		n[r->v]++;
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "kernel", r->k->label);
-		pk_json_kv_str(&j, "input", r->k->input);
-		pk_json_kv_str(&j, "version", r->k->boot.version[0] ? r->k->boot.version : NULL);
-		pk_json_kv_str(&j, "mode", mode_names[r->mode]);
-		pk_json_kv_str(&j, "result", verdict_names[r->v]);
-		pk_json_kv_bool(&j, "passed", r->v == V_PASS);
-		pk_json_kv_str(&j, "outcome", r->outcome);
-		pk_json_kv_str(&j, "reason", r->v == V_PASS ? NULL : r->reason);
-		pk_json_kv_str(&j, "retried", r->retried[0] ? r->retried : NULL);
-		pk_json_kv_str(&j, "candidate", r->guest.candidate[0] ? r->guest.candidate : NULL);
-		pk_json_kv_str(&j, "btf", r->guest.btf[0] ? r->guest.btf : NULL);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "kernel", r->k->label);
+		pk_json__kv_str(&j, "input", r->k->input);
+		pk_json__kv_str(&j, "version", r->k->boot.version[0] ? r->k->boot.version : NULL);
+		pk_json__kv_str(&j, "mode", mode_names[r->mode]);
+		pk_json__kv_str(&j, "result", verdict_names[r->v]);
+		pk_json__kv_bool(&j, "passed", r->v == V_PASS);
+		pk_json__kv_str(&j, "outcome", r->outcome);
+		pk_json__kv_str(&j, "reason", r->v == V_PASS ? NULL : r->reason);
+		pk_json__kv_str(&j, "retried", r->retried[0] ? r->retried : NULL);
+		pk_json__kv_str(&j, "candidate", r->guest.candidate[0] ? r->guest.candidate : NULL);
+		pk_json__kv_str(&j, "btf", r->guest.btf[0] ? r->guest.btf : NULL);
 		if (r->guest.valid && r->guest.latency_ms >= 0)
-			pk_json_kv_double(&j, "selfcheck_latency_ms", r->guest.latency_ms);
+			pk_json__kv_double(&j, "selfcheck_latency_ms", r->guest.latency_ms);
 		else
-			pk_json_kv_str(&j, "selfcheck_latency_ms", NULL);
+			pk_json__kv_str(&j, "selfcheck_latency_ms", NULL);
 		if (r->verdict_s > 0)
-			pk_json_kv_double(&j, "boot_to_verdict_s", r->verdict_s);
+			pk_json__kv_double(&j, "boot_to_verdict_s", r->verdict_s);
 		else
-			pk_json_kv_str(&j, "boot_to_verdict_s", NULL);
-		pk_json_kv_double(&j, "vm_wall_s", r->wall_s);
-		pk_json_kv_str(&j, "accel", strcmp(r->outcome, "bad-input") ? pk_vm_accel__str(r->accel) : NULL);
-		pk_json_kv_str(&j, "console_log", r->v != V_PASS || vf->keep ? (r->log[0] ? r->log : NULL) : NULL);
-		pk_json_kv_str(&j, "console_tail", r->v != V_PASS ? r->tail : NULL);
-		pk_json_key(&j, "guest");
+			pk_json__kv_str(&j, "boot_to_verdict_s", NULL);
+		pk_json__kv_double(&j, "vm_wall_s", r->wall_s);
+		pk_json__kv_str(&j, "accel", strcmp(r->outcome, "bad-input") ? pk_vm_accel__str(r->accel) : NULL);
+		pk_json__kv_str(&j, "console_log", r->v != V_PASS || vf->keep ? (r->log[0] ? r->log : NULL) : NULL);
+		pk_json__kv_str(&j, "console_tail", r->v != V_PASS ? r->tail : NULL);
+		pk_json__key(&j, "guest");
 		if (r->guest_json) {	/* validated by pk_vm__guest_summary */
-			pk_json_raw(&j, r->guest_json, strlen(r->guest_json));
+			pk_json__raw(&j, r->guest_json, strlen(r->guest_json));
 			j.after_key = false;	/* the raw text was the key's value */
 		} else
-			pk_json_null(&j);
-		pk_json_obj_end(&j);
+			pk_json__null(&j);
+		pk_json__obj_end(&j);
 	}
-	pk_json_arr_end(&j);
-	pk_json_key(&j, "summary");
-	pk_json_obj_begin(&j);
-	pk_json_kv_int(&j, "pass", n[V_PASS]);
-	pk_json_kv_int(&j, "fail", n[V_FAIL]);
-	pk_json_kv_int(&j, "error", n[V_ERROR]);
-	pk_json_obj_end(&j);
-	pk_json_obj_end(&j);
+	pk_json__arr_end(&j);
+	pk_json__key(&j, "summary");
+	pk_json__obj_begin(&j);
+	pk_json__kv_int(&j, "pass", n[V_PASS]);
+	pk_json__kv_int(&j, "fail", n[V_FAIL]);
+	pk_json__kv_int(&j, "error", n[V_ERROR]);
+	pk_json__obj_end(&j);
+	pk_json__obj_end(&j);
 	if (!j.err)
 		printf("%.*s\n", (int)j.len, j.buf);
-	pk_json_free(&j);
+	pk_json__free(&j);
 }
 
 static const char *find_corpus(char *buf, size_t n)

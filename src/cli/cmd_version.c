@@ -24,13 +24,13 @@ int cmd_version(int argc, char **argv)
 	if (json) {
 		struct pk_json j;
 
-		pk_json_init(&j, true);
-		pk_json_obj_begin(&j);
-		pk_json_kv_str(&j, "version", PK_VERSION);
-		pk_json_kv_str(&j, "libbpf", libbpf_version_string());
-		pk_json_obj_end(&j);
+		pk_json__init(&j, true);
+		pk_json__obj_begin(&j);
+		pk_json__kv_str(&j, "version", PK_VERSION);
+		pk_json__kv_str(&j, "libbpf", libbpf_version_string());
+		pk_json__obj_end(&j);
 		printf("%s\n", j.buf);
-		pk_json_free(&j);
+		pk_json__free(&j);
 	} else {
 		printf("probekit %s (libbpf %s)\n", PK_VERSION, libbpf_version_string());
 	}

@@ -8,20 +8,20 @@
 
 #include "common/json.h"
 
-void pk_json_init(struct pk_json *j, bool pretty)
+void pk_json__init(struct pk_json *j, bool pretty)
 {
 	memset(j, 0, sizeof(*j));
 	j->pretty = pretty;
 	j->first[0] = true;
 }
 
-void pk_json_free(struct pk_json *j)
+void pk_json__free(struct pk_json *j)
 {
 	free(j->buf);
 	memset(j, 0, sizeof(*j));
 }
 
-void pk_json_reset(struct pk_json *j)
+void pk_json__reset(struct pk_json *j)
 {
 	j->len = 0;
 	if (j->buf)
@@ -67,7 +67,7 @@ static inline void put(struct pk_json *j, const char *s, size_t n)
 	d[n] = 0;
 }
 
-void pk_json_raw(struct pk_json *j, const char *s, size_t n)
+void pk_json__raw(struct pk_json *j, const char *s, size_t n)
 {
 	put(j, s, n);
 }
@@ -118,10 +118,10 @@ static void close_(struct pk_json *j, char c)
 	put(j, &c, 1);
 }
 
-void pk_json_obj_begin(struct pk_json *j) { open_(j, '{'); }
-void pk_json_obj_end(struct pk_json *j) { close_(j, '}'); }
-void pk_json_arr_begin(struct pk_json *j) { open_(j, '['); }
-void pk_json_arr_end(struct pk_json *j) { close_(j, ']'); }
+void pk_json__obj_begin(struct pk_json *j) { open_(j, '{'); }
+void pk_json__obj_end(struct pk_json *j) { close_(j, '}'); }
+void pk_json__arr_begin(struct pk_json *j) { open_(j, '['); }
+void pk_json__arr_end(struct pk_json *j) { close_(j, ']'); }
 
 /* length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -203,7 +203,7 @@ static void put_escaped(struct pk_json *j, const char *str, size_t n)
 	put(j, "\"", 1);
 }
 
-void pk_json_key(struct pk_json *j, const char *key)
+void pk_json__key(struct pk_json *j, const char *key)
 {
 	sep(j);
 	put_escaped(j, key, strlen(key));
@@ -211,13 +211,13 @@ void pk_json_key(struct pk_json *j, const char *key)
 	j->after_key = true;
 }
 
-void pk_json_str(struct pk_json *j, const char *s)
+void pk_json__str(struct pk_json *j, const char *s)
 {
 	sep(j);
 	put_escaped(j, s, strlen(s));
 }
 
-void pk_json_strn(struct pk_json *j, const char *s, size_t n)
+void pk_json__strn(struct pk_json *j, const char *s, size_t n)
 {
 	sep(j);
 	put_escaped(j, s, strnlen(s, n));
@@ -236,7 +236,7 @@ static char *u64_digits(uint64_t v, char b[24])
 	return p;
 }
 
-void pk_json_int(struct pk_json *j, int64_t v)
+void pk_json__int(struct pk_json *j, int64_t v)
 {
 	char b[24], *p = u64_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, b);
 
@@ -246,7 +246,7 @@ void pk_json_int(struct pk_json *j, int64_t v)
 	put(j, p, b + 24 - p);
 }
 
-void pk_json_uint(struct pk_json *j, uint64_t v)
+void pk_json__uint(struct pk_json *j, uint64_t v)
 {
 	char b[24], *p = u64_digits(v, b);
 
@@ -254,7 +254,7 @@ void pk_json_uint(struct pk_json *j, uint64_t v)
 	put(j, p, b + 24 - p);
 }
 
-void pk_json_double(struct pk_json *j, double v)
+void pk_json__double(struct pk_json *j, double v)
 {
 	char b[64];
 	int n = snprintf(b, sizeof(b), "%.3f", v);
@@ -263,28 +263,28 @@ void pk_json_double(struct pk_json *j, double v)
 	put(j, b, n);
 }
 
-void pk_json_bool(struct pk_json *j, bool v)
+void pk_json__bool(struct pk_json *j, bool v)
 {
 	sep(j);
 	put(j, v ? "true" : "false", v ? 4 : 5);
 }
 
-void pk_json_null(struct pk_json *j)
+void pk_json__null(struct pk_json *j)
 {
 	sep(j);
 	put(j, "null", 4);
 }
 
-void pk_json_kv_str(struct pk_json *j, const char *k, const char *v)
+void pk_json__kv_str(struct pk_json *j, const char *k, const char *v)
 {
-	pk_json_key(j, k);
+	pk_json__key(j, k);
 	if (v)
-		pk_json_str(j, v);
+		pk_json__str(j, v);
 	else
-		pk_json_null(j);
+		pk_json__null(j);
 }
 
-void pk_json_kv_int(struct pk_json *j, const char *k, int64_t v) { pk_json_key(j, k); pk_json_int(j, v); }
-void pk_json_kv_uint(struct pk_json *j, const char *k, uint64_t v) { pk_json_key(j, k); pk_json_uint(j, v); }
-void pk_json_kv_double(struct pk_json *j, const char *k, double v) { pk_json_key(j, k); pk_json_double(j, v); }
-void pk_json_kv_bool(struct pk_json *j, const char *k, bool v) { pk_json_key(j, k); pk_json_bool(j, v); }
+void pk_json__kv_int(struct pk_json *j, const char *k, int64_t v) { pk_json__key(j, k); pk_json__int(j, v); }
+void pk_json__kv_uint(struct pk_json *j, const char *k, uint64_t v) { pk_json__key(j, k); pk_json__uint(j, v); }
+void pk_json__kv_double(struct pk_json *j, const char *k, double v) { pk_json__key(j, k); pk_json__double(j, v); }
+void pk_json__kv_bool(struct pk_json *j, const char *k, bool v) { pk_json__key(j, k); pk_json__bool(j, v); }

@@ -1,4 +1,5 @@
-/* Print callback and small file helpers shared by the library. */
+/* The library's conventions made code: the print callback, the one error
+ * formatter, options-struct validation, the monotonic clock and file helpers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/pk.h"
 
@@ -32,7 +34,7 @@ void pk_pr(enum pk_print_level level, const char *fmt, ...)
 	errno = saved;
 }
 
-int pk_read_file(const char *path, char **data, size_t *len, size_t max_len)
+int pk_file__read(const char *path, char **data, size_t *len, size_t max_len)
 {
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
@@ -84,18 +86,21 @@ done:
 	return err;
 }
 
-int pk_write_file_atomic(const char *path, const void *data, size_t len)
+int pk_file__write_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[4096];
 	const char *p = data;
 	int fd, err = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+	/* a fresh name in the same directory (O_EXCL via mkostemp): never another's file */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	while (len) {
+	if (fchmod(fd, 0644))
+		err = -errno;
+	while (len && !err) {
 		ssize_t w = write(fd, p, len);
 
 		if (w < 0) {
@@ -107,6 +112,8 @@ int pk_write_file_atomic(const char *path, const void *data, size_t len)
 		p += w;
 		len -= w;
 	}
+	if (!err && fsync(fd))
+		err = -errno;
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
@@ -129,4 +136,75 @@ int pk_strlcpy(char *dst, const char *src, size_t size)
 	}
 	memcpy(dst, src, n + 1);
 	return 0;
+}
+
+static int error_vset(struct pk_error *e, int code, const char *fmt, va_list ap)
+{
+	if (!e)
+		return code;
+	e->code = code;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return code;
+}
+
+int pk_error__set(struct pk_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vset(e, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int pk_error__set_once(struct pk_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e && e->msg[0]) {
+		if (!e->code)
+			e->code = code;
+		return code;
+	}
+	va_start(ap, fmt);
+	error_vset(e, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *pk_error__str(const struct pk_error *e)
+{
+	if (!e)
+		return "";
+	if (e->msg[0])
+		return e->msg;
+	return e->code ? strerror(-e->code) : "";
+}
+
+void pk_error__clear(struct pk_error *e)
+{
+	if (!e)
+		return;
+	e->code = 0;
+	e->msg[0] = 0;
+}
+
+int pk_opts__valid(const void *opts, size_t known_sz, size_t user_sz)
+{
+	const unsigned char *p = opts;
+
+	if (user_sz < sizeof(size_t))
+		return 0;
+	for (size_t i = known_sz; i < user_sz; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+double pk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }

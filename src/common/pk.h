@@ -26,10 +26,48 @@ void pk_pr(enum pk_print_level level, const char *fmt, ...) __attribute__((forma
 /* small helpers shared by the library */
 #define PK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Errors, one convention everywhere: a function returns a negative errno (or NULL
+ * with errno set), and when a person needs to know why, it also fills a caller's
+ * struct pk_error. pk_error__set() is the one formatter; it returns the code so
+ * that `return pk_error__set(e, -EINVAL, "...")` reads as one step. e may be NULL.
+ */
+#define PK_ERROR_MSG_LEN 1024
+struct pk_error {
+	int code;			/* negative errno; 0 when nothing failed */
+	char msg[PK_ERROR_MSG_LEN];	/* one line for a person, "" when none */
+};
+int pk_error__set(struct pk_error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* like pk_error__set, but keeps a reason already there (the innermost is the useful one) */
+int pk_error__set_once(struct pk_error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "msg" when set, else strerror(-code) */
+const char *pk_error__str(const struct pk_error *e);
+void pk_error__clear(struct pk_error *e);
+
+/*
+ * Options structs (libbpf's OPTS_* pattern): every options struct starts with
+ * `size_t sz`, set by the PK_..._OPTS() declaring macro, so a caller built against
+ * an older, shorter struct still works. PK_OPTS_VALID rejects a caller's struct
+ * that is larger than ours with non-zero bytes we do not know; PK_OPTS_GET reads a
+ * field, or the fallback when the caller's struct is too short to have it (or NULL).
+ */
+#define pk_offsetofend(TYPE, FIELD) (offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
+int pk_opts__valid(const void *opts, size_t known_sz, size_t user_sz);
+#define PK_OPTS_VALID(opts, TYPE) (!(opts) || pk_opts__valid((opts), sizeof(TYPE), (opts)->sz))
+#define PK_OPTS_HAS(opts, FIELD) \
+	((opts) && (opts)->sz >= pk_offsetofend(__typeof__(*(opts)), FIELD))
+#define PK_OPTS_GET(opts, FIELD, FALLBACK) \
+	(PK_OPTS_HAS(opts, FIELD) ? (opts)->FIELD : (FALLBACK))
+
+/* CLOCK_MONOTONIC in milliseconds: durations only */
+double pk_now_ms(void);
+
 /* read a whole file into a malloc'd, NUL-terminated buffer; -errno on failure */
-int pk_read_file(const char *path, char **data, size_t *len, size_t max_len);
+int pk_file__read(const char *path, char **data, size_t *len, size_t max_len);
 /* write atomically: temp file in the same directory, then rename */
-int pk_write_file_atomic(const char *path, const void *data, size_t len);
+int pk_file__write_atomic(const char *path, const void *data, size_t len);
 /* strlcpy-like; returns 0 or -ENAMETOOLONG when truncated */
 int pk_strlcpy(char *dst, const char *src, size_t size);
 

@@ -548,7 +548,7 @@ int pk_kimg__unpack(const struct pk_kimg *bz, const char *out, struct pk_kimg *e
 		goto done;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.payload", out);
-	err = pk_write_file_atomic(tmp, pl, len);
+	err = pk_file__write_atomic(tmp, pl, len);
 	if (err) {
 		setwhy(why, why_len, "cannot write '%s': %s", tmp, strerror(-err));
 		goto done;
@@ -618,7 +618,7 @@ int pk_kimg__btf(const char *vmlinux, const char *out, char *why, size_t why_len
 		    sh[i].sh_size > m.len - sh[i].sh_offset || sh[i].sh_size < 24 ||
 		    le16(m.p + sh[i].sh_offset) != 0xeb9f)
 			break;
-		err = pk_write_file_atomic(out, m.p + sh[i].sh_offset, sh[i].sh_size);
+		err = pk_file__write_atomic(out, m.p + sh[i].sh_offset, sh[i].sh_size);
 		if (err)
 			setwhy(why, why_len, "cannot write '%s': %s", out, strerror(-err));
 		goto done;
@@ -705,7 +705,7 @@ static int cpio_file(struct cpio *c, const char *name, const char *src, char *wh
 		setwhy(why, why_len, "cannot read '%s': %s", src, strerror(errno));
 		return err;
 	}
-	err = pk_read_file(src, &data, &len, 1u << 30);
+	err = pk_file__read(src, &data, &len, 1u << 30);
 	if (err) {
 		setwhy(why, why_len, "cannot read '%s': %s", src, strerror(-err));
 		return err;

@@ -13,7 +13,7 @@
 #include "agent/loader.h"
 #include "unit.h"
 
-static void fake_host(struct pk_host *h, enum pk_btf_source src)
+static void fake_host(struct pk_host *h, enum pk_kernel_btf src)
 {
 	memset(h, 0, sizeof(*h));
 	strcpy(h->kernel_release, "6.1.0-26-amd64");
@@ -21,9 +21,9 @@ static void fake_host(struct pk_host *h, enum pk_btf_source src)
 	strcpy(h->os.id, "debian");
 	strcpy(h->os.version_id, "12");
 	h->btf_source = src;
-	if (src == PK_BTF_SYSFS)
+	if (src == PK_KERNEL_BTF_SYSFS)
 		strcpy(h->btf_path, "/sys/kernel/btf/vmlinux");
-	else if (src == PK_BTF_FILE)
+	else if (src == PK_KERNEL_BTF_FILE)
 		strcpy(h->btf_path, "/boot/vmlinux-6.1.0-26-amd64");
 }
 
@@ -53,11 +53,11 @@ static void test_chain_default(void)
 	char b[512];
 	PK_CHAIN_OPTS(o);
 
-	fake_host(&h, PK_BTF_SYSFS);
+	fake_host(&h, PK_KERNEL_BTF_SYSFS);
 	all_features(&f);
 	CHECK(t, pk_chain__build(&ch, &h, &f, &o) == 0, "build failed");
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core,embedded-core+reduced-btf(skip)");
-	CHECK_INT(t, ch.c[0].btf_src, PK_BTF_KERNEL);
+	CHECK_INT(t, ch.c[0].btf_src, PK_CAND_BTF_KERNEL);
 	CHECK(t, strstr(ch.c[2].why, "no reduced BTF"), "reason: %s", ch.c[2].why);
 	CHECK(t, ch.c[0].obj_len > 0 && ch.c[1].obj_len > 0, "embedded objects missing");
 	PASS(t);
@@ -73,16 +73,16 @@ static void test_chain_explicit(void)
 	PK_CHAIN_OPTS(o, .probe_path = "/x/probe.o", .probe_origin = "--probe",
 		      .btf_path = "/x/k.btf", .btf_origin = "--btf");
 
-	fake_host(&h, PK_BTF_SYSFS);
+	fake_host(&h, PK_KERNEL_BTF_SYSFS);
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)),
 		  "explicit,embedded-btf,embedded-core+btf-file,embedded-core,embedded-core+reduced-btf(skip)");
-	CHECK_INT(t, ch.c[0].btf_src, PK_BTF_PATH);
+	CHECK_INT(t, ch.c[0].btf_src, PK_CAND_BTF_PATH);
 	CHECK_STR(t, ch.c[0].btf_path, "/x/k.btf");
 	CHECK_STR(t, ch.c[0].obj_desc, "/x/probe.o");
 	CHECK_STR(t, ch.c[1].btf_path, "/x/k.btf");
-	CHECK_INT(t, ch.c[3].btf_src, PK_BTF_KERNEL);
+	CHECK_INT(t, ch.c[3].btf_src, PK_CAND_BTF_KERNEL);
 	PASS(t);
 }
 
@@ -95,12 +95,12 @@ static void test_chain_no_sysfs(void)
 	char b[512];
 	PK_CHAIN_OPTS(o);
 
-	fake_host(&h, PK_BTF_FILE);
+	fake_host(&h, PK_KERNEL_BTF_FILE);
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK(t, strstr(ch.c[0].why, "/sys/kernel/btf/vmlinux"), "reason: %s", ch.c[0].why);
-	CHECK_INT(t, ch.c[1].btf_src, PK_BTF_PATH);
+	CHECK_INT(t, ch.c[1].btf_src, PK_CAND_BTF_PATH);
 	CHECK_STR(t, ch.c[1].btf_path, "/boot/vmlinux-6.1.0-26-amd64");
 	PASS(t);
 }
@@ -114,7 +114,7 @@ static void test_chain_nothing(void)
 	char b[512];
 	PK_CHAIN_OPTS(o);
 
-	fake_host(&h, PK_BTF_NONE);
+	fake_host(&h, PK_KERNEL_BTF_NONE);
 	all_features(&f);
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
@@ -132,7 +132,7 @@ static void test_chain_no_tp_btf(void)
 	char b[512];
 	PK_CHAIN_OPTS(o);
 
-	fake_host(&h, PK_BTF_SYSFS);
+	fake_host(&h, PK_KERNEL_BTF_SYSFS);
 	all_features(&f);
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
@@ -177,7 +177,7 @@ static void test_chain_reduced_btf(void)
 	CHECK(t, w && !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-26-amd64", btf, blen) &&
 		 !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-25-amd64", btf, blen) &&
 		 !pk_btf_archive_writer__finish(w, &arc, &alen), "cannot build the archive");
-	fake_host(&h, PK_BTF_NONE);
+	fake_host(&h, PK_KERNEL_BTF_NONE);
 	all_features(&f);
 	{
 		PK_CHAIN_OPTS(o, .btf_archive_data = arc, .btf_archive_len = alen);
@@ -185,7 +185,7 @@ static void test_chain_reduced_btf(void)
 		pk_chain__build(&ch, &h, &f, &o);
 	}
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf");
-	CHECK(t, ch.c[2].btf_src == PK_BTF_MEMORY && ch.c[2].btf_len == blen &&
+	CHECK(t, ch.c[2].btf_src == PK_CAND_BTF_MEMORY && ch.c[2].btf_len == blen &&
 		 !memcmp(ch.c[2].btf_data, btf, blen) && ch.c[2].archive_hit, "wrong BTF handed over");
 	pk_chain__free(&ch);
 
@@ -234,7 +234,7 @@ static void test_kinds(void)
 
 static const char *to_json(const void *e, size_t len, struct pk_json *j)
 {
-	pk_json_reset(j);
+	pk_json__reset(j);
 	pk_event__to_json(e, len, 1000, j);
 	return j->buf;
 }
@@ -256,7 +256,7 @@ static void test_json_exec(void)
 	strcpy(e.filename, "/bin/ls");
 	memcpy(e.args, args, sizeof(args) - 1);
 	e.args_len = sizeof(args) - 1;
-	pk_json_init(&j, false);
+	pk_json__init(&j, false);
 	to_json(&e, sizeof(e), &j);
 	CHECK_STR(t, j.buf,
 		  "{\"ts\":1005,\"kind\":\"exec\",\"pid\":42,\"tid\":42,\"uid\":0,\"gid\":0,"
@@ -266,7 +266,7 @@ static void test_json_exec(void)
 	e.args_len = 100000;
 	to_json(&e, sizeof(e), &j);
 	CHECK(t, j.err == 0 && strstr(j.buf, "\"args\":["), "bad args_len: %s", j.buf);
-	pk_json_free(&j);
+	pk_json__free(&j);
 	PASS(t);
 }
 
@@ -284,7 +284,7 @@ static void test_json_sock(void)
 	e.saddr[0] = 10, e.saddr[3] = 1;
 	e.daddr[0] = 127, e.daddr[3] = 1;
 	e.result = -111;
-	pk_json_init(&j, false);
+	pk_json__init(&j, false);
 	to_json(&e, sizeof(e), &j);
 	CHECK(t, strstr(j.buf, "\"family\":\"ipv4\",\"saddr\":\"10.0.0.1\",\"sport\":40000,"
 			       "\"daddr\":\"127.0.0.1\",\"dport\":80,\"result\":-111,"
@@ -297,7 +297,7 @@ static void test_json_sock(void)
 	to_json(&e, sizeof(e), &j);
 	CHECK(t, strstr(j.buf, "\"family\":\"ipv6\",\"saddr\":\"::1\"") &&
 		 strstr(j.buf, "\"duration_ns\":7"), "got %s", j.buf);
-	pk_json_free(&j);
+	pk_json__free(&j);
 	PASS(t);
 }
 
@@ -310,13 +310,13 @@ static void test_json_exit(void)
 	memset(&e, 0, sizeof(e));
 	e.hdr.kind = PK_EV_EXIT;
 	e.exit_code = 3 << 8;
-	pk_json_init(&j, false);
+	pk_json__init(&j, false);
 	to_json(&e, sizeof(e), &j);
 	CHECK(t, strstr(j.buf, "\"exit_code\":3,\"signal\":0,\"core_dumped\":false"), "got %s", j.buf);
 	e.exit_code = 9 | 0x80;
 	to_json(&e, sizeof(e), &j);
 	CHECK(t, strstr(j.buf, "\"exit_code\":0,\"signal\":9,\"core_dumped\":true"), "got %s", j.buf);
-	pk_json_free(&j);
+	pk_json__free(&j);
 	PASS(t);
 }
 
@@ -333,12 +333,12 @@ static void test_short_records(void)
 	CHECK_INT(t, pk_event__kind(&e, 3), -EINVAL);
 	e.hdr.kind = 99;
 	CHECK_INT(t, pk_event__kind(&e, sizeof(e)), -EINVAL);
-	pk_json_init(&j, false);
+	pk_json__init(&j, false);
 	to_json(&e, sizeof(e), &j);
 	CHECK(t, strstr(j.buf, "\"kind\":\"invalid\""), "got %s", j.buf);
 	pk_event__to_text(&e, 10, 0, text, sizeof(text));
 	CHECK(t, strstr(text, "invalid"), "got %s", text);
-	pk_json_free(&j);
+	pk_json__free(&j);
 	PASS(t);
 }
 
@@ -363,7 +363,7 @@ static void test_open_variable_length(void)
 	full = pk_event__full(e, &len, &tmp);
 	CHECK(t, full == &tmp && len == sizeof(tmp), "not expanded (len %zu)", len);
 	CHECK(t, tmp.path[7] == 0 && tmp.path[PK_PATH_LEN - 1] == 0, "padding not zeroed");
-	pk_json_init(&j, false);
+	pk_json__init(&j, false);
 	to_json(e, base + 7, &j);
 	CHECK(t, strstr(j.buf, "\"path\":\"/etc/x\""), "got %s", j.buf);
 	/* a path without its NUL in the record ends at the record */
@@ -374,7 +374,7 @@ static void test_open_variable_length(void)
 	CHECK(t, strstr(text, "/abc") && !strstr(text, "/abcd"), "got %s", text);
 	len = sizeof(*e);
 	CHECK(t, pk_event__full(e, &len, &tmp) == e, "full-size record copied");
-	pk_json_free(&j);
+	pk_json__free(&j);
 	PASS(t);
 }
 
@@ -383,19 +383,19 @@ static void test_json_writer(void)
 	const char *t = "json writer: nesting, pretty output, invalid UTF-8";
 	struct pk_json j;
 
-	pk_json_init(&j, false);
-	pk_json_obj_begin(&j);
-	pk_json_kv_str(&j, "a", "\xc3\xa9");	/* valid é stays */
-	pk_json_kv_str(&j, "b", "\xc3");	/* truncated sequence */
-	pk_json_key(&j, "c");
-	pk_json_arr_begin(&j);
-	pk_json_int(&j, -1);
-	pk_json_null(&j);
-	pk_json_arr_end(&j);
-	pk_json_kv_str(&j, "d", NULL);
-	pk_json_obj_end(&j);
+	pk_json__init(&j, false);
+	pk_json__obj_begin(&j);
+	pk_json__kv_str(&j, "a", "\xc3\xa9");	/* valid é stays */
+	pk_json__kv_str(&j, "b", "\xc3");	/* truncated sequence */
+	pk_json__key(&j, "c");
+	pk_json__arr_begin(&j);
+	pk_json__int(&j, -1);
+	pk_json__null(&j);
+	pk_json__arr_end(&j);
+	pk_json__kv_str(&j, "d", NULL);
+	pk_json__obj_end(&j);
 	CHECK_STR(t, j.buf, "{\"a\":\"\xc3\xa9\",\"b\":\"\\u00c3\",\"c\":[-1,null],\"d\":null}");
-	pk_json_free(&j);
+	pk_json__free(&j);
 	PASS(t);
 }
 

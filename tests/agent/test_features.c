@@ -53,7 +53,7 @@ static void test_probe(const struct pk_host *h)
 	CHECK(name, f.ringbuf, "ringbuf not supported");
 	CHECK(name, f.perfbuf, "perf event array not supported");
 	CHECK(name, f.raw_tp, "raw tracepoint not supported");
-	if (h->btf_source == PK_BTF_SYSFS)
+	if (h->btf_source == PK_KERNEL_BTF_SYSFS)
 		CHECK(name, f.tp_btf, "tp_btf not supported although the kernel has sysfs BTF");
 	for (int i = 0; i < f.nr_helpers; i++)
 		CHECK(name, f.helpers[i].ok, "helper %s (%d) not supported", f.helpers[i].name,

@@ -247,7 +247,7 @@ static void test_target_id(void)
 	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
 		snprintf(name, sizeof(name), "target_id/%s %s %s", cases[i].id ? cases[i].id : "NULL",
 			 cases[i].ver ? cases[i].ver : "NULL", cases[i].rel ? cases[i].rel : "NULL");
-		int rc = pk_target_id(cases[i].id, cases[i].ver, cases[i].rel, out, sizeof(out));
+		int rc = pk_host__target_id(cases[i].id, cases[i].ver, cases[i].rel, out, sizeof(out));
 
 		if (rc != cases[i].rc) {
 			FAIL(name, "rc %d, want %d", rc, cases[i].rc);
@@ -266,10 +266,10 @@ static void test_target_id_small_buffer(void)
 	const char *name = "target_id/small_buffer";
 	char out[8];
 
-	CHECK_INT(name, pk_target_id("ubuntu", "", "5.15.0-1-lowlatency", out, sizeof(out)),
+	CHECK_INT(name, pk_host__target_id("ubuntu", "", "5.15.0-1-lowlatency", out, sizeof(out)),
 		  -ENAMETOOLONG);
-	CHECK_INT(name, pk_target_id("amzn", "2023", "", out, sizeof(out)), -ENAMETOOLONG);
-	CHECK_INT(name, pk_target_id("debian", "", "", out, sizeof(out)), 0);
+	CHECK_INT(name, pk_host__target_id("amzn", "2023", "", out, sizeof(out)), -ENAMETOOLONG);
+	CHECK_INT(name, pk_host__target_id("debian", "", "", out, sizeof(out)), 0);
 	CHECK_STR(name, out, "debian");
 	PASS(name);
 }
@@ -311,7 +311,7 @@ static int write_file(const char *root, const char *rel, const char *text)
 			return -errno;
 		*p = '/';
 	}
-	return pk_write_file_atomic(path, text, strlen(text));
+	return pk_file__write_atomic(path, text, strlen(text));
 }
 
 static void remove_file(const char *root, const char *rel)
@@ -361,7 +361,7 @@ static void test_detect_fake_boot_btf(const char *release)
 	CHECK_STR(name, h.os.id, "ubuntu");
 	CHECK_STR(name, h.os.version_id, "22.04");
 	CHECK_STR(name, h.os.pretty_name, "Ubuntu 22.04 LTS");
-	CHECK(name, h.btf_source == PK_BTF_FILE, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK(name, h.btf_source == PK_KERNEL_BTF_FILE, "btf source %s", pk_kernel_btf__str(h.btf_source));
 	CHECK_STR(name, h.btf_path, want);
 	CHECK(name, h.cap_bpf && h.cap_sys_admin && !h.cap_perfmon, "caps bpf %d perfmon %d admin %d",
 	      h.cap_bpf, h.cap_perfmon, h.cap_sys_admin);
@@ -396,7 +396,7 @@ static void test_detect_fake_modules_btf(const char *release)
 	CHECK_INT(name, rc, 0);
 	CHECK_STR(name, h.os.id, "amzn");
 	CHECK_STR(name, h.target_id, "amazonlinux2023");
-	CHECK(name, h.btf_source == PK_BTF_FILE, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK(name, h.btf_source == PK_KERNEL_BTF_FILE, "btf source %s", pk_kernel_btf__str(h.btf_source));
 	CHECK_STR(name, h.btf_path, want);
 	CHECK(name, h.cap_bpf && h.cap_perfmon && h.cap_sys_admin, "caps");
 	PASS(name);
@@ -423,7 +423,7 @@ static void test_detect_fake_sysfs_wins(const char *release)
 	rm_rf(root);
 	CHECK_INT(name, rc, 0);
 	CHECK_STR(name, h.target_id, "debian");
-	CHECK(name, h.btf_source == PK_BTF_SYSFS, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK(name, h.btf_source == PK_KERNEL_BTF_SYSFS, "btf source %s", pk_kernel_btf__str(h.btf_source));
 	CHECK_STR(name, h.btf_path, want);
 	/* no proc/self/status under the fake root: no caps claimed */
 	CHECK(name, !h.cap_bpf && !h.cap_perfmon && !h.cap_sys_admin, "caps from nowhere");
@@ -501,9 +501,9 @@ static void test_detect_fake_empty(void)
 	CHECK_STR(name, h.os.id, "");
 	CHECK_STR(name, h.os.error, "");
 	CHECK_STR(name, h.target_id, "");
-	CHECK(name, h.btf_source == PK_BTF_NONE, "btf source %s", pk_btf_source__str(h.btf_source));
+	CHECK(name, h.btf_source == PK_KERNEL_BTF_NONE, "btf source %s", pk_kernel_btf__str(h.btf_source));
 	CHECK_STR(name, h.btf_path, "");
-	CHECK_STR(name, pk_btf_source__str(h.btf_source), "none");
+	CHECK_STR(name, pk_kernel_btf__str(h.btf_source), "none");
 	CHECK_STR(name, h.lockdown, "");	/* no securityfs: unknown */
 	PASS(name);
 }
@@ -558,8 +558,8 @@ static void test_detect_real_host(void)
 	CHECK_STR(name, h.arch, u.machine);
 	CHECK(name, h.is_root == (geteuid() == 0), "is_root %d", h.is_root);
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) {
-		CHECK(name, h.btf_source == PK_BTF_SYSFS, "btf source %s",
-		      pk_btf_source__str(h.btf_source));
+		CHECK(name, h.btf_source == PK_KERNEL_BTF_SYSFS, "btf source %s",
+		      pk_kernel_btf__str(h.btf_source));
 		CHECK_STR(name, h.btf_path, "/sys/kernel/btf/vmlinux");
 	}
 	if (h.is_root)
@@ -570,7 +570,7 @@ static void test_detect_real_host(void)
 	}
 	printf("# host: %s %s (%s) os=%s %s target=%s btf=%s %s root=%d bpf=%d perfmon=%d admin=%d\n",
 	       h.kernel_release, h.kernel_version, h.arch, h.os.id, h.os.version_id, h.target_id,
-	       pk_btf_source__str(h.btf_source), h.btf_path, h.is_root, h.cap_bpf, h.cap_perfmon,
+	       pk_kernel_btf__str(h.btf_source), h.btf_path, h.is_root, h.cap_bpf, h.cap_perfmon,
 	       h.cap_sys_admin);
 	PASS(name);
 }

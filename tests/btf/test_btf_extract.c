@@ -194,21 +194,21 @@ static void test_decompress_all(void)
 		struct pk_btf_extract_info info;
 		int err;
 
-		snprintf(name, sizeof(name), "decompress %s", pk_comp_name(k));
+		snprintf(name, sizeof(name), "decompress %s", pk_comp__name(k));
 		CHECK(name, cl > 0, "compressor failed");
-		CHECK_INT(name, pk_comp_detect(c, cl), k);
-		err = pk_decompress(k, c, cl, &out, &ol, 0);
+		CHECK_INT(name, pk_comp__detect(c, cl), k);
+		err = pk_comp__decompress(k, c, cl, &out, &ol, 0);
 		CHECK(name, err == 0 && ol == fl && !memcmp(out, flat, fl), "err %d, %zu bytes", err, ol);
 		free(out);
 		/* truncated stream, and a cap below the output */
-		err = pk_decompress(k, c, cl / 2, &out, &ol, 0);
+		err = pk_comp__decompress(k, c, cl / 2, &out, &ol, 0);
 		CHECK(name, err == -EBADMSG, "truncated: %d", err);
-		CHECK_INT(name, pk_decompress(k, c, cl, &out, &ol, fl / 2), -EFBIG);
+		CHECK_INT(name, pk_comp__decompress(k, c, cl, &out, &ol, fl / 2), -EFBIG);
 		PASS(name);
 
-		snprintf(name, sizeof(name), "bzImage with %s payload", pk_comp_name(k));
+		snprintf(name, sizeof(name), "bzImage with %s payload", pk_comp__name(k));
 		w = wrap_bzimage(c, cl, &wl);
-		err = pk_btf_extract_mem(w, wl, "vmlinuz-1.2.3-name", &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(w, wl, "vmlinuz-1.2.3-name", &out, &ol, NULL, &info);
 		CHECK(name, err == 0, "%s", info.err);
 		CHECK(name, ol == bl && !memcmp(out, btf, bl), "BTF differs");
 		CHECK_INT(name, info.comp, k);
@@ -218,25 +218,25 @@ static void test_decompress_all(void)
 		free(out);
 		/* payload cut short: a clear error */
 		wr32(w + 0x24c, cl / 2);
-		err = pk_btf_extract_mem(w, wl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
 		CHECK(name, err < 0 && strstr(info.err, "corrupt or truncated"), "err %d '%s'", err, info.err);
 		wr32(w + 0x248, 1U << 30);
-		err = pk_btf_extract_mem(w, wl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
 		CHECK(name, err < 0 && strstr(info.err, "outside"), "err %d '%s'", err, info.err);
 		free(w);
 		PASS(name);
 
-		snprintf(name, sizeof(name), "zboot with %s payload", pk_comp_name(k));
-		w = wrap_zboot(c, cl, pk_comp_name(k), &wl);
-		err = pk_btf_extract_mem(w, wl, NULL, &out, &ol, NULL, &info);
+		snprintf(name, sizeof(name), "zboot with %s payload", pk_comp__name(k));
+		w = wrap_zboot(c, cl, pk_comp__name(k), &wl);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
 		CHECK(name, err == 0 && ol == bl, "%s", info.err);
 		free(out);
 		free(w);
 		PASS(name);
 
-		snprintf(name, sizeof(name), "scanned image with %s payload", pk_comp_name(k));
+		snprintf(name, sizeof(name), "scanned image with %s payload", pk_comp__name(k));
 		w = wrap_noise(c, cl, &wl);
-		err = pk_btf_extract_mem(w, wl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
 		CHECK(name, err == 0 && ol == bl, "%s", info.err);
 		CHECK_STR(name, info.release, "6.99.1-test-amd64");
 		free(out);
@@ -256,28 +256,28 @@ static void test_raw_and_bad(void)
 	struct pk_btf_extract_info info;
 	int err;
 
-	err = pk_btf_extract_mem(btf, bl, "/x/vmlinux-5.4.0-42-generic", &out, &ol, NULL, &info);
+	err = pk_btf_extract__mem(btf, bl, "/x/vmlinux-5.4.0-42-generic", &out, &ol, NULL, &info);
 	CHECK("raw BTF", err == 0 && ol == bl && !memcmp(out, btf, bl), "%s", info.err);
-	CHECK_STR("raw BTF", pk_btf_src_name(info.kind), "raw");
+	CHECK_STR("raw BTF", pk_btf_input__str(info.kind), "raw");
 	CHECK_STR("raw BTF", info.release, "5.4.0-42-generic");
 	CHECK_STR("raw BTF", info.release_from, "file name");
 	CHECK("raw BTF", info.btf_types == 202, "%u types", info.btf_types);
 	free(out);
 	PASS("raw BTF");
 
-	err = pk_btf_extract_mem(btf, bl - 7, NULL, &out, &ol, NULL, &info);
+	err = pk_btf_extract__mem(btf, bl - 7, NULL, &out, &ol, NULL, &info);
 	CHECK("truncated BTF rejected", err == -EBADMSG && strstr(info.err, "not valid BTF"), "%d %s", err, info.err);
 	PASS("truncated BTF rejected");
 	btf[8] ^= 0xff;	/* type_off */
-	err = pk_btf_extract_mem(btf, bl, NULL, &out, &ol, NULL, &info);
+	err = pk_btf_extract__mem(btf, bl, NULL, &out, &ol, NULL, &info);
 	CHECK("corrupt BTF header rejected", err == -EBADMSG, "%d %s", err, info.err);
 	PASS("corrupt BTF header rejected");
 
 	memset(junk, 0x41, sizeof(junk));
-	err = pk_btf_extract_mem(junk, sizeof(junk), NULL, &out, &ol, NULL, &info);
+	err = pk_btf_extract__mem(junk, sizeof(junk), NULL, &out, &ol, NULL, &info);
 	CHECK("garbage rejected", err < 0 && strstr(info.err, "unrecognised input"), "%s", info.err);
 	PASS("garbage rejected");
-	err = pk_btf_extract_mem(junk, 2, NULL, &out, &ol, NULL, &info);
+	err = pk_btf_extract__mem(junk, 2, NULL, &out, &ol, NULL, &info);
 	CHECK("tiny input rejected", err < 0 && strstr(info.err, "too short"), "%s", info.err);
 	PASS("tiny input rejected");
 
@@ -286,7 +286,7 @@ static void test_raw_and_bad(void)
 	memcpy(junk, "\x7f" "ELF\x02\x01\x01", 7);
 	junk[0x3c] = 0xff;	/* e_shnum */
 	junk[0x28] = 0xf0;	/* e_shoff */
-	err = pk_btf_extract_mem(junk, 256, NULL, &out, &ol, NULL, &info);
+	err = pk_btf_extract__mem(junk, 256, NULL, &out, &ol, NULL, &info);
 	CHECK("corrupt ELF rejected", err < 0 && info.err[0], "%d", err);
 	PASS("corrupt ELF rejected");
 
@@ -295,10 +295,10 @@ static void test_raw_and_bad(void)
 		unsigned char c[8192];
 		size_t cl = ZSTD_compress(c, sizeof(c), junk, sizeof(junk), 3);
 
-		err = pk_btf_extract_mem(c, cl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(c, cl, NULL, &out, &ol, NULL, &info);
 		CHECK("compressed garbage rejected", err < 0 && info.err[0], "%d", err);
 		memset(c + 4, 0xee, 16);
-		err = pk_btf_extract_mem(c, cl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(c, cl, NULL, &out, &ol, NULL, &info);
 		CHECK("corrupt compression rejected", err < 0 && info.err[0], "%d", err);
 		PASS("compressed garbage rejected");
 		PASS("corrupt compression rejected");
@@ -310,10 +310,10 @@ static void test_raw_and_bad(void)
 		size_t wl;
 		unsigned char *w = wrap_bzimage(pl, sizeof(pl), &wl);
 
-		err = pk_btf_extract_mem(w, wl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
 		CHECK("unknown compression rejected", err == -ENOTSUP && strstr(info.err, "lzo"), "%s", info.err);
 		w[5 * 512 + 256] = 0x77;
-		err = pk_btf_extract_mem(w, wl, NULL, &out, &ol, NULL, &info);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
 		CHECK("unknown compression rejected", err == -ENOTSUP && strstr(info.err, "unknown compression"), "%s", info.err);
 		free(w);
 		PASS("unknown compression rejected");
@@ -327,10 +327,10 @@ static void test_banner(void)
 	static const char s2[] = "Linux version 6.1.0 ";
 	char rel[64];
 
-	CHECK_INT("banner", pk_btf_find_banner(s1, sizeof(s1) - 1, rel, sizeof(rel)), 0);
+	CHECK_INT("banner", pk_btf_extract__find_banner(s1, sizeof(s1) - 1, rel, sizeof(rel)), 0);
 	CHECK_STR("banner", rel, "5.10.0-32-amd64");
-	CHECK_INT("banner", pk_btf_find_banner(s2, sizeof(s2) - 1, rel, sizeof(rel)), -ENOENT);
-	CHECK_INT("banner", pk_btf_find_banner(s1, 20, rel, sizeof(rel)), -ENOENT);
+	CHECK_INT("banner", pk_btf_extract__find_banner(s2, sizeof(s2) - 1, rel, sizeof(rel)), -ENOENT);
+	CHECK_INT("banner", pk_btf_extract__find_banner(s1, 20, rel, sizeof(rel)), -ENOENT);
 	PASS("banner");
 }
 
@@ -349,7 +349,7 @@ static void test_file_names(void)
 	struct pk_btf_extract_info info;
 
 	for (i = 0; i < PK_ARRAY_SIZE(cases); i++) {
-		CHECK("release from file name", pk_btf_extract_mem(btf, bl, cases[i].name, &out, &ol, NULL, &info) == 0, "%s", info.err);
+		CHECK("release from file name", pk_btf_extract__mem(btf, bl, cases[i].name, &out, &ol, NULL, &info) == 0, "%s", info.err);
 		free(out);
 		CHECK_STR("release from file name", info.release, cases[i].rel);
 	}

@@ -205,9 +205,9 @@ static void test_kind_str(void)
 {
 	const char *t = "btf_ext_kind_str";
 
-	CHECK_STR(t, pk_core_relo_kind_str(PK_CORE_FIELD_BYTE_OFFSET), "field_byte_offset");
-	CHECK_STR(t, pk_core_relo_kind_str(PK_CORE_TYPE_MATCHES), "type_matches");
-	CHECK_STR(t, pk_core_relo_kind_str(999), "unknown");
+	CHECK_STR(t, pk_core_relo_kind__str(PK_CORE_FIELD_BYTE_OFFSET), "field_byte_offset");
+	CHECK_STR(t, pk_core_relo_kind__str(PK_CORE_TYPE_MATCHES), "type_matches");
+	CHECK_STR(t, pk_core_relo_kind__str(999), "unknown");
 	PASS(t);
 }
 
@@ -215,7 +215,7 @@ static void test_kind_str(void)
 
 static int read_file(const char *path, char **data, size_t *len)
 {
-	return pk_read_file(path, data, len, 256u << 20);
+	return pk_file__read(path, data, len, 256u << 20);
 }
 
 static char *obj_path(const char *name)
@@ -325,11 +325,11 @@ static long reduce(const char *t, const struct btf *targ, const char **objs, int
 		const struct pk_btf_min_mismatch *x = pk_btf_min__mismatch(m, 0);
 
 		FAIL(t, "verify: %d (%s) first: %s %s %s %s full %s reduced %s", mism, pk_btf_min__err(m),
-		     x ? x->object : "", x ? pk_core_relo_kind_str(x->kind) : "", x ? x->type : "",
+		     x ? x->object : "", x ? pk_core_relo_kind__str(x->kind) : "", x ? x->type : "",
 		     x ? x->access : "", x ? x->full : "", x ? x->reduced : "");
 		goto out;
 	}
-	if (pk_write_file_atomic(out, raw, sz)) {
+	if (pk_file__write_atomic(out, raw, sz)) {
 		FAIL(t, "write %s", out);
 		goto out;
 	}
@@ -469,7 +469,7 @@ static void test_libbpf_tools(const struct btf *vmlinux)
 	size_t vmlen;
 
 	snprintf(vm_copy, sizeof(vm_copy), "%s/vmlinux.btf", tmpdir);
-	if (read_file(VMLINUX, &vm, &vmlen) || pk_write_file_atomic(vm_copy, vm, vmlen)) {
+	if (read_file(VMLINUX, &vm, &vmlen) || pk_file__write_atomic(vm_copy, vm, vmlen)) {
 		SKIP(t, "cannot copy " VMLINUX);
 		return;
 	}
@@ -494,7 +494,7 @@ static void test_libbpf_tools(const struct btf *vmlinux)
 			snprintf(objp, sizeof(objp), "%s/%s.%d.bpf.o", tmpdir, libbpf_tools[i], k);
 			snprintf(ours, sizeof(ours), "%s/%s.%d.btf", tmpdir, libbpf_tools[i], k);
 			snprintf(theirs, sizeof(theirs), "%s/%s.%d.bpftool.btf", tmpdir, libbpf_tools[i], k);
-			if (pk_write_file_atomic(objp, data + off, elen)) {
+			if (pk_file__write_atomic(objp, data + off, elen)) {
 				FAIL(tn, "cannot write %s", objp);
 				continue;
 			}
@@ -611,7 +611,7 @@ static void test_verify_catches(const struct btf *vmlinux)
 		CHECK(t, n > 0 && x, "verify found %d differences after moving %d members", n, changed);
 		CHECK(t, x->object[0] && x->section[0] && x->type[0] && x->access[0], "mismatch not named");
 		printf("  caught: %s section '%s' insn %u %s %s '%s': full %s, reduced %s\n", x->object,
-		       x->section, x->insn_off / 8, pk_core_relo_kind_str(x->kind), x->type, x->access,
+		       x->section, x->insn_off / 8, pk_core_relo_kind__str(x->kind), x->type, x->access,
 		       x->full, x->reduced);
 	}
 	/* and the untouched one verifies */
@@ -669,7 +669,7 @@ static void test_all_kinds(const struct btf *vmlinux)
 		SKIP(t, "no vmlinux.h in OUT");
 		return;
 	}
-	if (pk_write_file_atomic(src, all_kinds_src, strlen(all_kinds_src))) {
+	if (pk_file__write_atomic(src, all_kinds_src, strlen(all_kinds_src))) {
 		FAIL(t, "write %s", src);
 		return;
 	}

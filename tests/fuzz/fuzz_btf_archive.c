@@ -6,7 +6,7 @@
  *   2: le16 entries, le16 blobs, le16 groups, le16 strtab bytes, then the raw
  *      (uncompressed) index, then the data; the target compresses the index, fixes
  *      every group CRC that points inside the data, and builds the header
- *   3: the rest goes to pk_btf_extract_mem (no pahole, 16 MiB cap)
+ *   3: the rest goes to pk_btf_extract__mem (no pahole, 16 MiB cap)
  * Every archive that opens is walked: entries, find, near misses, get, verify. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		void *btf;
 		size_t len;
 
-		if (pk_btf_extract_mem(data + 1, size - 1, NULL, &btf, &len, &o, &info) == 0)
+		if (pk_btf_extract__mem(data + 1, size - 1, NULL, &btf, &len, &o, &info) == 0)
 			free(btf);
 		else if (!info.err[0])
 			abort();

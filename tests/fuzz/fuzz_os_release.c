@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(isdigit((unsigned char)*p));
 	}
 
-	rc = pk_target_id(o.id[0] ? o.id : copy, o.version_id, copy, tid, sizeof(tid));
+	rc = pk_host__target_id(o.id[0] ? o.id : copy, o.version_id, copy, tid, sizeof(tid));
 	if (!rc) {
 		check_str(tid, sizeof(tid));
 		REQUIRE(tid[0]);
