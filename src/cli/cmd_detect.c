@@ -98,6 +98,8 @@ int cmd_detect(int argc, char **argv)
 		pk_json__kv_str(&j, "arch", h.arch);
 		pk_json__kv_str(&j, "os_id", h.os.id);
 		pk_json__kv_str(&j, "os_version_id", h.os.version_id);
+		if (h.os_error.code)
+			pk_json__kv_str(&j, "os_release_error", pk_error__str(&h.os_error));
 		pk_json__kv_str(&j, "target_id", h.target_id);
 		pk_json__key(&j, "kernel_btf");
 		pk_json__obj_begin(&j);
@@ -154,6 +156,8 @@ int cmd_detect(int argc, char **argv)
 	printf("kernel:      %s #%s (%s)\n", h.kernel_release, h.kernel_version, h.arch);
 	printf("os:          %s %s (%s)\n", h.os.id[0] ? h.os.id : "unknown", h.os.version_id,
 	       h.os.pretty_name);
+	if (h.os_error.code)
+		printf("             os-release ignored: %s\n", pk_error__str(&h.os_error));
 	printf("target id:   %s\n", h.target_id);
 	printf("kernel BTF:  %s%s%s\n", pk_kernel_btf__str(h.btf_source),
 	       h.btf_source == PK_KERNEL_BTF_NONE ? "" : " ", h.btf_source == PK_KERNEL_BTF_NONE ? "" : h.btf_path);
