@@ -117,6 +117,8 @@ int cmd_detect(int argc, char **argv)
 		for (int i = 0; i < f.nr_helpers; i++)
 			pk_json__kv_bool(&j, f.helpers[i].name, f.helpers[i].ok);
 		pk_json__obj_end(&j);
+		if (f.helpers_errno)
+			pk_json__kv_str(&j, "helpers_error", strerror(f.helpers_errno));
 		if (f.probe_errno)
 			pk_json__kv_str(&j, "probe_error", strerror(f.probe_errno));
 		pk_json__obj_end(&j);
@@ -167,7 +169,11 @@ int cmd_detect(int argc, char **argv)
 	for (int i = 0; i < f.nr_helpers; i++)
 		if (!f.helpers[i].ok)
 			printf(" %s:no", f.helpers[i].name);
-	printf("%s\n", f.nr_helpers ? " (all others yes)" : " not probed");
+	if (f.nr_helpers)
+		printf(" (all others yes)\n");
+	else
+		printf(" not probed%s%s\n", f.helpers_errno ? ": cannot list the probe's helpers: " : "",
+		       f.helpers_errno ? strerror(f.helpers_errno) : "");
 	if (f.probe_errno)
 		printf("probing:     limited: %s\n", strerror(f.probe_errno));
 	printf("privileges:  root %s, CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n",
