@@ -61,7 +61,7 @@ static int object_helpers(const char *what, const void *data, size_t len, bool *
 	return 0;
 }
 
-int pk_features__probe_helpers(int *ids, int max, int *nr)
+int pk_probe_helpers__list(int *ids, int max, int *nr)
 {
 	static const struct {
 		const char *name;
@@ -175,7 +175,7 @@ int pk_features__probe(struct pk_features *f, const struct pk_host *h)
 	if (!f)
 		return -EINVAL;
 	memset(f, 0, sizeof(*f));
-	err = pk_features__probe_helpers(ids, PK_MAX_HELPERS, &f->nr_helpers);
+	err = pk_probe_helpers__list(ids, PK_MAX_HELPERS, &f->nr_helpers);
 	if (err) {
 		f->helpers_errno = -err;
 		pk_debug("features: cannot list the probe's helpers: %s\n", strerror(-err));

@@ -36,7 +36,7 @@ int pk_features__probe(struct pk_features *f, const struct pk_host *h);
 
 /* The helper ids the embedded probe objects call (every program of the btf and
  * core objects), ascending, without loading anything. -E2BIG when more than max. */
-int pk_features__probe_helpers(int *ids, int max, int *nr);
+int pk_probe_helpers__list(int *ids, int max, int *nr);
 
 /* "bpf_ringbuf_output" for BPF_FUNC_ringbuf_output; "helper#<id>" (in buf) for
  * ids our <linux/bpf.h> does not name */

@@ -138,8 +138,8 @@ static void test_null(void)
 	int ids[1], nr;
 
 	CHECK_INT(name, pk_features__probe(NULL, NULL), -EINVAL);
-	CHECK_INT(name, pk_features__probe_helpers(NULL, 1, &nr), -EINVAL);
-	CHECK_INT(name, pk_features__probe_helpers(ids, 1, &nr), -E2BIG);
+	CHECK_INT(name, pk_probe_helpers__list(NULL, 1, &nr), -EINVAL);
+	CHECK_INT(name, pk_probe_helpers__list(ids, 1, &nr), -E2BIG);
 	PASS(name);
 }
 
