@@ -52,6 +52,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define pk_rd_arg(src) pk_rd(src)
 #endif
 
+/* vmlinux.h carries the kernel's types but none of its macros, and the uapi
+ * headers that define these clash with it: the values are ABI, fixed forever. */
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
@@ -119,7 +121,7 @@ struct pk_owner {
 	__u32 pid, tid, uid, gid;
 	__u16 sport;		/* local port: gone from the socket by the time it closes */
 	__u16 _pad[3];
-	char comm[PK_COMM_LEN];
+	union pk_comm comm;
 };
 
 struct {
@@ -199,19 +201,20 @@ static __always_inline void pk_output(void *ctx, void *e, __u32 size, __u32 kind
 	pk_perf_out(ctx, e, size, kind);
 }
 
-static __always_inline bool pk_comm_eq(const char *a, const char *b)
+/* Two comms compared as two u64 each: both sides are declared as unions with
+ * __u64[2] (struct pk_filter, struct pk_owner, pk_pass's stack copy), so the
+ * compiler aligns them and the loads are plain aligned 8-byte loads. */
+static __always_inline bool pk_comm_eq(const union pk_comm *a, const union pk_comm *b)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1];
+	return a->w[0] == b->w[0] && a->w[1] == b->w[1];
 }
 
 /* pid / comm filter; comm == NULL means "the current task's comm" */
-static __always_inline bool pk_pass(__u32 tgid, const char *comm)
+static __always_inline bool pk_pass(__u32 tgid, const union pk_comm *comm)
 {
 	__u32 zero = 0;
 	struct pk_filter *f;
-	char cur[PK_COMM_LEN];
+	union pk_comm cur;
 
 	if (tgid == pk_cfg.self_tgid)
 		return false;
@@ -222,11 +225,11 @@ static __always_inline bool pk_pass(__u32 tgid, const char *comm)
 		return false;
 	if (f->comm_set) {
 		if (!comm) {
-			__builtin_memset(cur, 0, sizeof(cur));
-			bpf_get_current_comm(cur, sizeof(cur));
-			comm = cur;
+			cur.w[0] = cur.w[1] = 0;
+			bpf_get_current_comm(cur.c, sizeof(cur.c));
+			comm = &cur;
 		}
-		if (!pk_comm_eq(comm, f->comm))
+		if (!pk_comm_eq(comm, &f->comm_u))
 			return false;
 	}
 	return true;
@@ -258,7 +261,7 @@ static __always_inline void pk_hdr_owner(struct pk_hdr *h, __u32 kind, const str
 	h->uid = o->uid;
 	h->gid = o->gid;
 	h->_pad = 0;
-	__builtin_memcpy(h->comm, o->comm, PK_COMM_LEN);
+	__builtin_memcpy(h->comm, o->comm.c, PK_COMM_LEN);
 }
 
 /* ---------------------------------------------------------------- process */
@@ -358,6 +361,16 @@ int BPF_PROG(pk_exit, struct task_struct *p)
 
 /* ---------------------------------------------------------------- network */
 
+/* sock_common has skc_v6_* only in kernels built with IPv6 (CONFIG_IPV6): in
+ * CO-RE builds the guard is a relocation that libbpf resolves to 0 there, so the
+ * verifier drops the read instead of libbpf failing the whole object. The legacy
+ * build has no relocations and the layout of the kernel it was built for. */
+#ifdef PK_MODE_LEGACY
+#define pk_has_ipv6(sk) true
+#else
+#define pk_has_ipv6(sk) bpf_core_field_exists((sk)->__sk_common.skc_v6_daddr)
+#endif
+
 static __always_inline void pk_sock_addrs(struct pk_sock_event *e, struct sock *sk)
 {
 	__u16 family = pk_rd(sk->__sk_common.skc_family);
@@ -373,7 +386,7 @@ static __always_inline void pk_sock_addrs(struct pk_sock_event *e, struct sock *
 
 		__builtin_memcpy(e->saddr, &s, 4);
 		__builtin_memcpy(e->daddr, &d, 4);
-	} else {
+	} else if (family == AF_INET6 && pk_has_ipv6(sk)) {
 		bpf_probe_read_kernel(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
 		bpf_probe_read_kernel(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
@@ -385,7 +398,7 @@ static __always_inline void pk_emit_sock(void *ctx, struct sock *sk, __u32 kind,
 {
 	struct pk_sock_event *e;
 
-	if (!pk_pass(o->pid, o->comm))
+	if (!pk_pass(o->pid, &o->comm))
 		return;
 	e = pk_reserve(sizeof(*e), kind);
 	if (!e)
@@ -415,7 +428,7 @@ static __always_inline void pk_owner_current(struct pk_owner *o)
 	o->gid = ug >> 32;
 	o->sport = 0;
 	o->_pad[0] = o->_pad[1] = o->_pad[2] = 0;
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	bpf_get_current_comm(o->comm.c, sizeof(o->comm.c));
 }
 
 static __always_inline bool pk_is_tcp(struct sock *sk)
@@ -496,15 +509,54 @@ int BPF_PROG(pk_sock_state, struct sock *sk, int oldstate, int newstate)
 #error "PK_SYSARG: unsupported architecture"
 #endif
 
+/*
+ * Syscall numbers above are the native table's; a 32-bit (compat) task's numbers
+ * are another table (ia32 times is 43, x86_64 accept; ia32 remap_file_pages is
+ * 257, x86_64 openat), so compat syscalls are skipped. The check reads the user
+ * registers we already have: in tp_btf mode a plain load, no helper call, and it
+ * is only made once the number matched, so other syscalls pay nothing.
+ *  x86: the code segment the syscall came from, as the kernel's
+ *       user_64bit_mode() reads it: __USER_CS (0x33), or FLAT_USER_CS64 (0xe033)
+ *       under Xen PV, is 64-bit. The thread_info TS_COMPAT bit would be exact
+ *       for the one case this misses (int $0x80 from 64-bit code, which the
+ *       kernel runs as ia32) but needs the task pointer: two helper calls before
+ *       5.11 (no bpf_get_current_task_btf), on every open.
+ *       cs is `unsigned long` before 6.9 and a u16 in a union with FRED's csx
+ *       since: CO-RE (and libbpf's load-size fix-up) finds it either way, and
+ *       the kernel itself compares the whole field, so upper bits are zero.
+ *  arm64: PSR_MODE32_BIT (0x10) in pstate, what compat_user_mode() tests; a
+ *       compat task cannot make native syscalls there, so this is exact.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define PK_USER_CS 0x33
+#define PK_XEN_FLAT_USER_CS64 0xe033
+static __always_inline bool pk_compat_syscall(struct pt_regs *regs)
+{
+	__u64 cs = pk_rd_arg(regs->cs);
+
+	return cs != PK_USER_CS && cs != PK_XEN_FLAT_USER_CS64;
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define PK_PSR_MODE32_BIT 0x10
+static __always_inline bool pk_compat_syscall(struct pt_regs *regs)
+{
+	return pk_rd_arg(regs->pstate) & PK_PSR_MODE32_BIT;
+}
+#endif
+
 static __always_inline struct sock *pk_fd_sock(long fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct files_struct *files = pk_rd(task->files);
 	struct fdtable *fdt = pk_rd(files->fdt);
 	struct file **fds = pk_rd(fdt->fd);
+	unsigned int max_fds = pk_rd(fdt->max_fds);
 	struct file *f = NULL;
 	struct socket *sock;
 
+	/* fd is the syscall's return value: never index past the table with it */
+	if (fd < 0 || fd >= max_fds)
+		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	if (!f)
 		return NULL;
@@ -531,7 +583,7 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 		struct sock *sk;
 		__u64 key;
 
-		if (!pk_enabled(PK_EV_ACCEPT) || ret < 0 ||
+		if (!pk_enabled(PK_EV_ACCEPT) || ret < 0 || pk_compat_syscall(regs) ||
 		    !pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
 			return 0;
 		sk = pk_fd_sock(ret);
@@ -546,7 +598,7 @@ int BPF_PROG(pk_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	if ((nr != pk_cfg.nr_openat && nr != pk_cfg.nr_openat2) || !pk_enabled(PK_EV_OPEN) ||
-	    !pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
+	    pk_compat_syscall(regs) || !pk_pass(bpf_get_current_pid_tgid() >> 32, NULL))
 		return 0;
 
 	/* built in the per-CPU heap, sent with only the path bytes used */

@@ -107,11 +107,23 @@ struct pk_config {
 	__s32 nr_accept4;
 };
 
+/* A comm the probe compares as two u64 loads: the union makes the compiler align
+ * it to 8 wherever it is declared (stack, map value), not the frame layout's luck. */
+union pk_comm {
+	char c[PK_COMM_LEN];
+	__u64 w[PK_COMM_LEN / 8];
+};
+
 /* Changed at run time (array map "pk_filter", one entry). */
 struct pk_filter {
 	__u32 pid;		/* 0: any */
 	__u32 comm_set;		/* 1: comm must match */
-	char comm[PK_COMM_LEN];
+	union {
+		char comm[PK_COMM_LEN];	/* user side writes this */
+		union pk_comm comm_u;	/* the probe compares this */
+	};
 };
+_Static_assert(sizeof(struct pk_filter) == 24 && __builtin_offsetof(struct pk_filter, comm) == 8,
+	       "struct pk_filter layout is shared with the kernel side");
 
 #endif /* PK_PROBE_H */

@@ -4,12 +4,30 @@
 # (tests/<subsystem>/*.sh), counting PASS/FAIL/SKIP lines. Ends with one line:
 #   N passed, N failed, N skipped
 # TESTS=pattern runs only the matching tests.
+# A skip about loading BPF (reason "no BPF: ...", tests/lib.sh need_bpf) is a
+# failure on a machine that can load BPF, and with PROBEKIT_REQUIRE_BPF=1
+# (CI) always; where BPF truly cannot be loaded the last line says so.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build}
 export OUT
-pass=0 failn=0 skipn=0
+. tests/lib.sh
+pass=0 failn=0 skipn=0 bpfskipn=0
 log=$(mktemp)
+
+# decided once, here, for every test script (need_bpf reads it)
+PK_BPF_WHY=$(bpf_capability)
+export PK_BPF_WHY
+bpf_strict=""
+if [ -z "$PK_BPF_WHY" ]; then
+	bpf_strict="this machine can load BPF"
+	echo "BPF: this machine can load BPF; a test that skips for want of it fails"
+elif [ "${PROBEKIT_REQUIRE_BPF:-0}" = 1 ]; then
+	bpf_strict="PROBEKIT_REQUIRE_BPF=1"
+	echo "BPF: cannot load BPF here ($PK_BPF_WHY), and PROBEKIT_REQUIRE_BPF=1: its tests fail"
+else
+	echo "BPF: cannot load BPF here ($PK_BPF_WHY): tests that need it skip"
+fi
 
 run_one() {
 	local name=$1; shift
@@ -18,8 +36,16 @@ run_one() {
 	"$@" >"$log" 2>&1
 	local rc=$?
 	local p f s
+	local b
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
+	b=$(grep -c "^SKIP .*: $PK_NO_BPF " "$log")
 	grep -E '^(FAIL|SKIP) ' "$log" | sed "s|^|  $name: |"
+	if [ "$b" -gt 0 ] && [ -n "$bpf_strict" ]; then
+		echo "  $name: FAIL $b skipped for want of BPF, but $bpf_strict"
+		f=$((f + b)); s=$((s - b))
+	else
+		bpfskipn=$((bpfskipn + b))
+	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "  $name: FAIL exit code $rc without a FAIL line (crash?):"
 		tail -15 "$log" | sed 's/^/    /'
@@ -40,5 +66,9 @@ for t in tests/*/*.sh; do
 	run_one "${t#tests/}" bash "$t"
 done
 rm -f "$log"
-echo "$pass passed, $failn failed, $skipn skipped"
+if [ "$bpfskipn" -gt 0 ]; then
+	echo "$pass passed, $failn failed, $skipn skipped ($bpfskipn need BPF, which cannot be loaded here: $PK_BPF_WHY)"
+else
+	echo "$pass passed, $failn failed, $skipn skipped"
+fi
 [ "$failn" -eq 0 ]

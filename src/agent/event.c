@@ -111,15 +111,17 @@ int pk_event__kind(const void *data, size_t len)
 	return h->kind;
 }
 
+/* family is the kernel's sk_family: Linux's AF_* values, which <sys/socket.h>
+ * gives us by the same names (ABI, identical on every Linux libc) */
 void pk_addr__str(int family, const uint8_t *addr, char *out, size_t size)
 {
-	if (!inet_ntop(family == 10 ? AF_INET6 : AF_INET, addr, out, size))
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, out, size))
 		snprintf(out, size, "?");
 }
 
 static const char *family_str(int family)
 {
-	return family == 2 ? "ipv4" : family == 10 ? "ipv6" : "?";
+	return family == AF_INET ? "ipv4" : family == AF_INET6 ? "ipv6" : "?";
 }
 
 static void hdr_json(const struct pk_hdr *h, int64_t off, struct pk_json *j)

@@ -2,6 +2,7 @@
  * takes. Never guesses from the kernel version, never prints, and reports
  * "cannot probe" (EPERM, no bpf(2)) apart from "not supported". */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -10,31 +11,90 @@
 
 #include "agent/features.h"
 #include "agent/host.h"
+#include "agent/loader.h"
 #include "common/pk.h"
 
-/* the helpers bpf/probe.bpf.c calls; keep in sync with it */
-static const struct { const char *name; int id; } probe_helpers[] = {
-	{ "bpf_ringbuf_reserve", BPF_FUNC_ringbuf_reserve },
-	{ "bpf_ringbuf_submit", BPF_FUNC_ringbuf_submit },
-	{ "bpf_ringbuf_query", BPF_FUNC_ringbuf_query },
-	{ "bpf_perf_event_output", BPF_FUNC_perf_event_output },
-	{ "bpf_probe_read_kernel", BPF_FUNC_probe_read_kernel },
-	{ "bpf_probe_read_kernel_str", BPF_FUNC_probe_read_kernel_str },
-	{ "bpf_probe_read_user", BPF_FUNC_probe_read_user },
-	{ "bpf_probe_read_user_str", BPF_FUNC_probe_read_user_str },
-	{ "bpf_get_current_task", BPF_FUNC_get_current_task },
-	{ "bpf_get_current_cgroup_id", BPF_FUNC_get_current_cgroup_id },
-	{ "bpf_get_current_comm", BPF_FUNC_get_current_comm },
-	{ "bpf_get_current_pid_tgid", BPF_FUNC_get_current_pid_tgid },
-	{ "bpf_get_current_uid_gid", BPF_FUNC_get_current_uid_gid },
-	{ "bpf_ktime_get_ns", BPF_FUNC_ktime_get_ns },
-	{ "bpf_map_lookup_elem", BPF_FUNC_map_lookup_elem },
-	{ "bpf_map_update_elem", BPF_FUNC_map_update_elem },
-	{ "bpf_map_delete_elem", BPF_FUNC_map_delete_elem },
-};
+/* enum bpf_func_id -> "bpf_<name>", as bpftool names them; ids newer than our
+ * <linux/bpf.h> stay NULL and are shown as "helper#<id>" */
+#define PK_HELPER_NAME(x) [BPF_FUNC_##x] = "bpf_" #x
+static const char *const helper_names[] = { __BPF_FUNC_MAPPER(PK_HELPER_NAME) };
+#undef PK_HELPER_NAME
 
-_Static_assert(sizeof(probe_helpers) / sizeof(probe_helpers[0]) <= PK_MAX_HELPERS,
-	       "raise PK_MAX_HELPERS");
+const char *pk_helper__name(int id, char *buf, size_t size)
+{
+	if (id > 0 && (size_t)id < PK_ARRAY_SIZE(helper_names) && helper_names[id])
+		return helper_names[id];
+	snprintf(buf, size, "helper#%d", id);
+	return buf;
+}
+
+/*
+ * The helpers to probe are the ones the probe calls, read from the embedded
+ * objects themselves (every program's instructions: BPF_JMP|BPF_CALL with
+ * src_reg 0 is a helper call, imm its id; src_reg BPF_PSEUDO_CALL is a
+ * subprogram, BPF_PSEUDO_KFUNC_CALL a kfunc), so no hand list can drift from
+ * bpf/probe.bpf.c. Opening an object parses it, nothing is loaded.
+ */
+static int object_helpers(const char *what, const void *data, size_t len, bool *used, size_t max)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = what);
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	int err;
+
+	if (!data || !len)
+		return -ENOENT;
+	obj = bpf_object__open_mem(data, len, &oo);
+	err = libbpf_get_error(obj);
+	if (err)
+		return err;
+	bpf_object__for_each_program(prog, obj) {
+		const struct bpf_insn *insn = bpf_program__insns(prog);
+		size_t n = bpf_program__insn_cnt(prog);
+
+		for (size_t i = 0; i < n; i++)
+			if (insn[i].code == (BPF_JMP | BPF_CALL) && insn[i].src_reg == 0 &&
+			    insn[i].imm > 0 && (size_t)insn[i].imm < max)
+				used[insn[i].imm] = true;
+	}
+	bpf_object__close(obj);
+	return 0;
+}
+
+int pk_probe_helpers__list(int *ids, int max, int *nr)
+{
+	static const struct {
+		const char *name;
+		void (*get)(const void **data, size_t *len);
+	} objs[] = {
+		{ "embedded-btf", pk_embedded__btf_obj },
+		{ "embedded-core", pk_embedded__core_obj },
+	};
+	bool used[PK_HELPER_ID_MAX] = { false };
+	int n = 0, err;
+
+	if (!ids || !nr)
+		return -EINVAL;
+	*nr = 0;
+	for (size_t o = 0; o < PK_ARRAY_SIZE(objs); o++) {
+		const void *data = NULL;
+		size_t len = 0;
+
+		objs[o].get(&data, &len);
+		err = object_helpers(objs[o].name, data, len, used, PK_ARRAY_SIZE(used));
+		if (err)
+			return err;
+	}
+	for (int id = 1; id < PK_HELPER_ID_MAX; id++) {
+		if (!used[id])
+			continue;
+		if (n == max)
+			return -E2BIG;
+		ids[n++] = id;
+	}
+	*nr = n;
+	return 0;
+}
 
 static const struct bpf_insn ret0[] = {
 	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },	/* r0 = 0 */
@@ -110,14 +170,21 @@ int pk_features__probe(struct pk_features *f, const struct pk_host *h)
 {
 	int err;
 
+	int ids[PK_MAX_HELPERS];
+
 	if (!f)
 		return -EINVAL;
 	memset(f, 0, sizeof(*f));
-	for (size_t i = 0; i < PK_ARRAY_SIZE(probe_helpers); i++) {
-		f->helpers[i].name = probe_helpers[i].name;
-		f->helpers[i].id = probe_helpers[i].id;
+	err = pk_probe_helpers__list(ids, PK_MAX_HELPERS, &f->nr_helpers);
+	if (err) {
+		f->helpers_errno = -err;
+		pk_debug("features: cannot list the probe's helpers: %s\n", strerror(-err));
 	}
-	f->nr_helpers = PK_ARRAY_SIZE(probe_helpers);
+	for (int i = 0; i < f->nr_helpers; i++) {
+		f->helpers[i].id = ids[i];
+		f->helpers[i].name = pk_helper__name(ids[i], f->helpers[i].name_buf,
+						     sizeof(f->helpers[i].name_buf));
+	}
 
 	err = probe_access();
 	if (err) {

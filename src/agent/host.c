@@ -1,6 +1,7 @@
 /* Host detection: uname, os-release, falco-style target id, where kernel BTF
  * is, privileges. The parsers take untrusted bytes (never NUL-terminated,
- * never trusted to be well formed); nothing here prints or exits. */
+ * never trusted to be well formed); nothing here prints or exits: a parser says
+ * why it rejected its input in the caller's struct pk_error. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+#include <linux/capability.h>
 
 #include "agent/host.h"
 #include "common/pk.h"
@@ -32,19 +34,6 @@ static bool is_key_char(char c, bool first)
 	return !first && c >= '0' && c <= '9';
 }
 
-__attribute__((format(printf, 3, 4)))
-static int osr_fail(struct pk_os_release *out, unsigned int line, const char *fmt, ...)
-{
-	char msg[96];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(out->error, sizeof(out->error), "line %u: %s", line, msg);
-	return -EINVAL;
-}
-
 /* decoded value: kept up to the field's size, the full length counted */
 struct osr_value {
 	char buf[128];
@@ -61,7 +50,8 @@ static void val_put(struct osr_value *v, char c)
 /* One line without its '\n'. Shell rules, the subset os-release(5) uses:
  * "..." with \$ \` \" \\ escapes, '...' literal, bare words with \x escapes,
  * segments concatenate, a quote must close on its own line. */
-static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_release *out)
+static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_release *out,
+		    struct pk_error *err)
 {
 	struct { const char *key; char *dst; size_t size; } fields[] = {
 		{ "ID", out->id, sizeof(out->id) },
@@ -73,7 +63,7 @@ static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_rel
 	size_t i = 0, k, klen;
 
 	if (memchr(s, 0, n))
-		return osr_fail(out, line, "NUL byte");
+		return pk_error__set(err, -EINVAL, "line %u: NUL byte", line);
 	while (i < n && is_blank(s[i]))
 		i++;
 	if (i == n || s[i] == '#')
@@ -81,14 +71,14 @@ static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_rel
 
 	eq = memchr(s + i, '=', n - i);
 	if (!eq)
-		return osr_fail(out, line, "expected KEY=value");
+		return pk_error__set(err, -EINVAL, "line %u: expected KEY=value", line);
 	k = i;
 	klen = eq - (s + k);
 	if (!klen)
-		return osr_fail(out, line, "empty key");
+		return pk_error__set(err, -EINVAL, "line %u: empty key", line);
 	for (i = k; i < k + klen; i++)
 		if (!is_key_char(s[i], i == k))
-			return osr_fail(out, line, "invalid character in key");
+			return pk_error__set(err, -EINVAL, "line %u: invalid character in key", line);
 
 	for (i = k + klen + 1; i < n;) {
 		char c = s[i];
@@ -100,17 +90,17 @@ static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_rel
 				val_put(&v, s[i]);
 			}
 			if (i == n)
-				return osr_fail(out, line, "unterminated quote");
+				return pk_error__set(err, -EINVAL, "line %u: unterminated quote", line);
 			i++;
 		} else if (c == '\'') {
 			for (i++; i < n && s[i] != '\''; i++)
 				val_put(&v, s[i]);
 			if (i == n)
-				return osr_fail(out, line, "unterminated quote");
+				return pk_error__set(err, -EINVAL, "line %u: unterminated quote", line);
 			i++;
 		} else if (c == '\\') {
 			if (i + 1 == n)
-				return osr_fail(out, line, "backslash at end of line");
+				return pk_error__set(err, -EINVAL, "line %u: backslash at end of line", line);
 			val_put(&v, s[i + 1]);
 			i += 2;
 		} else if (is_blank(c)) {
@@ -123,13 +113,13 @@ static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_rel
 	while (i < n && is_blank(s[i]))
 		i++;
 	if (i < n && s[i] != '#')
-		return osr_fail(out, line, "unquoted space in value");
+		return pk_error__set(err, -EINVAL, "line %u: unquoted space in value", line);
 
 	for (size_t f = 0; f < PK_ARRAY_SIZE(fields); f++) {
 		if (strlen(fields[f].key) != klen || memcmp(fields[f].key, s + k, klen))
 			continue;
 		if (v.len >= fields[f].size)
-			return osr_fail(out, line, "%s value too long (max %zu bytes)",
+			return pk_error__set(err, -EINVAL, "line %u: %s value too long (max %zu bytes)", line,
 					fields[f].key, fields[f].size - 1);
 		memcpy(fields[f].dst, v.buf, v.len);
 		fields[f].dst[v.len] = 0;
@@ -140,26 +130,27 @@ static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_rel
 	return 0;
 }
 
-int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out)
+int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out,
+			  struct pk_error *err)
 {
 	unsigned int line = 0;
 	size_t pos = 0;
-	int err;
+	int rc;
 
 	if (!out)
-		return -EINVAL;
+		return pk_error__set(err, -EINVAL, "no output");
 	memset(out, 0, sizeof(*out));
 	if (!buf && len)
-		return osr_fail(out, 0, "no buffer");
+		return pk_error__set(err, -EINVAL, "line 0: no buffer");
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - buf) : len;
 
-		err = osr_line(buf + pos, end - pos, ++line, out);
-		if (err) {
+		rc = osr_line(buf + pos, end - pos, ++line, out, err);
+		if (rc) {
 			/* all or nothing: no half-parsed fields */
 			out->id[0] = out->version_id[0] = out->pretty_name[0] = 0;
-			return err;
+			return rc;
 		}
 		pos = end + 1;
 	}
@@ -345,12 +336,12 @@ static void detect_os_release(struct pk_host *h, const char *root)
 	if (err) {
 		pk_debug("host: no os-release (%s: %s)\n", path, strerror(-err));
 		if (err != -ENOENT)
-			snprintf(h->os.error, sizeof(h->os.error), "%s: %s", path, strerror(-err));
+			pk_error__set(&h->os_error, err, "%s: %s", path, strerror(-err));
 		return;
 	}
-	err = pk_os_release__parse(data, len, &h->os);
+	err = pk_os_release__parse(data, len, &h->os, &h->os_error);
 	if (err)
-		pk_debug("host: ignoring %s: %s\n", path, h->os.error);
+		pk_debug("host: ignoring %s: %s\n", path, pk_error__str(&h->os_error));
 	free(data);
 }
 
@@ -521,9 +512,9 @@ static void detect_privileges(struct pk_host *h, const char *root)
 		pk_debug("host: cannot read CapEff from /proc/self/status: %s\n", strerror(-err));
 		return;
 	}
-	h->cap_sys_admin = caps >> 21 & 1;
-	h->cap_perfmon = caps >> 38 & 1;
-	h->cap_bpf = caps >> 39 & 1;
+	h->cap_sys_admin = caps >> CAP_SYS_ADMIN & 1;
+	h->cap_perfmon = caps >> CAP_PERFMON & 1;
+	h->cap_bpf = caps >> CAP_BPF & 1;
 }
 
 int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
@@ -533,8 +524,9 @@ int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
 
 	if (!h)
 		return -EINVAL;
-	if (opts && opts->sz >= offsetof(struct pk_host_opts, root) + sizeof(opts->root))
-		root = opts->root;
+	if (!PK_OPTS_VALID(opts, struct pk_host_opts))
+		return -EINVAL;
+	root = PK_OPTS_GET(opts, root, NULL);
 	memset(h, 0, sizeof(*h));
 	if (uname(&u))
 		return -errno;

@@ -1,6 +1,6 @@
 /* What host are we on: kernel release/version, arch, os-release, falco-style
  * target id, where kernel BTF is, privileges. Parsers take untrusted text and
- * reject bad input with -EINVAL and a message in the output's `error` field. */
+ * reject bad input with -EINVAL, and say why in the caller's struct pk_error. */
 #ifndef PK_HOST_H
 #define PK_HOST_H
 
@@ -8,15 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/pk.h"
+
 struct pk_os_release {
 	char id[64];		/* ID=, lowercase, "" if absent */
 	char version_id[64];	/* VERSION_ID=, "" if absent */
 	char pretty_name[128];
-	char error[128];	/* why parsing failed */
 };
 
-/* Parse /etc/os-release text (KEY=value lines, shell quoting, # comments). */
-int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out);
+/* Parse /etc/os-release text (KEY=value lines, shell quoting, # comments).
+ * -EINVAL with "line N: why" in *err (may be NULL) on bad input; all fields
+ * are then "" (all or nothing). */
+int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out,
+			 struct pk_error *err);
 
 /* "#1 SMP PREEMPT_DYNAMIC Debian 6.1.112-1 (2024-09-30)" -> "1" (falco's kernel
  * version). -EINVAL when it does not start with '#' and digits. */
@@ -49,6 +53,8 @@ struct pk_host {
 	char kernel_version[32];	/* the N of "#N" in uname -v */
 	char arch[32];			/* uname -m */
 	struct pk_os_release os;
+	struct pk_error os_error;	/* why os-release was not used: unreadable or
+					 * malformed (code 0 when fine or absent) */
 	char target_id[64];
 	enum pk_kernel_btf btf_source;
 	char btf_path[256];		/* "" when btf_source == PK_KERNEL_BTF_NONE */

@@ -98,6 +98,8 @@ int cmd_detect(int argc, char **argv)
 		pk_json__kv_str(&j, "arch", h.arch);
 		pk_json__kv_str(&j, "os_id", h.os.id);
 		pk_json__kv_str(&j, "os_version_id", h.os.version_id);
+		if (h.os_error.code)
+			pk_json__kv_str(&j, "os_release_error", pk_error__str(&h.os_error));
 		pk_json__kv_str(&j, "target_id", h.target_id);
 		pk_json__key(&j, "kernel_btf");
 		pk_json__obj_begin(&j);
@@ -115,6 +117,8 @@ int cmd_detect(int argc, char **argv)
 		for (int i = 0; i < f.nr_helpers; i++)
 			pk_json__kv_bool(&j, f.helpers[i].name, f.helpers[i].ok);
 		pk_json__obj_end(&j);
+		if (f.helpers_errno)
+			pk_json__kv_str(&j, "helpers_error", strerror(f.helpers_errno));
 		if (f.probe_errno)
 			pk_json__kv_str(&j, "probe_error", strerror(f.probe_errno));
 		pk_json__obj_end(&j);
@@ -154,6 +158,8 @@ int cmd_detect(int argc, char **argv)
 	printf("kernel:      %s #%s (%s)\n", h.kernel_release, h.kernel_version, h.arch);
 	printf("os:          %s %s (%s)\n", h.os.id[0] ? h.os.id : "unknown", h.os.version_id,
 	       h.os.pretty_name);
+	if (h.os_error.code)
+		printf("             os-release ignored: %s\n", pk_error__str(&h.os_error));
 	printf("target id:   %s\n", h.target_id);
 	printf("kernel BTF:  %s%s%s\n", pk_kernel_btf__str(h.btf_source),
 	       h.btf_source == PK_KERNEL_BTF_NONE ? "" : " ", h.btf_source == PK_KERNEL_BTF_NONE ? "" : h.btf_path);
@@ -163,7 +169,11 @@ int cmd_detect(int argc, char **argv)
 	for (int i = 0; i < f.nr_helpers; i++)
 		if (!f.helpers[i].ok)
 			printf(" %s:no", f.helpers[i].name);
-	printf("%s\n", f.nr_helpers ? " (all others yes)" : " not probed");
+	if (f.nr_helpers)
+		printf(" (all others yes)\n");
+	else
+		printf(" not probed%s%s\n", f.helpers_errno ? ": cannot list the probe's helpers: " : "",
+		       f.helpers_errno ? strerror(f.helpers_errno) : "");
 	if (f.probe_errno)
 		printf("probing:     limited: %s\n", strerror(f.probe_errno));
 	printf("privileges:  root %s, CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s\n",

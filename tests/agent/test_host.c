@@ -98,15 +98,21 @@ static const struct osr_case osr_cases[] = {
 static void check_osr(const struct osr_case *c)
 {
 	struct pk_os_release o;
+	struct pk_error e = { 0 };
 	int rc;
 
 	memset(&o, 0x5a, sizeof(o));
-	rc = pk_os_release__parse(c->text, strlen(c->text), &o);
-	CHECK(c->name, rc == c->rc, "rc %d, want %d (error '%s')", rc, c->rc, o.error);
+	rc = pk_os_release__parse(c->text, strlen(c->text), &o, &e);
+	CHECK(c->name, rc == c->rc, "rc %d, want %d (error '%s')", rc, c->rc, e.msg);
 	CHECK_STR(c->name, o.id, c->id);
 	CHECK_STR(c->name, o.version_id, c->version_id);
 	CHECK_STR(c->name, o.pretty_name, c->pretty_name);
-	CHECK_STR(c->name, o.error, c->error);
+	CHECK_STR(c->name, e.msg, c->error);
+	CHECK_INT(c->name, e.code, c->rc);
+	/* the error record is optional: the same result without one */
+	memset(&o, 0x5a, sizeof(o));
+	CHECK_INT(c->name, pk_os_release__parse(c->text, strlen(c->text), &o, NULL), c->rc);
+	CHECK_STR(c->name, o.id, c->id);
 	PASS(c->name);
 }
 
@@ -115,9 +121,10 @@ static void test_osr_nul_byte(void)
 	static const char text[] = "ID=debian\nVERSION_ID=\"1\0\"\n";
 	const char *name = "os_release/reject_nul_byte";
 	struct pk_os_release o;
+	struct pk_error e = { 0 };
 
-	CHECK_INT(name, pk_os_release__parse(text, sizeof(text) - 1, &o), -EINVAL);
-	CHECK_STR(name, o.error, "line 2: NUL byte");
+	CHECK_INT(name, pk_os_release__parse(text, sizeof(text) - 1, &o, &e), -EINVAL);
+	CHECK_STR(name, e.msg, "line 2: NUL byte");
 	CHECK_STR(name, o.id, "");
 	PASS(name);
 }
@@ -129,17 +136,19 @@ static void test_osr_not_terminated(void)
 	const char *name = "os_release/uses_len_not_nul";
 	static const char text[] = "ID=debian\nVERSION_ID=12";
 	struct pk_os_release o;
+	struct pk_error e = { 0 };
 	char *copy = malloc(sizeof(text) - 1);
 
 	CHECK(name, copy, "malloc");
 	memcpy(copy, text, sizeof(text) - 1);
-	CHECK_INT(name, pk_os_release__parse(copy, sizeof(text) - 1, &o), 0);
+	CHECK_INT(name, pk_os_release__parse(copy, sizeof(text) - 1, &o, &e), 0);
+	CHECK_STR(name, e.msg, "");
 	CHECK_STR(name, o.version_id, "12");
 	/* a length that cuts the buffer mid-quote */
 	memcpy(copy, "ID=\"deb\"", 8);
-	CHECK_INT(name, pk_os_release__parse(copy, 6, &o), -EINVAL);
-	CHECK_STR(name, o.error, "line 1: unterminated quote");
-	CHECK_INT(name, pk_os_release__parse(copy, 0, &o), 0);
+	CHECK_INT(name, pk_os_release__parse(copy, 6, &o, &e), -EINVAL);
+	CHECK_STR(name, e.msg, "line 1: unterminated quote");
+	CHECK_INT(name, pk_os_release__parse(copy, 0, &o, NULL), 0);
 	free(copy);
 	PASS(name);
 }
@@ -499,7 +508,8 @@ static void test_detect_fake_empty(void)
 	CHECK_INT(name, rc, 0);
 	CHECK(name, h.kernel_release[0], "no kernel release");
 	CHECK_STR(name, h.os.id, "");
-	CHECK_STR(name, h.os.error, "");
+	CHECK_STR(name, h.os_error.msg, "");
+	CHECK_INT(name, h.os_error.code, 0);
 	CHECK_STR(name, h.target_id, "");
 	CHECK(name, h.btf_source == PK_KERNEL_BTF_NONE, "btf source %s", pk_kernel_btf__str(h.btf_source));
 	CHECK_STR(name, h.btf_path, "");
@@ -535,7 +545,8 @@ static void test_detect_fake_quirks(void)
 
 	CHECK_INT(name, rc, 0);
 	CHECK_STR(name, h.os.id, "");
-	CHECK_STR(name, h.os.error, "line 2: unterminated quote");
+	CHECK_STR(name, h.os_error.msg, "line 2: unterminated quote");
+	CHECK_INT(name, h.os_error.code, -EINVAL);
 	CHECK_STR(name, h.target_id, "");
 	CHECK_INT(name, rc2, 0);
 	CHECK_STR(name, h2.os.id, "");
@@ -543,6 +554,30 @@ static void test_detect_fake_quirks(void)
 	CHECK_INT(name, rc3, 0);
 	CHECK_STR(name, h3.os.id, "buildroot");
 	CHECK_STR(name, h3.target_id, "minikube");
+	PASS(name);
+}
+
+/* options struct: an older caller's shorter struct is read up to its size; a
+ * newer caller's longer one is refused when it sets fields we do not know */
+static void test_detect_opts(void)
+{
+	const char *name = "detect/opts_size";
+	struct {
+		struct pk_host_opts o;
+		long newer_field;
+	} big = { .o = { .sz = sizeof(big), .root = "/nonexistent" }, .newer_field = 1 };
+	struct pk_host_opts old = { .sz = offsetof(struct pk_host_opts, root), .root = "/nonexistent" };
+	struct pk_host h;
+
+	CHECK_INT(name, pk_host__detect(&h, &big.o), -EINVAL);
+	big.newer_field = 0;
+	CHECK_INT(name, pk_host__detect(&h, &big.o), 0);
+	CHECK(name, h.btf_source == PK_KERNEL_BTF_NONE || access("/nonexistent", F_OK) == 0,
+	      "root '/nonexistent' not used: btf %s", h.btf_path);
+	/* too short to have .root: detection of the real root */
+	CHECK_INT(name, pk_host__detect(&h, &old), 0);
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		CHECK_STR(name, h.btf_path, "/sys/kernel/btf/vmlinux");
 	PASS(name);
 }
 
@@ -565,7 +600,8 @@ static void test_detect_real_host(void)
 	if (h.is_root)
 		CHECK(name, h.cap_sys_admin, "root without CAP_SYS_ADMIN in CapEff?");
 	if (access("/etc/os-release", R_OK) == 0 || access("/usr/lib/os-release", R_OK) == 0) {
-		CHECK(name, h.os.id[0], "os-release present but no ID: '%s'", h.os.error);
+		CHECK(name, h.os.id[0], "os-release present but no ID: '%s'",
+		      pk_error__str(&h.os_error));
 		CHECK(name, h.target_id[0], "no target id");
 	}
 	printf("# host: %s %s (%s) os=%s %s target=%s btf=%s %s root=%d bpf=%d perfmon=%d admin=%d\n",
@@ -599,6 +635,7 @@ int main(void)
 	test_detect_fake_empty();
 	test_detect_fake_lockdown();
 	test_detect_fake_quirks();
+	test_detect_opts();
 	test_detect_real_host();
 	return UNIT_EXIT();
 }

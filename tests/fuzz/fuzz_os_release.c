@@ -24,22 +24,23 @@ static void check_str(const char *s, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pk_os_release o;
+	struct pk_error e = { 0 };
 	char kv[32], tid[64], *copy;
 	uint64_t caps;
 	int rc;
 
 	/* the buffer as handed over: exactly size bytes, no terminator */
-	rc = pk_os_release__parse((const char *)data, size, &o);
+	rc = pk_os_release__parse((const char *)data, size, &o, &e);
 	check_str(o.id, sizeof(o.id));
 	check_str(o.version_id, sizeof(o.version_id));
 	check_str(o.pretty_name, sizeof(o.pretty_name));
-	check_str(o.error, sizeof(o.error));
+	check_str(e.msg, sizeof(e.msg));
 	if (rc) {
-		REQUIRE(rc == -EINVAL);
-		REQUIRE(!strncmp(o.error, "line ", 5));
+		REQUIRE(rc == -EINVAL && e.code == rc);
+		REQUIRE(!strncmp(e.msg, "line ", 5));
 		REQUIRE(!o.id[0] && !o.version_id[0] && !o.pretty_name[0]);
 	} else {
-		REQUIRE(!o.error[0]);
+		REQUIRE(!e.msg[0] && !e.code);
 		for (const char *p = o.id; *p; p++)
 			REQUIRE(!isupper((unsigned char)*p));
 	}
