@@ -58,7 +58,7 @@ static void test_chain_default(void)
 	CHECK(t, pk_chain__build(&ch, &h, &f, &o) == 0, "build failed");
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK_INT(t, ch.c[0].btf_src, PK_CAND_BTF_KERNEL);
-	CHECK(t, strstr(ch.c[2].why, "no reduced BTF"), "reason: %s", ch.c[2].why);
+	CHECK(t, strstr(ch.c[2].err.msg, "no reduced BTF"), "reason: %s", ch.c[2].err.msg);
 	CHECK(t, ch.c[0].obj_len > 0 && ch.c[1].obj_len > 0, "embedded objects missing");
 	PASS(t);
 }
@@ -99,7 +99,7 @@ static void test_chain_no_sysfs(void)
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[0].why, "/sys/kernel/btf/vmlinux"), "reason: %s", ch.c[0].why);
+	CHECK(t, strstr(ch.c[0].err.msg, "/sys/kernel/btf/vmlinux"), "reason: %s", ch.c[0].err.msg);
 	CHECK_INT(t, ch.c[1].btf_src, PK_CAND_BTF_PATH);
 	CHECK_STR(t, ch.c[1].btf_path, "/boot/vmlinux-6.1.0-26-amd64");
 	PASS(t);
@@ -119,7 +119,7 @@ static void test_chain_nothing(void)
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[1].why, "--btf"), "reason: %s", ch.c[1].why);
+	CHECK(t, strstr(ch.c[1].err.msg, "--btf"), "reason: %s", ch.c[1].err.msg);
 	PASS(t);
 }
 
@@ -137,7 +137,7 @@ static void test_chain_no_tp_btf(void)
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[0].why, "tp_btf"), "reason: %s", ch.c[0].why);
+	CHECK(t, strstr(ch.c[0].err.msg, "tp_btf"), "reason: %s", ch.c[0].err.msg);
 	/* probing refused (EPERM): nothing skipped on feature grounds */
 	f.raw_tp = false;
 	f.probe_errno = 1;
@@ -196,8 +196,8 @@ static void test_chain_reduced_btf(void)
 		pk_chain__build(&ch, &h, &f, &o);
 	}
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[2].why, "near misses (never used): 6.1.0-25-amd64, 6.1.0-26-amd64"),
-	      "reason: %s", ch.c[2].why);
+	CHECK(t, strstr(ch.c[2].err.msg, "near misses (never used): 6.1.0-25-amd64, 6.1.0-26-amd64"),
+	      "reason: %s", ch.c[2].err.msg);
 	CHECK_INT(t, ch.c[2].archive_near_misses, 2);
 
 	((char *)arc)[alen / 2] ^= 0x55;	/* a corrupt archive is skipped with its reason */
@@ -206,8 +206,8 @@ static void test_chain_reduced_btf(void)
 
 		pk_chain__build(&ch, &h, &f, &o);
 	}
-	CHECK(t, ch.c[2].state == PK_ATTEMPT_SKIPPED && strstr(ch.c[2].why, "unusable"),
-	      "reason: %s", ch.c[2].why);
+	CHECK(t, ch.c[2].state == PK_ATTEMPT_SKIPPED && strstr(ch.c[2].err.msg, "unusable"),
+	      "reason: %s", ch.c[2].err.msg);
 	pk_chain__free(&ch);
 	pk_btf_archive_writer__free(w);
 	free(arc);
