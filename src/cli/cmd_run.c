@@ -622,8 +622,9 @@ static int run_main(struct run *r, int argc, char **argv)
 	write_status(r);
 	print_summary(r, stderr);
 	if (r->st.write_errors || r->st.write_err.code) {
-		pk_err("%llu events not written to '%s': %s", (unsigned long long)r->st.write_errors,
-		       r->output_path ? r->output_path : "stdout", pk_error__str(&r->st.write_err));
+		pk_err("writing to '%s' failed: %s (%llu events not written)",
+		       r->output_path ? r->output_path : "stdout", pk_error__str(&r->st.write_err),
+		       (unsigned long long)r->st.write_errors);
 		if (rc == PK_EXIT_OK)
 			rc = PK_EXIT_OUTPUT;
 	}

@@ -1,7 +1,7 @@
 /* libbpf -> pk_pr. Levels go one step down: a libbpf warning during a candidate's
  * attempt is not the operator's warning (the candidate's failure and its reason
  * are recorded, and the walk goes on), so it is PK_INFO; libbpf's info and debug
- * chatter is PK_DEBUG. Every message is prefixed "libbpf: ". */
+ * chatter is PK_DEBUG. libbpf starts its messages with "libbpf: " itself. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static int pk_libbpf__print(enum libbpf_print_level level, const char *fmt, va_l
 	n = vasprintf(&msg, fmt, ap);
 	if (n < 0)
 		return n;
-	pk_pr(l, "libbpf: %s", msg);
+	pk_pr(l, "%s", msg);
 	free(msg);
 	return n;
 }
