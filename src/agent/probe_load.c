@@ -19,7 +19,6 @@
 #include "common/pk.h"
 #include "probe.h"
 
-
 #define PK_PROBE_MAX_PROGS 16
 
 struct pk_probe {
@@ -156,8 +155,8 @@ static int load_failed(struct pk_probe *p, struct pk_candidate *c, const struct 
 		return failed(c, "load");
 	}
 	/* refused before any program reached the verifier: maps, BTF, relocations */
-	pk_error__set(&c->err, err, "%sfailed to load object '%s': %s%s", lockdown, c->name, msg,
-		      perm_hint(err));
+	pk_error__set(&c->err, err, "%sfailed to load object '%s': %s%s", lockdown,
+		      c->obj_src == PK_CAND_OBJ_FILE ? c->obj_desc : c->name, msg, perm_hint(err));
 	return failed(c, "load");
 }
 /* find a global variable's offset in a data section */
@@ -256,8 +255,8 @@ static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk
 	}
 	if (size != sizeof(cfg)) {
 		pk_error__set(&c->err, -EINVAL,
-			    "probe built for another agent version (pk_cfg is %zu bytes, want %zu)",
-			    size, sizeof(cfg));
+			      "probe built for another agent version (pk_cfg is %zu bytes, want %zu)",
+			      size, sizeof(cfg));
 		return failed(c, "open");
 	}
 	data = (char *)bpf_map__initial_value(rodata, &rsz);
@@ -334,11 +333,10 @@ static int check_btf_file(struct pk_candidate *c, const char *path)
 	if (err) {
 		char msg[128];
 
-		libbpf_strerror(err, msg, sizeof(msg)); {
+		libbpf_strerror(err, msg, sizeof(msg));
 		pk_error__set(&c->err, err, "cannot use BTF '%s': not valid BTF or vmlinux ELF (%s)",
-			    path, msg);
+			      path, msg);
 		return failed(c, "open");
-	}
 	}
 	btf__free(btf);
 	return 0;
