@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
 #include "agent/buffer.h"
 #include "cli.h"
 #include "agent/event.h"
@@ -28,7 +29,7 @@
 struct out {
 	int fd;				/* -1: no event output (selftest) */
 	bool close_fd;
-	bool header_pending;		/* the text header line is in the buffer, not an event */
+	size_t header_len;		/* the text header line still in the buffer: not an event */
 	size_t len;
 	char buf[OUT_BUF_BYTES];
 };
@@ -111,7 +112,7 @@ static void out_flush(struct run *r)
 
 			for (size_t i = done; i < o->len; i++)
 				lost += o->buf[i] == '\n';
-			if (o->header_pending && lost)
+			if (done < o->header_len && lost)
 				lost--;
 			r->st.write_errors += lost;
 			pk_error__set_once(&r->st.write_err, err, "%s", strerror(-err));
@@ -120,7 +121,7 @@ static void out_flush(struct run *r)
 		done += w;
 	}
 	o->len = 0;
-	o->header_pending = false;
+	o->header_len = 0;
 }
 
 static void out_put(struct run *r, const char *data, size_t len)
@@ -129,16 +130,19 @@ static void out_put(struct run *r, const char *data, size_t len)
 
 	if (o->fd < 0)
 		return;
+	/* whole events per write where they fit: a failure then loses whole lines */
 	if (len > sizeof(o->buf) - o->len)
 		out_flush(r);
-	if (len > sizeof(o->buf)) {	/* never for one event; stay correct anyway */
-		memcpy(o->buf, data, sizeof(o->buf));
-		o->len = sizeof(o->buf);
-		out_flush(r);
-		return;
+	while (len) {
+		size_t n = len < sizeof(o->buf) - o->len ? len : sizeof(o->buf) - o->len;
+
+		memcpy(o->buf + o->len, data, n);
+		o->len += n;
+		data += n;
+		len -= n;
+		if (o->len == sizeof(o->buf))
+			out_flush(r);
 	}
-	memcpy(o->buf + o->len, data, len);
-	o->len += len;
 }
 
 static void emit(struct run *r, const void *data, size_t len)
@@ -437,7 +441,7 @@ static int open_output(struct run *r)
 
 		out_put(r, h, strlen(h));
 		out_put(r, "\n", 1);
-		o->header_pending = true;
+		o->header_len = o->len;
 	}
 	return 0;
 }
