@@ -1,6 +1,8 @@
-# The agent's event output: a write that fails (full disk, closed pipe) is never
-# silent. Every event the agent received but could not write is counted in the
-# status (output.write_errors, output.errno) and the stop summary, and run exits 4.
+# What the agent reports when something fails after a probe loaded. The event
+# output: a write that fails (full disk, closed pipe) is never silent; every event
+# the agent received but could not write is counted in the status
+# (output.write_errors, output.errno) and the stop summary, and run exits 4.
+# The self-check: a failure keeps its own errno and reason in the attempt record.
 . "$(dirname "$0")/../lib.sh"
 
 why=$(need_bpf)
@@ -87,5 +89,24 @@ else
 		pass "writable output: exit 0, no write errors, all $ev events in the file"
 	else
 		fail "writable output: no write errors" "rc=$RC write_errors=$n errno=$e events=$ev lines=$lines"
+	fi
+fi
+
+# --- a canary that fails is not a timeout: in a network namespace whose loopback
+# is down the canary cannot connect to its listener and exits 3; every loaded
+# candidate fails at self-check with EPROTO (71) and that reason, not ETIMEDOUT
+if ! command -v unshare >/dev/null; then
+	skip "self-check failure keeps its errno" "unshare not available"
+else
+	unshare -n "$PK" selftest --json --selfcheck-timeout 1 >"$TMP/ns.json" 2>"$TMP/ns.err"
+	rc=$?
+	if [ $rc = 1 ] && [ "$(json_get "$TMP/ns.json" attempts.0.state)" = failed ] &&
+	   [ "$(json_get "$TMP/ns.json" attempts.0.stage)" = self-check ] &&
+	   [ "$(json_get "$TMP/ns.json" attempts.0.errno)" = 71 ] &&
+	   json_get "$TMP/ns.json" attempts.0.reason | grep -q "^the canary failed (exit 3); no .*connect.* event within 1.0 s" &&
+	   json_get "$TMP/ns.json" selfcheck.error | grep -q "^the canary failed (exit 3)"; then
+		pass "self-check failure keeps its errno: canary exit 3 is EPROTO with its reason, not ETIMEDOUT"
+	else
+		fail "self-check failure keeps its errno" "rc=$rc stage=$(json_get "$TMP/ns.json" attempts.0.stage 2>&1) errno=$(json_get "$TMP/ns.json" attempts.0.errno 2>&1) reason=$(json_get "$TMP/ns.json" attempts.0.reason 2>&1)"
 	fi
 fi
