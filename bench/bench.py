@@ -231,9 +231,11 @@ class Bench:
             drops = sum(v["drops"] for k, v in c.items() if isinstance(v, dict))
             res["perf_lost"] = c.get("perf_lost", 0)
             res["agent_events"] = {k: v["events"] for k, v in c.items() if isinstance(v, dict)}
+            # events the agent received but could not write (full disk): lost too
+            res["write_errors"] = (st.get("output") or {}).get("write_errors", 0)
         except (OSError, ValueError, KeyError) as e:
             res["status_error"] = str(e)
-        res["lost"] = drops + res.get("perf_lost", 0)
+        res["lost"] = drops + res.get("perf_lost", 0) + res.get("write_errors", 0)
 
     # ---- per-workload tool sets ------------------------------------------------
     def tools(self, mode):

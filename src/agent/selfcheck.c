@@ -14,17 +14,11 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "agent/buffer.h"
 #include "agent/event.h"
-#include "common/pk.h"
+#include "agent/loader.h"
 #include "agent/selfcheck.h"
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "common/pk.h"
 
 static void add_pid(struct pk_selfcheck *sc, pid_t pid)
 {
@@ -80,7 +74,7 @@ int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe
 	}
 	sc->port = ntohs(a.sin_port);
 
-	sc->start_ms = mono_ms();
+	sc->start_ms = pk_now_ms();
 	err = spawn(sc);
 	if (err) {
 		close(sc->listen_fd);
@@ -128,7 +122,7 @@ bool pk_selfcheck__canary_done(struct pk_selfcheck *sc)
 		return true;
 	if (waitpid(sc->canary, &st, WNOHANG) == sc->canary) {
 		sc->exit_status = st;
-		sc->done_ms = mono_ms();
+		sc->done_ms = pk_now_ms();
 		return true;
 	}
 	return false;
@@ -147,7 +141,7 @@ static void mark(struct pk_selfcheck *sc, int kind)
 {
 	sc->seen |= PK_KIND_BIT(kind);
 	if (pk_selfcheck__passed(sc) && !sc->latency_ms)
-		sc->latency_ms = mono_ms() - sc->start_ms;
+		sc->latency_ms = pk_now_ms() - sc->start_ms;
 }
 
 bool pk_selfcheck__event(struct pk_selfcheck *sc, const void *data, size_t len)
@@ -253,6 +247,80 @@ void pk_selfcheck__stop(struct pk_selfcheck *sc)
 		close(sc->listen_fd);
 		sc->listen_fd = -1;
 	}
+}
+
+/* Were events of a kind the check still misses dropped since base? Updates base
+ * to the current counts. */
+static bool missing_dropped(const struct pk_selfcheck *sc, const struct pk_probe *p,
+			    uint64_t *base)
+{
+	uint32_t missing = sc->kinds & ~sc->seen;
+	uint64_t now[PK_EV_MAX] = { 0 };
+	bool lost = false;
+
+	if (pk_probe__drops(p, now, PK_EV_MAX))
+		return false;
+	for (int k = 0; k < PK_EV_MAX; k++)
+		if ((missing & PK_KIND_BIT(k)) && now[k] > base[k])
+			lost = true;
+	memcpy(base, now, sizeof(now));
+	return lost;
+}
+
+/* When events of a kind still missing were dropped (a full buffer on a busy host),
+ * the canary runs again, up to PK_SELFCHECK_MAX_RUNS times within the timeout. */
+int pk_selfcheck__run(struct pk_selfcheck *sc, struct pk_probe *p, struct pk_buffer *b,
+		      const struct pk_selfcheck_opts *opts, struct pk_error *err)
+{
+	const volatile sig_atomic_t *stop = PK_OPTS_GET(opts, stop, NULL);
+	double timeout_s = PK_OPTS_GET(opts, timeout_s, 0);
+	uint64_t base[PK_EV_MAX] = { 0 };
+	char missing[128], runs[96] = "";
+	double deadline;
+	int rc = 0, st;
+
+	if (!PK_OPTS_VALID(opts, struct pk_selfcheck_opts))
+		return pk_error__set(err, -EINVAL, "invalid self-check options");
+	if (timeout_s <= 0)
+		timeout_s = PK_SELFCHECK_TIMEOUT_S;
+	pk_probe__drops(p, base, PK_EV_MAX);
+	rc = pk_selfcheck__start(sc, PK_OPTS_GET(opts, kinds, 0), PK_OPTS_GET(opts, exe, NULL));
+	if (rc)
+		return pk_error__set(err, rc, "cannot start the canary: %s", strerror(-rc));
+	sc->active = true;
+	deadline = pk_now_ms() + timeout_s * 1000;
+	while (!pk_selfcheck__passed(sc) && pk_now_ms() < deadline && !(stop && *stop)) {
+		rc = pk_buffer__poll(b, 5);
+		if (rc < 0 && rc != -EINTR)
+			break;
+		rc = 0;
+		/* the run is over and its events had 100 ms to arrive */
+		if (sc->runs < PK_SELFCHECK_MAX_RUNS && pk_selfcheck__canary_done(sc) &&
+		    pk_now_ms() - sc->done_ms > 100 && missing_dropped(sc, p, base))
+			pk_selfcheck__rerun(sc);
+	}
+	sc->active = false;
+	pk_selfcheck__stop(sc);
+	if (pk_selfcheck__passed(sc))
+		return 0;
+	pk_selfcheck__missing(sc, missing, sizeof(missing));
+	if (sc->runs > 1)
+		snprintf(runs, sizeof(runs), " (%d canary runs; events were dropped: buffer too small?)",
+			 sc->runs);
+	st = sc->exit_status;
+	if (stop && *stop)
+		return pk_error__set(err, -EINTR, "interrupted by signal %d", (int)*stop);
+	if (rc < 0)
+		return pk_error__set(err, rc, "reading events failed: %s", strerror(-rc));
+	if (st > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return pk_error__set(err, -ENOEXEC, "the canary could not be executed ('%s' exit 127); no %s event within %.1f s",
+				     sc->exe, missing, timeout_s);
+	if (st > 0 && WIFEXITED(st) && WEXITSTATUS(st))
+		return pk_error__set(err, -EPROTO, "the canary failed (exit %d); no %s event within %.1f s%s",
+				     WEXITSTATUS(st), missing, timeout_s, runs);
+	return pk_error__set(err, sc->runs > 1 ? -ENOBUFS : -ETIMEDOUT,
+			     "no %s event from the canary (pid %d) within %.1f s%s", missing,
+			     (int)sc->canary, timeout_s, runs);
 }
 
 /* ------------------------------------------------------------ the canary */

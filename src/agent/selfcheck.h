@@ -7,10 +7,16 @@
 #define PK_SELFCHECK_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "common/pk.h"
+
+struct pk_probe;
+struct pk_buffer;
 
 #define PK_CANARY_EXIT_CODE 42
 #define PK_SELFCHECK_MAX_PIDS 20
@@ -31,7 +37,35 @@ struct pk_selfcheck {
 	int exit_status;		/* canary's wait status, -1 while running */
 	int runs;			/* canary runs started */
 	double done_ms;			/* when the last run was reaped */
+	bool active;			/* pk_selfcheck__run is polling: feed it every record */
 };
+
+struct pk_selfcheck_opts {
+	size_t sz;
+	uint32_t kinds;			/* kinds the canary must show */
+	double timeout_s;		/* 0: PK_SELFCHECK_TIMEOUT_S */
+	const char *exe;		/* the binary to run as the canary; NULL: /proc/self/exe */
+	/* give up (-EINTR) once this reads non-zero: a signal handler's flag */
+	const volatile sig_atomic_t *stop;
+};
+#define PK_SELFCHECK_OPTS(name, ...)                                           \
+	struct pk_selfcheck_opts name = { .sz = sizeof(struct pk_selfcheck_opts), __VA_ARGS__ }
+#define PK_SELFCHECK_TIMEOUT_S 5.0
+
+/*
+ * The whole check against a loaded probe whose reader is b: start the canary,
+ * poll b (whose callback must hand every record to pk_selfcheck__event while
+ * sc->active), rerun the canary while events of a missing kind were dropped.
+ * 0 when every kind arrived; else the canary is reaped and err says why:
+ *   -ETIMEDOUT  the canary ran fine but its events did not arrive in time
+ *   -ENOBUFS    the same after reruns for dropped events (buffer too small?)
+ *   -EPROTO     the canary exited non-zero (a step of its script failed)
+ *   -ENOEXEC    the canary could not be executed (exit 127)
+ *   -EINTR      stopped by opts->stop
+ *   other       starting the canary or reading the buffer failed (that errno)
+ */
+int pk_selfcheck__run(struct pk_selfcheck *sc, struct pk_probe *p, struct pk_buffer *b,
+		      const struct pk_selfcheck_opts *opts, struct pk_error *err);
 
 /* Spawn the canary; exe is the binary to run (NULL: /proc/self/exe). */
 int pk_selfcheck__start(struct pk_selfcheck *sc, uint32_t kinds, const char *exe);

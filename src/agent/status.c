@@ -36,7 +36,7 @@ void pk_status__fallback(const struct pk_status *s, char *out, size_t size)
 				off ? "; " : "", c->name,
 				c->state == PK_ATTEMPT_SKIPPED ? "skipped" : "failed",
 				c->state == PK_ATTEMPT_FAILED ? c->stage : "",
-				c->state == PK_ATTEMPT_FAILED ? ": " : "", c->why);
+				c->state == PK_ATTEMPT_FAILED ? ": " : "", c->err.msg);
 	}
 	if (off)
 		snprintf(out + off, off < size ? size - off : 0, " -> using %s", w->name);
@@ -101,7 +101,7 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	pk_json__kv_double(j, "latency_ms", s->selfcheck_ms);
 	pk_json__kv_int(j, "canary_runs", s->selfcheck_runs);
 	pk_json__kv_double(j, "startup_ms", s->startup_ms);
-	pk_json__kv_str(j, "error", s->selfcheck_error[0] ? s->selfcheck_error : NULL);
+	pk_json__kv_str(j, "error", s->selfcheck_err.msg[0] ? s->selfcheck_err.msg : NULL);
 	pk_json__obj_end(j);
 	pk_json__key(j, "counters");
 	pk_json__obj_begin(j);
@@ -113,6 +113,13 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 		pk_json__obj_end(j);
 	}
 	pk_json__kv_uint(j, "perf_lost", s->lost);
+	pk_json__obj_end(j);
+	/* events that came but could not be written (full disk, closed pipe) */
+	pk_json__key(j, "output");
+	pk_json__obj_begin(j);
+	pk_json__kv_uint(j, "write_errors", s->write_errors);
+	pk_json__kv_int(j, "errno", -s->write_err.code);
+	pk_json__kv_str(j, "error", s->write_err.code ? pk_error__str(&s->write_err) : NULL);
 	pk_json__obj_end(j);
 	/* what the winner put in the kernel, by the ids bpftool shows; all of it
 	 * is unloaded when the state becomes "stopped" */
@@ -170,9 +177,9 @@ void pk_status__print_startup(const struct pk_status *s, FILE *f)
 				fprintf(f, "ok (%s, BTF %s, %.0f ms)\n", c->obj_desc, c->btf_desc,
 					c->load_ms);
 			else if (c->state == PK_ATTEMPT_FAILED)
-				fprintf(f, "FAILED at %s: %s\n", c->stage, c->why);
+				fprintf(f, "FAILED at %s: %s\n", c->stage, c->err.msg);
 			else if (c->state == PK_ATTEMPT_SKIPPED)
-				fprintf(f, "skipped: %s\n", c->why);
+				fprintf(f, "skipped: %s\n", c->err.msg);
 			else
 				fprintf(f, "not tried\n");
 		}
@@ -188,7 +195,7 @@ void pk_status__print_startup(const struct pk_status *s, FILE *f)
 			fprintf(f, "  self-check: passed in %.1f ms (startup %.0f ms)\n", s->selfcheck_ms,
 				s->startup_ms);
 		else
-			fprintf(f, "  self-check: FAILED: %s\n", s->selfcheck_error);
+			fprintf(f, "  self-check: FAILED: %s\n", s->selfcheck_err.msg);
 	}
 	pk_kinds__str(s->kinds, buf, sizeof(buf));
 	fprintf(f, "  events:     %s\n", buf);

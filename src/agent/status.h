@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/pk.h"
 #include "probe.h"
 
 struct pk_host;
@@ -27,10 +28,12 @@ struct pk_status {
 	double selfcheck_ms;		/* canary start -> last expected event */
 	int selfcheck_runs;		/* canary runs (more than 1: events were dropped) */
 	double startup_ms;		/* process start -> self-check passed */
-	char selfcheck_error[256];
+	struct pk_error selfcheck_err;	/* why the last self-check failed, or "no candidate loaded" */
 	uint64_t events[PK_EV_MAX];
 	uint64_t drops[PK_EV_MAX];
 	uint64_t lost;			/* perf buffer records lost in the kernel */
+	uint64_t write_errors;		/* events received but not written to the output */
+	struct pk_error write_err;	/* the first failed write's errno and reason */
 	const struct pk_kernel_objects *kobjs;	/* the winner's, NULL before */
 };
 

@@ -6,11 +6,12 @@
 
 #include <stdbool.h>
 
-/* exit codes, documented in docs/cli.md */
+/* exit codes, documented in docs/agent.md ("Commands and exit codes") */
 #define PK_EXIT_OK 0
 #define PK_EXIT_FAIL 1		/* the command ran and the answer is "no" (selftest failed, nothing loaded) */
 #define PK_EXIT_USAGE 2		/* bad command line */
 #define PK_EXIT_ERROR 3		/* could not do the job: I/O, privileges, bad input */
+#define PK_EXIT_OUTPUT 4	/* run: events were lost because writing them failed */
 
 struct pk_cmd {
 	const char *name;

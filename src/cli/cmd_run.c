@@ -1,7 +1,8 @@
-/* `probekit run` and `probekit selftest`: walk the candidate chain until one
- * candidate loads, attaches and passes the self-check; then stream events
- * (run) or report (selftest). */
+/* `probekit run` and `probekit selftest`: flags, the library's candidate walk
+ * (pk_loader__run), then stream events (run) or report (selftest). The one job
+ * done here is the output: every event written, or counted as not written. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,10 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-
-#include <bpf/libbpf.h>
 
 #include "agent/buffer.h"
 #include "cli.h"
@@ -24,6 +21,18 @@
 #include "common/pk.h"
 #include "agent/selfcheck.h"
 #include "agent/status.h"
+
+/* Events go out through our own buffer, not stdio: a failed write must say how
+ * many events it lost, and each event is one line, so the lines still in the
+ * buffer are the events not written. */
+#define OUT_BUF_BYTES (1 << 16)
+struct out {
+	int fd;				/* -1: no event output (selftest) */
+	bool close_fd;
+	size_t header_len;		/* the text header line still in the buffer: not an event */
+	size_t len;
+	char buf[OUT_BUF_BYTES];
+};
 
 struct run {
 	bool selftest;
@@ -45,11 +54,10 @@ struct run {
 	int flush_ms;
 	uint32_t ringbuf_bytes;
 
-	FILE *out;
+	struct out out;
 	struct pk_json j;
 	int64_t ts_offset;
 	struct pk_selfcheck sc;
-	bool sc_active;
 	struct pk_status st;
 	struct pk_kernel_objects kobjs;
 	uint64_t drops_base[PK_EV_MAX];	/* kernel drop counters when the filter was set */
@@ -64,14 +72,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int64_t wall_minus_mono_ns(void)
@@ -92,9 +92,62 @@ static bool user_filter_pass(const struct run *r, const struct pk_hdr *h)
 	return true;
 }
 
+/* Write what is buffered. On failure the buffer is dropped and each of its lines
+ * (one per event) counted in write_errors, with the first failure's errno: the
+ * agent keeps running (the next write may succeed: space freed, a reader back),
+ * and says at exit that events were lost. */
+static void out_flush(struct run *r)
+{
+	struct out *o = &r->out;
+	size_t done = 0;
+
+	while (done < o->len) {
+		ssize_t w = write(o->fd, o->buf + done, o->len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int err = w < 0 ? -errno : -EIO;
+			uint64_t lost = 0;
+
+			for (size_t i = done; i < o->len; i++)
+				lost += o->buf[i] == '\n';
+			if (done < o->header_len && lost)
+				lost--;
+			r->st.write_errors += lost;
+			pk_error__set_once(&r->st.write_err, err, "%s", strerror(-err));
+			break;
+		}
+		done += w;
+	}
+	o->len = 0;
+	o->header_len = 0;
+}
+
+static void out_put(struct run *r, const char *data, size_t len)
+{
+	struct out *o = &r->out;
+
+	if (o->fd < 0)
+		return;
+	/* whole events per write where they fit: a failure then loses whole lines */
+	if (len > sizeof(o->buf) - o->len)
+		out_flush(r);
+	while (len) {
+		size_t n = len < sizeof(o->buf) - o->len ? len : sizeof(o->buf) - o->len;
+
+		memcpy(o->buf + o->len, data, n);
+		o->len += n;
+		data += n;
+		len -= n;
+		if (o->len == sizeof(o->buf))
+			out_flush(r);
+	}
+}
+
 static void emit(struct run *r, const void *data, size_t len)
 {
-	if (!r->out)
+	if (r->out.fd < 0)
 		return;
 	if (r->text) {
 		char line[1024];
@@ -103,14 +156,18 @@ static void emit(struct run *r, const void *data, size_t len)
 		if (n > (int)sizeof(line) - 2)
 			n = sizeof(line) - 2;
 		line[n++] = '\n';
-		fwrite(line, 1, n, r->out);
+		out_put(r, line, n);
 		return;
 	}
 	pk_json__reset(&r->j);
 	pk_event__to_json(data, len, r->ts_offset, &r->j);
 	pk_json__raw(&r->j, "\n", 1);
-	if (!r->j.err)
-		fwrite(r->j.buf, 1, r->j.len, r->out);
+	if (!r->j.err) {
+		out_put(r, r->j.buf, r->j.len);
+	} else {
+		r->st.write_errors++;
+		pk_error__set_once(&r->st.write_err, r->j.err, "%s", strerror(-r->j.err));
+	}
 }
 
 static void on_event(void *ctx, const void *data, size_t len)
@@ -128,7 +185,7 @@ static void on_event(void *ctx, const void *data, size_t len)
 		r->invalid++;
 		return;
 	}
-	if (r->sc_active) {
+	if (r->sc.active) {
 		if (pk_selfcheck__event(&r->sc, data, len))
 			return;
 	} else if (pk_selfcheck__owns(&r->sc, h->pid)) {
@@ -165,9 +222,10 @@ static void usage(FILE *f, bool selftest)
 		"  --pid PID             only this process (filtered in the kernel)\n"
 		"  --comm NAME           only tasks with this comm (filtered in the kernel)\n"
 		"  --buffer auto|ring|perf  event buffer (default auto: ring when the kernel has it)\n"
-		"  --buffer-size BYTES   ring buffer size, power of two (default 8388608)\n"
-		"  --selfcheck-timeout S seconds the canary's events may take (default 5)\n"
-		"  --status FILE         write status JSON here (atomically, kept up to date)\n");
+		"  --buffer-size BYTES   ring buffer size, power of two (default %u)\n"
+		"  --selfcheck-timeout S seconds the canary's events may take (default %g)\n"
+		"  --status FILE         write status JSON here (atomically, kept up to date)\n",
+		PK_RINGBUF_BYTES_DEFAULT, PK_SELFCHECK_TIMEOUT_S);
 	if (selftest)
 		fprintf(f, "  --json                print the status JSON on stdout\n");
 	else
@@ -178,7 +236,8 @@ static void usage(FILE *f, bool selftest)
 			"  --flush-ms MS         drain the buffer at least this often (default 10)\n");
 	fprintf(f, "  -v, --verbose         libbpf and loader diagnostics on stderr\n"
 		"  -h, --help            this help\n\n"
-		"exit codes: 0 ok, 1 no candidate worked / self-check failed, 2 usage, 3 error\n");
+		"exit codes: 0 ok, 1 no candidate worked / self-check failed, 2 usage, 3 error%s\n",
+		selftest ? "" : ",\n            4 events were lost because writing them failed");
 }
 
 static int parse_double(const char *s, double *v)
@@ -218,7 +277,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 	int c;
 
 	r->kinds = PK_KINDS_DEFAULT;
-	r->selfcheck_timeout_s = 5;
+	r->selfcheck_timeout_s = PK_SELFCHECK_TIMEOUT_S;
 	r->flush_ms = 10;
 	r->probe_path = getenv("PROBEKIT_BPF_FILE");
 	r->probe_origin = "PROBEKIT_BPF_FILE";
@@ -332,74 +391,6 @@ static void read_drops(struct run *r, struct pk_probe *probe)
 		r->st.drops[k] = r->st.drops[k] > r->drops_base[k] ? r->st.drops[k] - r->drops_base[k] : 0;
 }
 
-/* Were events of a kind the self-check still misses dropped since base?
- * Updates base to the current counts. */
-static bool missing_dropped(struct run *r, struct pk_probe *probe, uint64_t *base)
-{
-	uint32_t missing = r->sc.kinds & ~r->sc.seen;
-	uint64_t now[PK_EV_MAX] = { 0 };
-	bool lost = false;
-
-	if (pk_probe__drops(probe, now, PK_EV_MAX))
-		return false;
-	for (int k = 0; k < PK_EV_MAX; k++)
-		if ((missing & PK_KIND_BIT(k)) && now[k] > base[k])
-			lost = true;
-	memcpy(base, now, sizeof(now));
-	return lost;
-}
-
-/* Run the canary against a loaded candidate; events meanwhile go through on_event.
- * When events of a kind still missing were dropped (a full buffer on a busy host),
- * the canary runs again, up to PK_SELFCHECK_MAX_RUNS times within the timeout. */
-static bool run_selfcheck(struct run *r, struct pk_probe *probe, struct pk_buffer *b,
-			  struct pk_candidate *c)
-{
-	uint64_t base[PK_EV_MAX] = { 0 };
-	double deadline;
-	char missing[128], runs[96] = "";
-	int err;
-
-	pk_probe__drops(probe, base, PK_EV_MAX);
-	err = pk_selfcheck__start(&r->sc, r->kinds, NULL);
-	if (err) {
-		snprintf(c->why, sizeof(c->why), "cannot start the canary: %s", strerror(-err));
-		return false;
-	}
-	r->sc_active = true;
-	r->st.selfcheck_ran = true;
-	deadline = mono_ms() + r->selfcheck_timeout_s * 1000;
-	while (!pk_selfcheck__passed(&r->sc) && mono_ms() < deadline && !stop_signal) {
-		err = pk_buffer__poll(b, 5);
-		if (err < 0 && err != -EINTR)
-			break;
-		/* the run is over and its events had 100 ms to arrive */
-		if (r->sc.runs < PK_SELFCHECK_MAX_RUNS && pk_selfcheck__canary_done(&r->sc) &&
-		    mono_ms() - r->sc.done_ms > 100 && missing_dropped(r, probe, base))
-			pk_selfcheck__rerun(&r->sc);
-	}
-	r->sc_active = false;
-	pk_selfcheck__stop(&r->sc);
-	r->st.selfcheck_runs = r->sc.runs;
-	if (pk_selfcheck__passed(&r->sc))
-		return true;
-	pk_selfcheck__missing(&r->sc, missing, sizeof(missing));
-	if (r->sc.runs > 1)
-		snprintf(runs, sizeof(runs), " (%d canary runs; events were dropped: buffer too small?)",
-			 r->sc.runs);
-	if (stop_signal)
-		snprintf(c->why, sizeof(c->why), "interrupted by signal %d", (int)stop_signal);
-	else if (err < 0 && err != -EINTR)
-		snprintf(c->why, sizeof(c->why), "reading events failed: %s", strerror(-err));
-	else if (r->sc.exit_status > 0 && WIFEXITED(r->sc.exit_status) && WEXITSTATUS(r->sc.exit_status))
-		snprintf(c->why, sizeof(c->why), "the canary failed (exit %d); no %s event within %.1f s%s",
-			 WEXITSTATUS(r->sc.exit_status), missing, r->selfcheck_timeout_s, runs);
-	else
-		snprintf(c->why, sizeof(c->why), "no %s event from the canary (pid %d) within %.1f s%s",
-			 missing, (int)r->sc.canary, r->selfcheck_timeout_s, runs);
-	return false;
-}
-
 static void write_status(struct run *r)
 {
 	int err;
@@ -422,23 +413,89 @@ static void print_summary(struct run *r, FILE *f)
 		fprintf(f, "; perf lost %llu", (unsigned long long)r->st.lost);
 	if (r->invalid)
 		fprintf(f, "; invalid records %llu", (unsigned long long)r->invalid);
+	if (r->st.write_errors)
+		fprintf(f, "; not written %llu (%s)", (unsigned long long)r->st.write_errors,
+			pk_error__str(&r->st.write_err));
 	fputc('\n', f);
+}
+
+static int open_output(struct run *r)
+{
+	struct out *o = &r->out;
+
+	o->fd = -1;
+	if (r->selftest)
+		return 0;
+	if (r->output_path) {
+		o->fd = open(r->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (o->fd < 0) {
+			pk_err("cannot open '%s': %s", r->output_path, strerror(errno));
+			return PK_EXIT_ERROR;
+		}
+		o->close_fd = true;
+	} else {
+		o->fd = STDOUT_FILENO;
+	}
+	if (r->text) {	/* before the self-check: other tasks' events may come then */
+		const char *h = pk_event__text_header();
+
+		out_put(r, h, strlen(h));
+		out_put(r, "\n", 1);
+		o->header_len = o->len;
+	}
+	return 0;
+}
+
+static void close_output(struct run *r)
+{
+	struct out *o = &r->out;
+
+	if (o->fd < 0)
+		return;
+	out_flush(r);
+	if (o->close_fd && close(o->fd)) {
+		/* NFS and the like report a failed write at close: nothing is left to count */
+		pk_error__set_once(&r->st.write_err, -errno, "%s", strerror(errno));
+	}
+	o->fd = -1;
+}
+
+/* what the walk left for the status: did a self-check run, and why it failed */
+static void selfcheck_status(struct run *r)
+{
+	const struct pk_candidate *last = NULL;
+
+	for (int i = 0; i < r->chain.n; i++) {
+		const struct pk_candidate *c = &r->chain.c[i];
+
+		if (c->state == PK_ATTEMPT_OK)
+			r->st.selfcheck_ran = true;
+		if (c->state == PK_ATTEMPT_FAILED && !strcmp(c->stage, "self-check"))
+			last = c;
+	}
+	r->st.selfcheck_runs = r->sc.runs;
+	if (last) {
+		r->st.selfcheck_ran = true;
+		r->st.selfcheck_err = last->err;
+	}
 }
 
 static int run_main(struct run *r, int argc, char **argv)
 {
-	double t0 = mono_ms(), next_status;
-	struct pk_probe *probe = NULL;
-	struct pk_buffer *buf = NULL;
+	double t0 = pk_now_ms(), next_status;
+	struct pk_loaded won = { 0 };
+	struct pk_probe *probe;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int err, rc = PK_EXIT_OK;
 
+	r->out.fd = -1;
 	err = parse_args(r, argc, argv);
 	if (err)
 		return err;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed output pipe is a write error we count, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
 
 	r->st.version = PK_VERSION;
@@ -452,19 +509,9 @@ static int run_main(struct run *r, int argc, char **argv)
 	pk_json__init(&r->j, false);
 
 	/* fail early on paths we cannot write */
-	if (!r->selftest) {
-		if (r->output_path) {
-			r->out = fopen(r->output_path, "w");
-			if (!r->out) {
-				pk_err("cannot open '%s': %s", r->output_path, strerror(errno));
-				return PK_EXIT_ERROR;
-			}
-		} else {
-			r->out = stdout;
-		}
-		setvbuf(r->out, NULL, _IOFBF, 1 << 16);
-		if (r->text)	/* before the self-check: other tasks' events may come then */
-			fprintf(r->out, "%s\n", pk_event__text_header());
+	if (open_output(r)) {
+		pk_json__free(&r->j);
+		return PK_EXIT_ERROR;
 	}
 	if (r->status_path) {
 		err = pk_status__write(&r->st, r->status_path);
@@ -494,66 +541,35 @@ static int run_main(struct run *r, int argc, char **argv)
 		PK_CHAIN_OPTS(copts, .probe_path = r->probe_path, .probe_origin = r->probe_origin,
 			      .btf_path = r->btf_path, .btf_origin = r->btf_origin,
 			      .btf_archive_data = r->btf_archive, .btf_archive_len = r->btf_archive_len);
-		pk_chain__build(&r->chain, &r->host, &r->feat, &copts);
-	}
-
-	for (int i = 0; i < r->chain.n; i++) {
-		struct pk_candidate *c = &r->chain.c[i];
 		PK_PROBE_OPTS(popts, .kinds = r->kinds, .force_perf = r->buffer_mode == 2,
-			      .ringbuf_ok = r->feat.ringbuf, .ringbuf_bytes = r->ringbuf_bytes,
-			      .lockdown = r->host.lockdown);
+			      .force_ringbuf = r->buffer_mode == 1, .ringbuf_ok = r->feat.ringbuf,
+			      .ringbuf_bytes = r->ringbuf_bytes, .lockdown = r->host.lockdown);
+		PK_SELFCHECK_OPTS(scopts, .kinds = r->kinds, .timeout_s = r->selfcheck_timeout_s,
+				  .stop = &stop_signal);
+		PK_LOADER_OPTS(lopts, .probe = &popts, .on_event = on_event, .event_ctx = r,
+			       .selfcheck = &r->sc, .selfcheck_opts = &scopts, .stop = &stop_signal);
 
-		if (c->state == PK_ATTEMPT_SKIPPED)
-			continue;
-		if (r->buffer_mode == 1 && !r->feat.ringbuf) {
-			c->state = PK_ATTEMPT_FAILED;
-			pk_strlcpy(c->stage, "load", sizeof(c->stage));
-			c->err = -EOPNOTSUPP;
-			snprintf(c->why, sizeof(c->why), "--buffer ring: kernel has no BPF ring buffer");
-			continue;
+		err = pk_chain__build(&r->chain, &r->host, &r->feat, &copts);
+		if (!err)
+			err = pk_loader__run(&r->chain, &lopts, &won);
+		if (err && err != -ENOENT && err != -EINTR) {
+			pk_err("cannot walk the candidate chain: %s", strerror(-err));
+			rc = PK_EXIT_ERROR;
+			goto out;
 		}
-		probe = pk_probe__load(c, &popts);
-		if (!probe)
-			continue;
-		buf = pk_buffer__new(pk_probe__events_fd(probe), pk_probe__ringbuf(probe), 0,
-				     on_event, r);
-		if (!buf) {
-			c->state = PK_ATTEMPT_FAILED;
-			c->err = -errno;
-			pk_strlcpy(c->stage, "attach", sizeof(c->stage));
-			snprintf(c->why, sizeof(c->why), "cannot open the event buffer: %s",
-				 strerror(errno));
-			pk_probe__destroy(probe);
-			probe = NULL;
-			continue;
-		}
-		if (run_selfcheck(r, probe, buf, c)) {
-			c->state = PK_ATTEMPT_OK;
-			r->chain.winner = i;
-			break;
-		}
-		c->state = PK_ATTEMPT_FAILED;
-		c->err = -ETIMEDOUT;
-		pk_strlcpy(c->stage, "self-check", sizeof(c->stage));
-		pk_strlcpy(r->st.selfcheck_error, c->why, sizeof(r->st.selfcheck_error));
-		pk_buffer__free(buf);
-		buf = NULL;
-		pk_probe__destroy(probe);
-		probe = NULL;
-		if (stop_signal)
-			break;
 	}
+	selfcheck_status(r);
 
 	if (r->chain.winner < 0) {
 		r->st.state = "failed";
-		if (!r->st.selfcheck_error[0])
-			pk_strlcpy(r->st.selfcheck_error, "no candidate loaded",
-				   sizeof(r->st.selfcheck_error));
+		if (!r->st.selfcheck_err.msg[0])
+			pk_error__set(&r->st.selfcheck_err, -ENOENT, "no candidate loaded");
 		pk_status__print_startup(&r->st, stderr);
 		pk_err("no probe candidate worked (%d in the chain); see the reasons above", r->chain.n);
 		rc = PK_EXIT_FAIL;
 		goto out;
 	}
+	probe = won.probe;
 	r->st.buffer = pk_probe__ringbuf(probe) ? "ringbuf" : "perf";
 	err = pk_probe__kernel_objects(probe, &r->kobjs);
 	if (err)
@@ -561,9 +577,9 @@ static int run_main(struct run *r, int argc, char **argv)
 	else
 		r->st.kobjs = &r->kobjs;
 	r->st.selfcheck_passed = true;
-	r->st.selfcheck_error[0] = 0;
+	pk_error__clear(&r->st.selfcheck_err);
 	r->st.selfcheck_ms = r->sc.latency_ms;
-	r->st.startup_ms = mono_ms() - t0;
+	r->st.startup_ms = pk_now_ms() - t0;
 	r->st.state = r->selftest ? "stopped" : "running";
 
 	/* the baseline first: a drop in between may count an unwanted event,
@@ -581,39 +597,44 @@ static int run_main(struct run *r, int argc, char **argv)
 	if (r->selftest)
 		goto out;
 
-	next_status = mono_ms() + 2000;
+	next_status = pk_now_ms() + 2000;
 	while (!stop_signal) {
-		err = pk_buffer__poll(buf, r->flush_ms);
+		err = pk_buffer__poll(won.buffer, r->flush_ms);
 		if (err < 0 && err != -EINTR) {
 			pk_err("reading events failed: %s", strerror(-err));
 			rc = PK_EXIT_ERROR;
 			break;
 		}
-		fflush(r->out);
-		if (r->duration_s && mono_ms() - t0 >= r->duration_s * 1000)
+		out_flush(r);
+		if (r->duration_s && pk_now_ms() - t0 >= r->duration_s * 1000)
 			break;
-		if (r->status_path && mono_ms() >= next_status) {
+		if (r->status_path && pk_now_ms() >= next_status) {
 			read_drops(r, probe);
-			r->st.lost = pk_buffer__lost(buf);
+			r->st.lost = pk_buffer__lost(won.buffer);
 			write_status(r);
-			next_status = mono_ms() + 2000;
+			next_status = pk_now_ms() + 2000;
 		}
 	}
 	/* detach, then drain what is already in the buffer */
 	pk_probe__detach(probe);
-	while (pk_buffer__poll(buf, 0) > 0)
+	while (pk_buffer__poll(won.buffer, 0) > 0)
 		;
-	if (r->out)
-		fflush(r->out);
+	close_output(r);
 	read_drops(r, probe);
-	r->st.lost = pk_buffer__lost(buf);
+	r->st.lost = pk_buffer__lost(won.buffer);
 	r->st.state = "stopped";
 	write_status(r);
 	print_summary(r, stderr);
+	if (r->st.write_errors || r->st.write_err.code) {
+		pk_err("writing to '%s' failed: %s (%llu events not written)",
+		       r->output_path ? r->output_path : "stdout", pk_error__str(&r->st.write_err),
+		       (unsigned long long)r->st.write_errors);
+		if (rc == PK_EXIT_OK)
+			rc = PK_EXIT_OUTPUT;
+	}
 
 out:
-	pk_buffer__free(buf);
-	pk_probe__destroy(probe);
+	pk_loaded__destroy(&won);
 	if (r->selftest && r->json) {
 		struct pk_json j;
 
@@ -630,8 +651,7 @@ out:
 	}
 	if (rc && r->status_path && strcmp(r->st.state, "starting"))
 		write_status(r);
-	if (r->out && r->out != stdout)
-		fclose(r->out);
+	close_output(r);
 	pk_json__free(&r->j);
 	pk_chain__free(&r->chain);
 	free(r->btf_archive);

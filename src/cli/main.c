@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/libbpf.h>
-
 #include "cli.h"
+#include "common/libbpf_print.h"
 #include "common/pk.h"
 
 bool pk_verbose;
@@ -90,19 +89,12 @@ int pk_dispatch(const char *parent, const struct pk_cmd *table, int argc, char *
 	return PK_EXIT_USAGE;
 }
 
+/* warnings always; the library's and libbpf's diagnostics (info, debug) with -v */
 static int print_lib(enum pk_print_level level, const char *fmt, va_list ap)
 {
-	if (level == PK_DEBUG && !pk_verbose)
+	if (level != PK_WARN && !pk_verbose)
 		return 0;
 	fprintf(stderr, "probekit: %s", level == PK_WARN ? "warning: " : "");
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!pk_verbose)
-		return 0;
-	fprintf(stderr, "libbpf: ");
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -112,7 +104,7 @@ int main(int argc, char **argv)
 
 	pk_verbose = v && *v && strcmp(v, "0");
 	pk_set_print(print_lib);
-	libbpf_set_print(print_libbpf);
+	pk_libbpf__route_print();	/* once: libbpf's callback is process-wide */
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")))
 		return cmd_version(argc - 1, argv + 1);
 	return pk_dispatch(NULL, commands, argc, argv);

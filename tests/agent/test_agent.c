@@ -58,7 +58,7 @@ static void test_chain_default(void)
 	CHECK(t, pk_chain__build(&ch, &h, &f, &o) == 0, "build failed");
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf,embedded-core,embedded-core+reduced-btf(skip)");
 	CHECK_INT(t, ch.c[0].btf_src, PK_CAND_BTF_KERNEL);
-	CHECK(t, strstr(ch.c[2].why, "no reduced BTF"), "reason: %s", ch.c[2].why);
+	CHECK(t, strstr(ch.c[2].err.msg, "no reduced BTF"), "reason: %s", ch.c[2].err.msg);
 	CHECK(t, ch.c[0].obj_len > 0 && ch.c[1].obj_len > 0, "embedded objects missing");
 	PASS(t);
 }
@@ -99,7 +99,7 @@ static void test_chain_no_sysfs(void)
 	all_features(&f);
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[0].why, "/sys/kernel/btf/vmlinux"), "reason: %s", ch.c[0].why);
+	CHECK(t, strstr(ch.c[0].err.msg, "/sys/kernel/btf/vmlinux"), "reason: %s", ch.c[0].err.msg);
 	CHECK_INT(t, ch.c[1].btf_src, PK_CAND_BTF_PATH);
 	CHECK_STR(t, ch.c[1].btf_path, "/boot/vmlinux-6.1.0-26-amd64");
 	PASS(t);
@@ -119,7 +119,7 @@ static void test_chain_nothing(void)
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[1].why, "--btf"), "reason: %s", ch.c[1].why);
+	CHECK(t, strstr(ch.c[1].err.msg, "--btf"), "reason: %s", ch.c[1].err.msg);
 	PASS(t);
 }
 
@@ -137,7 +137,7 @@ static void test_chain_no_tp_btf(void)
 	f.tp_btf = false;
 	pk_chain__build(&ch, &h, &f, &o);
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core,embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[0].why, "tp_btf"), "reason: %s", ch.c[0].why);
+	CHECK(t, strstr(ch.c[0].err.msg, "tp_btf"), "reason: %s", ch.c[0].err.msg);
 	/* probing refused (EPERM): nothing skipped on feature grounds */
 	f.raw_tp = false;
 	f.probe_errno = 1;
@@ -196,8 +196,8 @@ static void test_chain_reduced_btf(void)
 		pk_chain__build(&ch, &h, &f, &o);
 	}
 	CHECK_STR(t, order(&ch, b, sizeof(b)), "embedded-btf(skip),embedded-core(skip),embedded-core+reduced-btf(skip)");
-	CHECK(t, strstr(ch.c[2].why, "near misses (never used): 6.1.0-25-amd64, 6.1.0-26-amd64"),
-	      "reason: %s", ch.c[2].why);
+	CHECK(t, strstr(ch.c[2].err.msg, "near misses (never used): 6.1.0-25-amd64, 6.1.0-26-amd64"),
+	      "reason: %s", ch.c[2].err.msg);
 	CHECK_INT(t, ch.c[2].archive_near_misses, 2);
 
 	((char *)arc)[alen / 2] ^= 0x55;	/* a corrupt archive is skipped with its reason */
@@ -206,8 +206,8 @@ static void test_chain_reduced_btf(void)
 
 		pk_chain__build(&ch, &h, &f, &o);
 	}
-	CHECK(t, ch.c[2].state == PK_ATTEMPT_SKIPPED && strstr(ch.c[2].why, "unusable"),
-	      "reason: %s", ch.c[2].why);
+	CHECK(t, ch.c[2].state == PK_ATTEMPT_SKIPPED && strstr(ch.c[2].err.msg, "unusable"),
+	      "reason: %s", ch.c[2].err.msg);
 	pk_chain__free(&ch);
 	pk_btf_archive_writer__free(w);
 	free(arc);
@@ -399,6 +399,75 @@ static void test_json_writer(void)
 	PASS(t);
 }
 
+static void no_event(void *ctx, const void *data, size_t len)
+{
+}
+
+struct fetch_ctx {
+	int calls;
+};
+
+/* a source whose fetch fails, as a download would without a network */
+static int fetch_fails(struct pk_candidate *c, void *ctx, struct pk_error *err)
+{
+	((struct fetch_ctx *)ctx)->calls++;
+	return pk_error__set(err, -ENETUNREACH, "repository unreachable");
+}
+
+static void test_loader_walk(void)
+{
+	const char *t = "loader: the walk records each candidate's stage, errno and reason";
+	struct fetch_ctx fc = { 0 };
+	struct pk_host h;
+	struct pk_features f;
+	struct pk_chain ch;
+	struct pk_loaded won;
+	struct pk_candidate *c;
+	PK_CHAIN_OPTS(o, .probe_path = "/nonexistent/probe.o", .probe_origin = "--probe");
+	PK_LOADER_OPTS(lo, .on_event = no_event);
+	struct { struct pk_loader_opts inner; char extra[8]; } big;
+	int err;
+
+	/* no kernel BTF: every embedded candidate is skipped, only explicit and
+	 * the fetching source are tried, and both fail before the kernel is asked */
+	fake_host(&h, PK_KERNEL_BTF_NONE);
+	all_features(&f);
+	CHECK(t, pk_chain__build(&ch, &h, &f, &o) == 0, "build failed");
+	c = pk_chain__add(&ch, "download");
+	CHECK(t, c != NULL, "chain full");
+	c->obj_src = PK_CAND_OBJ_FILE;
+	c->fetch = fetch_fails;
+	c->fetch_ctx = &fc;
+	err = pk_loader__run(&ch, &lo, &won);
+	CHECK_INT(t, err, -ENOENT);
+	CHECK_INT(t, ch.winner, -1);
+	CHECK(t, won.probe == NULL && won.buffer == NULL, "a loser was handed back");
+	CHECK_INT(t, ch.c[0].state, PK_ATTEMPT_FAILED);
+	CHECK_STR(t, ch.c[0].stage, "open");
+	CHECK_INT(t, ch.c[0].err.code, -ENOENT);
+	CHECK(t, strstr(ch.c[0].err.msg, "cannot open '/nonexistent/probe.o'"), "reason: %s",
+	      ch.c[0].err.msg);
+	for (int i = 1; i < ch.n - 1; i++)
+		CHECK(t, ch.c[i].state == PK_ATTEMPT_SKIPPED, "%s not skipped", ch.c[i].name);
+	c = &ch.c[ch.n - 1];
+	CHECK_INT(t, fc.calls, 1);
+	CHECK_INT(t, c->state, PK_ATTEMPT_FAILED);
+	CHECK_STR(t, c->stage, "fetch");
+	CHECK_INT(t, c->err.code, -ENETUNREACH);
+	CHECK_STR(t, c->err.msg, "repository unreachable");
+	pk_chain__free(&ch);
+
+	/* options: no event callback, or a larger struct with unknown non-zero bytes */
+	lo.on_event = NULL;
+	CHECK_INT(t, pk_loader__run(&ch, &lo, &won), -EINVAL);
+	memset(&big, 0, sizeof(big));
+	big.inner.sz = sizeof(big);
+	big.inner.on_event = no_event;
+	big.extra[3] = 1;
+	CHECK_INT(t, pk_loader__run(&ch, &big.inner, &won), -EINVAL);
+	PASS(t);
+}
+
 int main(void)
 {
 	test_chain_default();
@@ -407,6 +476,7 @@ int main(void)
 	test_chain_nothing();
 	test_chain_no_tp_btf();
 	test_chain_reduced_btf();
+	test_loader_walk();
 	test_kinds();
 	test_json_exec();
 	test_json_sock();

@@ -1,0 +1,116 @@
+/* The candidate chain: an ordered list of candidate sources, each one way to get
+ * a probe object and the BTF its CO-RE relocations need. Building the list reads
+ * the host and never touches the kernel; the walk (loader.h) tries them in order.
+ * A new source (download, legacy cache) is one more entry, not a new walk. */
+#ifndef PK_CHAIN_H
+#define PK_CHAIN_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent/host.h"
+#include "agent/features.h"
+#include "common/pk.h"
+
+struct pk_json;
+struct pk_candidate;
+
+enum pk_cand_obj {
+	PK_CAND_OBJ_FILE,		/* --probe / PROBEKIT_BPF_FILE */
+	PK_CAND_OBJ_EMBEDDED,	/* compiled into the agent */
+};
+
+enum pk_cand_btf {
+	PK_CAND_BTF_KERNEL,		/* libbpf's own search: sysfs, then standard paths */
+	PK_CAND_BTF_PATH,		/* a file (--btf, PROBEKIT_BTF_FILE, or a standard path) */
+	PK_CAND_BTF_MEMORY,		/* bytes in memory, handed over as a memfd path */
+};
+
+enum pk_attempt_state {
+	PK_ATTEMPT_PENDING = 0,	/* not tried (an earlier candidate won) */
+	PK_ATTEMPT_SKIPPED,	/* does not apply to this host; err says why */
+	PK_ATTEMPT_FAILED,
+	PK_ATTEMPT_OK,
+};
+
+/* Gets what a source does not have at hand when the chain is built (a download):
+ * fills c's obj_* / btf_* fields, or returns a negative errno with the reason in
+ * err. The walk calls it only when it reaches the candidate, so nothing is fetched
+ * for a host where an earlier candidate works. */
+typedef int (*pk_cand_fetch_fn)(struct pk_candidate *c, void *ctx, struct pk_error *err);
+
+#define PK_MAX_CANDIDATES 12
+
+struct pk_candidate {
+	char name[48];			/* "explicit", "embedded-btf", "embedded-core" ... */
+	/* the source: where the object and the BTF come from */
+	enum pk_cand_obj obj_src;
+	char obj_desc[PATH_MAX];	/* file path, or "embedded:btf" */
+	const void *obj_data;		/* embedded bytes */
+	size_t obj_len;
+	enum pk_cand_btf btf_src;
+	char btf_path[PATH_MAX];	/* PK_CAND_BTF_PATH */
+	const void *btf_data;		/* PK_CAND_BTF_MEMORY */
+	size_t btf_len;
+	bool btf_data_owned;		/* freed by pk_chain__free */
+	pk_cand_fetch_fn fetch;		/* NULL: object and BTF are at hand */
+	void *fetch_ctx;
+	bool archive_hit;		/* reduced BTF: this host's key is in the archive */
+	size_t archive_entries;		/* kernels in the archive */
+	int archive_near_misses;	/* same os/version/arch, other release */
+	char btf_desc[PATH_MAX + 32];	/* what a person reads */
+	bool needs_sysfs_btf;		/* tp_btf programs attach via the kernel's own BTF */
+	/* outcome */
+	enum pk_attempt_state state;
+	char stage[16];			/* fetch, open, load, attach, self-check */
+	union {
+		struct pk_error err;	/* skip or failure: errno and reason (+ verifier log tail) */
+		/* transitional: the old name of err.msg, for src/cli/cmd_detect.c until it
+		 * reads err.msg; same layout as struct pk_error. Remove with that change. */
+		struct {
+			int why_code_;
+			char why[PK_ERROR_MSG_LEN];
+		};
+	};
+	double load_ms;			/* open+load+attach */
+};
+
+struct pk_chain {
+	int n;
+	struct pk_candidate c[PK_MAX_CANDIDATES];
+	int winner;			/* index, -1 if none */
+};
+
+struct pk_chain_opts {
+	size_t sz;
+	const char *probe_path;		/* explicit object, or NULL */
+	const char *probe_origin;	/* "--probe" or "PROBEKIT_BPF_FILE" */
+	const char *btf_path;		/* explicit BTF, or NULL */
+	const char *btf_origin;		/* "--btf" or "PROBEKIT_BTF_FILE" */
+	const void *btf_archive_data;	/* reduced-BTF archive to use instead of the embedded one */
+	size_t btf_archive_len;
+};
+#define PK_CHAIN_OPTS(name, ...)                                               \
+	struct pk_chain_opts name = { .sz = sizeof(struct pk_chain_opts), __VA_ARGS__ }
+
+/* Build the ordered chain for this host. Candidates that cannot apply are kept,
+ * marked skipped with the reason, so status and detect can show them.
+ * -EINVAL for invalid opts. */
+int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
+		    const struct pk_chain_opts *opts);
+/* one more source at the end of the chain, zeroed but for its name; NULL when full */
+struct pk_candidate *pk_chain__add(struct pk_chain *ch, const char *name);
+void pk_chain__free(struct pk_chain *ch);	/* what the chain owns (BTF copies) */
+const char *pk_attempt_state__str(enum pk_attempt_state s);
+void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j);
+
+/* embedded objects */
+void pk_embedded__btf_obj(const void **data, size_t *len);
+void pk_embedded__core_obj(const void **data, size_t *len);
+/* the reduced-BTF archive linked into the agent; *len == 0 when there is none */
+void pk_embedded__btf_archive(const void **data, size_t *len);
+/* uname -m -> the arch name the archive (btfhub) uses: aarch64 -> arm64 */
+const char *pk_host__btf_arch(const char *uname_machine);
+
+#endif
