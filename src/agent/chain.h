@@ -64,15 +64,7 @@ struct pk_candidate {
 	/* outcome */
 	enum pk_attempt_state state;
 	char stage[16];			/* fetch, open, load, attach, self-check */
-	union {
-		struct pk_error err;	/* skip or failure: errno and reason (+ verifier log tail) */
-		/* transitional: the old name of err.msg, for src/cli/cmd_detect.c until it
-		 * reads err.msg; same layout as struct pk_error. Remove with that change. */
-		struct {
-			int why_code_;
-			char why[PK_ERROR_MSG_LEN];
-		};
-	};
+	struct pk_error err;		/* skip or failure: errno and reason (+ verifier log tail) */
 	double load_ms;			/* open+load+attach */
 };
 

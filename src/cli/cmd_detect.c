@@ -194,7 +194,7 @@ int cmd_detect(int argc, char **argv)
 
 		printf("  %d. %-14s object %s, BTF %s\n     %s%s\n", i + 1, cd->name, cd->obj_desc,
 		       cd->btf_desc, cd->state == PK_ATTEMPT_SKIPPED ? "skip: " : "would try",
-		       cd->state == PK_ATTEMPT_SKIPPED ? cd->why : "");
+		       cd->state == PK_ATTEMPT_SKIPPED ? cd->err.msg : "");
 	}
 	pk_chain__free(&ch);
 	free(archive);
