@@ -394,12 +394,11 @@ static int decompress_and_recurse(struct ctx *c, enum pk_comp comp, const void *
 	size_t out_len;
 	int err;
 
-	err = pk_comp__decompress(comp, in, in_len, &out, &out_len, c->max);
+	struct pk_error why = { 0 };
+
+	err = pk_comp__decompress(comp, in, in_len, &out, &out_len, c->max, &why);
 	if (err)
-		return fail(c, err, "%s: %s data is %s", what, pk_comp__name(comp),
-			    err == -EFBIG ? "larger than the size cap"
-			    : err == -ENOMEM ? "too large for memory"
-					     : "corrupt or truncated");
+		return fail(c, err, "%s: %s", what, pk_error__str(&why));
 	if (!c->info->comp)
 		c->info->comp = comp;
 	if (!c->info->vmlinux_size)
@@ -484,7 +483,7 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 		int err;
 
 		tries++;
-		err = pk_comp__decompress(comp, p + off, len - off, &out, &out_len, c->max);
+		err = pk_comp__decompress(comp, p + off, len - off, &out, &out_len, c->max, NULL);
 		if (err == 0 && out_len >= 4 && !memcmp(out, ELFMAG, SELFMAG)) {
 			set_image(c, off ? "image" : "compressed", len);
 			c->info->comp = comp;
@@ -653,11 +652,11 @@ static int scan_archive(struct ctx *c, struct archive *a, const char *what, int 
 static int from_package(struct ctx *c, const void *data, size_t len, const char *fmt, int depth)
 {
 	struct archive *a;
-	char why[256];
+	struct pk_error why = { 0 };
 	int err;
 
-	if (!c->la && !(c->la = pk_libarchive(why, sizeof(why))))
-		return fail(c, -ELIBACC, "%s package: %s", fmt, why);
+	if (!c->la && !(c->la = pk_libarchive__load(&why)))
+		return fail(c, -ELIBACC, "%s package: %s", fmt, pk_error__str(&why));
 	a = c->la->read_new();
 	if (!a)
 		return -ENOMEM;

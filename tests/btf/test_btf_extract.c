@@ -197,13 +197,13 @@ static void test_decompress_all(void)
 		snprintf(name, sizeof(name), "decompress %s", pk_comp__name(k));
 		CHECK(name, cl > 0, "compressor failed");
 		CHECK_INT(name, pk_comp__detect(c, cl), k);
-		err = pk_comp__decompress(k, c, cl, &out, &ol, 0);
+		err = pk_comp__decompress(k, c, cl, &out, &ol, 0, NULL);
 		CHECK(name, err == 0 && ol == fl && !memcmp(out, flat, fl), "err %d, %zu bytes", err, ol);
 		free(out);
 		/* truncated stream, and a cap below the output */
-		err = pk_comp__decompress(k, c, cl / 2, &out, &ol, 0);
+		err = pk_comp__decompress(k, c, cl / 2, &out, &ol, 0, NULL);
 		CHECK(name, err == -EBADMSG, "truncated: %d", err);
-		CHECK_INT(name, pk_comp__decompress(k, c, cl, &out, &ol, fl / 2), -EFBIG);
+		CHECK_INT(name, pk_comp__decompress(k, c, cl, &out, &ol, fl / 2, NULL), -EFBIG);
 		PASS(name);
 
 		snprintf(name, sizeof(name), "bzImage with %s payload", pk_comp__name(k));
