@@ -43,18 +43,27 @@ static void image(const uint8_t *d, size_t n)
 	close(fd);
 }
 
-/* the .BTF copy goes to a directory of this process, removed with the file */
+/* the .BTF copy goes to a directory of this process, removed at exit */
+static char btf_dir[] = "/tmp/fuzz-kimg-btf-XXXXXX";
+
+static void btf_dir_remove(void)
+{
+	rmdir(btf_dir);
+}
+
 static void btf(const uint8_t *d, size_t n)
 {
-	static char dir[] = "/tmp/fuzz-kimg-btf-XXXXXX";
 	static bool made;
 	struct pk_error err = { 0 };
 	char path[64], out[64];
 	int fd, rc;
 
-	if (!made && !mkdtemp(dir))
-		return;
-	made = true;
+	if (!made) {
+		if (!mkdtemp(btf_dir))
+			return;
+		atexit(btf_dir_remove);
+		made = true;
+	}
 	fd = memfd_create("fuzz-vmlinux", 0);
 	if (fd < 0)
 		return;
@@ -63,7 +72,7 @@ static void btf(const uint8_t *d, size_t n)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	snprintf(out, sizeof(out), "%s/btf", dir);
+	snprintf(out, sizeof(out), "%s/btf", btf_dir);
 	rc = pk_kimg__btf(path, out, &err);
 	if ((rc && !err.msg[0]) || strnlen(err.msg, sizeof(err.msg)) == sizeof(err.msg))
 		abort();	/* every failure says why, in a string that ends */
