@@ -147,8 +147,12 @@ void pk_vm__parse_console(const char *log, size_t len, const char *nonce, struct
 
 /* ---- the guest's JSON ---- */
 
-/* A validating JSON walker over untrusted text: skip_value returns the end of
- * the value at p, or NULL when the text is not JSON. Depth-limited. */
+/* A strict validating walker (RFC 8259 grammar) over untrusted NUL-terminated
+ * text: skip_value returns the end of the value at p, or NULL when the text is
+ * not JSON. Depth-limited; every read stops at the NUL. The field readers below
+ * run only on text it accepted. */
+#define JSON_MAX_DEPTH 64
+
 static const char *ws(const char *p)
 {
 	while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
@@ -156,23 +160,84 @@ static const char *ws(const char *p)
 	return p;
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* the 4 hex digits of a \u escape at p, or -1 */
+static long hex4(const char *p)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		if (!isxdigit((unsigned char)c))
+			return -1;
+		v = v * 16 + (is_digit(c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+	}
+	return v;
+}
+
 static const char *skip_string(const char *p)
 {
 	if (*p++ != '"')
 		return NULL;
-	for (; *p && *p != '"'; p++) {
-		if ((unsigned char)*p < 0x20)
+	for (;;) {
+		unsigned char c = *p;
+
+		if (c == '"')
+			return p + 1;
+		if (c < 0x20)	/* control characters and the NUL: unterminated */
 			return NULL;
-		if (*p == '\\' && !*++p)
-			return NULL;
+		if (c == '\\') {
+			c = *++p;
+			if (c == 'u') {
+				if (hex4(p + 1) < 0)
+					return NULL;
+				p += 4;
+			} else if (!c || !strchr("\"\\/bfnrt", c)) {
+				return NULL;
+			}
+		}
+		p++;
 	}
-	return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *skip_number(const char *p)
+{
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (is_digit(*p))
+			p++;
+	else
+		return NULL;
+	if (*p == '.') {
+		if (!is_digit(*++p))
+			return NULL;
+		while (is_digit(*p))
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!is_digit(*p))
+			return NULL;
+		while (is_digit(*p))
+			p++;
+	}
+	return p;
 }
 
 static const char *skip_value(const char *p, int depth)
 {
 	p = ws(p);
-	if (depth > 64)
+	if (depth > JSON_MAX_DEPTH)
 		return NULL;
 	if (*p == '"')
 		return skip_string(p);
@@ -206,13 +271,7 @@ static const char *skip_value(const char *p, int depth)
 		return p + 5;
 	if (!strncmp(p, "null", 4))
 		return p + 4;
-	if (*p == '-' || isdigit((unsigned char)*p)) {
-		char *e;
-
-		strtod(p, &e);
-		return e > p ? e : NULL;
-	}
-	return NULL;
+	return skip_number(p);
 }
 
 /* the value of key in the object at obj (validated text), or NULL */
@@ -238,19 +297,52 @@ static const char *obj_get(const char *obj, const char *key)
 	return NULL;
 }
 
-/* a JSON string value into out (escapes kept simple: \x -> x) */
+/* A JSON string value (validated) into out as one line of text: escapes decoded,
+ * \n \t \r \b \f and control characters as spaces, \u as UTF-8 ('?' for a lone
+ * surrogate half). Truncated at a character boundary; "" when v is no string. */
 static void str_val(const char *v, char *out, size_t n)
 {
 	size_t j = 0;
 
 	if (!n)
 		return;
-	if (v && *v == '"')
-		for (v++; *v && *v != '"' && j + 1 < n; v++) {
-			if (*v == '\\' && v[1])
-				v++;
-			out[j++] = *v;
+	if (v && *v == '"') {
+		for (v++; *v && *v != '"';) {
+			char u[3];
+			size_t ul = 1;
+
+			if (*v != '\\') {
+				u[0] = *v++;
+			} else if (v[1] == 'u') {
+				long cp = hex4(v + 2);
+
+				v += 6;
+				if (cp < 0x20) {
+					u[0] = ' ';
+				} else if (cp < 0x80) {
+					u[0] = (char)cp;
+				} else if (cp < 0x800) {
+					u[0] = (char)(0xc0 | cp >> 6);
+					u[1] = (char)(0x80 | (cp & 0x3f));
+					ul = 2;
+				} else if (cp >= 0xd800 && cp <= 0xdfff) {
+					u[0] = '?';
+				} else {
+					u[0] = (char)(0xe0 | cp >> 12);
+					u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+					u[2] = (char)(0x80 | (cp & 0x3f));
+					ul = 3;
+				}
+			} else {
+				u[0] = strchr("bfnrt", v[1]) ? ' ' : v[1];
+				v += 2;
+			}
+			if (j + ul >= n)
+				break;
+			memcpy(out + j, u, ul);
+			j += ul;
 		}
+	}
 	out[j] = 0;
 }
 

@@ -162,6 +162,83 @@ static void test_rc(void)
 	PASS(name);
 }
 
+/* ---- the guest's selftest JSON ---- */
+
+static void test_guest_pass(void)
+{
+	const char *name = "guest_json/passed";
+	const char *json =
+		"{\"candidate\": \"embedded-btf\", \"btf\": \"/sys/kernel/btf/vmlinux\",\n"
+		" \"selfcheck\": {\"passed\": true, \"latency_ms\": 12.5e0, \"error\": null},\n"
+		" \"attempts\": [{\"name\": \"x\", \"state\": \"failed\", \"reason\": \"r\"}]}\n";
+	struct pk_vm_guest g;
+
+	pk_vm__guest_summary(json, &g);
+	CHECK(name, g.valid && g.passed, "valid %d passed %d", g.valid, g.passed);
+	CHECK_STR(name, g.candidate, "embedded-btf");
+	CHECK_STR(name, g.btf, "/sys/kernel/btf/vmlinux");
+	CHECK(name, g.latency_ms == 12.5, "latency %g", g.latency_ms);
+	CHECK_STR(name, g.reason, "");	/* attempts are read only when it failed */
+	PASS(name);
+}
+
+static void test_guest_fail_reasons(void)
+{
+	const char *name = "guest_json/failed_attempts";
+	/* escapes decode to one line: \n as a space, \" and \u00e9 as themselves */
+	const char *json =
+		"{\"candidate\": \"\", \"selfcheck\": {\"passed\": false},"
+		" \"attempts\": [{\"name\": \"core\", \"state\": \"failed\","
+		"  \"reason\": \"load: \\\"x\\\"\\nline 2 caf\\u00e9\"},"
+		" {\"name\": \"btf\", \"state\": \"ok\", \"reason\": \"-\"},"
+		" {\"name\": \"legacy\", \"state\": \"skipped\", \"reason\": \"no \\u0000 object\\/here\"}]}";
+	struct pk_vm_guest g;
+
+	pk_vm__guest_summary(json, &g);
+	CHECK(name, g.valid && !g.passed, "valid %d passed %d", g.valid, g.passed);
+	CHECK(name, g.latency_ms == -1, "latency %g", g.latency_ms);
+	CHECK_STR(name, g.reason,
+		  "core failed: load: \"x\" line 2 caf\xc3\xa9; legacy skipped: no   object/here");
+	PASS(name);
+}
+
+static void test_guest_invalid(void)
+{
+	static const char *const bad[] = {
+		"", "[]", "{", "{\"a\": 1} x", "{\"a\": 01}", "{\"a\": 1.}", "{\"a\": -}",
+		"{\"a\": .5}", "{\"a\": 1e}", "{\"a\": -inf}", "{\"a\": nan}", "{\"a\": 0x10}",
+		"{\"a\": \"\\x\"}", "{\"a\": \"\\u12\"}", "{\"a\": \"\\u12g4\"}", "{\"a\": \"tab\there\"}",
+		"{\"a\": \"open}", "{\"a\" 1}", "{a: 1}", "{\"a\": [1,]}", "{\"a\": tru}",
+		"{\"a\": 1,}", "{\"a\": \"\\",
+	};
+	const char *name = "guest_json/invalid";
+	char deep[300];
+	struct pk_vm_guest g;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pk_vm__guest_summary(bad[i], &g);
+		CHECK(name, !g.valid, "'%s' read as JSON", bad[i]);
+	}
+	/* nesting past the depth limit */
+	for (i = 0; i < 100; i++)
+		deep[i] = '[';
+	deep[i] = 0;
+	memmove(deep + 6, deep, strlen(deep) + 1);
+	memcpy(deep, "{\"a\": ", 6);
+	for (i = 0; i < 100; i++)
+		strcat(deep, "]");
+	strcat(deep, "}");
+	pk_vm__guest_summary(deep, &g);
+	CHECK(name, !g.valid, "100 levels of nesting read as JSON");
+	pk_vm__guest_summary(NULL, &g);
+	CHECK(name, !g.valid, "NULL read as JSON");
+	/* and valid numbers the old walker's strtod happened to take as well */
+	pk_vm__guest_summary("{\"a\": [0, -0.5, 1E+3, 2e-2, 10]}", &g);
+	CHECK(name, g.valid, "valid numbers refused");
+	PASS(name);
+}
+
 /* ---- kernel files ---- */
 
 static char tmpdir[] = "/tmp/pk-test-vm-XXXXXX";
@@ -294,6 +371,9 @@ int main(void)
 	test_no_verdict();
 	test_end_at_eof();
 	test_rc();
+	test_guest_pass();
+	test_guest_fail_reasons();
+	test_guest_invalid();
 	if (!mkdtemp(tmpdir)) {
 		FAIL("kimg", "mkdtemp: %s", strerror(errno));
 		return UNIT_EXIT();
