@@ -119,7 +119,7 @@ int pk_elf__section(const struct pk_elf *e, uint64_t idx, struct pk_elf_section 
 	sec->info = pk_le32(s + 44);
 	sec->entsize = pk_le64(s + 56);
 	sec->name = "";
-	if (e->shstr) {
+	if (e->shstr && sec->type != SHT_NULL) {
 		/* compared as 64-bit: a crafted sh_name near 4 GiB must not wrap */
 		if ((uint64_t)name >= e->shstr_size)
 			return pk_error__set(err, -EBADMSG, "section %llu name out of bounds",
