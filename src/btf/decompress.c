@@ -71,7 +71,7 @@ static const struct pk_dl_sym lz4_syms[] = {
 
 #define DL(c, l, pkg, so, env_, tbl) { .what = "decompressing " c, .lib = l, .package = pkg, \
 	.soname = so, .env = env_, .kind = l, .syms = tbl##_syms, .nr_syms = PK_ARRAY_SIZE(tbl##_syms), \
-	.table = &tbl, .table_size = sizeof(tbl), PK_DL_INIT }
+	.table = &tbl, PK_DL_INIT }
 static struct pk_dl dl_xz = DL("xz", "liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
 static struct pk_dl dl_lzma = DL("lzma", "liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
 static struct pk_dl dl_bz2 = DL("bzip2", "libbz2", "libbz2-1.0", "libbz2.so.1.0", "PROBEKIT_LIBBZ2", bz2);

@@ -28,8 +28,7 @@ static void load(struct pk_dl *dl)
 		if (!sym) {
 			snprintf(dl->why, sizeof(dl->why), "%s has no %s: not %s", path,
 				 dl->syms[i].name, dl->kind);
-			dlclose(h);
-			memset(dl->table, 0, dl->table_size);
+			dlclose(h);	/* the table is never read while state < 0 */
 			dl->state = -ELIBACC;
 			return;
 		}

@@ -27,8 +27,7 @@ struct pk_dl {
 	const char *kind;	/* what a library with all the symbols is: "libarchive 3" */
 	const struct pk_dl_sym *syms;
 	size_t nr_syms;
-	void *table;
-	size_t table_size;
+	void *table;		/* may be shared by two entries for one library (xz, lzma) */
 	/* state, private */
 	pthread_mutex_t lock;
 	int state;		/* 0 not tried, 1 loaded, negative errno: failed */

@@ -34,7 +34,6 @@ static struct pk_dl la_dl = {
 	.syms = la_syms,
 	.nr_syms = PK_ARRAY_SIZE(la_syms),
 	.table = &la,
-	.table_size = sizeof(la),
 	PK_DL_INIT,
 };
 

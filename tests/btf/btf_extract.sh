@@ -262,6 +262,24 @@ EOF
 	else
 		fail "extract DWARF-only ELF through pahole" "$(tail -2 "$TMP/err")"
 	fi
+	# pahole's files: a fresh private directory under $TMPDIR (we run as root: no
+	# predictable names there), removed afterwards
+	mkdir -p "$TMP/ptmp"
+	cat >"$TMP/pahole-spy" <<EOF
+#!/bin/sh
+for a; do case \$a in -*) ;; *) f=\$a ;; esac; done
+stat -c '%a %F' "\$(dirname "\$f")" "\$f" >"$TMP/spy.out"
+exec pahole "\$@"
+EOF
+	chmod +x "$TMP/pahole-spy"
+	if TMPDIR=$TMP/ptmp PROBEKIT_PAHOLE=$TMP/pahole-spy "$PK" btf extract "$TMP/dw.o" -o "$TMP/dw2.btf" >"$TMP/out" 2>&1 &&
+	   [ "$(cat "$TMP/spy.out")" = "$(printf '700 directory\n600 regular file')" ] &&
+	   [ -z "$(ls -A "$TMP/ptmp")" ] && cmp -s "$TMP/dw.btf" "$TMP/dw2.btf"; then
+		pass "pahole works in a private temporary directory, removed after"
+	else
+		fail "pahole works in a private temporary directory, removed after" \
+			"$(cat "$TMP/spy.out" "$TMP/out" 2>&1 | tail -3); left: $(ls -A "$TMP/ptmp")"
+	fi
 	test_must_fail "--no-pahole refuses DWARF-only ELF" "$PK" btf extract "$TMP/dw.o" -o "$TMP/dw.btf" --no-pahole
 	grep -q "only DWARF" "$TMP/out" || fail "--no-pahole message" "$(cat "$TMP/out")"
 else

@@ -8,6 +8,7 @@
  *      every group CRC that points inside the data, and builds the header
  *   3: the rest goes to pk_btf_extract__mem (no pahole, 16 MiB cap)
  * Every archive that opens is walked: entries, find, near misses, get, verify. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
