@@ -24,7 +24,11 @@ endif
 CFLAGS    ?= -O2 -g
 PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
              -D_GNU_SOURCE -iquote src -iquote bpf -iquote $(OUT) -DPK_VERSION='"$(VERSION)"'
-LDLIBS    += -lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2
+# What every binary links, the node agent included: libbpf (which brings libelf and
+# zlib itself), zlib, and libzstd for the embedded reduced-BTF archive. liblzma,
+# libbz2, liblz4 and libarchive serve only `btf extract` and are loaded with dlopen
+# (src/btf/dl.h); their -dev packages are still needed for the headers.
+LDLIBS    += -lbpf -lz -lzstd
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 
@@ -105,6 +109,8 @@ $(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a $(OUT)/embedded_btf.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(CLI_OBJS) $(OUT)/embedded_btf.o $(OUT)/libprobekit.a $(LDLIBS) -o $@
 
+# the extract test makes its own inputs with the compressors the agent does not link
+$(OUT)/tests/btf/test_btf_extract: LDLIBS += -llzma -llz4 -lbz2
 $(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libprobekit.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) $(LDFLAGS) -iquote tests $< $(OUT)/libprobekit.a $(LDLIBS) -o $@

@@ -18,7 +18,7 @@ mapfile -t kernels < <(find "$corpus" -name '*.btf' 2>/dev/null | sort)
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 gcc -O2 -D_GNU_SOURCE -iquote src -o "$w/btf_lookup" bench/btf_lookup.c "$OUT/libprobekit.a" \
-	-lbpf -lelf -lz -lzstd -llzma -llz4 -lbz2 -larchive
+	-lbpf -lelf -lz -lzstd
 
 ms() { python3 -c 'import sys; print("%.1f" % ((int(sys.argv[2]) - int(sys.argv[1])) / 1e6))' "$1" "$2"; }
 rows=""

@@ -4,18 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "btf/btf_archive.h"
 #include "common/pk.h"
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -26,7 +17,8 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	char *data, err[256];
+	struct pk_error err = { 0 };
+	char *data;
 	size_t len, cnt;
 	int n = argc > 2 ? atoi(argv[2]) : 1000;
 	double *t;
@@ -39,23 +31,23 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		struct pk_btf_archive *a;
 		struct pk_btf_archive_entry e;
-		double t0 = now_us();
+		double t0 = pk_now_ms();
 		void *btf;
 		size_t blen;
 
-		a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
+		a = pk_btf_archive__open_mem(data, len, &err);
 		if (!a) {
-			fprintf(stderr, "btf_lookup: %s\n", err);
+			fprintf(stderr, "btf_lookup: %s\n", pk_error__str(&err));
 			return 1;
 		}
 		cnt = pk_btf_archive__entry_cnt(a);
 		/* a different key each round, the last one found through the index */
 		if (!cnt || pk_btf_archive__entry(a, i % cnt, &e) ||
-		    pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &btf, &blen)) {
+		    pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &btf, &blen, &err)) {
 			fprintf(stderr, "btf_lookup: lookup failed\n");
 			return 1;
 		}
-		t[i] = now_us() - t0;
+		t[i] = (pk_now_ms() - t0) * 1e3;	/* us */
 		free(btf);
 		pk_btf_archive__free(a);
 	}

@@ -3,7 +3,6 @@
  * lookup only has to check the one group it decompresses. It never trusts a size it
  * has not bounded, and never prints. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "btf/btf_archive.h"
+#include "common/bytes.h"
 #include "common/pk.h"
 
 #define HDR_SIZE 64
@@ -24,16 +24,6 @@
 #define MAX_RAW (64U << 20)		/* one group, one blob, or the index, uncompressed */
 #define DEFAULT_LEVEL 19
 #define DEFAULT_GROUP (256U << 10)
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 static void wr32(unsigned char *p, uint32_t v)
 {
@@ -93,6 +83,7 @@ bool pk_btf_archive__key_ok(const char *s, size_t len)
 /* ---- reader ---- */
 
 struct pk_btf_archive {
+	struct pk_error compat_err;	/* TRANSITIONAL: for pk_btf_archive__errstr */
 	const unsigned char *data;
 	size_t len;
 	void *owned;			/* open_file's copy */
@@ -106,24 +97,11 @@ struct pk_btf_archive {
 	ZSTD_DCtx *dctx;
 	int64_t cached;			/* group in cache, -1 none */
 	unsigned char *cache;
-	char err[200];
 };
 
 struct key {
 	const char *f[4];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* split a stored key "os\0ver\0arch\0rel\0" into its fields; false if malformed */
 static bool split_key(const char *k, size_t len, struct key *out)
@@ -157,7 +135,7 @@ static void entry_key(const struct pk_btf_archive *a, size_t i, struct key *k)
 	const unsigned char *e = a->ents + i * ENT_SIZE;
 
 	/* validated at open */
-	split_key((const char *)a->strtab + rd32(e), rd32(e + 4), k);
+	split_key((const char *)a->strtab + pk_le32(e), pk_le32(e + 4), k);
 }
 
 static int decompress_exact(ZSTD_DCtx *d, const void *src, size_t n, void *dst, size_t raw)
@@ -182,7 +160,7 @@ static struct pk_btf_archive *open_fail(struct pk_btf_archive *a, int err)
 	return NULL;
 }
 
-struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, char *err, size_t errlen)
+struct pk_btf_archive *(pk_btf_archive__open_mem)(const void *data, size_t len, struct pk_error *perr)
 {
 	const unsigned char *h = data;
 	struct pk_btf_archive *a;
@@ -190,34 +168,32 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 	uint64_t dsize, raw;
 	struct key prev, cur;
 
-	if (err && errlen)
-		err[0] = 0;
 	if (!data || len < HDR_SIZE) {
-		set_err(err, errlen, "archive truncated: %zu bytes, shorter than the %d-byte header", len,
+		pk_error__set(perr, -EBADMSG, "archive truncated: %zu bytes, shorter than the %d-byte header", len,
 			HDR_SIZE);
 		errno = EBADMSG;
 		return NULL;
 	}
 	if (memcmp(h, PK_BTF_ARCHIVE_MAGIC, 8)) {
-		set_err(err, errlen, "not a probekit BTF archive (bad magic)");
+		pk_error__set(perr, -EBADMSG, "not a probekit BTF archive (bad magic)");
 		errno = EBADMSG;
 		return NULL;
 	}
-	version = rd32(h + 8);
+	version = pk_le32(h + 8);
 	if (version != PK_BTF_ARCHIVE_VERSION) {
-		set_err(err, errlen, "unsupported archive version %u (this build reads version %d)", version,
+		pk_error__set(perr, -EPROTO, "unsupported archive version %u (this build reads version %d)", version,
 			PK_BTF_ARCHIVE_VERSION);
 		errno = EPROTO;
 		return NULL;
 	}
-	if (crc(h, 60) != rd32(h + 60)) {
-		set_err(err, errlen, "archive header checksum mismatch");
+	if (crc(h, 60) != pk_le32(h + 60)) {
+		pk_error__set(perr, -EBADMSG, "archive header checksum mismatch");
 		errno = EBADMSG;
 		return NULL;
 	}
-	hsize = rd32(h + 12);
-	if (hsize != HDR_SIZE || rd32(h + 16) != 0 || rd32(h + 44) != 0) {
-		set_err(err, errlen, "archive header has unknown size %u or flags", hsize);
+	hsize = pk_le32(h + 12);
+	if (hsize != HDR_SIZE || pk_le32(h + 16) != 0 || pk_le32(h + 44) != 0) {
+		pk_error__set(perr, -EBADMSG, "archive header has unknown size %u or flags", hsize);
 		errno = EBADMSG;
 		return NULL;
 	}
@@ -228,35 +204,35 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 	a->data = data;
 	a->len = len;
 	a->cached = -1;
-	a->ne = rd32(h + 20);
-	a->nb = rd32(h + 24);
-	a->ng = rd32(h + 28);
-	a->strtab_size = rd32(h + 32);
-	isize = rd32(h + 36);
-	icrc = rd32(h + 40);
-	dsize = rd64(h + 48);
-	a->gdata_crc = rd32(h + 56);
+	a->ne = pk_le32(h + 20);
+	a->nb = pk_le32(h + 24);
+	a->ng = pk_le32(h + 28);
+	a->strtab_size = pk_le32(h + 32);
+	isize = pk_le32(h + 36);
+	icrc = pk_le32(h + 40);
+	dsize = pk_le64(h + 48);
+	a->gdata_crc = pk_le32(h + 56);
 
 	if (a->ne > MAX_COUNT || a->nb > MAX_COUNT || a->ng > MAX_COUNT || a->nb > a->ne ||
 	    a->ng > a->nb || (a->ne && !a->nb) || (a->nb && !a->ng)) {
-		set_err(err, errlen, "archive index counts are implausible (%u entries, %u blobs, %u groups)",
+		pk_error__set(perr, -EBADMSG, "archive index counts are implausible (%u entries, %u blobs, %u groups)",
 			a->ne, a->nb, a->ng);
 		return open_fail(a, EBADMSG);
 	}
 	raw = (uint64_t)a->ne * ENT_SIZE + (uint64_t)a->nb * BLOB_SIZE + (uint64_t)a->ng * GROUP_SIZE +
 	      a->strtab_size;
 	if (raw > MAX_RAW) {
-		set_err(err, errlen, "archive index of %llu bytes is too large", (unsigned long long)raw);
+		pk_error__set(perr, -EBADMSG, "archive index of %llu bytes is too large", (unsigned long long)raw);
 		return open_fail(a, EBADMSG);
 	}
 	if ((uint64_t)HDR_SIZE + isize + dsize != len) {
-		set_err(err, errlen, "archive is %zu bytes but its header says %llu (%s)", len,
+		pk_error__set(perr, -EBADMSG, "archive is %zu bytes but its header says %llu (%s)", len,
 			(unsigned long long)(HDR_SIZE + (uint64_t)isize + dsize),
 			len < HDR_SIZE + (uint64_t)isize + dsize ? "truncated" : "trailing data");
 		return open_fail(a, EBADMSG);
 	}
 	if (crc(h + HDR_SIZE, isize) != icrc) {
-		set_err(err, errlen, "archive index checksum mismatch");
+		pk_error__set(perr, -EBADMSG, "archive index checksum mismatch");
 		return open_fail(a, EBADMSG);
 	}
 	a->index_size = isize;
@@ -268,7 +244,7 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 	if (!a->dctx || !a->index)
 		return open_fail(a, ENOMEM);
 	if (decompress_exact(a->dctx, h + HDR_SIZE, isize, a->index, raw)) {
-		set_err(err, errlen, "archive index does not decompress to its declared %llu bytes",
+		pk_error__set(perr, -EBADMSG, "archive index does not decompress to its declared %llu bytes",
 			(unsigned long long)raw);
 		return open_fail(a, EBADMSG);
 	}
@@ -279,36 +255,36 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 
 	for (i = 0; i < a->ng; i++) {
 		const unsigned char *g = a->groups + (size_t)i * GROUP_SIZE;
-		uint64_t off = rd64(g);
-		uint32_t csize = rd32(g + 8), rsize = rd32(g + 12);
+		uint64_t off = pk_le64(g);
+		uint32_t csize = pk_le32(g + 8), rsize = pk_le32(g + 12);
 
-		if (off > dsize || csize > dsize - off || csize == 0 || rsize > MAX_RAW || rd32(g + 20)) {
-			set_err(err, errlen, "archive group %u (offset %llu, %u bytes) lies outside the data", i,
+		if (off > dsize || csize > dsize - off || csize == 0 || rsize > MAX_RAW || pk_le32(g + 20)) {
+			pk_error__set(perr, -EBADMSG, "archive group %u (offset %llu, %u bytes) lies outside the data", i,
 				(unsigned long long)off, csize);
 			return open_fail(a, EBADMSG);
 		}
 	}
 	for (i = 0; i < a->nb; i++) {
 		const unsigned char *b = a->blobs + (size_t)i * BLOB_SIZE;
-		uint32_t g = rd32(b), off = rd32(b + 4), size = rd32(b + 8);
+		uint32_t g = pk_le32(b), off = pk_le32(b + 4), size = pk_le32(b + 8);
 
-		if (g >= a->ng || off > rd32(a->groups + (size_t)g * GROUP_SIZE + 12) ||
-		    size > rd32(a->groups + (size_t)g * GROUP_SIZE + 12) - off || size == 0) {
-			set_err(err, errlen, "archive blob %u lies outside its group", i);
+		if (g >= a->ng || off > pk_le32(a->groups + (size_t)g * GROUP_SIZE + 12) ||
+		    size > pk_le32(a->groups + (size_t)g * GROUP_SIZE + 12) - off || size == 0) {
+			pk_error__set(perr, -EBADMSG, "archive blob %u lies outside its group", i);
 			return open_fail(a, EBADMSG);
 		}
 	}
 	for (i = 0; i < a->ne; i++) {
 		const unsigned char *e = a->ents + (size_t)i * ENT_SIZE;
-		uint32_t koff = rd32(e), klen = rd32(e + 4);
+		uint32_t koff = pk_le32(e), klen = pk_le32(e + 4);
 
-		if (koff > a->strtab_size || klen > a->strtab_size - koff || rd32(e + 8) >= a->nb ||
-		    rd32(e + 12) || !split_key((const char *)a->strtab + koff, klen, &cur)) {
-			set_err(err, errlen, "archive entry %u has a bad key or blob", i);
+		if (koff > a->strtab_size || klen > a->strtab_size - koff || pk_le32(e + 8) >= a->nb ||
+		    pk_le32(e + 12) || !split_key((const char *)a->strtab + koff, klen, &cur)) {
+			pk_error__set(perr, -EBADMSG, "archive entry %u has a bad key or blob", i);
 			return open_fail(a, EBADMSG);
 		}
 		if (i && key_cmp(&prev, &cur, 4) >= 0) {
-			set_err(err, errlen, "archive entries are not sorted and unique at entry %u", i);
+			pk_error__set(perr, -EBADMSG, "archive entries are not sorted and unique at entry %u", i);
 			return open_fail(a, EBADMSG);
 		}
 		prev = cur;
@@ -316,7 +292,7 @@ struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, ch
 	return a;
 }
 
-struct pk_btf_archive *pk_btf_archive__open_file(const char *path, char *err, size_t errlen)
+struct pk_btf_archive *pk_btf_archive__open_file(const char *path, struct pk_error *perr)
 {
 	struct pk_btf_archive *a;
 	char *data;
@@ -325,11 +301,11 @@ struct pk_btf_archive *pk_btf_archive__open_file(const char *path, char *err, si
 
 	e = pk_file__read(path, &data, &len, 1UL << 32);
 	if (e) {
-		set_err(err, errlen, "cannot open '%s': %s", path, strerror(-e));
+		pk_error__set(perr, e, "cannot open '%s': %s", path, strerror(-e));
 		errno = -e;
 		return NULL;
 	}
-	a = pk_btf_archive__open_mem(data, len, err, errlen);
+	a = pk_btf_archive__open_mem(data, len, perr);
 	if (!a) {
 		e = errno;
 		free(data);
@@ -361,11 +337,6 @@ size_t pk_btf_archive__blob_cnt(const struct pk_btf_archive *a)
 	return a ? a->nb : 0;
 }
 
-const char *pk_btf_archive__errstr(const struct pk_btf_archive *a)
-{
-	return a && a->err[0] ? a->err : "no error";
-}
-
 void pk_btf_archive__stats(const struct pk_btf_archive *a, struct pk_btf_archive_stats *st)
 {
 	uint32_t i;
@@ -379,7 +350,7 @@ void pk_btf_archive__stats(const struct pk_btf_archive *a, struct pk_btf_archive
 	st->data_size = a->gdata_size;
 	st->group_cnt = a->ng;
 	for (i = 0; i < a->nb; i++)
-		st->blob_raw_size += rd32(a->blobs + (size_t)i * BLOB_SIZE + 8);
+		st->blob_raw_size += pk_le32(a->blobs + (size_t)i * BLOB_SIZE + 8);
 }
 
 int pk_btf_archive__entry(const struct pk_btf_archive *a, size_t i, struct pk_btf_archive_entry *e)
@@ -392,14 +363,14 @@ int pk_btf_archive__entry(const struct pk_btf_archive *a, size_t i, struct pk_bt
 	if (i >= a->ne)
 		return -ERANGE;
 	entry_key(a, i, &k);
-	b = a->blobs + (size_t)rd32(a->ents + i * ENT_SIZE + 8) * BLOB_SIZE;
+	b = a->blobs + (size_t)pk_le32(a->ents + i * ENT_SIZE + 8) * BLOB_SIZE;
 	e->os_id = k.f[0];
 	e->version_id = k.f[1];
 	e->arch = k.f[2];
 	e->release = k.f[3];
-	e->blob = rd32(a->ents + i * ENT_SIZE + 8);
-	e->size = rd32(b + 8);
-	e->hash = rd64(b + 16);
+	e->blob = pk_le32(a->ents + i * ENT_SIZE + 8);
+	e->size = pk_le32(b + 8);
+	e->hash = pk_le64(b + 16);
 	return 0;
 }
 
@@ -421,27 +392,24 @@ static size_t lower_bound(const struct pk_btf_archive *a, const struct key *key,
 	return lo;
 }
 
-static int load_group(struct pk_btf_archive *a, uint32_t gi)
+static int load_group(struct pk_btf_archive *a, uint32_t gi, struct pk_error *perr)
 {
 	const unsigned char *g = a->groups + (size_t)gi * GROUP_SIZE;
-	uint64_t off = rd64(g);
-	uint32_t csize = rd32(g + 8), rsize = rd32(g + 12);
+	uint64_t off = pk_le64(g);
+	uint32_t csize = pk_le32(g + 8), rsize = pk_le32(g + 12);
 	unsigned char *buf;
 
 	if (a->cached == gi)
 		return 0;
-	if (crc(a->gdata + off, csize) != rd32(g + 16)) {
-		snprintf(a->err, sizeof(a->err), "archive group %u checksum mismatch", gi);
-		return -EBADMSG;
-	}
+	if (crc(a->gdata + off, csize) != pk_le32(g + 16))
+		return pk_error__set(perr, -EBADMSG, "archive group %u checksum mismatch", gi);
 	buf = malloc(rsize ? rsize : 1);
 	if (!buf)
-		return -ENOMEM;
+		return pk_error__set(perr, -ENOMEM, "out of memory");
 	if (decompress_exact(a->dctx, a->gdata + off, csize, buf, rsize)) {
 		free(buf);
-		snprintf(a->err, sizeof(a->err), "archive group %u does not decompress to its %u bytes", gi,
-			 rsize);
-		return -EBADMSG;
+		return pk_error__set(perr, -EBADMSG, "archive group %u does not decompress to its %u bytes",
+				     gi, rsize);
 	}
 	free(a->cache);
 	a->cache = buf;
@@ -449,30 +417,30 @@ static int load_group(struct pk_btf_archive *a, uint32_t gi)
 	return 0;
 }
 
-static int get_blob(struct pk_btf_archive *a, uint32_t bi, void **btf, size_t *len)
+static int get_blob(struct pk_btf_archive *a, uint32_t bi, void **btf, size_t *len,
+		    struct pk_error *perr)
 {
 	const unsigned char *b = a->blobs + (size_t)bi * BLOB_SIZE;
-	uint32_t off = rd32(b + 4), size = rd32(b + 8);
+	uint32_t off = pk_le32(b + 4), size = pk_le32(b + 8);
 	void *copy;
 	int err;
 
-	err = load_group(a, rd32(b));
+	err = load_group(a, pk_le32(b), perr);
 	if (err)
 		return err;
-	if (crc(a->cache + off, size) != rd32(b + 12)) {
-		snprintf(a->err, sizeof(a->err), "archive blob %u checksum mismatch", bi);
-		return -EBADMSG;
-	}
+	if (crc(a->cache + off, size) != pk_le32(b + 12))
+		return pk_error__set(perr, -EBADMSG, "archive blob %u checksum mismatch", bi);
 	copy = malloc(size);
 	if (!copy)
-		return -ENOMEM;
+		return pk_error__set(perr, -ENOMEM, "out of memory");
 	memcpy(copy, a->cache + off, size);
 	*btf = copy;
 	*len = size;
 	return 0;
 }
 
-int pk_btf_archive__get(struct pk_btf_archive *a, size_t i, void **btf, size_t *len)
+int pk_btf_archive__get(struct pk_btf_archive *a, size_t i, void **btf, size_t *len,
+			struct pk_error *perr)
 {
 	if (!a || !btf || !len)
 		return -EINVAL;
@@ -480,11 +448,12 @@ int pk_btf_archive__get(struct pk_btf_archive *a, size_t i, void **btf, size_t *
 	*len = 0;
 	if (i >= a->ne)
 		return -ERANGE;
-	return get_blob(a, rd32(a->ents + i * ENT_SIZE + 8), btf, len);
+	return get_blob(a, pk_le32(a->ents + i * ENT_SIZE + 8), btf, len, perr);
 }
 
-int pk_btf_archive__find(struct pk_btf_archive *a, const char *os_id, const char *version_id,
-			 const char *arch, const char *release, void **btf, size_t *len)
+int (pk_btf_archive__find)(struct pk_btf_archive *a, const char *os_id, const char *version_id,
+			 const char *arch, const char *release, void **btf, size_t *len,
+			 struct pk_error *perr)
 {
 	struct key key = { { os_id, version_id, arch, release } }, k;
 	size_t i;
@@ -499,7 +468,7 @@ int pk_btf_archive__find(struct pk_btf_archive *a, const char *os_id, const char
 	entry_key(a, i, &k);
 	if (key_cmp(&k, &key, 4))
 		return -ENOENT;
-	return get_blob(a, rd32(a->ents + i * ENT_SIZE + 8), btf, len);
+	return get_blob(a, pk_le32(a->ents + i * ENT_SIZE + 8), btf, len, perr);
 }
 
 int pk_btf_archive__near_misses(const struct pk_btf_archive *a, const char *os_id,
@@ -525,22 +494,20 @@ int pk_btf_archive__near_misses(const struct pk_btf_archive *a, const char *os_i
 	return n;
 }
 
-int pk_btf_archive__verify(struct pk_btf_archive *a)
+int pk_btf_archive__verify(struct pk_btf_archive *a, struct pk_error *perr)
 {
 	uint32_t i;
 	int err;
 
 	if (!a)
 		return -EINVAL;
-	if (crc(a->gdata, a->gdata_size) != a->gdata_crc) {
-		snprintf(a->err, sizeof(a->err), "archive data checksum mismatch");
-		return -EBADMSG;
-	}
+	if (crc(a->gdata, a->gdata_size) != a->gdata_crc)
+		return pk_error__set(perr, -EBADMSG, "archive data checksum mismatch");
 	for (i = 0; i < a->nb; i++) {
 		void *b;
 		size_t n;
 
-		err = get_blob(a, i, &b, &n);
+		err = get_blob(a, i, &b, &n, perr);
 		if (err)
 			return err;
 		free(b);
@@ -565,29 +532,31 @@ struct wblob {
 };
 
 struct pk_btf_archive_writer {
+	struct pk_error compat_err;	/* TRANSITIONAL: for pk_btf_archive_writer__errstr */
 	int level;
 	size_t group_size;
 	struct wentry *ents;
 	size_t ne, ecap;
 	struct wblob *blobs;
 	size_t nb, bcap;
-	char err[200];
 };
 
 struct pk_btf_archive_writer *pk_btf_archive_writer__new(const struct pk_btf_archive_writer_opts *opts)
 {
-	struct pk_btf_archive_writer *w = calloc(1, sizeof(*w));
+	struct pk_btf_archive_writer *w;
 
+	if (!PK_OPTS_VALID(opts, struct pk_btf_archive_writer_opts)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	w->level = DEFAULT_LEVEL;
-	w->group_size = DEFAULT_GROUP;
-	if (opts && opts->sz >= offsetof(struct pk_btf_archive_writer_opts, level) + sizeof(int) &&
-	    opts->level)
-		w->level = opts->level;
-	if (opts && opts->sz >= offsetof(struct pk_btf_archive_writer_opts, group_size) + sizeof(size_t) &&
-	    opts->group_size)
-		w->group_size = opts->group_size > MAX_RAW ? MAX_RAW : opts->group_size;
+	/* 0 in a field means the default */
+	w->level = PK_OPTS_GET(opts, level, 0) ?: DEFAULT_LEVEL;
+	w->group_size = PK_OPTS_GET(opts, group_size, 0) ?: DEFAULT_GROUP;
+	if (w->group_size > MAX_RAW)
+		w->group_size = MAX_RAW;
 	if (w->level > ZSTD_maxCLevel())
 		w->level = ZSTD_maxCLevel();
 	return w;
@@ -606,11 +575,6 @@ void pk_btf_archive_writer__free(struct pk_btf_archive_writer *w)
 	free(w->ents);
 	free(w->blobs);
 	free(w);
-}
-
-const char *pk_btf_archive_writer__errstr(const struct pk_btf_archive_writer *w)
-{
-	return w && w->err[0] ? w->err : "no error";
 }
 
 size_t pk_btf_archive_writer__entry_cnt(const struct pk_btf_archive_writer *w)
@@ -637,9 +601,9 @@ static int wentry_qsort(const void *a, const void *b)
 	return wkey_cmp(a, b);
 }
 
-int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_id,
+int (pk_btf_archive_writer__add)(struct pk_btf_archive_writer *w, const char *os_id,
 			       const char *version_id, const char *arch, const char *release,
-			       const void *btf_data, size_t len)
+			       const void *btf_data, size_t len, struct pk_error *perr)
 {
 	const char *f[4] = { os_id, version_id, arch, release };
 	static const char *const names[4] = { "os id", "version id", "arch", "release" };
@@ -652,23 +616,21 @@ int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_i
 
 	if (!w || !btf_data)
 		return -EINVAL;
-	w->err[0] = 0;
 	for (i = 0; i < 4; i++) {
 		if (!f[i] || !pk_btf_archive__key_ok(f[i], strlen(f[i]))) {
-			snprintf(w->err, sizeof(w->err),
-				 "bad %s '%s': want 1-%d printable characters without '/' or spaces",
+			pk_error__set(perr, -EINVAL, "bad %s '%s': want 1-%d printable characters without '/' or spaces",
 				 names[i], f[i] ? f[i] : "(null)", PK_BTF_ARCHIVE_KEY_MAX);
 			return -EINVAL;
 		}
 		klen += strlen(f[i]) + 1;
 	}
 	if (len == 0 || len > MAX_RAW) {
-		snprintf(w->err, sizeof(w->err), "BTF of %zu bytes is %s", len, len ? "too large" : "empty");
+		pk_error__set(perr, -EINVAL, "BTF of %zu bytes is %s", len, len ? "too large" : "empty");
 		return -EINVAL;
 	}
 	btf = btf__new(btf_data, len);
 	if (!btf || libbpf_get_error(btf)) {
-		snprintf(w->err, sizeof(w->err), "not valid BTF (libbpf rejects it)");
+		pk_error__set(perr, -EINVAL, "not valid BTF (libbpf rejects it)");
 		return -EINVAL;
 	}
 	btf__free(btf);
@@ -695,7 +657,7 @@ int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_i
 		free(e.key);
 		if (w->ents[i].blob == bi)
 			return 0;	/* same key, same BTF: nothing new */
-		snprintf(w->err, sizeof(w->err), "duplicate key %s/%s/%s/%s with different BTF", os_id,
+		pk_error__set(perr, -EEXIST, "duplicate key %s/%s/%s/%s with different BTF", os_id,
 			 version_id, arch, release);
 		return -EEXIST;
 	}
@@ -723,7 +685,7 @@ int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_i
 	}
 	if (w->ne >= MAX_COUNT) {
 		free(e.key);
-		snprintf(w->err, sizeof(w->err), "too many entries (max %u)", MAX_COUNT);
+		pk_error__set(perr, -E2BIG, "too many entries (max %u)", MAX_COUNT);
 		return -E2BIG;
 	}
 	if (w->ne == w->ecap) {
@@ -794,7 +756,8 @@ static int gb_append(struct growbuf *g, const void *d, size_t n)
 	return 0;
 }
 
-int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, size_t *out_len)
+int (pk_btf_archive_writer__finish)(struct pk_btf_archive_writer *w, void **out, size_t *out_len,
+				   struct pk_error *perr)
 {
 	struct growbuf data = { 0 }, groups = { 0 }, raw = { 0 }, file = { 0 };
 	uint32_t *order = NULL, ng = 0, i, next = 0;
@@ -831,7 +794,7 @@ int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, s
 		strtab += w->ents[i].key_len;
 	}
 	if (strtab > MAX_RAW) {
-		snprintf(w->err, sizeof(w->err), "keys take too much space");
+		pk_error__set(perr, -E2BIG, "keys take too much space");
 		err = -E2BIG;
 		goto done;
 	}
@@ -861,7 +824,7 @@ int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, s
 		err = compress_frame(cc, w->level, g.p, g.len, &frame, &flen);
 		if (err) {
 			free(g.p);
-			snprintf(w->err, sizeof(w->err), "zstd compression failed");
+			pk_error__set(perr, err, "zstd compression failed");
 			goto done;
 		}
 		wr64(rec, data.len);
@@ -944,3 +907,63 @@ done:
 	free(file.p);
 	return err;
 }
+
+/* ---- TRANSITIONAL (see btf_archive.h): the former forms, for callers outside
+ * src/btf that have not switched yet. Delete with the macros in the header. ---- */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+struct pk_btf_archive *pk_btf_archive__open_mem_errlen(const void *data, size_t len, char *err,
+							size_t errlen)
+{
+	struct pk_error e = { 0 };
+	struct pk_btf_archive *a = (pk_btf_archive__open_mem)(data, len, &e);
+
+	if (!a && err && errlen)
+		pk_strlcpy(err, e.msg, errlen);
+	return a;
+}
+
+int pk_btf_archive__find_errstr(struct pk_btf_archive *a, const char *os_id, const char *version_id,
+				const char *arch, const char *release, void **btf, size_t *len)
+{
+	struct pk_error e = { 0 };
+	int r = (pk_btf_archive__find)(a, os_id, version_id, arch, release, btf, len, &e);
+
+	if (a)
+		a->compat_err = e;
+	return r;
+}
+
+const char *pk_btf_archive__errstr(const struct pk_btf_archive *a)
+{
+	return a && a->compat_err.msg[0] ? a->compat_err.msg : "no error";
+}
+
+int pk_btf_archive_writer__add_errstr(struct pk_btf_archive_writer *w, const char *os_id,
+				      const char *version_id, const char *arch, const char *release,
+				      const void *btf, size_t len)
+{
+	struct pk_error e = { 0 };
+	int r = (pk_btf_archive_writer__add)(w, os_id, version_id, arch, release, btf, len, &e);
+
+	if (w)
+		w->compat_err = e;
+	return r;
+}
+
+int pk_btf_archive_writer__finish_errstr(struct pk_btf_archive_writer *w, void **out, size_t *len)
+{
+	struct pk_error e = { 0 };
+	int r = (pk_btf_archive_writer__finish)(w, out, len, &e);
+
+	if (w)
+		w->compat_err = e;
+	return r;
+}
+
+const char *pk_btf_archive_writer__errstr(const struct pk_btf_archive_writer *w)
+{
+	return w && w->compat_err.msg[0] ? w->compat_err.msg : "no error";
+}
+#pragma GCC diagnostic pop

@@ -1,12 +1,15 @@
 /* Bounds-checked readers for what `btf min` needs out of a BPF object: the ELF
  * sections .BTF and .BTF.ext, the CO-RE relocation records in .BTF.ext, and BPF
  * ELFs embedded in other binaries (libbpf skeletons). Input is untrusted: every
- * offset is checked, bad input gives -EINVAL and a message in ->err; never prints. */
+ * offset is checked, bad input gives -EINVAL and a message in a caller's
+ * struct pk_error; never prints. ELF is read by common/elf.h. */
 #ifndef PK_BTF_EXT_H
 #define PK_BTF_EXT_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/pk.h"
 
 #define PK_BTF_EXT_MAGIC 0xeB9F
 #define PK_EM_BPF 247
@@ -58,13 +61,12 @@ struct pk_btf_ext {
 	uint32_t nr_secs;
 	struct pk_core_relo *relos;	/* all CO-RE relocations, in file order */
 	uint32_t nr_relos;
-	char err[160];			/* why parsing failed */
 };
 
-/* Parse a .BTF.ext section. Returns 0 or -EINVAL (corrupt, truncated: ext->err
- * says why) / -ENOMEM / -EOPNOTSUPP (foreign byte order). On failure ext is
- * left freed (pk_btf_ext__free is still safe to call). */
-int pk_btf_ext__parse(struct pk_btf_ext *ext, const void *data, size_t size);
+/* Parse a .BTF.ext section. Returns 0 or -EINVAL (corrupt, truncated: err says
+ * why) / -ENOMEM / -EOPNOTSUPP (foreign byte order). On failure ext is left freed
+ * (pk_btf_ext__free is still safe to call). err may be NULL. */
+int pk_btf_ext__parse(struct pk_btf_ext *ext, const void *data, size_t size, struct pk_error *err);
 void pk_btf_ext__free(struct pk_btf_ext *ext);
 
 /* Sections of a BPF ELF object (64-bit, little-endian: what clang -target bpf makes). */
@@ -74,13 +76,13 @@ struct pk_bpf_elf {
 	size_t btf_size;
 	const void *btf_ext;	/* .BTF.ext, NULL if absent */
 	size_t btf_ext_size;
-	size_t elf_size;	/* bytes the ELF spans: max(section data end, section headers end) */
-	char err[160];
+	size_t elf_size;	/* bytes the ELF spans (pk_elf__span) */
 };
 
-/* Read the section table of an ELF image in memory. 0 or -EINVAL (elf->err says why).
- * Does not require e_machine == EM_BPF; the caller checks. */
-int pk_bpf_elf__parse(struct pk_bpf_elf *elf, const void *data, size_t size);
+/* Read the section table of an ELF image in memory (every section must be well
+ * formed). 0 or -EINVAL (err says why; may be NULL). Does not require
+ * e_machine == EM_BPF; the caller checks. */
+int pk_bpf_elf__parse(struct pk_bpf_elf *elf, const void *data, size_t size, struct pk_error *err);
 
 /* Find the next BPF ELF (e_machine EM_BPF) embedded in a binary, e.g. a libbpf
  * skeleton's byte array, at or after *pos. On success returns 0, sets *off and *len to

@@ -4,12 +4,10 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* memmem; the fuzz build's CFLAGS do not carry it */
 #endif
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +22,10 @@
 
 #include "btf/btf_extract.h"
 #include "btf/decompress.h"
+#include "btf/kernel_image.h"
 #include "btf/libarchive_dl.h"
+#include "common/bytes.h"
+#include "common/elf.h"
 #include "common/pk.h"
 
 #define DEFAULT_MAX (1UL << 30)
@@ -35,26 +36,14 @@
 extern char **environ;
 
 struct ctx {
-	const struct pk_btf_extract_opts *opts;
+	const struct pk_btf_extract_opts *opts;	/* validated: read with PK_OPTS_GET */
 	struct pk_btf_extract_info *info;
+	struct pk_error *err;	/* never NULL; the innermost reason is kept (set_once) */
 	size_t max;
 	void *btf;
 	size_t btf_len;
 	const struct pk_libarchive *la;	/* set when the first package is met */
 };
-
-static int fail(struct ctx *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct ctx *c, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!c->info->err[0]) {	/* the innermost reason is the useful one */
-		va_start(ap, fmt);
-		vsnprintf(c->info->err, sizeof(c->info->err), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 const char *pk_btf_input__str(enum pk_btf_input kind)
 {
@@ -72,12 +61,6 @@ static void set_kind(struct ctx *c, enum pk_btf_input kind)
 {
 	if (c->info->kind == PK_BTF_INPUT_UNKNOWN)
 		c->info->kind = kind;
-}
-
-static uint16_t le16(const unsigned char *p) { return p[0] | p[1] << 8; }
-static uint32_t le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void set_release(struct ctx *c, const char *rel, const char *from)
@@ -171,17 +154,17 @@ static int accept_btf(struct ctx *c, const void *data, size_t len, const char *w
 	int err;
 
 	if (len < 24 || len > UINT32_MAX)
-		return fail(c, -EBADMSG, "%s: BTF of %zu bytes is %s", what, len,
+		return pk_error__set_once(c->err, -EBADMSG, "%s: BTF of %zu bytes is %s", what, len,
 			    len < 24 ? "shorter than its header" : "too large");
 	btf = btf__new(data, len);
 	err = libbpf_get_error(btf);
 	if (!btf || err)
-		return fail(c, -EBADMSG, "%s: not valid BTF (libbpf: %s)", what,
+		return pk_error__set_once(c->err, -EBADMSG, "%s: not valid BTF (libbpf: %s)", what,
 			    strerror(err ? -err : errno ? errno : EINVAL));
 	c->info->btf_types = btf__type_cnt(btf) - 1;
 	btf__free(btf);
 	if (c->info->btf_types == 0)
-		return fail(c, -EBADMSG, "%s: BTF has no types", what);
+		return pk_error__set_once(c->err, -EBADMSG, "%s: BTF has no types", what);
 	c->btf = malloc(len);
 	if (!c->btf)
 		return -ENOMEM;
@@ -211,30 +194,51 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* DWARF-only ELF: pahole --btf_encode_detached, documented as a tool dependency */
+/* a file of ours, created only inside our own private directory: never follows
+ * or reuses what someone else put there */
+static int create_new(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+/* DWARF-only ELF: pahole --btf_encode_detached, documented as a tool dependency.
+ * Its files live in a fresh mkdtemp directory (mode 0700): we often run as root,
+ * and fixed names in a shared $TMPDIR could be planted symlinks. */
 static int run_pahole(struct ctx *c, const void *data, size_t len)
 {
-	const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	const char *pahole = c->opts && c->opts->pahole ? c->opts->pahole
-			   : getenv("PROBEKIT_PAHOLE") ? getenv("PROBEKIT_PAHOLE") : "pahole";
-	char in[4000], out[4096], log[4096], arg[4200], tail[160] = "";
+	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *pahole = PK_OPTS_GET(c->opts, pahole, NULL);
+	char dir[3900], in[4000], out[4000], log[4000], arg[4100], tail[160] = "";
 	posix_spawn_file_actions_t fa;
 	char *argv[6], *btf = NULL;
 	size_t btf_len = 0;
-	int fd = -1, status, err;
+	int fd = -1, logfd = -1, status, err;
 	pid_t pid;
 
-	if ((size_t)snprintf(in, sizeof(in), "%s/pk-vmlinux.XXXXXX", tmpdir) >= sizeof(in))
-		return fail(c, -ENAMETOOLONG, "TMPDIR '%s' is too long", tmpdir);
-	fd = mkstemp(in);
-	if (fd < 0)
-		return fail(c, -errno, "cannot create a temporary file in '%s': %s", tmpdir, strerror(errno));
-	snprintf(out, sizeof(out), "%s.btf", in);
-	snprintf(log, sizeof(log), "%s.log", in);
+	if (!pahole)
+		pahole = getenv("PROBEKIT_PAHOLE") ? getenv("PROBEKIT_PAHOLE") : "pahole";
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/pk-pahole.XXXXXX", tmpdir) >= sizeof(dir))
+		return pk_error__set_once(c->err, -ENAMETOOLONG, "TMPDIR '%s' is too long", tmpdir);
+	if (!mkdtemp(dir))
+		return pk_error__set_once(c->err, -errno, "cannot create a temporary directory in '%s': %s",
+					  tmpdir, strerror(errno));
+	snprintf(in, sizeof(in), "%s/vmlinux", dir);
+	snprintf(out, sizeof(out), "%s/vmlinux.btf", dir);
+	snprintf(log, sizeof(log), "%s/pahole.log", dir);
+	fd = create_new(in);
+	if (fd < 0) {
+		err = pk_error__set_once(c->err, -errno, "cannot create '%s': %s", in, strerror(errno));
+		goto done;
+	}
 	err = write_all(fd, data, len);
 	close(fd);
 	if (err) {
-		fail(c, err, "cannot write '%s': %s", in, strerror(-err));
+		pk_error__set_once(c->err, err, "cannot write '%s': %s", in, strerror(-err));
+		goto done;
+	}
+	logfd = create_new(log);
+	if (logfd < 0) {
+		err = pk_error__set_once(c->err, -errno, "cannot create '%s': %s", log, strerror(errno));
 		goto done;
 	}
 	snprintf(arg, sizeof(arg), "--btf_encode_detached=%s", out);
@@ -245,13 +249,14 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 	argv[4] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_adddup2(&fa, logfd, 1);
+	posix_spawn_file_actions_adddup2(&fa, logfd, 2);
 	err = posix_spawnp(&pid, pahole, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	close(logfd);
 	if (err) {
-		fail(c, -err, "the ELF has DWARF but no .BTF, and '%s' cannot run: %s "
-			      "(install dwarves)", pahole, strerror(err));
+		pk_error__set_once(c->err, -err, "the ELF has DWARF but no .BTF, and '%s' cannot run: %s "
+						 "(install dwarves)", pahole, strerror(err));
 		err = -err;
 		goto done;
 	}
@@ -268,13 +273,13 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 			pk_strlcpy(tail, nl ? nl + 1 : l, sizeof(tail));
 			free(l);
 		}
-		err = fail(c, -EBADMSG, "pahole failed to encode BTF from DWARF%s%s", tail[0] ? ": " : "",
-			   tail);
+		err = pk_error__set_once(c->err, -EBADMSG, "pahole failed to encode BTF from DWARF%s%s",
+					 tail[0] ? ": " : "", tail);
 		goto done;
 	}
 	err = pk_file__read(out, &btf, &btf_len, c->max);
 	if (err) {
-		fail(c, err, "pahole wrote no BTF: %s", strerror(-err));
+		pk_error__set_once(c->err, err, "pahole wrote no BTF: %s", strerror(-err));
 		goto done;
 	}
 	c->info->pahole = true;
@@ -284,73 +289,54 @@ done:
 	unlink(in);
 	unlink(out);
 	unlink(log);
+	rmdir(dir);	/* fails, harmlessly, if pahole left something else behind */
 	return err;
 }
 
 static int from_elf(struct ctx *c, const void *data, size_t len, const char *name)
 {
-	Elf *elf;
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	GElf_Shdr sh, btf_sh = { 0 };
+	struct pk_elf elf;
+	struct pk_elf_section btf_sec = { 0 };
+	struct pk_error why = { 0 };
 	bool has_btf = false, has_dwarf = false;
 	char rel[128];
-	int err;
 
 	set_kind(c, PK_BTF_INPUT_ELF);
 	if (!pk_btf_extract__find_banner(data, len, rel, sizeof(rel)))
 		set_release(c, rel, "banner");
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(c, -EINVAL, "libelf: %s", elf_errmsg(-1));
-	/* libelf only reads an ELF_C_READ_MEMORY image; the cast drops const for its API */
-	elf = elf_memory((char *)data, len);
-	if (!elf)
-		return fail(c, -EBADMSG, "not a valid ELF file (libelf: %s)", elf_errmsg(-1));
-	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
-		err = fail(c, -EBADMSG, "not a valid ELF file (libelf: %s)", elf_errmsg(-1));
-		goto done;
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *sname;
+	if (pk_elf__init(&elf, data, len, &why))
+		return pk_error__set_once(c->err, -EBADMSG, "not a valid ELF file (%s)", why.msg);
+	for (uint64_t i = 0; i < elf.shnum; i++) {
+		struct pk_elf_section sec;
 
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		sname = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!sname)
-			continue;
-		if (!strcmp(sname, ".BTF")) {
-			btf_sh = sh;
+		/* a malformed section is skipped unless it is the one we need: its fields
+		 * (and name, when that is sound) are filled even when it fails */
+		int r = pk_elf__section(&elf, i, &sec, NULL);
+
+		if (!has_btf && !strcmp(sec.name, ".BTF")) {
+			btf_sec = sec;
 			has_btf = true;
-		} else if (!strcmp(sname, ".debug_info")) {
+			if (r)
+				btf_sec.data = NULL;
+		} else if (!r && !strcmp(sec.name, ".debug_info")) {
 			has_dwarf = true;
 		}
 	}
 	if (has_btf) {
-		if (btf_sh.sh_type == SHT_NOBITS || btf_sh.sh_offset > len ||
-		    btf_sh.sh_size > len - btf_sh.sh_offset) {
-			err = fail(c, -EBADMSG, "ELF .BTF section lies outside the file (offset %llu, size %llu, file %zu bytes)",
-				   (unsigned long long)btf_sh.sh_offset,
-				   (unsigned long long)btf_sh.sh_size, len);
-			goto done;
-		}
-		err = accept_btf(c, (const char *)data + btf_sh.sh_offset, btf_sh.sh_size,
-				 "ELF .BTF section");
-		goto done;
+		if (!btf_sec.data)
+			return pk_error__set_once(c->err, -EBADMSG,
+				"ELF .BTF section lies outside the file (offset %llu, size %llu, file %zu bytes)",
+				(unsigned long long)btf_sec.offset, (unsigned long long)btf_sec.size, len);
+		return accept_btf(c, btf_sec.data, btf_sec.size, "ELF .BTF section");
 	}
-	if (!has_dwarf) {
-		err = fail(c, -ENOENT, "ELF has no .BTF section and no DWARF (.debug_info) to encode one from");
-		goto done;
-	}
-	if (c->opts && c->opts->no_pahole) {
-		err = fail(c, -ENOENT, "ELF has no .BTF section, only DWARF (pahole disabled)");
-		goto done;
-	}
+	if (!has_dwarf)
+		return pk_error__set_once(c->err, -ENOENT,
+			"ELF has no .BTF section and no DWARF (.debug_info) to encode one from");
+	if (PK_OPTS_GET(c->opts, no_pahole, false))
+		return pk_error__set_once(c->err, -ENOENT, "ELF has no .BTF section, only DWARF (pahole disabled)");
 	c->info->kind = c->info->kind == PK_BTF_INPUT_ELF ? PK_BTF_INPUT_DWARF : c->info->kind;
-	err = run_pahole(c, data, len);
-done:
-	elf_end(elf);
 	(void)name;
-	return err;
+	return run_pahole(c, data, len);
 }
 
 /* Decompressed image that is not an ELF (arm64 Image, raw vmlinux.bin): the BTF blob
@@ -367,39 +353,37 @@ static int from_flat(struct ctx *c, const void *data, size_t len)
 		size_t off = hit - (const unsigned char *)data, rest = len - off, blen;
 
 		if (rest >= 24) {
-			uint32_t type_off = le32(hit + 8), type_len = le32(hit + 12);
-			uint32_t str_off = le32(hit + 16), str_len = le32(hit + 20);
+			uint32_t type_off = pk_le32(hit + 8), type_len = pk_le32(hit + 12);
+			uint32_t str_off = pk_le32(hit + 16), str_len = pk_le32(hit + 20);
 			uint64_t end = 24 + (uint64_t)(type_off + (uint64_t)type_len > str_off + (uint64_t)str_len
 						      ? type_off + (uint64_t)type_len
 						      : str_off + (uint64_t)str_len);
 
 			if (end <= rest && type_len && str_len) {
 				blen = end;
-				c->info->err[0] = 0;
+				pk_error__clear(c->err);
 				if (!accept_btf(c, hit, blen, "BTF in kernel image"))
 					return 0;
 			}
 		}
 		p = hit + 1;
 	}
-	c->info->err[0] = 0;
-	return fail(c, -ENOENT, "decompressed kernel image is not an ELF and holds no BTF "
+	pk_error__clear(c->err);
+	return pk_error__set_once(c->err, -ENOENT, "decompressed kernel image is not an ELF and holds no BTF "
 				"(kernel built without CONFIG_DEBUG_INFO_BTF?)");
 }
 
 static int decompress_and_recurse(struct ctx *c, enum pk_comp comp, const void *in, size_t in_len,
 				  const char *name, int depth, const char *what)
 {
+	struct pk_error why = { 0 };
 	void *out;
 	size_t out_len;
 	int err;
 
-	err = pk_comp__decompress(comp, in, in_len, &out, &out_len, c->max);
+	err = pk_comp__decompress(comp, in, in_len, &out, &out_len, c->max, &why);
 	if (err)
-		return fail(c, err, "%s: %s data is %s", what, pk_comp__name(comp),
-			    err == -EFBIG ? "larger than the size cap"
-			    : err == -ENOMEM ? "too large for memory"
-					     : "corrupt or truncated");
+		return pk_error__set_once(c->err, err, "%s: %s", what, pk_error__str(&why));
 	if (!c->info->comp)
 		c->info->comp = comp;
 	if (!c->info->vmlinux_size)
@@ -424,50 +408,24 @@ static void set_image(struct ctx *c, const char *fmt, size_t size)
 	set_kind(c, PK_BTF_INPUT_IMAGE);
 }
 
-/* x86 bzImage: boot protocol 2.08+ names the payload in the setup header */
-static int from_bzimage(struct ctx *c, const unsigned char *p, size_t len, const char *name, int depth)
+/* bzImage (x86: boot protocol 2.08+ names the payload in the setup header) or EFI
+ * zboot (arm64, riscv, loongarch vmlinuz): btf/kernel_image.h reads the header */
+static int from_kernel_image(struct ctx *c, const void *data, size_t len, const char *name, int depth)
 {
-	unsigned int setup_sects = p[0x1f1] ? p[0x1f1] : 4;
-	uint16_t version = le16(p + 0x206);
-	uint64_t pm = (uint64_t)(setup_sects + 1) * 512, off, plen;
-	enum pk_comp comp;
+	struct pk_kernel_image img;
+	const void *payload;
+	size_t plen;
+	int err;
 
-	set_image(c, "bzImage", len);
-	if (version < 0x208)
-		return fail(c, -ENOTSUP, "bzImage boot protocol %u.%02u is older than 2.08 (no payload fields)",
-			    version >> 8, version & 0xff);
-	off = pm + le32(p + 0x248);
-	plen = le32(p + 0x24c);
-	if (off >= len || plen > len - off || plen < 4)
-		return fail(c, -EBADMSG, "bzImage payload (offset %llu, length %llu) lies outside the %zu-byte file",
-			    (unsigned long long)off, (unsigned long long)plen, len);
-	comp = pk_comp__detect(p + off, plen);
-	if (comp == PK_COMP_NONE) {
-		if (plen >= 3 && p[off] == 0x89 && p[off + 1] == 'L' && p[off + 2] == 'Z')
-			return fail(c, -ENOTSUP, "bzImage payload is lzo-compressed, which is not supported");
-		return fail(c, -ENOTSUP, "bzImage payload has an unknown compression (starts %02x %02x %02x %02x)",
-			    p[off], p[off + 1], p[off + 2], p[off + 3]);
-	}
-	return decompress_and_recurse(c, comp, p + off, plen, name, depth, "bzImage payload");
-}
-
-/* EFI zboot (arm64, riscv, loongarch vmlinuz): "MZ", "zimg", offset, size, comp name */
-static int from_zboot(struct ctx *c, const unsigned char *p, size_t len, const char *name, int depth)
-{
-	uint32_t off = le32(p + 8), plen = le32(p + 12);
-	char cname[33];
-	enum pk_comp comp;
-
-	set_image(c, "zboot", len);
-	memcpy(cname, p + 24, 32);
-	cname[32] = 0;
-	if (off >= len || plen > len - off)
-		return fail(c, -EBADMSG, "zboot payload (offset %u, size %u) lies outside the %zu-byte file",
-			    off, plen, len);
-	comp = pk_comp__detect(p + off, plen);
-	if (comp == PK_COMP_NONE)
-		return fail(c, -ENOTSUP, "zboot payload has an unsupported compression '%s'", cname);
-	return decompress_and_recurse(c, comp, p + off, plen, name, depth, "zboot payload");
+	err = pk_kernel_image__parse(&img, data, len, c->err);
+	if (err)
+		return err;
+	set_image(c, pk_kernel_image_format__str(img.format), len);
+	err = pk_kernel_image__payload(&img, &payload, &plen, c->err);
+	if (err)
+		return err;
+	return decompress_and_recurse(c, img.comp, payload, plen, name, depth,
+				      img.format == PK_KERNEL_IMAGE_ZBOOT ? "zboot payload" : "bzImage payload");
 }
 
 /* no header we know: try each compression magic in order, like extract-vmlinux */
@@ -476,15 +434,19 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 	size_t off = 0;
 	int tries = 0;
 	enum pk_comp comp;
-	char first[sizeof(c->info->err)] = "";
+	char first[256] = "";
+	struct pk_error nolib = { 0 };	/* a stream whose library cannot be loaded */
 
 	while (tries < MAX_SCAN_TRIES && (comp = pk_comp__scan(p, len, &off)) != PK_COMP_NONE) {
+		struct pk_error why = { 0 };
 		void *out;
 		size_t out_len;
 		int err;
 
 		tries++;
-		err = pk_comp__decompress(comp, p + off, len - off, &out, &out_len, c->max);
+		err = pk_comp__decompress(comp, p + off, len - off, &out, &out_len, c->max, &why);
+		if (err == -ELIBACC && !nolib.code)
+			nolib = why;
 		if (err == 0 && out_len >= 4 && !memcmp(out, ELFMAG, SELFMAG)) {
 			set_image(c, off ? "image" : "compressed", len);
 			c->info->comp = comp;
@@ -501,6 +463,7 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 		}
 		if (err == 0 && off > 0) {	/* arm64 Image.gz-like: not an ELF, BTF inside */
 			struct pk_btf_extract_info saved = *c->info;
+			struct pk_error saved_err = *c->err;
 
 			set_image(c, "image", len);
 			c->info->comp = comp;
@@ -510,6 +473,7 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 			if (!err)
 				return 0;
 			*c->info = saved;
+			*c->err = saved_err;
 			err = 0;
 		} else if (err == 0) {
 			free(out);
@@ -519,11 +483,15 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 				 err ? "corrupt" : "not an ELF");
 		off++;
 	}
+	if (nolib.code)	/* the likely answer: say what to install */
+		return pk_error__set_once(c->err, nolib.code, "%s", nolib.msg);
 	if (tries)
-		return fail(c, -EBADMSG, "no compressed vmlinux found in the image (%s)", first);
-	return fail(c, -EBADMSG, "unrecognised input: not BTF, ELF, a kernel image, a compressed file "
-				 "or a package (starts %02x %02x %02x %02x)",
-		    len > 0 ? p[0] : 0, len > 1 ? p[1] : 0, len > 2 ? p[2] : 0, len > 3 ? p[3] : 0);
+		return pk_error__set_once(c->err, -EBADMSG, "no compressed vmlinux found in the image (%s)",
+					  first);
+	return pk_error__set_once(c->err, -EBADMSG, "unrecognised input: not BTF, ELF, a kernel image, "
+				  "a compressed file or a package (starts %02x %02x %02x %02x)",
+				  len > 0 ? p[0] : 0, len > 1 ? p[1] : 0, len > 2 ? p[2] : 0,
+				  len > 3 ? p[3] : 0);
 }
 
 /* libarchive reading from the current entry of another archive (a .deb's data.tar.*) */
@@ -565,7 +533,7 @@ static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e,
 
 	pk_strlcpy(c->info->member, path, sizeof(c->info->member));
 	if (size > (la_int64_t)c->max)
-		return fail(c, -EFBIG, "%s is larger than the size cap (%lld bytes)", path, (long long)size);
+		return pk_error__set_once(c->err, -EFBIG, "%s is larger than the size cap (%lld bytes)", path, (long long)size);
 	buf = malloc(cap ? cap : 1);
 	if (!buf)
 		return -ENOMEM;
@@ -577,7 +545,7 @@ static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e,
 
 			if (cap >= c->max) {
 				free(buf);
-				return fail(c, -EFBIG, "%s is larger than the size cap", path);
+				return pk_error__set_once(c->err, -EFBIG, "%s is larger than the size cap", path);
 			}
 			cap = cap * 2 > c->max ? c->max : cap * 2;
 			nb = realloc(buf, cap);
@@ -590,7 +558,7 @@ static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e,
 		r = c->la->read_data(a, buf + len, cap - len);
 		if (r < 0) {
 			free(buf);
-			return fail(c, -EBADMSG, "cannot read %s from the package: %s", path,
+			return pk_error__set_once(c->err, -EBADMSG, "cannot read %s from the package: %s", path,
 				    c->la->error_string(a));
 		}
 		if (r == 0)
@@ -630,7 +598,7 @@ static int scan_archive(struct ctx *c, struct archive *a, const char *what, int 
 			c->la->read_support_filter_all(in);
 			c->la->read_support_format_all(in);
 			if (c->la->read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
-				err = fail(c, -EBADMSG, "%s: cannot read %s: %s", what, path,
+				err = pk_error__set_once(c->err, -EBADMSG, "%s: cannot read %s: %s", what, path,
 					   c->la->error_string(in));
 			} else {
 				char sub[64];
@@ -646,18 +614,18 @@ static int scan_archive(struct ctx *c, struct archive *a, const char *what, int 
 			return read_entry(c, a, e, depth);
 	}
 	if (r != ARCHIVE_EOF)
-		return fail(c, -EBADMSG, "%s: corrupt archive: %s", what, c->la->error_string(a));
-	return fail(c, -ENOENT, "%s: no kernel image (boot/vmlinuz-*, vmlinux, *.btf) inside", what);
+		return pk_error__set_once(c->err, -EBADMSG, "%s: corrupt archive: %s", what, c->la->error_string(a));
+	return pk_error__set_once(c->err, -ENOENT, "%s: no kernel image (boot/vmlinuz-*, vmlinux, *.btf) inside", what);
 }
 
 static int from_package(struct ctx *c, const void *data, size_t len, const char *fmt, int depth)
 {
 	struct archive *a;
-	char why[256];
+	struct pk_error why = { 0 };
 	int err;
 
-	if (!c->la && !(c->la = pk_libarchive(why, sizeof(why))))
-		return fail(c, -ELIBACC, "%s package: %s", fmt, why);
+	if (!c->la && !(c->la = pk_libarchive__load(&why)))
+		return pk_error__set_once(c->err, -ELIBACC, "%s package: %s", fmt, pk_error__str(&why));
 	a = c->la->read_new();
 	if (!a)
 		return -ENOMEM;
@@ -668,7 +636,7 @@ static int from_package(struct ctx *c, const void *data, size_t len, const char 
 	c->la->read_support_filter_all(a);
 	c->la->read_support_format_all(a);
 	if (c->la->read_open_memory(a, data, len) != ARCHIVE_OK)
-		err = fail(c, -EBADMSG, "corrupt %s package: %s", fmt, c->la->error_string(a));
+		err = pk_error__set_once(c->err, -EBADMSG, "corrupt %s package: %s", fmt, c->la->error_string(a));
 	else
 		err = scan_archive(c, a, fmt, depth);
 	c->la->read_free(a);
@@ -680,9 +648,9 @@ static int extract(struct ctx *c, const void *data, size_t len, const char *name
 	const unsigned char *p = data;
 
 	if (depth > MAX_DEPTH)
-		return fail(c, -ELOOP, "input nests more than %d layers deep", MAX_DEPTH);
+		return pk_error__set_once(c->err, -ELOOP, "input nests more than %d layers deep", MAX_DEPTH);
 	if (len < 4)
-		return fail(c, -EBADMSG, "input of %zu bytes is too short to be anything", len);
+		return pk_error__set_once(c->err, -EBADMSG, "input of %zu bytes is too short to be anything", len);
 	if (!memcmp(p, BTF_MAGIC_LE, 2)) {
 		set_kind(c, PK_BTF_INPUT_RAW);
 		return accept_btf(c, data, len, "raw BTF");
@@ -697,30 +665,29 @@ static int extract(struct ctx *c, const void *data, size_t len, const char *name
 		return from_package(c, data, len, "tar", depth);
 	if (len >= 6 && (!memcmp(p, "070701", 6) || !memcmp(p, "070702", 6) || !memcmp(p, "070707", 6)))
 		return from_package(c, data, len, "cpio", depth);
-	if (len >= 0x250 && !memcmp(p + 0x202, "HdrS", 4))
-		return from_bzimage(c, p, len, name, depth);
-	if (len >= 64 && p[0] == 'M' && p[1] == 'Z' && !memcmp(p + 4, "zimg", 4))
-		return from_zboot(c, p, len, name, depth);
+	if (pk_kernel_image__detect(p, len) != PK_KERNEL_IMAGE_NONE)
+		return from_kernel_image(c, p, len, name, depth);
 	return from_scan(c, p, len, name, depth);
 }
 
 int pk_btf_extract__mem(const void *data, size_t len, const char *name, void **btf,
 		       size_t *btf_len, const struct pk_btf_extract_opts *opts,
-		       struct pk_btf_extract_info *info)
+		       struct pk_btf_extract_info *info, struct pk_error *err)
 {
 	struct pk_btf_extract_info dummy;
-	struct ctx c = { .opts = opts, .info = info ? info : &dummy };
-	int err;
+	struct pk_error dummy_err;
+	struct ctx c = { .opts = opts, .info = info ? info : &dummy, .err = err ? err : &dummy_err };
+	int r;
 
 	memset(c.info, 0, sizeof(*c.info));
-	if (opts && opts->sz < sizeof(size_t))
-		opts = NULL, c.opts = NULL;
-	c.max = opts && opts->sz > offsetof(struct pk_btf_extract_opts, max_size) && opts->max_size
-			? opts->max_size : DEFAULT_MAX;
+	pk_error__clear(c.err);
 	*btf = NULL;
 	*btf_len = 0;
-	err = extract(&c, data, len, name, 0);
-	if (!err) {
+	if (!PK_OPTS_VALID(opts, struct pk_btf_extract_opts))
+		return pk_error__set(c.err, -EINVAL, "bad options (size %zu)", opts->sz);
+	c.max = PK_OPTS_GET(opts, max_size, 0) ?: DEFAULT_MAX;
+	r = extract(&c, data, len, name, 0);
+	if (!r) {
 		release_from_name(&c, name);
 		*btf = c.btf;
 		*btf_len = c.btf_len;
@@ -729,13 +696,12 @@ int pk_btf_extract__mem(const void *data, size_t len, const char *name, void **b
 		return 0;
 	}
 	free(c.btf);
-	if (!c.info->err[0])
-		snprintf(c.info->err, sizeof(c.info->err), "%s", strerror(-err));
-	return err;
+	return pk_error__set_once(c.err, r, "%s", strerror(-r));
 }
 
 int pk_btf_extract__file(const char *path, void **btf, size_t *btf_len,
-			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info)
+			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info,
+			struct pk_error *perr)
 {
 	struct pk_btf_extract_info dummy;
 	struct pk_btf_extract_info *inf = info ? info : &dummy;
@@ -751,10 +717,9 @@ int pk_btf_extract__file(const char *path, void **btf, size_t *btf_len,
 	if (fd < 0 || fstat(fd, &st)) {
 		err = -errno;
 		memset(inf, 0, sizeof(*inf));
-		snprintf(inf->err, sizeof(inf->err), "cannot open '%s': %s", path, strerror(-err));
 		if (fd >= 0)
 			close(fd);
-		return err;
+		return pk_error__set(perr, err, "cannot open '%s': %s", path, strerror(-err));
 	}
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		/* private and writable, so nothing a parser does can reach the file */
@@ -762,16 +727,15 @@ int pk_btf_extract__file(const char *path, void **btf, size_t *btf_len,
 	}
 	close(fd);
 	if (map != MAP_FAILED) {
-		err = pk_btf_extract__mem(map, st.st_size, path, btf, btf_len, opts, inf);
+		err = pk_btf_extract__mem(map, st.st_size, path, btf, btf_len, opts, inf, perr);
 		munmap(map, st.st_size);
 	} else {	/* pipes, and sysfs files that cannot be mapped: read them */
 		err = pk_file__read(path, &buf, &len, 1UL << 30);
 		if (err) {
 			memset(inf, 0, sizeof(*inf));
-			snprintf(inf->err, sizeof(inf->err), "cannot read '%s': %s", path, strerror(-err));
-			return err;
+			return pk_error__set(perr, err, "cannot read '%s': %s", path, strerror(-err));
 		}
-		err = pk_btf_extract__mem(buf, len, path, btf, btf_len, opts, inf);
+		err = pk_btf_extract__mem(buf, len, path, btf, btf_len, opts, inf, perr);
 		free(buf);
 	}
 	return err;

@@ -1,7 +1,8 @@
 /* Kernel BTF out of whatever a distribution ships: raw BTF, a vmlinux ELF, a
  * compressed kernel image (bzImage, EFI zboot, bare compressed file), a .deb/.rpm/
  * tar package holding one, or DWARF-only vmlinux (through pahole). Inputs are
- * untrusted; every failure is a negative errno plus a sentence in info->err. */
+ * untrusted; every failure is a negative errno plus a sentence in a caller's
+ * struct pk_error (the innermost reason: what a person can act on). */
 #ifndef PK_BTF_EXTRACT_H
 #define PK_BTF_EXTRACT_H
 
@@ -9,6 +10,7 @@
 #include <stddef.h>
 
 #include "btf/decompress.h"
+#include "common/pk.h"
 
 enum pk_btf_input {
 	PK_BTF_INPUT_UNKNOWN,
@@ -43,19 +45,23 @@ struct pk_btf_extract_info {
 	char release_from[16];		/* "banner", "file name", "" */
 	size_t btf_size;
 	unsigned int btf_types;		/* btf__type_cnt() - 1 */
-	char err[256];			/* why it failed, for the user */
 };
 
 const char *pk_btf_input__str(enum pk_btf_input kind);
 
 /* Extract from memory. name (may be NULL) is the file name, used only to guess a
- * release when the image has no banner. *btf is malloc'd: free() it. */
+ * release when the image has no banner. *btf is malloc'd: free() it. info (may be
+ * NULL) says what was recognised, also on failure; err (may be NULL) says why it
+ * failed. -EINVAL for bad opts. */
 int pk_btf_extract__mem(const void *data, size_t len, const char *name, void **btf,
 		       size_t *btf_len, const struct pk_btf_extract_opts *opts,
-		       struct pk_btf_extract_info *info);
+		       struct pk_btf_extract_info *info, struct pk_error *err);
 
+/* The same on a file; err starts "cannot open 'path'" / "cannot read 'path'" when
+ * the file itself could not be read. */
 int pk_btf_extract__file(const char *path, void **btf, size_t *btf_len,
-			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info);
+			const struct pk_btf_extract_opts *opts, struct pk_btf_extract_info *info,
+			struct pk_error *err);
 
 /* the release in a "Linux version X (...)" banner inside data, into rel; 0 or -ENOENT */
 int pk_btf_extract__find_banner(const void *data, size_t len, char *rel, size_t rel_len);

@@ -7,7 +7,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,29 +69,10 @@ struct pk_btf_min {
 	struct pk_btf_min_mismatch *mm;
 	size_t nr_mm, cap_mm;
 	struct pk_btf_min_stats st;
-	char err[320];
 };
 
 #define MARKED 1
 #define MARKED_PTRS 2	/* marked with pointers followed (mark_type(..., true)) */
-
-static int set_err(struct pk_btf_min *m, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int set_err(struct pk_btf_min *m, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(m->err, sizeof(m->err), fmt, ap);
-	va_end(ap);
-	pk_debug("btf min: %s\n", m->err);
-	return err;
-}
-
-const char *pk_btf_min__err(const struct pk_btf_min *m)
-{
-	return m ? m->err : "";
-}
 
 /* ---- libbpf's relocation rules ---- */
 
@@ -1262,7 +1242,7 @@ static void relo_desc(const struct obj *o, const struct pk_core_relo *r, char *b
 }
 
 /* resolve every relocation of o against the full BTF and mark what it touches */
-static int record_obj(struct pk_btf_min *m, struct obj *o)
+static int record_obj(struct pk_btf_min *m, struct obj *o, struct pk_error *e)
 {
 	struct cand_cache cc = { 0 };
 	uint32_t i;
@@ -1271,7 +1251,7 @@ static int record_obj(struct pk_btf_min *m, struct obj *o)
 	cc.n = btf__type_cnt(o->btf);
 	cc.by_id = calloc(cc.n, sizeof(*cc.by_id));
 	if (!cc.by_id)
-		return set_err(m, -ENOMEM, "out of memory");
+		return pk_error__set(e, -ENOMEM, "out of memory");
 	for (i = 0; i < o->ext.nr_relos; i++) {
 		const struct pk_core_relo *r = &o->ext.relos[i];
 		struct spec specs[3];
@@ -1282,7 +1262,7 @@ static int record_obj(struct pk_btf_min *m, struct obj *o)
 			char d[256];
 
 			relo_desc(o, r, d, sizeof(d));
-			err = set_err(m, err, "cannot resolve relocation %s: %s", d, strerror(-err));
+			err = pk_error__set(e, err, "cannot resolve relocation %s: %s", d, strerror(-err));
 			break;
 		}
 		m->st.relos++;
@@ -1295,7 +1275,7 @@ static int record_obj(struct pk_btf_min *m, struct obj *o)
 			char d[256];
 
 			relo_desc(o, r, d, sizeof(d));
-			err = set_err(m, err, "cannot record relocation %s: %s", d, strerror(-err));
+			err = pk_error__set(e, err, "cannot record relocation %s: %s", d, strerror(-err));
 			break;
 		}
 	}
@@ -1304,38 +1284,38 @@ static int record_obj(struct pk_btf_min *m, struct obj *o)
 }
 
 int pk_btf_min__add_btf(struct pk_btf_min *m, const char *name, const void *btf, size_t btf_size,
-			const void *ext, size_t ext_size)
+			const void *ext, size_t ext_size, struct pk_error *e)
 {
+	struct pk_error why = { 0 };
 	struct obj o = { 0 }, *nobjs;
 	int err;
 
-	m->err[0] = 0;
 	if (!btf || btf_size == 0 || btf_size > UINT32_MAX)
-		return set_err(m, -EINVAL, "%s: no usable .BTF section", name);
+		return pk_error__set(e, -EINVAL, "%s: no usable .BTF section", name);
 	if (!ext)
-		return set_err(m, -EINVAL, "%s: no .BTF.ext section (not a CO-RE object)", name);
+		return pk_error__set(e, -EINVAL, "%s: no .BTF.ext section (not a CO-RE object)", name);
 	o.name = strdup(name);
 	if (!o.name) {
-		err = set_err(m, -ENOMEM, "out of memory");
+		err = pk_error__set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	o.btf = btf__new(btf, btf_size);	/* copies */
 	if (!o.btf) {
-		err = set_err(m, -EINVAL, "%s: corrupt .BTF section", name);
+		err = pk_error__set(e, -EINVAL, "%s: corrupt .BTF section", name);
 		goto fail;
 	}
-	err = pk_btf_ext__parse(&o.ext, ext, ext_size);
+	err = pk_btf_ext__parse(&o.ext, ext, ext_size, &why);
 	if (err) {
-		err = set_err(m, err, "%s: %s", name, o.ext.err);
+		err = pk_error__set(e, err, "%s: %s", name, pk_error__str(&why));
 		goto fail;
 	}
-	err = record_obj(m, &o);
+	err = record_obj(m, &o, e);
 	if (err)
 		goto fail;
 
 	nobjs = realloc(m->objs, (m->nr_objs + 1) * sizeof(*nobjs));
 	if (!nobjs) {
-		err = set_err(m, -ENOMEM, "out of memory");
+		err = pk_error__set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	m->objs = nobjs;
@@ -1349,35 +1329,35 @@ fail:
 	return err;
 }
 
-int pk_btf_min__add_object(struct pk_btf_min *m, const char *name, const void *data, size_t size)
+int pk_btf_min__add_object(struct pk_btf_min *m, const char *name, const void *data, size_t size,
+			   struct pk_error *e)
 {
+	struct pk_error why = { 0 };
 	struct pk_bpf_elf elf;
 	int err;
 
-	m->err[0] = 0;
-	err = pk_bpf_elf__parse(&elf, data, size);
+	err = pk_bpf_elf__parse(&elf, data, size, &why);
 	if (err)
-		return set_err(m, err, "%s: %s", name, elf.err);
+		return pk_error__set(e, err, "%s: %s", name, pk_error__str(&why));
 	if (elf.e_machine != PK_EM_BPF)
-		return set_err(m, -EINVAL, "%s: not a BPF object (ELF machine %u)", name, elf.e_machine);
+		return pk_error__set(e, -EINVAL, "%s: not a BPF object (ELF machine %u)", name, elf.e_machine);
 	if (!elf.btf)
-		return set_err(m, -EINVAL, "%s: no .BTF section", name);
-	return pk_btf_min__add_btf(m, name, elf.btf, elf.btf_size, elf.btf_ext, elf.btf_ext_size);
+		return pk_error__set(e, -EINVAL, "%s: no .BTF section", name);
+	return pk_btf_min__add_btf(m, name, elf.btf, elf.btf_size, elf.btf_ext, elf.btf_ext_size, e);
 }
 
-int pk_btf_min__add_file(struct pk_btf_min *m, const char *path)
+int pk_btf_min__add_file(struct pk_btf_min *m, const char *path, struct pk_error *e)
 {
 	struct pk_bpf_elf elf;
 	char *data = NULL;
 	size_t len = 0, pos = 0, off, elen;
 	int err, n = 0;
 
-	m->err[0] = 0;
 	err = pk_file__read(path, &data, &len, MAX_FILE);
 	if (err)
-		return set_err(m, err, "cannot read '%s': %s", path, strerror(-err));
-	if (pk_bpf_elf__parse(&elf, data, len) == 0 && elf.e_machine == PK_EM_BPF) {
-		err = pk_btf_min__add_object(m, path, data, len);
+		return pk_error__set(e, err, "cannot read '%s': %s", path, strerror(-err));
+	if (pk_bpf_elf__parse(&elf, data, len, NULL) == 0 && elf.e_machine == PK_EM_BPF) {
+		err = pk_btf_min__add_object(m, path, data, len, e);
 		free(data);
 		return err ? err : 1;
 	}
@@ -1385,12 +1365,12 @@ int pk_btf_min__add_file(struct pk_btf_min *m, const char *path)
 		char name[4200];
 
 		snprintf(name, sizeof(name), "%s#%d", path, n + 1);
-		err = pk_btf_min__add_object(m, name, data + off, elen);
+		err = pk_btf_min__add_object(m, name, data + off, elen, e);
 		if (err)
 			goto out;
 		n++;
 	}
-	err = n ? n : set_err(m, -EINVAL, "'%s' is not a BPF object and embeds none", path);
+	err = n ? n : pk_error__set(e, -EINVAL, "'%s' is not a BPF object and embeds none", path);
 out:
 	free(data);
 	return err;
@@ -1504,7 +1484,7 @@ static size_t member_size(const struct btf_type *t)
 	return sizeof(struct btf_enum64);
 }
 
-struct btf *pk_btf_min__build(struct pk_btf_min *m)
+struct btf *pk_btf_min__build(struct pk_btf_min *m, struct pk_error *e)
 {
 	struct btf *nb = NULL;
 	uint32_t *ids = NULL, i, k = 0;
@@ -1512,13 +1492,12 @@ struct btf *pk_btf_min__build(struct pk_btf_min *m)
 	size_t bufsz = 0;
 	int err = 0;
 
-	m->err[0] = 0;
 	ids = calloc(m->targ_cnt, sizeof(*ids));
 	free(m->new_to_old);
 	m->new_to_old = calloc(m->targ_cnt, sizeof(*m->new_to_old));
 	nb = btf__new_empty();
 	if (!ids || !m->new_to_old || !nb) {
-		err = set_err(m, -ENOMEM, "out of memory");
+		err = pk_error__set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (i = 1; i < m->targ_cnt; i++) {
@@ -1550,7 +1529,7 @@ struct btf *pk_btf_min__build(struct pk_btf_min *m)
 				unsigned char *nbuf = realloc(buf, need);
 
 				if (!nbuf) {
-					err = set_err(m, -ENOMEM, "out of memory");
+					err = pk_error__set(e, -ENOMEM, "out of memory");
 					goto out;
 				}
 				buf = nbuf;
@@ -1570,23 +1549,23 @@ struct btf *pk_btf_min__build(struct pk_btf_min *m)
 			src = ct;
 		}
 		if (!strs_ok(m->targ, src)) {
-			err = set_err(m, -EINVAL, "corrupt kernel BTF: type [%u] has a bad string offset", i);
+			err = pk_error__set(e, -EINVAL, "corrupt kernel BTF: type [%u] has a bad string offset", i);
 			goto out;
 		}
 		id = btf__add_type(nb, m->targ, src);
 		if (id < 0) {
-			err = set_err(m, id, "cannot add type [%u] %s '%s': %s", i, kind_str(t),
+			err = pk_error__set(e, id, "cannot add type [%u] %s '%s': %s", i, kind_str(t),
 				      name_of(m->targ, t->name_off), strerror(-id));
 			goto out;
 		}
 		if ((uint32_t)id != ids[i]) {
-			err = set_err(m, -EINVAL, "type [%u] got id %d, expected %u", i, id, ids[i]);
+			err = pk_error__set(e, -EINVAL, "type [%u] got id %d, expected %u", i, id, ids[i]);
 			goto out;
 		}
 		nt = (struct btf_type *)btf__type_by_id(nb, id);
 		err = remap_ids(nt, ids, m->targ_cnt);
 		if (err) {
-			err = set_err(m, err, "cannot remap type [%u] %s", i, kind_str(t));
+			err = pk_error__set(e, err, "cannot remap type [%u] %s", i, kind_str(t));
 			goto out;
 		}
 	}
@@ -1646,16 +1625,15 @@ static int add_mismatch(struct pk_btf_min *m, const struct obj *o, const struct 
 	return 0;
 }
 
-int pk_btf_min__verify(struct pk_btf_min *m, const struct btf *reduced)
+int pk_btf_min__verify(struct pk_btf_min *m, const struct btf *reduced, struct pk_error *e)
 {
 	size_t oi;
 	int err = 0;
 
-	m->err[0] = 0;
 	m->nr_mm = 0;
 	m->st.verified = 0;
 	if (!m->new_to_old)
-		return set_err(m, -EINVAL, "verify needs a reduced BTF built first");
+		return pk_error__set(e, -EINVAL, "verify needs a reduced BTF built first");
 	for (oi = 0; oi < m->nr_objs && !err; oi++) {
 		struct obj *o = &m->objs[oi];
 		struct cand_cache fc = { 0 }, rc = { 0 };
@@ -1665,7 +1643,7 @@ int pk_btf_min__verify(struct pk_btf_min *m, const struct btf *reduced)
 		fc.by_id = calloc(fc.n, sizeof(*fc.by_id));
 		rc.by_id = calloc(rc.n, sizeof(*rc.by_id));
 		if (!fc.by_id || !rc.by_id)
-			err = set_err(m, -ENOMEM, "out of memory");
+			err = pk_error__set(e, -ENOMEM, "out of memory");
 		for (i = 0; !err && i < o->ext.nr_relos; i++) {
 			const struct pk_core_relo *r = &o->ext.relos[i];
 			struct spec specs[3];
@@ -1683,7 +1661,7 @@ int pk_btf_min__verify(struct pk_btf_min *m, const struct btf *reduced)
 				(fr.poison == rr.poison && fr.new_val == rr.new_val &&
 				 fr.new_sz == rr.new_sz && fr.fail_memsz_adjust == rr.fail_memsz_adjust));
 			if (!same && add_mismatch(m, o, r, ferr, &fr, rerr, &rr))
-				err = set_err(m, -ENOMEM, "out of memory");
+				err = pk_error__set(e, -ENOMEM, "out of memory");
 			m->st.verified++;
 		}
 		cand_cache_free(&fc);

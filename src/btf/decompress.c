@@ -1,5 +1,6 @@
 /* Decompressors for kernel image payloads. Each reads exactly one stream from an
- * untrusted buffer into a capped, growable output; none of them prints. */
+ * untrusted buffer into a capped, growable output; none of them prints. zlib and
+ * zstd are linked; liblzma, libbz2 and liblz4 come through dlopen (btf/dl.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -15,6 +16,8 @@
 #include <zstd_errors.h>
 
 #include "btf/decompress.h"
+#include "btf/dl.h"
+#include "common/bytes.h"
 
 #define DEFAULT_MAX_OUT (1UL << 30)
 #define LZ4_LEGACY_MAGIC 0x184C2102U
@@ -33,6 +36,47 @@ static const struct {
 	[PK_COMP_LZ4] = { "lz4", { 0x02, 0x21, 0x4c, 0x18 }, 4 },
 	[PK_COMP_ZSTD] = { "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
 };
+
+/* liblzma, libbz2, liblz4: only `btf extract` of kernel images needs them */
+static struct {
+	__typeof__(&lzma_stream_decoder) stream_decoder;
+	__typeof__(&lzma_alone_decoder) alone_decoder;
+	__typeof__(&lzma_code) code;
+	__typeof__(&lzma_end) end;
+} lzma;
+static const struct pk_dl_sym lzma_syms[] = {
+	PK_DL_SYM(__typeof__(lzma), stream_decoder, lzma_stream_decoder),
+	PK_DL_SYM(__typeof__(lzma), alone_decoder, lzma_alone_decoder),
+	PK_DL_SYM(__typeof__(lzma), code, lzma_code),
+	PK_DL_SYM(__typeof__(lzma), end, lzma_end),
+};
+
+static struct {
+	__typeof__(&BZ2_bzDecompressInit) init;
+	__typeof__(&BZ2_bzDecompress) decompress;
+	__typeof__(&BZ2_bzDecompressEnd) end;
+} bz2;
+static const struct pk_dl_sym bz2_syms[] = {
+	PK_DL_SYM(__typeof__(bz2), init, BZ2_bzDecompressInit),
+	PK_DL_SYM(__typeof__(bz2), decompress, BZ2_bzDecompress),
+	PK_DL_SYM(__typeof__(bz2), end, BZ2_bzDecompressEnd),
+};
+
+static struct {
+	__typeof__(&LZ4_decompress_safe) decompress_safe;
+} lz4;
+static const struct pk_dl_sym lz4_syms[] = {
+	PK_DL_SYM(__typeof__(lz4), decompress_safe, LZ4_decompress_safe),
+};
+
+#define DL(c, l, pkg, so, env_, tbl) { .what = "decompressing " c, .lib = l, .package = pkg, \
+	.soname = so, .env = env_, .kind = l, .syms = tbl##_syms, .nr_syms = PK_ARRAY_SIZE(tbl##_syms), \
+	.table = &tbl, PK_DL_INIT }
+static struct pk_dl dl_xz = DL("xz", "liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
+static struct pk_dl dl_lzma = DL("lzma", "liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
+static struct pk_dl dl_bz2 = DL("bzip2", "libbz2", "libbz2-1.0", "libbz2.so.1.0", "PROBEKIT_LIBBZ2", bz2);
+static struct pk_dl dl_lz4 = DL("lz4", "liblz4", "liblz4-1", "liblz4.so.1", "PROBEKIT_LIBLZ4", lz4);
+#undef DL
 
 const char *pk_comp__name(enum pk_comp c)
 {
@@ -187,7 +231,7 @@ static int do_lzma(bool xz, const unsigned char *in, size_t in_len, struct obuf 
 	lzma_ret ret;
 	int err = 0;
 
-	ret = xz ? lzma_stream_decoder(&s, UINT64_MAX, 0) : lzma_alone_decoder(&s, UINT64_MAX);
+	ret = xz ? lzma.stream_decoder(&s, UINT64_MAX, 0) : lzma.alone_decoder(&s, UINT64_MAX);
 	if (ret != LZMA_OK)
 		return -ENOMEM;
 	s.next_in = in;
@@ -197,7 +241,7 @@ static int do_lzma(bool xz, const unsigned char *in, size_t in_len, struct obuf 
 			break;
 		s.next_out = o->p + o->len;
 		s.avail_out = o->cap - o->len;
-		ret = lzma_code(&s, LZMA_FINISH);
+		ret = lzma.code(&s, LZMA_FINISH);
 		o->len = s.next_out - o->p;
 		if (ret == LZMA_STREAM_END)
 			break;
@@ -210,7 +254,7 @@ static int do_lzma(bool xz, const unsigned char *in, size_t in_len, struct obuf 
 			break;
 		}
 	}
-	lzma_end(&s);
+	lzma.end(&s);
 	return err;
 }
 
@@ -219,7 +263,7 @@ static int do_bzip2(const unsigned char *in, size_t in_len, struct obuf *o)
 	bz_stream s = { 0 };
 	int ret, err = 0;
 
-	if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
+	if (bz2.init(&s, 0, 0) != BZ_OK)
 		return -ENOMEM;
 	s.next_in = (char *)in;
 	s.avail_in = in_len > UINT_MAX ? UINT_MAX : in_len;
@@ -228,7 +272,7 @@ static int do_bzip2(const unsigned char *in, size_t in_len, struct obuf *o)
 			break;
 		s.next_out = (char *)o->p + o->len;
 		s.avail_out = (o->cap - o->len) > UINT_MAX ? UINT_MAX : o->cap - o->len;
-		ret = BZ2_bzDecompress(&s);
+		ret = bz2.decompress(&s);
 		o->len = (unsigned char *)s.next_out - o->p;
 		if (ret == BZ_STREAM_END)
 			break;
@@ -241,13 +285,8 @@ static int do_bzip2(const unsigned char *in, size_t in_len, struct obuf *o)
 			break;
 		}
 	}
-	BZ2_bzDecompressEnd(&s);
+	bz2.end(&s);
 	return err;
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /* Legacy frame: magic, then (le32 size, block)...; the kernel's build appends the
@@ -258,7 +297,7 @@ static int do_lz4(const unsigned char *in, size_t in_len, struct obuf *o)
 	int err;
 
 	while (in_len - pos >= 4) {
-		uint32_t csize = get_le32(in + pos);
+		uint32_t csize = pk_le32(in + pos);
 		size_t room;
 		int n;
 
@@ -267,7 +306,7 @@ static int do_lz4(const unsigned char *in, size_t in_len, struct obuf *o)
 			continue;
 		}
 		if (csize == 0 || csize > in_len - pos - 4 ||
-		    csize > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK))
+		    csize > (uint32_t)LZ4_COMPRESSBOUND(LZ4_LEGACY_BLOCK))
 			break;
 		if ((err = obuf_grow(o, LZ4_LEGACY_BLOCK)) && err != -EFBIG)
 			return err;
@@ -278,7 +317,7 @@ static int do_lz4(const unsigned char *in, size_t in_len, struct obuf *o)
 				return err;
 		}
 		room = (o->cap - o->len) > LZ4_LEGACY_BLOCK ? LZ4_LEGACY_BLOCK : o->cap - o->len;
-		n = LZ4_decompress_safe((const char *)in + pos + 4, (char *)o->p + o->len, csize, room);
+		n = lz4.decompress_safe((const char *)in + pos + 4, (char *)o->p + o->len, csize, room);
 		if (n < 0)	/* with less room than a block, the cap is the likely reason */
 			return room < LZ4_LEGACY_BLOCK ? -EFBIG : -EBADMSG;
 		o->len += n;
@@ -324,16 +363,43 @@ static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
 	return err;
 }
 
+/* the library kind c needs loaded, or NULL when it is linked */
+static struct pk_dl *comp_dl(enum pk_comp c)
+{
+	switch (c) {
+	case PK_COMP_XZ: return &dl_xz;
+	case PK_COMP_LZMA: return &dl_lzma;
+	case PK_COMP_BZIP2: return &dl_bz2;
+	case PK_COMP_LZ4: return &dl_lz4;
+	default: return NULL;
+	}
+}
+
+int pk_comp__available(enum pk_comp c, struct pk_error *err)
+{
+	struct pk_dl *dl;
+
+	if (c <= PK_COMP_NONE || c >= PK_COMP__MAX)
+		return pk_error__set(err, -EINVAL, "no compression");
+	dl = comp_dl(c);
+	return dl ? pk_dl__load(dl, err) : 0;
+}
+
 int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
-		  size_t max_out)
+			size_t max_out, struct pk_error *e)
 {
 	struct obuf o = { .max = max_out ? max_out : DEFAULT_MAX_OUT };
 	int err;
 
 	*out = NULL;
 	*out_len = 0;
+	if (c <= PK_COMP_NONE || c >= PK_COMP__MAX)
+		return pk_error__set(e, -EINVAL, "no compression");
 	if (pk_comp__detect(in, in_len) != c)
-		return c == PK_COMP_NONE || c >= PK_COMP__MAX ? -EINVAL : -EBADMSG;
+		return pk_error__set(e, -EBADMSG, "%s data is corrupt or truncated", pk_comp__name(c));
+	err = pk_comp__available(c, e);
+	if (err)
+		return err;
 	switch (c) {
 	case PK_COMP_GZIP: err = do_gzip(in, in_len, &o); break;
 	case PK_COMP_XZ: err = do_lzma(true, in, in_len, &o); break;
@@ -345,14 +411,33 @@ int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **ou
 	}
 	if (err) {
 		free(o.p);
-		return err;
+		return pk_error__set(e, err, "%s data is %s", pk_comp__name(c),
+				     err == -EFBIG ? "larger than the size cap"
+				     : err == -ENOMEM ? "too large for memory"
+						      : "corrupt or truncated");
 	}
 	if (!o.p) {	/* an empty stream: hand back a valid pointer anyway */
 		o.p = malloc(1);
 		if (!o.p)
-			return -ENOMEM;
+			return pk_error__set(e, -ENOMEM, "out of memory");
 	}
 	*out = o.p;
 	*out_len = o.len;
+	return 0;
+}
+
+int pk_comp__decompress_file(enum pk_comp c, const void *in, size_t in_len, const char *path,
+			     size_t max_out, struct pk_error *e)
+{
+	void *out;
+	size_t out_len;
+	int err = pk_comp__decompress(c, in, in_len, &out, &out_len, max_out, e);
+
+	if (err)
+		return err;
+	err = pk_file__write_atomic(path, out, out_len);
+	free(out);
+	if (err)
+		return pk_error__set(e, err, "cannot write '%s': %s", path, strerror(-err));
 	return 0;
 }

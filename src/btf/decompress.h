@@ -1,10 +1,15 @@
 /* One-shot decompression of the formats kernel images use (gzip, xz, lzma, bzip2,
- * lz4 legacy frames, zstd) into a growable buffer. Input is untrusted: output is
- * capped, trailing bytes after the first stream are ignored, nothing is printed. */
+ * lz4 legacy frames, zstd) into a growable buffer, in process: the one place
+ * payloads are decompressed. Input is untrusted: output is capped, trailing bytes
+ * after the first stream are ignored, nothing is printed. zlib and libzstd are
+ * linked (the agent needs them); liblzma, libbz2 and liblz4 are loaded with dlopen
+ * on first use, so that the node agent does not link them. */
 #ifndef PK_DECOMPRESS_H
 #define PK_DECOMPRESS_H
 
 #include <stddef.h>
+
+#include "common/pk.h"
 
 enum pk_comp {
 	PK_COMP_NONE,
@@ -28,10 +33,24 @@ enum pk_comp pk_comp__detect(const void *buf, size_t len);
  * scripts/extract-vmlinux looks for). Returns the kind and sets *off, or PK_COMP_NONE. */
 enum pk_comp pk_comp__scan(const void *buf, size_t len, size_t *off);
 
+/* 0 when kind c can be decompressed here (its library loads); -ELIBACC with err
+ * "decompressing xz needs liblzma (Debian: liblzma5): cannot load liblzma.so.5: ..."
+ * when the library is missing, -EINVAL for PK_COMP_NONE. */
+int pk_comp__available(enum pk_comp c, struct pk_error *err);
+
 /* Decompress the first stream of kind c at in[0..in_len). *out is malloc'd (free()).
  * max_out caps the output (0: 1 GiB). Returns 0, -EBADMSG for corrupt or truncated
- * data, -EFBIG past max_out, -ENOMEM, -EINVAL for PK_COMP_NONE. */
+ * data, -EFBIG past max_out, -ENOMEM, -ELIBACC when the library cannot be loaded,
+ * -EINVAL for PK_COMP_NONE; err (may be NULL) gets e.g. "xz data is corrupt or
+ * truncated", "xz data is larger than the size cap", "xz data is too large for
+ * memory" or the library message. */
 int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,
-		  size_t max_out);
+			size_t max_out, struct pk_error *err);
+
+/* The same into a file: decompress to memory, then write path atomically (mode
+ * 0644, temp file + rename). For callers that hand the result to another program
+ * (verify boots the ELF vmlinux with QEMU). err as above, or "cannot write 'p': ...". */
+int pk_comp__decompress_file(enum pk_comp c, const void *in, size_t in_len, const char *path,
+			     size_t max_out, struct pk_error *err);
 
 #endif

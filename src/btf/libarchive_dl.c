@@ -1,23 +1,11 @@
-/* libarchive through dlopen: see libarchive_dl.h for why. */
-#include <dlfcn.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+/* libarchive through dlopen (btf/dl.h): see libarchive_dl.h for why. */
+#include "btf/dl.h"
 #include "btf/libarchive_dl.h"
 
 static struct pk_libarchive la;
-static char la_why[256];
-static int la_state;	/* 0 not tried, 1 loaded, -1 failed */
-static pthread_mutex_t la_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const struct {
-	const char *name;
-	size_t off;
-} la_syms[] = {
-#define SYM(field, sym) { #sym, offsetof(struct pk_libarchive, field) }
+#define SYM(field, sym) PK_DL_SYM(struct pk_libarchive, field, sym)
+static const struct pk_dl_sym la_syms[] = {
 	SYM(read_new, archive_read_new),
 	SYM(read_free, archive_read_free),
 	SYM(read_support_filter_all, archive_read_support_filter_all),
@@ -33,49 +21,23 @@ static const struct {
 	SYM(entry_size, archive_entry_size),
 	SYM(entry_size_is_set, archive_entry_size_is_set),
 	SYM(entry_filetype, archive_entry_filetype),
+};
 #undef SYM
+
+static struct pk_dl la_dl = {
+	.what = "reading packages",
+	.lib = "libarchive",
+	.package = "libarchive13",
+	.soname = PK_LIBARCHIVE_SONAME,
+	.env = "PROBEKIT_LIBARCHIVE",
+	.kind = "libarchive 3",
+	.syms = la_syms,
+	.nr_syms = PK_ARRAY_SIZE(la_syms),
+	.table = &la,
+	PK_DL_INIT,
 };
 
-static void load(void)
+const struct pk_libarchive *pk_libarchive__load(struct pk_error *err)
 {
-	const char *path = getenv("PROBEKIT_LIBARCHIVE");
-	void *h;
-
-	if (!path || !*path)
-		path = PK_LIBARCHIVE_SONAME;
-	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(la_why, sizeof(la_why),
-			 "reading packages needs libarchive (Debian: libarchive13): cannot load %s: %s",
-			 path, dlerror());
-		la_state = -1;
-		return;
-	}
-	for (size_t i = 0; i < sizeof(la_syms) / sizeof(la_syms[0]); i++) {
-		void *sym = dlsym(h, la_syms[i].name);
-
-		if (!sym) {
-			snprintf(la_why, sizeof(la_why), "%s has no %s: not libarchive 3", path,
-				 la_syms[i].name);
-			dlclose(h);
-			memset(&la, 0, sizeof(la));
-			la_state = -1;
-			return;
-		}
-		memcpy((char *)&la + la_syms[i].off, &sym, sizeof(sym));
-	}
-	la_state = 1;	/* the handle stays open for the life of the process */
-}
-
-const struct pk_libarchive *pk_libarchive(char *why, size_t why_len)
-{
-	pthread_mutex_lock(&la_lock);
-	if (!la_state)
-		load();
-	pthread_mutex_unlock(&la_lock);
-	if (la_state > 0)
-		return &la;
-	if (why && why_len)
-		snprintf(why, why_len, "%s", la_why);
-	return NULL;
+	return pk_dl__load(&la_dl, err) ? NULL : &la;
 }

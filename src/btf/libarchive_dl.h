@@ -10,6 +10,8 @@
 #define PK_LIBARCHIVE_DL_H
 
 #include <stddef.h>
+
+#include "common/pk.h"
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -35,8 +37,8 @@ struct pk_libarchive {
 };
 
 /* The library's entry points, resolved once per process. Returns NULL when the
- * library or one of its symbols cannot be found, with the reason in why
- * (e.g. "cannot load libarchive.so.13 (install libarchive13): ..."). */
-const struct pk_libarchive *pk_libarchive(char *why, size_t why_len);
+ * library or one of its symbols cannot be found, with the reason in err
+ * ("reading packages needs libarchive (Debian: libarchive13): cannot load ..."). */
+const struct pk_libarchive *pk_libarchive__load(struct pk_error *err);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 
 #include "btf/btf_archive.h"
@@ -20,14 +19,6 @@ int cmd_btf_ls(int argc, char **argv);
 int cmd_btf_get(int argc, char **argv);
 
 #define MAX_BTF_FILE (256UL << 20)
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static void pack_usage(FILE *f)
 {
@@ -47,16 +38,16 @@ static void pack_usage(FILE *f)
 /* read FILE as BTF: raw .btf directly, anything else (e.g. .btf.tar.xz) through extract */
 static int load_btf(const char *path, void **btf, size_t *len)
 {
-	struct pk_btf_extract_info info;
 	PK_BTF_EXTRACT_OPTS(xo, .no_pahole = true);
+	struct pk_error e = { 0 };
 	int err;
 
-	err = pk_btf_extract__file(path, btf, len, &xo, &info);
+	err = pk_btf_extract__file(path, btf, len, &xo, NULL, &e);
 	if (err) {
-		if (strstr(info.err, "cannot ") == info.err)
-			pk_err("%s", info.err);
+		if (strstr(e.msg, "cannot ") == e.msg)
+			pk_err("%s", e.msg);
 		else
-			pk_err("cannot read BTF from '%s': %s", path, info.err);
+			pk_err("cannot read BTF from '%s': %s", path, pk_error__str(&e));
 	}
 	return err;
 }
@@ -64,17 +55,18 @@ static int load_btf(const char *path, void **btf, size_t *len)
 static int add_one(struct pk_btf_archive_writer *w, const char *os, const char *ver, const char *arch,
 		   const char *rel, const char *path)
 {
+	struct pk_error e = { 0 };
 	void *btf;
 	size_t len;
 	int err;
 
 	if (load_btf(path, &btf, &len))
 		return -1;
-	err = pk_btf_archive_writer__add(w, os, ver, arch, rel, btf, len);
+	err = pk_btf_archive_writer__add(w, os, ver, arch, rel, btf, len, &e);
 	free(btf);
 	if (err) {
 		pk_err("cannot add '%s' as %s/%s/%s/%s: %s", path, os, ver, arch, rel,
-		       err == -ENOMEM ? strerror(ENOMEM) : pk_btf_archive_writer__errstr(w));
+		       err == -ENOMEM ? strerror(ENOMEM) : pk_error__str(&e));
 		return -1;
 	}
 	pk_debug("packed %s as %s/%s/%s/%s\n", path, os, ver, arch, rel);
@@ -243,11 +235,12 @@ int cmd_btf_pack(int argc, char **argv)
 	};
 	PK_BTF_ARCHIVE_WRITER_OPTS(wo);
 	struct pk_btf_archive_writer *w = NULL;
+	struct pk_error perr = { 0 };
 	const char *out = NULL;
 	bool json = false;
 	void *data = NULL;
 	size_t len;
-	double t0;
+	double t0;	/* ms */
 	char *end;
 	int c, err, ret = PK_EXIT_ERROR;
 
@@ -274,7 +267,7 @@ int cmd_btf_pack(int argc, char **argv)
 	}
 	if (!out)
 		return pk_usage_err("btf pack", "missing -o OUT.pkba");
-	t0 = now();
+	t0 = pk_now_ms();
 	w = pk_btf_archive_writer__new(&wo);
 	if (!w) {
 		pk_err("out of memory");
@@ -289,10 +282,10 @@ int cmd_btf_pack(int argc, char **argv)
 		if (err)
 			goto done;
 	}
-	err = pk_btf_archive_writer__finish(w, &data, &len);
+	err = pk_btf_archive_writer__finish(w, &data, &len, &perr);
 	if (err) {
 		pk_err("cannot build the archive: %s",
-		       err == -ENOMEM ? strerror(ENOMEM) : pk_btf_archive_writer__errstr(w));
+		       err == -ENOMEM ? strerror(ENOMEM) : pk_error__str(&perr));
 		goto done;
 	}
 	err = pk_file__write_atomic(out, data, len);
@@ -301,12 +294,11 @@ int cmd_btf_pack(int argc, char **argv)
 		goto done;
 	}
 	{
-		char e[200];
-		struct pk_btf_archive *a = pk_btf_archive__open_mem(data, len, e, sizeof(e));
+		struct pk_btf_archive *a = pk_btf_archive__open_mem(data, len, &perr);
 		struct pk_btf_archive_stats st;
 
 		if (!a) {	/* our own output must read back */
-			pk_err("internal error: the archive written does not open: %s", e);
+			pk_err("internal error: the archive written does not open: %s", pk_error__str(&perr));
 			goto done;
 		}
 		pk_btf_archive__stats(a, &st);
@@ -323,7 +315,7 @@ int cmd_btf_pack(int argc, char **argv)
 			pk_json__kv_uint(&j, "index_bytes", st.index_size);
 			pk_json__kv_uint(&j, "data_bytes", st.data_size);
 			pk_json__kv_uint(&j, "file_bytes", st.file_size);
-			pk_json__kv_double(&j, "seconds", now() - t0);
+			pk_json__kv_double(&j, "seconds", (pk_now_ms() - t0) / 1e3);
 			pk_json__obj_end(&j);
 			printf("%s\n", j.err ? "{}" : j.buf);
 			pk_json__free(&j);
@@ -344,14 +336,14 @@ done:
 
 static struct pk_btf_archive *open_archive(const char *path)
 {
-	char e[256];
-	struct pk_btf_archive *a = pk_btf_archive__open_file(path, e, sizeof(e));
+	struct pk_error e = { 0 };
+	struct pk_btf_archive *a = pk_btf_archive__open_file(path, &e);
 
 	if (!a) {
-		if (strstr(e, "cannot open") == e)
-			pk_err("%s", e);
+		if (strstr(e.msg, "cannot open") == e.msg)
+			pk_err("%s", e.msg);
 		else
-			pk_err("bad archive '%s': %s", path, e);
+			pk_err("bad archive '%s': %s", path, pk_error__str(&e));
 	}
 	return a;
 }
@@ -367,6 +359,7 @@ int cmd_btf_ls(int argc, char **argv)
 	struct pk_btf_archive *a;
 	struct pk_btf_archive_stats st;
 	struct pk_btf_archive_entry e;
+	struct pk_error perr = { 0 };
 	bool json = false, verify = true;
 	size_t i;
 	int c, err = 0;
@@ -393,9 +386,9 @@ int cmd_btf_ls(int argc, char **argv)
 	a = open_archive(argv[optind]);
 	if (!a)
 		return PK_EXIT_ERROR;
-	if (verify && (err = pk_btf_archive__verify(a))) {
+	if (verify && (err = pk_btf_archive__verify(a, &perr))) {
 		pk_err("bad archive '%s': %s", argv[optind],
-		       err == -ENOMEM ? strerror(ENOMEM) : pk_btf_archive__errstr(a));
+		       err == -ENOMEM ? strerror(ENOMEM) : pk_error__str(&perr));
 		pk_btf_archive__free(a);
 		return PK_EXIT_ERROR;
 	}
@@ -451,11 +444,12 @@ int cmd_btf_get(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pk_btf_archive *a = NULL;
+	struct pk_error perr = { 0 };
 	const char *out = NULL, *k[4];
 	bool json = false;
 	void *btf = NULL;
 	size_t len, near[8];
-	double t0, t_open, t_find;
+	double t0, t_open, t_find;	/* ms */
 	int c, err, n, ret = PK_EXIT_ERROR;
 
 	opterr = 0;
@@ -478,13 +472,13 @@ int cmd_btf_get(int argc, char **argv)
 	if (!out)
 		return pk_usage_err("btf get", "missing -o OUT.btf");
 	memcpy(k, argv + optind + 1, sizeof(k));
-	t0 = now();
+	t0 = pk_now_ms();
 	a = open_archive(argv[optind]);
 	if (!a)
 		return PK_EXIT_ERROR;
-	t_open = now();
-	err = pk_btf_archive__find(a, k[0], k[1], k[2], k[3], &btf, &len);
-	t_find = now();
+	t_open = pk_now_ms();
+	err = pk_btf_archive__find(a, k[0], k[1], k[2], k[3], &btf, &len, &perr);
+	t_find = pk_now_ms();
 	if (err == -ENOENT) {
 		struct pk_btf_archive_entry e;
 		char list[512] = "";
@@ -510,7 +504,7 @@ int cmd_btf_get(int argc, char **argv)
 	}
 	if (err) {
 		pk_err("cannot read %s/%s/%s/%s from '%s': %s", k[0], k[1], k[2], k[3], argv[optind],
-		       err == -EBADMSG ? pk_btf_archive__errstr(a) : strerror(-err));
+		       err == -EBADMSG ? pk_error__str(&perr) : strerror(-err));
 		goto done;
 	}
 	err = pk_file__write_atomic(out, btf, len);
@@ -525,14 +519,14 @@ int cmd_btf_get(int argc, char **argv)
 		pk_json__obj_begin(&j);
 		pk_json__kv_str(&j, "output", out);
 		pk_json__kv_uint(&j, "size", len);
-		pk_json__kv_double(&j, "open_ms", (t_open - t0) * 1e3);
-		pk_json__kv_double(&j, "find_ms", (t_find - t_open) * 1e3);
+		pk_json__kv_double(&j, "open_ms", t_open - t0);
+		pk_json__kv_double(&j, "find_ms", t_find - t_open);
 		pk_json__obj_end(&j);
 		printf("%s\n", j.err ? "{}" : j.buf);
 		pk_json__free(&j);
 	} else {
 		printf("%s/%s/%s/%s: %zu bytes -> %s (open %.3f ms, lookup %.3f ms)\n", k[0], k[1], k[2], k[3],
-		       len, out, (t_open - t0) * 1e3, (t_find - t_open) * 1e3);
+		       len, out, t_open - t0, t_find - t_open);
 	}
 	ret = PK_EXIT_OK;
 done:

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/utsname.h>
 
 #include "btf/btf_extract.h"
@@ -57,8 +56,8 @@ int cmd_btf_extract(int argc, char **argv)
 	bool json = false;
 	void *btf = NULL;
 	size_t btf_len;
-	struct timespec t0, t1;
-	double secs;
+	struct pk_error e = { 0 };
+	double t0, secs;
 	int c, err;
 
 	opterr = 0;
@@ -81,17 +80,16 @@ int cmd_btf_extract(int argc, char **argv)
 	if (!out)
 		return pk_usage_err("btf extract", "missing -o OUT.btf");
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = pk_btf_extract__file(src, &btf, &btf_len, &xopts, &info);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	t0 = pk_now_ms();
+	err = pk_btf_extract__file(src, &btf, &btf_len, &xopts, &info, &e);
+	secs = (pk_now_ms() - t0) / 1e3;
 	if (err) {
-		if (strstr(info.err, "cannot open") == info.err || strstr(info.err, "cannot read") == info.err)
-			pk_err("%s", info.err);
+		if (strstr(e.msg, "cannot open") == e.msg || strstr(e.msg, "cannot read") == e.msg)
+			pk_err("%s", e.msg);
 		else if (info.member[0])
-			pk_err("cannot extract BTF from '%s' (%s): %s", src, info.member, info.err);
+			pk_err("cannot extract BTF from '%s' (%s): %s", src, info.member, pk_error__str(&e));
 		else
-			pk_err("cannot extract BTF from '%s': %s", src, info.err);
+			pk_err("cannot extract BTF from '%s': %s", src, pk_error__str(&e));
 		return PK_EXIT_ERROR;
 	}
 	/* the running kernel's own BTF carries no banner: its release is uname's */

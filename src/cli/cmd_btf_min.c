@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <bpf/btf.h>
 
@@ -36,14 +35,6 @@ static void usage(FILE *f)
 		"exit: 0 written, 1 verification found differences, 2 usage, 3 error\n");
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int cmd_btf_min(int argc, char **argv)
 {
 	const char *btf_path = NULL, *out_path = NULL;
@@ -51,6 +42,7 @@ int cmd_btf_min(int argc, char **argv)
 	bool verify = false, json = false;
 	struct btf *targ = NULL, *red = NULL, *red2 = NULL;
 	struct pk_btf_min *m = NULL;
+	struct pk_error perr = { 0 };
 	struct pk_btf_min_stats st;
 	const void *raw;
 	struct stat sb;
@@ -104,7 +96,7 @@ int cmd_btf_min(int argc, char **argv)
 						"no output given (-o FILE)");
 	}
 
-	t0 = now_ms();
+	t0 = pk_now_ms();
 	targ = btf__parse(btf_path, NULL);
 	if (!targ) {
 		err = -errno;
@@ -117,15 +109,15 @@ int cmd_btf_min(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nobj; i++) {
-		err = pk_btf_min__add_file(m, objs[i]);
+		err = pk_btf_min__add_file(m, objs[i], &perr);
 		if (err < 0) {
-			pk_err("%s", pk_btf_min__err(m));
+			pk_err("%s", pk_error__str(&perr));
 			goto out;
 		}
 	}
-	red = pk_btf_min__build(m);
+	red = pk_btf_min__build(m, &perr);
 	if (!red) {
-		pk_err("cannot build reduced BTF: %s", pk_btf_min__err(m));
+		pk_err("cannot build reduced BTF: %s", pk_error__str(&perr));
 		goto out;
 	}
 	raw = btf__raw_data(red, &raw_sz);
@@ -140,9 +132,9 @@ int cmd_btf_min(int argc, char **argv)
 			pk_err("reduced BTF does not parse back: %s", strerror(errno));
 			goto out;
 		}
-		mism = pk_btf_min__verify(m, red2);
+		mism = pk_btf_min__verify(m, red2, &perr);
 		if (mism < 0) {
-			pk_err("verify: %s", pk_btf_min__err(m));
+			pk_err("verify: %s", pk_error__str(&perr));
 			goto out;
 		}
 		for (i = 0; i < mism; i++) {
@@ -182,7 +174,7 @@ int cmd_btf_min(int argc, char **argv)
 		pk_json__kv_uint(&j, "missing", st.missing);
 		pk_json__kv_uint(&j, "types", st.types);
 		pk_json__kv_uint(&j, "members", st.members);
-		pk_json__kv_double(&j, "ms", now_ms() - t0);
+		pk_json__kv_double(&j, "ms", pk_now_ms() - t0);
 		if (verify) {
 			pk_json__key(&j, "verify");
 			pk_json__obj_begin(&j);
@@ -221,7 +213,7 @@ int cmd_btf_min(int argc, char **argv)
 		printf("kept %u types, %u members/enumerators: %u bytes", st.types, st.members, raw_sz);
 		if (!stat(btf_path, &sb))
 			printf(" (from %lld)", (long long)sb.st_size);
-		printf(", %.1f ms\n", now_ms() - t0);
+		printf(", %.1f ms\n", pk_now_ms() - t0);
 		if (verify)
 			printf("verify: %u relocations, %s\n", st.verified,
 			       mism ? "DIFFERENCES (see errors)" : "all equal");

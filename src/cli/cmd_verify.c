@@ -17,7 +17,11 @@
 #include "cli.h"
 #include "common/json.h"
 #include "common/pk.h"
-#include "verify/vm.h"
+#include "verify/console.h"
+#include "verify/initramfs.h"
+#include "verify/kimg.h"
+#include "verify/kvm.h"
+#include "verify/qemu.h"
 
 enum mode { MODE_BTF, MODE_NO_BTF, MODE_OBJECT, MODE__N };
 static const char *const mode_names[MODE__N] = { "btf", "no-btf", "object" };
@@ -32,7 +36,7 @@ struct kernel {
 	pthread_mutex_t lock;
 	bool prepared;
 	int prep_err;
-	char why[PK_VM_WHY_LEN];	/* preparation failure */
+	struct pk_error err;		/* preparation failure */
 	char note[PK_VM_WHY_LEN];	/* preparation remarks (no BTF file, boots the bzImage) */
 	struct pk_kimg boot;		/* what QEMU boots */
 	char initrd[PATH_MAX];
@@ -75,7 +79,7 @@ struct verify {
 	double timeout_s;
 	bool json;
 	enum pk_vm_accel accel;		/* resolved: kvm or tcg */
-	char accel_why[PK_VM_WHY_LEN];	/* why not KVM */
+	struct pk_error accel_err;	/* why not KVM */
 	char nonce[40];
 	pthread_mutex_t lock;
 };
@@ -198,31 +202,31 @@ static const char *suite_of(const char *input)
 /* resolve, extract, unpack, BTF, initramfs: once per kernel, by its first row */
 static void prepare(struct verify *vf, struct kernel *k)
 {
-	char path[PATH_MAX], file[PATH_MAX + 32], why[PK_VM_WHY_LEN], osr[256];
+	char path[PATH_MAX], file[PATH_MAX + 32], osr[256];
+	struct pk_error why = { 0 };	/* an optional step's reason, kept as a note */
 	struct pk_kimg img, elf;
 	int err;
 
 	err = mkdir_p(k->dir);
 	if (err) {
-		fmt(k->why, sizeof(k->why), "cannot create '%s': %s", k->dir, strerror(-err));
+		pk_error__set(&k->err, err, "cannot create '%s': %s", k->dir, strerror(-err));
 		goto fail;
 	}
 	if (!strncmp(k->input, "debian:", 7)) {
-		err = pk_kimg__fetch(k->input, vf->corpus, path, sizeof(path), k->why, sizeof(k->why));
+		err = pk_kimg__fetch(k->input, vf->corpus, path, sizeof(path), &k->err);
 		if (err)
 			goto fail;
 	} else if (pk_strlcpy(path, k->input, sizeof(path))) {
-		fmt(k->why, sizeof(k->why), "path too long");
-		err = -ENAMETOOLONG;
+		err = pk_error__set(&k->err, -ENAMETOOLONG, "path too long");
 		goto fail;
 	}
 	/* a package (by its magic) gives up its image; anything else must be one */
-	err = pk_kimg__from_package(path, k->dir, file, sizeof(file), why, sizeof(why));
+	err = pk_kimg__from_package(path, k->dir, file, sizeof(file), &why);
 	if (err && err != -ENOEXEC) {
-		fmt(k->why, sizeof(k->why), "%s", why);
+		k->err = why;
 		goto fail;
 	}
-	err = pk_kimg__probe(err ? path : file, &img, k->why, sizeof(k->why));
+	err = pk_kimg__probe(err ? path : file, &img, &k->err);
 	if (err)
 		goto fail;
 	k->boot = img;
@@ -232,10 +236,10 @@ static void prepare(struct verify *vf, struct kernel *k)
 	}
 	if (img.kind == PK_KIMG_BZIMAGE) {
 		fmt(file, sizeof(file), "%s/vmlinux", k->dir);
-		if (!pk_kimg__unpack(&img, file, &elf, why, sizeof(why)))
+		if (!pk_kimg__unpack(&img, file, &elf, &why))
 			k->boot = elf;
 		else
-			fmt(k->note, sizeof(k->note), "boots the bzImage (slower): %s", why);
+			fmt(k->note, sizeof(k->note), "boots the bzImage (slower): %s", why.msg);
 	}
 	if (vf->modes & (1u << MODE_NO_BTF)) {
 		if (k->boot.kind != PK_KIMG_ELF) {
@@ -243,11 +247,11 @@ static void prepare(struct verify *vf, struct kernel *k)
 				 "%sno BTF file for no-btf: image not unpacked", k->note[0] ? "; " : "");
 		} else {
 			fmt(file, sizeof(file), "%s/vmlinux.btf", k->dir);
-			if (!pk_kimg__btf(k->boot.path, file, why, sizeof(why)))
+			if (!pk_kimg__btf(k->boot.path, file, &why))
 				k->have_btf = true;
 			else
 				fmt(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
-					 "%sno BTF file for no-btf: %s", k->note[0] ? "; " : "", why);
+					 "%sno BTF file for no-btf: %s", k->note[0] ? "; " : "", why.msg);
 		}
 	}
 	{
@@ -261,7 +265,7 @@ static void prepare(struct verify *vf, struct kernel *k)
 		if (!pk_kimg__os_release(&k->boot, suite_of(k->input), osr, sizeof(osr)))
 			io.os_release = osr;
 		fmt(k->initrd, sizeof(k->initrd), "%s/initrd.cpio", k->dir);
-		err = pk_initramfs__build(k->initrd, &io, k->why, sizeof(k->why));
+		err = pk_initramfs__build(k->initrd, &io, &k->err);
 		if (err)
 			goto fail;
 	}
@@ -322,7 +326,7 @@ static void run_row(struct verify *vf, struct row *r)
 	if (k->prep_err) {
 		r->v = V_ERROR;
 		r->outcome = "bad-input";
-		fmt(r->reason, sizeof(r->reason), "%s", k->why);
+		fmt(r->reason, sizeof(r->reason), "%s", pk_error__str(&k->err));
 		r->log[0] = 0;
 		return;
 	}
@@ -341,7 +345,7 @@ static void run_row(struct verify *vf, struct row *r)
 			 * emulator, not a verdict on the kernel (seen once in 36 TCG
 			 * boots; the same kernel and mode passed on the next boot).
 			 * Boot once more and say so in the result. */
-			fmt(r->retried, sizeof(r->retried), "%s", res.why[0] ? res.why : "no console output");
+			fmt(r->retried, sizeof(r->retried), "%s", res.err.msg[0] ? res.err.msg : "no console output");
 			pk_vm_result__free(&res);
 			continue;
 		}
@@ -352,7 +356,7 @@ static void run_row(struct verify *vf, struct row *r)
 			 * general protection fault on iretq in do_sync_core, once in 36
 			 * boots; the same kernel passed in the other mode). Boot once
 			 * more; a kernel that really panics panics again and says so. */
-			fmt(r->retried, sizeof(r->retried), "panic before /init: %s", res.why);
+			fmt(r->retried, sizeof(r->retried), "panic before /init: %s", res.err.msg);
 			pk_vm_result__free(&res);
 			continue;
 		}
@@ -361,7 +365,7 @@ static void run_row(struct verify *vf, struct row *r)
 		/* nested KVM that runs nothing: software emulation from now on */
 		pthread_mutex_lock(&vf->lock);
 		vf->accel = PK_VM_ACCEL_TCG;
-		fmt(vf->accel_why, sizeof(vf->accel_why), "%s", res.why);
+		vf->accel_err = res.err;
 		pthread_mutex_unlock(&vf->lock);
 		pk_vm_result__free(&res);
 	}
@@ -374,7 +378,7 @@ static void run_row(struct verify *vf, struct row *r)
 		judge(r, &res);
 	} else {
 		r->v = V_ERROR;
-		fmt(r->reason, sizeof(r->reason), "%s", res.why);
+		fmt(r->reason, sizeof(r->reason), "%s", res.err.msg);
 	}
 	if (k->note[0] && r->v != V_PASS && (r->mode == MODE_NO_BTF || strstr(k->note, "bzImage")))
 		fmt(r->reason + strlen(r->reason), sizeof(r->reason) - strlen(r->reason), " (%s)",
@@ -437,7 +441,7 @@ static void print_text(struct verify *vf, double wall)
 		npass += r->v == V_PASS;
 	}
 	printf("\n%d of %d passed in %.1fs (%s%s%s)\n", npass, vf->nrows, wall, pk_vm_accel__str(vf->accel),
-	       vf->accel_why[0] ? ": KVM not used: " : "", vf->accel_why);
+	       vf->accel_err.msg[0] ? ": KVM not used: " : "", vf->accel_err.msg);
 	for (i = 0; i < vf->nrows; i++) {
 		struct row *r = &vf->rows[i];
 		const char *t = r->tail;
@@ -472,7 +476,7 @@ static void print_json(struct verify *vf, double wall)
 	pk_json__init(&j, true);
 	pk_json__obj_begin(&j);
 	pk_json__kv_str(&j, "accel", pk_vm_accel__str(vf->accel));
-	pk_json__kv_str(&j, "kvm_unused_reason", vf->accel_why[0] ? vf->accel_why : NULL);
+	pk_json__kv_str(&j, "kvm_unused_reason", vf->accel_err.msg[0] ? vf->accel_err.msg : NULL);
 	pk_json__kv_double(&j, "wall_s", wall);
 	pk_json__kv_int(&j, "jobs", vf->jobs);
 	pk_json__kv_double(&j, "timeout_s", vf->timeout_s);
@@ -763,11 +767,11 @@ int cmd_verify(int argc, char **argv)
 	}
 	vf.kvm_only = want_kvm;
 	if (vf.accel != PK_VM_ACCEL_TCG) {
-		err = pk_vm__kvm_probe(vf.accel_why, sizeof(vf.accel_why));
+		err = pk_vm__kvm_probe(&vf.accel_err);
 		if (!err) {
 			vf.accel = PK_VM_ACCEL_KVM;
 		} else if (want_kvm) {
-			pk_err("--accel kvm: %s", vf.accel_why);
+			pk_err("--accel kvm: %s", pk_error__str(&vf.accel_err));
 			rc = PK_EXIT_ERROR;
 			goto done;
 		} else {

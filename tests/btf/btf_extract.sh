@@ -182,19 +182,46 @@ for comp in gzip bzip2 lzma lz4 xz zstd; do
 	fi
 done
 
+# ---- liblzma, libbz2, liblz4: loaded at run time, only for images that need them ----
+# The node agent links only what nodes need (libbpf, libz, libzstd); ldd lists
+# what the binary pulls in, directly or through another library.
+for lib in liblzma liblz4 libbz2 libarchive; do
+	if ldd "$PK" | grep -q "$lib"; then
+		fail "agent binary does not link $lib" "$(ldd "$PK" | grep "$lib")"
+	else
+		pass "agent binary does not link $lib"
+	fi
+done
+# without the library, one clear error naming it and its package
+for c in xz:liblzma:liblzma5:LIBLZMA bzip2:libbz2:libbz2-1.0:LIBBZ2 lz4:liblz4:liblz4-1:LIBLZ4; do
+	IFS=: read -r comp lib pkg var <<<"$c"
+	[ -e "$TMP/bz.$comp" ] || { skip "$comp image without $lib: one clear error" "no $comp image built"; continue; }
+	env "PROBEKIT_$var=$TMP/no-$lib.so" "$PK" btf extract "$TMP/bz.$comp" -o "$TMP/nolib.btf" >"$TMP/out" 2>&1
+	rc=$?
+	if [ $rc = 3 ] && [ "$(wc -l <"$TMP/out")" = 1 ] &&
+	   grep -q "^probekit: error: cannot extract BTF from '.*': bzImage payload: decompressing $comp needs $lib (Debian: $pkg): cannot load $TMP/no-$lib.so" "$TMP/out" &&
+	   [ ! -e "$TMP/nolib.btf" ]; then
+		pass "$comp image without $lib: one clear error"
+	else
+		fail "$comp image without $lib: one clear error" "exit $rc: $(tail -2 "$TMP/out")"
+	fi
+	env "PROBEKIT_$var=$TMP/no-$lib.so" "$PK" btf extract "$TMP/scan.$comp" -o "$TMP/nolib.btf" >"$TMP/out" 2>&1
+	rc=$?
+	if [ $rc = 3 ] && grep -q "decompressing $comp needs $lib (Debian: $pkg)" "$TMP/out"; then
+		pass "headerless $comp image without $lib: says which library"
+	else
+		fail "headerless $comp image without $lib: says which library" "exit $rc: $(tail -2 "$TMP/out")"
+	fi
+done
+
 # ---- packages other than .deb: tar.xz, cpio, a minimal rpm ----
 if [ -n "${small:-}" ]; then
 	mkdir -p "$TMP/pkg/boot" "$TMP/pkg/lib/modules/9.8.7-small"
 	gzip -c "$small" >"$TMP/pkg/boot/vmlinuz-9.8.7-small"
 	tar -C "$TMP/pkg" -cJf "$TMP/k.tar.xz" boot
 	test_expect "extract from tar.xz package" "$PK" btf extract "$TMP/k.tar.xz" -o "$TMP/t.btf"
-	# libarchive is opened at run time, only for packages: the agent does not
-	# link it, and without it a package gets one clear error
-	if ldd "$PK" | grep -q libarchive; then
-		fail "agent binary does not link libarchive" "$(ldd "$PK" | grep libarchive)"
-	else
-		pass "agent binary does not link libarchive"
-	fi
+	# libarchive is opened at run time, only for packages (not linked: see above);
+	# without it a package gets one clear error
 	PROBEKIT_LIBARCHIVE=$TMP/no-libarchive.so "$PK" btf extract "$TMP/k.tar.xz" -o "$TMP/nola.btf" >"$TMP/out" 2>&1
 	rc=$?
 	if [ $rc = 3 ] && grep -q "^probekit: error: .*tar package: reading packages needs libarchive (Debian: libarchive13): cannot load $TMP/no-libarchive.so" "$TMP/out" &&
@@ -234,6 +261,24 @@ EOF
 		pass "extract DWARF-only ELF through pahole"
 	else
 		fail "extract DWARF-only ELF through pahole" "$(tail -2 "$TMP/err")"
+	fi
+	# pahole's files: a fresh private directory under $TMPDIR (we run as root: no
+	# predictable names there), removed afterwards
+	mkdir -p "$TMP/ptmp"
+	cat >"$TMP/pahole-spy" <<EOF
+#!/bin/sh
+for a; do case \$a in -*) ;; *) f=\$a ;; esac; done
+stat -c '%a %F' "\$(dirname "\$f")" "\$f" >"$TMP/spy.out"
+exec pahole "\$@"
+EOF
+	chmod +x "$TMP/pahole-spy"
+	if TMPDIR=$TMP/ptmp PROBEKIT_PAHOLE=$TMP/pahole-spy "$PK" btf extract "$TMP/dw.o" -o "$TMP/dw2.btf" >"$TMP/out" 2>&1 &&
+	   [ "$(cat "$TMP/spy.out")" = "$(printf '700 directory\n600 regular file')" ] &&
+	   [ -z "$(ls -A "$TMP/ptmp")" ] && cmp -s "$TMP/dw.btf" "$TMP/dw2.btf"; then
+		pass "pahole works in a private temporary directory, removed after"
+	else
+		fail "pahole works in a private temporary directory, removed after" \
+			"$(cat "$TMP/spy.out" "$TMP/out" 2>&1 | tail -3); left: $(ls -A "$TMP/ptmp")"
 	fi
 	test_must_fail "--no-pahole refuses DWARF-only ELF" "$PK" btf extract "$TMP/dw.o" -o "$TMP/dw.btf" --no-pahole
 	grep -q "only DWARF" "$TMP/out" || fail "--no-pahole message" "$(cat "$TMP/out")"

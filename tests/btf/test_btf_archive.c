@@ -10,7 +10,10 @@
 #include <zstd.h>
 
 #include "btf/btf_archive.h"
+#include "common/bytes.h"
 #include "unit.h"
+
+static struct pk_error perr;	/* the last failure's reason, for messages */
 
 #define HDR 64
 
@@ -41,11 +44,6 @@ static void *make_btf(int seed, size_t *len)
 	return copy;
 }
 
-static uint32_t rd32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void wr32(unsigned char *p, uint32_t v)
 {
 	p[0] = v;
@@ -73,11 +71,11 @@ static int build(size_t n, int m, void **out, size_t *len)
 
 		snprintf(ver, sizeof(ver), "%zu", 10 + i % 3);
 		snprintf(rel, sizeof(rel), "5.%zu.0-%zu-amd64", i % 20, i);
-		err = pk_btf_archive_writer__add(w, i % 2 ? "debian" : "ubuntu", ver, "x86_64", rel, b, bl);
+		err = pk_btf_archive_writer__add(w, i % 2 ? "debian" : "ubuntu", ver, "x86_64", rel, b, bl, &perr);
 		free(b);
 	}
 	if (!err)
-		err = pk_btf_archive_writer__finish(w, out, len);
+		err = pk_btf_archive_writer__finish(w, out, len, &perr);
 	pk_btf_archive_writer__free(w);
 	return err;
 }
@@ -88,15 +86,14 @@ static void test_empty(void)
 	struct pk_btf_archive *a;
 	void *data, *b;
 	size_t len, bl;
-	char err[200];
 
-	CHECK("empty archive", pk_btf_archive_writer__finish(w, &data, &len) == 0, "finish failed");
+	CHECK("empty archive", pk_btf_archive_writer__finish(w, &data, &len, &perr) == 0, "finish failed");
 	pk_btf_archive_writer__free(w);
-	a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
-	CHECK("empty archive", a, "open: %s", err);
+	a = pk_btf_archive__open_mem(data, len, &perr);
+	CHECK("empty archive", a, "open: %s", perr.msg);
 	CHECK_INT("empty archive", pk_btf_archive__entry_cnt(a), 0);
-	CHECK_INT("empty archive", pk_btf_archive__find(a, "a", "b", "c", "d", &b, &bl), -ENOENT);
-	CHECK_INT("empty archive", pk_btf_archive__verify(a), 0);
+	CHECK_INT("empty archive", pk_btf_archive__find(a, "a", "b", "c", "d", &b, &bl, &perr), -ENOENT);
+	CHECK_INT("empty archive", pk_btf_archive__verify(a, &perr), 0);
 	pk_btf_archive__free(a);
 	pk_btf_archive__free(NULL);
 	pk_btf_archive_writer__free(NULL);
@@ -111,24 +108,23 @@ static void test_round_trip(void)
 	struct pk_btf_archive_entry e;
 	void *b1, *b2, *data, *got;
 	size_t l1, l2, len, gl;
-	char err[200];
 
 	b1 = make_btf(1, &l1);
 	b2 = make_btf(2, &l2);
-	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "ubuntu", "20.04", "x86_64", "5.4.0-42-generic", b1, l1), 0);
-	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "ubuntu", "20.04", "x86_64", "5.4.0-99-generic", b2, l2), 0);
-	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", b1, l1), 0);
+	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "ubuntu", "20.04", "x86_64", "5.4.0-42-generic", b1, l1, &perr), 0);
+	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "ubuntu", "20.04", "x86_64", "5.4.0-99-generic", b2, l2, &perr), 0);
+	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", b1, l1, &perr), 0);
 	/* the same key and BTF again is a no-op; other BTF is a conflict */
-	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", b1, l1), 0);
-	CHECK_INT("duplicate key", pk_btf_archive_writer__add(w, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", b2, l2), -EEXIST);
+	CHECK_INT("round trip", pk_btf_archive_writer__add(w, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", b1, l1, &perr), 0);
+	CHECK_INT("duplicate key", pk_btf_archive_writer__add(w, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", b2, l2, &perr), -EEXIST);
 	PASS("duplicate key");
 	CHECK_INT("dedup", pk_btf_archive_writer__entry_cnt(w), 3);
 	CHECK_INT("dedup", pk_btf_archive_writer__blob_cnt(w), 2);
-	CHECK_INT("round trip", pk_btf_archive_writer__finish(w, &data, &len), 0);
+	CHECK_INT("round trip", pk_btf_archive_writer__finish(w, &data, &len, &perr), 0);
 	pk_btf_archive_writer__free(w);
 
-	a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
-	CHECK("round trip", a, "open: %s", err);
+	a = pk_btf_archive__open_mem(data, len, &perr);
+	CHECK("round trip", a, "open: %s", perr.msg);
 	CHECK_INT("dedup", pk_btf_archive__blob_cnt(a), 2);
 	CHECK_INT("round trip", pk_btf_archive__entry_cnt(a), 3);
 	/* sorted: centos first */
@@ -138,18 +134,18 @@ static void test_round_trip(void)
 	CHECK_INT("round trip", e.size, l1);
 	CHECK_INT("round trip", pk_btf_archive__entry(a, 3, &e), -ERANGE);
 
-	CHECK_INT("round trip", pk_btf_archive__find(a, "ubuntu", "20.04", "x86_64", "5.4.0-99-generic", &got, &gl), 0);
+	CHECK_INT("round trip", pk_btf_archive__find(a, "ubuntu", "20.04", "x86_64", "5.4.0-99-generic", &got, &gl, &perr), 0);
 	CHECK("round trip", gl == l2 && !memcmp(got, b2, l2), "bytes differ");
 	free(got);
-	CHECK_INT("round trip", pk_btf_archive__find(a, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", &got, &gl), 0);
+	CHECK_INT("round trip", pk_btf_archive__find(a, "centos", "8", "x86_64", "4.18.0-147.el8.x86_64", &got, &gl, &perr), 0);
 	CHECK("round trip", gl == l1 && !memcmp(got, b1, l1), "bytes differ");
 	free(got);
-	CHECK_INT("exact match only", pk_btf_archive__find(a, "ubuntu", "20.04", "x86_64", "5.4.0-42", &got, &gl), -ENOENT);
-	CHECK_INT("exact match only", pk_btf_archive__find(a, "ubuntu", "20.04", "aarch64", "5.4.0-42-generic", &got, &gl), -ENOENT);
-	CHECK_INT("exact match only", pk_btf_archive__find(a, "ubuntu", "20.0", "x86_64", "5.4.0-42-generic", &got, &gl), -ENOENT);
+	CHECK_INT("exact match only", pk_btf_archive__find(a, "ubuntu", "20.04", "x86_64", "5.4.0-42", &got, &gl, &perr), -ENOENT);
+	CHECK_INT("exact match only", pk_btf_archive__find(a, "ubuntu", "20.04", "aarch64", "5.4.0-42-generic", &got, &gl, &perr), -ENOENT);
+	CHECK_INT("exact match only", pk_btf_archive__find(a, "ubuntu", "20.0", "x86_64", "5.4.0-42-generic", &got, &gl, &perr), -ENOENT);
 	CHECK("exact match only", got == NULL && gl == 0, "outputs not cleared");
 	PASS("exact match only");
-	CHECK_INT("round trip", pk_btf_archive__verify(a), 0);
+	CHECK_INT("round trip", pk_btf_archive__verify(a, &perr), 0);
 
 	{
 		size_t idx[4];
@@ -185,18 +181,18 @@ static void test_writer_rejects(void)
 
 	memset(longk, 'a', sizeof(longk) - 1);
 	longk[sizeof(longk) - 1] = 0;
-	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a/b", "1", "x86_64", "r", b, l), -EINVAL);
-	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "", "1", "x86_64", "r", b, l), -EINVAL);
-	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1 2", "x86_64", "r", b, l), -EINVAL);
-	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1", "..", "r", b, l), -EINVAL);
-	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1", "x", longk, b, l), -EINVAL);
-	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1", "x", NULL, b, l), -EINVAL);
-	CHECK("writer rejects bad keys", strstr(pk_btf_archive_writer__errstr(w), "release"), "%s",
-	      pk_btf_archive_writer__errstr(w));
+	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a/b", "1", "x86_64", "r", b, l, &perr), -EINVAL);
+	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "", "1", "x86_64", "r", b, l, &perr), -EINVAL);
+	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1 2", "x86_64", "r", b, l, &perr), -EINVAL);
+	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1", "..", "r", b, l, &perr), -EINVAL);
+	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1", "x", longk, b, l, &perr), -EINVAL);
+	CHECK_INT("writer rejects bad keys", pk_btf_archive_writer__add(w, "a", "1", "x", NULL, b, l, &perr), -EINVAL);
+	CHECK("writer rejects bad keys", strstr(perr.msg, "release"), "%s",
+	      perr.msg);
 	PASS("writer rejects bad keys");
-	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__add(w, "a", "1", "x", "r", junk, sizeof(junk)), -EINVAL);
-	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__add(w, "a", "1", "x", "r", b, l / 2), -EINVAL);
-	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__add(w, "a", "1", "x", "r", b, 0), -EINVAL);
+	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__add(w, "a", "1", "x", "r", junk, sizeof(junk), &perr), -EINVAL);
+	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__add(w, "a", "1", "x", "r", b, l / 2, &perr), -EINVAL);
+	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__add(w, "a", "1", "x", "r", b, 0, &perr), -EINVAL);
 	CHECK_INT("writer rejects bad BTF", pk_btf_archive_writer__entry_cnt(w), 0);
 	PASS("writer rejects bad BTF");
 	pk_btf_archive_writer__free(w);
@@ -230,18 +226,17 @@ static void test_many_and_speed(void)
 	void *data, *got, *want;
 	size_t len, gl, wl, i;
 	double t0, worst = 0, total = 0, times[200];
-	char err[200];
 
 	CHECK_INT("many keys", build(N, M, &data, &len), 0);
-	a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
-	CHECK("many keys", a, "open: %s", err);
+	a = pk_btf_archive__open_mem(data, len, &perr);
+	CHECK("many keys", a, "open: %s", perr.msg);
 	CHECK_INT("many keys", pk_btf_archive__entry_cnt(a), N);
 	CHECK_INT("many keys", pk_btf_archive__blob_cnt(a), M);
 	for (i = 0; i < N; i++) {
 		int seed;
 
 		pk_btf_archive__entry(a, i, &e);
-		CHECK_INT("many keys", pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &got, &gl), 0);
+		CHECK_INT("many keys", pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &got, &gl, &perr), 0);
 		/* the release's last number is the insertion index, whose BTF is seed i % M */
 		seed = atoi(strchr(e.release, '-') + 1) % M;
 		want = make_btf(seed, &wl);
@@ -258,14 +253,14 @@ static void test_many_and_speed(void)
 		char rel[64];
 
 		t0 = now();
-		a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
+		a = pk_btf_archive__open_mem(data, len, &perr);
 		snprintf(rel, sizeof(rel), "5.%zu.0-%zu-amd64", (i * 13) % 20, (i * 13) % N);
-		CHECK("agent path x200", a, "open: %s", err);
+		CHECK("agent path x200", a, "open: %s", perr.msg);
 		{
 			char ver[16];
 
 			snprintf(ver, sizeof(ver), "%zu", 10 + ((i * 13) % N) % 3);
-			CHECK_INT("agent path x200", pk_btf_archive__find(a, (i * 13) % 2 ? "debian" : "ubuntu", ver, "x86_64", rel, &got, &gl), 0);
+			CHECK_INT("agent path x200", pk_btf_archive__find(a, (i * 13) % 2 ? "debian" : "ubuntu", ver, "x86_64", rel, &got, &gl, &perr), 0);
 		}
 		free(got);
 		pk_btf_archive__free(a);
@@ -286,16 +281,15 @@ static void test_many_and_speed(void)
 /* open must fail with this errno and a message containing `what` */
 static void expect_bad(const char *name, const void *data, size_t len, int want_errno, const char *what)
 {
-	char err[200] = "";
-	struct pk_btf_archive *a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
+	struct pk_btf_archive *a = pk_btf_archive__open_mem(data, len, &perr);
 
 	if (a) {
 		pk_btf_archive__free(a);
 		FAIL(name, "opened");
 		return;
 	}
-	CHECK(name, errno == want_errno, "errno %d, want %d (%s)", errno, want_errno, err);
-	CHECK(name, strstr(err, what), "message '%s' lacks '%s'", err, what);
+	CHECK(name, errno == want_errno, "errno %d, want %d (%s)", errno, want_errno, perr.msg);
+	CHECK(name, strstr(perr.msg, what), "message '%s' lacks '%s'", perr.msg, what);
 	PASS(name);
 }
 
@@ -303,7 +297,7 @@ static void expect_bad(const char *name, const void *data, size_t len, int want_
 static size_t reindex(const unsigned char *src, size_t len, unsigned char **out,
 		      void (*fn)(unsigned char *idx, size_t n, uint32_t ne, uint32_t nb, uint32_t ng))
 {
-	uint32_t isize = rd32(src + 36), ne = rd32(src + 20), nb = rd32(src + 24), ng = rd32(src + 28);
+	uint32_t isize = pk_le32(src + 36), ne = pk_le32(src + 20), nb = pk_le32(src + 24), ng = pk_le32(src + 28);
 	size_t raw = ZSTD_getFrameContentSize(src + HDR, isize), clen;
 	unsigned char *idx = malloc(raw), *c = malloc(ZSTD_compressBound(raw)), *o;
 
@@ -357,7 +351,6 @@ static void test_corruption(void)
 	unsigned char *data, *bad;
 	size_t len, i, blen;
 	struct pk_btf_archive *a;
-	char err[200];
 	void *got;
 	size_t gl;
 	int crashes_avoided = 0;
@@ -416,9 +409,9 @@ static void test_corruption(void)
 	/* a flipped data byte: open succeeds (lazy), lookup and verify report it */
 	memcpy(bad, data, len);
 	bad[len - 3] ^= 0x10;
-	a = pk_btf_archive__open_mem(bad, len, err, sizeof(err));
-	CHECK("rejects bad data checksum", a, "open: %s", err);
-	CHECK_INT("rejects bad data checksum", pk_btf_archive__verify(a), -EBADMSG);
+	a = pk_btf_archive__open_mem(bad, len, &perr);
+	CHECK("rejects bad data checksum", a, "open: %s", perr.msg);
+	CHECK_INT("rejects bad data checksum", pk_btf_archive__verify(a, &perr), -EBADMSG);
 	{
 		struct pk_btf_archive_entry e;
 		int bad_found = 0;
@@ -427,34 +420,34 @@ static void test_corruption(void)
 			int r;
 
 			pk_btf_archive__entry(a, i, &e);
-			r = pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &got, &gl);
+			r = pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &got, &gl, &perr);
 			if (r == 0)
 				free(got);
 			else if (r == -EBADMSG)
 				bad_found++;
 		}
 		CHECK("rejects bad data checksum", bad_found > 0, "no lookup saw the corruption");
-		CHECK("rejects bad data checksum", strstr(pk_btf_archive__errstr(a), "checksum"), "%s",
-		      pk_btf_archive__errstr(a));
+		CHECK("rejects bad data checksum", strstr(perr.msg, "checksum"), "%s",
+		      perr.msg);
 	}
 	pk_btf_archive__free(a);
 	PASS("rejects bad data checksum");
 
 	/* every prefix and every single-byte flip: a clean error or a checked result */
 	for (i = 0; i < len; i++) {
-		a = pk_btf_archive__open_mem(data, i, err, sizeof(err));
+		a = pk_btf_archive__open_mem(data, i, &perr);
 		CHECK("every truncation rejected", !a, "opened at %zu bytes", i);
 	}
 	PASS("every truncation rejected");
 	for (i = 0; i < len; i++) {
 		memcpy(bad, data, len);
 		bad[i] ^= 0xff;
-		a = pk_btf_archive__open_mem(bad, len, err, sizeof(err));
+		a = pk_btf_archive__open_mem(bad, len, &perr);
 		if (!a)
 			continue;
-		if (pk_btf_archive__get(a, 0, &got, &gl) == 0)
+		if (pk_btf_archive__get(a, 0, &got, &gl, &perr) == 0)
 			free(got);
-		pk_btf_archive__verify(a);
+		pk_btf_archive__verify(a, &perr);
 		pk_btf_archive__free(a);
 		crashes_avoided++;
 	}

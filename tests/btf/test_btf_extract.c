@@ -17,6 +17,8 @@
 #include "common/pk.h"
 #include "unit.h"
 
+static struct pk_error perr;	/* the last failure's reason, for messages */
+
 static void *make_btf(size_t *len)
 {
 	struct btf *b = btf__new_empty();
@@ -197,19 +199,19 @@ static void test_decompress_all(void)
 		snprintf(name, sizeof(name), "decompress %s", pk_comp__name(k));
 		CHECK(name, cl > 0, "compressor failed");
 		CHECK_INT(name, pk_comp__detect(c, cl), k);
-		err = pk_comp__decompress(k, c, cl, &out, &ol, 0);
+		err = pk_comp__decompress(k, c, cl, &out, &ol, 0, NULL);
 		CHECK(name, err == 0 && ol == fl && !memcmp(out, flat, fl), "err %d, %zu bytes", err, ol);
 		free(out);
 		/* truncated stream, and a cap below the output */
-		err = pk_comp__decompress(k, c, cl / 2, &out, &ol, 0);
+		err = pk_comp__decompress(k, c, cl / 2, &out, &ol, 0, NULL);
 		CHECK(name, err == -EBADMSG, "truncated: %d", err);
-		CHECK_INT(name, pk_comp__decompress(k, c, cl, &out, &ol, fl / 2), -EFBIG);
+		CHECK_INT(name, pk_comp__decompress(k, c, cl, &out, &ol, fl / 2, NULL), -EFBIG);
 		PASS(name);
 
 		snprintf(name, sizeof(name), "bzImage with %s payload", pk_comp__name(k));
 		w = wrap_bzimage(c, cl, &wl);
-		err = pk_btf_extract__mem(w, wl, "vmlinuz-1.2.3-name", &out, &ol, NULL, &info);
-		CHECK(name, err == 0, "%s", info.err);
+		err = pk_btf_extract__mem(w, wl, "vmlinuz-1.2.3-name", &out, &ol, NULL, &info, &perr);
+		CHECK(name, err == 0, "%s", perr.msg);
 		CHECK(name, ol == bl && !memcmp(out, btf, bl), "BTF differs");
 		CHECK_INT(name, info.comp, k);
 		CHECK_STR(name, info.image_format, "bzImage");
@@ -218,26 +220,26 @@ static void test_decompress_all(void)
 		free(out);
 		/* payload cut short: a clear error */
 		wr32(w + 0x24c, cl / 2);
-		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
-		CHECK(name, err < 0 && strstr(info.err, "corrupt or truncated"), "err %d '%s'", err, info.err);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK(name, err < 0 && strstr(perr.msg, "corrupt or truncated"), "err %d '%s'", err, perr.msg);
 		wr32(w + 0x248, 1U << 30);
-		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
-		CHECK(name, err < 0 && strstr(info.err, "outside"), "err %d '%s'", err, info.err);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK(name, err < 0 && strstr(perr.msg, "outside"), "err %d '%s'", err, perr.msg);
 		free(w);
 		PASS(name);
 
 		snprintf(name, sizeof(name), "zboot with %s payload", pk_comp__name(k));
 		w = wrap_zboot(c, cl, pk_comp__name(k), &wl);
-		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
-		CHECK(name, err == 0 && ol == bl, "%s", info.err);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK(name, err == 0 && ol == bl, "%s", perr.msg);
 		free(out);
 		free(w);
 		PASS(name);
 
 		snprintf(name, sizeof(name), "scanned image with %s payload", pk_comp__name(k));
 		w = wrap_noise(c, cl, &wl);
-		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
-		CHECK(name, err == 0 && ol == bl, "%s", info.err);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK(name, err == 0 && ol == bl, "%s", perr.msg);
 		CHECK_STR(name, info.release, "6.99.1-test-amd64");
 		free(out);
 		free(w);
@@ -256,8 +258,8 @@ static void test_raw_and_bad(void)
 	struct pk_btf_extract_info info;
 	int err;
 
-	err = pk_btf_extract__mem(btf, bl, "/x/vmlinux-5.4.0-42-generic", &out, &ol, NULL, &info);
-	CHECK("raw BTF", err == 0 && ol == bl && !memcmp(out, btf, bl), "%s", info.err);
+	err = pk_btf_extract__mem(btf, bl, "/x/vmlinux-5.4.0-42-generic", &out, &ol, NULL, &info, &perr);
+	CHECK("raw BTF", err == 0 && ol == bl && !memcmp(out, btf, bl), "%s", perr.msg);
 	CHECK_STR("raw BTF", pk_btf_input__str(info.kind), "raw");
 	CHECK_STR("raw BTF", info.release, "5.4.0-42-generic");
 	CHECK_STR("raw BTF", info.release_from, "file name");
@@ -265,20 +267,20 @@ static void test_raw_and_bad(void)
 	free(out);
 	PASS("raw BTF");
 
-	err = pk_btf_extract__mem(btf, bl - 7, NULL, &out, &ol, NULL, &info);
-	CHECK("truncated BTF rejected", err == -EBADMSG && strstr(info.err, "not valid BTF"), "%d %s", err, info.err);
+	err = pk_btf_extract__mem(btf, bl - 7, NULL, &out, &ol, NULL, &info, &perr);
+	CHECK("truncated BTF rejected", err == -EBADMSG && strstr(perr.msg, "not valid BTF"), "%d %s", err, perr.msg);
 	PASS("truncated BTF rejected");
 	btf[8] ^= 0xff;	/* type_off */
-	err = pk_btf_extract__mem(btf, bl, NULL, &out, &ol, NULL, &info);
-	CHECK("corrupt BTF header rejected", err == -EBADMSG, "%d %s", err, info.err);
+	err = pk_btf_extract__mem(btf, bl, NULL, &out, &ol, NULL, &info, &perr);
+	CHECK("corrupt BTF header rejected", err == -EBADMSG, "%d %s", err, perr.msg);
 	PASS("corrupt BTF header rejected");
 
 	memset(junk, 0x41, sizeof(junk));
-	err = pk_btf_extract__mem(junk, sizeof(junk), NULL, &out, &ol, NULL, &info);
-	CHECK("garbage rejected", err < 0 && strstr(info.err, "unrecognised input"), "%s", info.err);
+	err = pk_btf_extract__mem(junk, sizeof(junk), NULL, &out, &ol, NULL, &info, &perr);
+	CHECK("garbage rejected", err < 0 && strstr(perr.msg, "unrecognised input"), "%s", perr.msg);
 	PASS("garbage rejected");
-	err = pk_btf_extract__mem(junk, 2, NULL, &out, &ol, NULL, &info);
-	CHECK("tiny input rejected", err < 0 && strstr(info.err, "too short"), "%s", info.err);
+	err = pk_btf_extract__mem(junk, 2, NULL, &out, &ol, NULL, &info, &perr);
+	CHECK("tiny input rejected", err < 0 && strstr(perr.msg, "too short"), "%s", perr.msg);
 	PASS("tiny input rejected");
 
 	/* an ELF header that lies */
@@ -286,8 +288,8 @@ static void test_raw_and_bad(void)
 	memcpy(junk, "\x7f" "ELF\x02\x01\x01", 7);
 	junk[0x3c] = 0xff;	/* e_shnum */
 	junk[0x28] = 0xf0;	/* e_shoff */
-	err = pk_btf_extract__mem(junk, 256, NULL, &out, &ol, NULL, &info);
-	CHECK("corrupt ELF rejected", err < 0 && info.err[0], "%d", err);
+	err = pk_btf_extract__mem(junk, 256, NULL, &out, &ol, NULL, &info, &perr);
+	CHECK("corrupt ELF rejected", err < 0 && perr.msg[0], "%d", err);
 	PASS("corrupt ELF rejected");
 
 	/* a compressed stream whose content is garbage, and corrupt compressed data */
@@ -295,11 +297,11 @@ static void test_raw_and_bad(void)
 		unsigned char c[8192];
 		size_t cl = ZSTD_compress(c, sizeof(c), junk, sizeof(junk), 3);
 
-		err = pk_btf_extract__mem(c, cl, NULL, &out, &ol, NULL, &info);
-		CHECK("compressed garbage rejected", err < 0 && info.err[0], "%d", err);
+		err = pk_btf_extract__mem(c, cl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK("compressed garbage rejected", err < 0 && perr.msg[0], "%d", err);
 		memset(c + 4, 0xee, 16);
-		err = pk_btf_extract__mem(c, cl, NULL, &out, &ol, NULL, &info);
-		CHECK("corrupt compression rejected", err < 0 && info.err[0], "%d", err);
+		err = pk_btf_extract__mem(c, cl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK("corrupt compression rejected", err < 0 && perr.msg[0], "%d", err);
 		PASS("compressed garbage rejected");
 		PASS("corrupt compression rejected");
 	}
@@ -310,11 +312,11 @@ static void test_raw_and_bad(void)
 		size_t wl;
 		unsigned char *w = wrap_bzimage(pl, sizeof(pl), &wl);
 
-		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
-		CHECK("unknown compression rejected", err == -ENOTSUP && strstr(info.err, "lzo"), "%s", info.err);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK("unknown compression rejected", err == -ENOTSUP && strstr(perr.msg, "lzo"), "%s", perr.msg);
 		w[5 * 512 + 256] = 0x77;
-		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info);
-		CHECK("unknown compression rejected", err == -ENOTSUP && strstr(info.err, "unknown compression"), "%s", info.err);
+		err = pk_btf_extract__mem(w, wl, NULL, &out, &ol, NULL, &info, &perr);
+		CHECK("unknown compression rejected", err == -ENOTSUP && strstr(perr.msg, "unknown compression"), "%s", perr.msg);
 		free(w);
 		PASS("unknown compression rejected");
 	}
@@ -349,7 +351,7 @@ static void test_file_names(void)
 	struct pk_btf_extract_info info;
 
 	for (i = 0; i < PK_ARRAY_SIZE(cases); i++) {
-		CHECK("release from file name", pk_btf_extract__mem(btf, bl, cases[i].name, &out, &ol, NULL, &info) == 0, "%s", info.err);
+		CHECK("release from file name", pk_btf_extract__mem(btf, bl, cases[i].name, &out, &ol, NULL, &info, &perr) == 0, "%s", perr.msg);
 		free(out);
 		CHECK_STR("release from file name", info.release, cases[i].rel);
 	}

@@ -18,6 +18,8 @@
 #include "common/pk.h"
 #include "unit.h"
 
+static struct pk_error perr;	/* the last failure's reason, for messages */
+
 #define VMLINUX "/sys/kernel/btf/vmlinux"
 
 static char tmpdir[] = "/tmp/pk-btf-min.XXXXXX";
@@ -82,7 +84,7 @@ static void test_ext_good(void)
 
 	for (rs = 16; rs <= 24; rs += 8) {
 		make_ext(&b, rs);
-		CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), 0);
+		CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), 0);
 		CHECK_INT(t, ext.nr_secs, 2);
 		CHECK_INT(t, ext.nr_relos, 3);
 		CHECK_INT(t, ext.core_relo_rec_size, rs);
@@ -99,7 +101,7 @@ static void test_ext_good(void)
 	/* header without CO-RE part: fine, no relocations */
 	make_ext(&b, 16);
 	b.d[4] = 24;
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), 0);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), 0);
 	CHECK_INT(t, ext.nr_relos, 0);
 	PASS(t);
 }
@@ -118,10 +120,11 @@ static void test_ext_truncated(void)
 		int err;
 
 		memcpy(p, b.d, n);
-		err = pk_btf_ext__parse(&ext, p, n);
+		pk_error__clear(&perr);
+		err = pk_btf_ext__parse(&ext, p, n, &perr);
 		free(p);
 		CHECK(t, err == -EINVAL, "prefix %zu: got %d", n, err);
-		CHECK(t, ext.err[0] != 0, "prefix %zu: no message", n);
+		CHECK(t, perr.msg[0] != 0, "prefix %zu: no message", n);
 		CHECK(t, ext.relos == NULL && ext.nr_relos == 0, "prefix %zu: left records", n);
 	}
 	PASS(t);
@@ -138,66 +141,66 @@ static void test_ext_bad(void)
 	make_ext(&b, 16);
 	v = 12;
 	memcpy(b.d + 32, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
-	CHECK(t, strstr(ext.err, "record size"), "message '%s'", ext.err);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
+	CHECK(t, strstr(perr.msg, "record size"), "message '%s'", perr.msg);
 	v = 18;
 	memcpy(b.d + 32, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	/* record size that makes the records run past the end */
 	v = 64;
 	memcpy(b.d + 32, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 
 	/* offsets: unaligned, huge, length past the end, 32-bit wrap */
 	make_ext(&b, 16);
 	v = 2;
 	memcpy(b.d + 24, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
-	CHECK(t, strstr(ext.err, "aligned"), "message '%s'", ext.err);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
+	CHECK(t, strstr(perr.msg, "aligned"), "message '%s'", perr.msg);
 	v = 0xfffffff0;
 	memcpy(b.d + 24, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	make_ext(&b, 16);
 	v = 0xfffffffc;
 	memcpy(b.d + 28, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	make_ext(&b, 16);
 	v = 0x100;
 	memcpy(b.d + 8, &v, 4);	/* func_info off */
 	v = 0xffffff00;
 	memcpy(b.d + 12, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 
 	/* section record counts: zero, huge */
 	make_ext(&b, 16);
 	v = 0;
 	memcpy(b.d + 40, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	v = 0x40000000;
 	memcpy(b.d + 40, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 
 	/* header: magic, byte order, version, flags, hdr_len */
 	make_ext(&b, 16);
 	b.d[0] = 0;
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	b.d[0] = 0xeb;
 	b.d[1] = 0x9f;
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EOPNOTSUPP);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EOPNOTSUPP);
 	make_ext(&b, 16);
 	b.d[2] = 2;
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	make_ext(&b, 16);
 	b.d[3] = 1;
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	make_ext(&b, 16);
 	v = 4;
 	memcpy(b.d + 4, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
 	v = 4096;
 	memcpy(b.d + 4, &v, 4);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n), -EINVAL);
-	CHECK_INT(t, pk_btf_ext__parse(&ext, NULL, 0), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, b.d, b.n, &perr), -EINVAL);
+	CHECK_INT(t, pk_btf_ext__parse(&ext, NULL, 0, &perr), -EINVAL);
 	PASS(t);
 }
 
@@ -240,7 +243,7 @@ static void test_elf(void)
 		SKIP(t, "no probe.core.bpf.o (make OUT=... OUT/probe.core.bpf.o)");
 		return;
 	}
-	CHECK_INT(t, pk_bpf_elf__parse(&elf, data, len), 0);
+	CHECK_INT(t, pk_bpf_elf__parse(&elf, data, len, NULL), 0);
 	CHECK_INT(t, elf.e_machine, PK_EM_BPF);
 	CHECK(t, elf.btf && elf.btf_ext, "no .BTF/.BTF.ext");
 	CHECK(t, elf.elf_size == len, "elf_size %zu, file %zu", elf.elf_size, len);
@@ -249,7 +252,7 @@ static void test_elf(void)
 		unsigned char *p = malloc(n ? n : 1);
 
 		memcpy(p, data, n);
-		if (pk_bpf_elf__parse(&elf, p, n) == 0)
+		if (pk_bpf_elf__parse(&elf, p, n, NULL) == 0)
 			CHECK(t, elf.elf_size <= n, "prefix %zu: size %zu", n, elf.elf_size);
 		free(p);
 	}
@@ -275,14 +278,6 @@ static long file_size(const char *p)
 	return stat(p, &st) ? -1 : st.st_size;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* reduce objs (files) against the kernel BTF, verify, write out; returns size or -1 */
 static long reduce(const char *t, const struct btf *targ, const char **objs, int n, const char *out,
 		   double *ms)
@@ -292,7 +287,7 @@ static long reduce(const char *t, const struct btf *targ, const char **objs, int
 	const void *raw;
 	uint32_t sz = 0;
 	long ret = -1;
-	double t0 = now_ms();
+	double t0 = pk_now_ms();
 	int i, mism;
 
 	if (!m) {
@@ -300,16 +295,16 @@ static long reduce(const char *t, const struct btf *targ, const char **objs, int
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		int err = pk_btf_min__add_file(m, objs[i]);
+		int err = pk_btf_min__add_file(m, objs[i], &perr);
 
 		if (err <= 0) {
-			FAIL(t, "add %s: %d %s", objs[i], err, pk_btf_min__err(m));
+			FAIL(t, "add %s: %d %s", objs[i], err, perr.msg);
 			goto out;
 		}
 	}
-	red = pk_btf_min__build(m);
+	red = pk_btf_min__build(m, &perr);
 	if (!red) {
-		FAIL(t, "build: %s", pk_btf_min__err(m));
+		FAIL(t, "build: %s", perr.msg);
 		goto out;
 	}
 	raw = btf__raw_data(red, &sz);
@@ -318,13 +313,13 @@ static long reduce(const char *t, const struct btf *targ, const char **objs, int
 		FAIL(t, "reduced BTF does not parse back");
 		goto out;
 	}
-	mism = pk_btf_min__verify(m, back);
+	mism = pk_btf_min__verify(m, back, &perr);
 	if (ms)
-		*ms = now_ms() - t0;
+		*ms = pk_now_ms() - t0;
 	if (mism != 0) {
 		const struct pk_btf_min_mismatch *x = pk_btf_min__mismatch(m, 0);
 
-		FAIL(t, "verify: %d (%s) first: %s %s %s %s full %s reduced %s", mism, pk_btf_min__err(m),
+		FAIL(t, "verify: %d (%s) first: %s %s %s %s full %s reduced %s", mism, perr.msg,
 		     x ? x->object : "", x ? pk_core_relo_kind__str(x->kind) : "", x ? x->type : "",
 		     x ? x->access : "", x ? x->full : "", x ? x->reduced : "");
 		goto out;
@@ -344,14 +339,14 @@ out:
 static long bpftool_size(const char *btf_path, const char *out, const char *obj, double *ms)
 {
 	char cmd[2048];
-	double t0 = now_ms();
+	double t0 = pk_now_ms();
 
 	snprintf(cmd, sizeof(cmd), "bpftool gen min_core_btf '%s' '%s' '%s' >/dev/null 2>&1",
 		 btf_path, out, obj);
 	if (system(cmd) != 0)
 		return -1;
 	if (ms)
-		*ms = now_ms() - t0;
+		*ms = pk_now_ms() - t0;
 	return file_size(out);
 }
 
@@ -549,22 +544,22 @@ static void test_bad_objects(const struct btf *vmlinux)
 
 	CHECK(t, m, "new");
 	/* not an ELF, no embedded object */
-	err = pk_btf_min__add_file(m, "/etc/hostname");
-	CHECK(t, err == -EINVAL && strstr(pk_btf_min__err(m), "BPF"), "err %d '%s'", err, pk_btf_min__err(m));
-	err = pk_btf_min__add_file(m, "/nonexistent/x.o");
+	err = pk_btf_min__add_file(m, "/etc/hostname", &perr);
+	CHECK(t, err == -EINVAL && strstr(perr.msg, "BPF"), "err %d '%s'", err, perr.msg);
+	err = pk_btf_min__add_file(m, "/nonexistent/x.o", &perr);
 	CHECK_INT(t, err, -ENOENT);
-	err = pk_btf_min__add_object(m, "junk", "\x7f" "ELF", 4);
+	err = pk_btf_min__add_object(m, "junk", "\x7f" "ELF", 4, &perr);
 	CHECK_INT(t, err, -EINVAL);
 	if (read_file(obj_path("probe.core.bpf.o"), &data, &len) == 0) {
 		/* rename .BTF.ext away: a clear error */
-		if (pk_bpf_elf__parse(&elf, data, len) == 0 && elf.btf_ext) {
+		if (pk_bpf_elf__parse(&elf, data, len, NULL) == 0 && elf.btf_ext) {
 			char *p = memmem(data, len, ".BTF.ext", 9);
 
 			if (p) {
 				p[1] = 'X';
-				err = pk_btf_min__add_object(m, "noext", data, len);
-				CHECK(t, err == -EINVAL && strstr(pk_btf_min__err(m), ".BTF.ext"),
-				      "err %d '%s'", err, pk_btf_min__err(m));
+				err = pk_btf_min__add_object(m, "noext", data, len, &perr);
+				CHECK(t, err == -EINVAL && strstr(perr.msg, ".BTF.ext"),
+				      "err %d '%s'", err, perr.msg);
 			}
 		}
 		free(data);
@@ -590,8 +585,8 @@ static void test_verify_catches(const struct btf *vmlinux)
 		pk_btf_min__free(m);
 		return;
 	}
-	CHECK(t, pk_btf_min__add_file(m, obj_path("probe.core.bpf.o")) == 1, "%s", pk_btf_min__err(m));
-	red = pk_btf_min__build(m);
+	CHECK(t, pk_btf_min__add_file(m, obj_path("probe.core.bpf.o"), &perr) == 1, "%s", perr.msg);
+	red = pk_btf_min__build(m, &perr);
 	CHECK(t, red, "build");
 	raw = btf__raw_data(red, &sz);
 	bad = btf__new(raw, sz);
@@ -605,7 +600,7 @@ static void test_verify_catches(const struct btf *vmlinux)
 			changed++;
 		}
 	}
-	n = pk_btf_min__verify(m, bad);
+	n = pk_btf_min__verify(m, bad, &perr);
 	x = pk_btf_min__mismatch(m, 0);
 	if (changed) {
 		CHECK(t, n > 0 && x, "verify found %d differences after moving %d members", n, changed);
@@ -617,7 +612,7 @@ static void test_verify_catches(const struct btf *vmlinux)
 	/* and the untouched one verifies */
 	btf__free(bad);
 	bad = NULL;
-	CHECK_INT(t, pk_btf_min__verify(m, red), 0);
+	CHECK_INT(t, pk_btf_min__verify(m, red, &perr), 0);
 	btf__free(red);
 	pk_btf_min__free(m);
 	PASS(t);

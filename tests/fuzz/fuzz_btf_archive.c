@@ -8,6 +8,7 @@
  *      every group CRC that points inside the data, and builds the header
  *   3: the rest goes to pk_btf_extract__mem (no pahole, 16 MiB cap)
  * Every archive that opens is walked: entries, find, near misses, get, verify. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <zstd.h>
 
 #include "btf/btf_archive.h"
+#include "common/bytes.h"
 #include "btf/btf_extract.h"
 
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -28,11 +30,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	libbpf_set_print(quiet);
 	return 0;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void wr32(uint8_t *p, uint32_t v)
@@ -51,22 +48,22 @@ static void wr64(uint8_t *p, uint64_t v)
 
 static void walk(const uint8_t *d, size_t n)
 {
-	char err[256];
-	struct pk_btf_archive *a = pk_btf_archive__open_mem(d, n, err, sizeof(err));
+	struct pk_error err = { 0 };
+	struct pk_btf_archive *a = pk_btf_archive__open_mem(d, n, &err);
 	struct pk_btf_archive_entry e;
 	size_t i, idx[4];
 	void *btf;
 	size_t len;
 
 	if (!a) {
-		if (!err[0])
+		if (!err.msg[0])
 			abort();	/* every refusal says why */
 		return;
 	}
 	for (i = 0; pk_btf_archive__entry(a, i, &e) == 0; i++) {
 		if (strlen(e.os_id) + strlen(e.version_id) + strlen(e.arch) + strlen(e.release) == 0)
 			abort();
-		if (pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &btf, &len) == 0) {
+		if (pk_btf_archive__find(a, e.os_id, e.version_id, e.arch, e.release, &btf, &len, NULL) == 0) {
 			if (len != e.size)
 				abort();
 			free(btf);
@@ -75,12 +72,12 @@ static void walk(const uint8_t *d, size_t n)
 		if (i > 16)
 			break;
 	}
-	if (pk_btf_archive__find(a, "x", "y", "z", "w", &btf, &len) == 0)
+	if (pk_btf_archive__find(a, "x", "y", "z", "w", &btf, &len, NULL) == 0)
 		free(btf);
-	if (pk_btf_archive__get(a, 0, &btf, &len) == 0)
+	if (pk_btf_archive__get(a, 0, &btf, &len, NULL) == 0)
 		free(btf);
-	pk_btf_archive__verify(a);
-	pk_btf_archive__errstr(a);
+	if (pk_btf_archive__verify(a, &err) == -EBADMSG && !err.msg[0])
+		abort();	/* a corrupt archive says why */
 	pk_btf_archive__free(a);
 }
 
@@ -90,7 +87,7 @@ static void fix_crcs(uint8_t *d, size_t n)
 
 	if (n < 64)
 		return;
-	isize = rd32(d + 36);
+	isize = pk_le32(d + 36);
 	if (isize <= n - 64)
 		wr32(d + 40, crc32(0, d + 64, isize));
 	wr32(d + 60, crc32(0, d, 60));
@@ -120,8 +117,8 @@ static void synth(const uint8_t *d, size_t n)
 	dlen = n > raw ? n - raw : 0;
 	for (i = 0; i < ng; i++) {	/* group CRCs over whatever they point at */
 		uint8_t *g = idx + ne * 16 + nb * 24 + i * 24;
-		uint64_t off = rd32(g) | (uint64_t)rd32(g + 4) << 32;
-		uint32_t csize = rd32(g + 8);
+		uint64_t off = pk_le32(g) | (uint64_t)pk_le32(g + 4) << 32;
+		uint32_t csize = pk_le32(g + 8);
 
 		if (off <= dlen && csize <= dlen - off)
 			wr32(g + 16, crc32(0, data + off, csize));
@@ -180,12 +177,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3: {
 		PK_BTF_EXTRACT_OPTS(o, .no_pahole = true, .max_size = 16 << 20);
 		struct pk_btf_extract_info info;
+		struct pk_error err = { 0 };
 		void *btf;
 		size_t len;
 
-		if (pk_btf_extract__mem(data + 1, size - 1, NULL, &btf, &len, &o, &info) == 0)
+		if (pk_btf_extract__mem(data + 1, size - 1, NULL, &btf, &len, &o, &info, &err) == 0)
 			free(btf);
-		else if (!info.err[0])
+		else if (!err.msg[0])
 			abort();
 		break;
 	}

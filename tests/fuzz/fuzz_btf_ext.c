@@ -32,7 +32,7 @@ static void fuzz_ext(const uint8_t *d, size_t n)
 	struct pk_btf_ext ext;
 	uint32_t i;
 
-	if (pk_btf_ext__parse(&ext, d, n) == 0) {
+	if (pk_btf_ext__parse(&ext, d, n, NULL) == 0) {
 		/* touch every record the parser says exists */
 		for (i = 0; i < ext.nr_relos; i++)
 			if (ext.relos[i].sec_idx >= ext.nr_secs)
@@ -46,10 +46,10 @@ static void fuzz_ext(const uint8_t *d, size_t n)
 
 static void min_and_verify(struct pk_btf_min *m)
 {
-	struct btf *red = pk_btf_min__build(m);
+	struct btf *red = pk_btf_min__build(m, NULL);
 
 	if (red) {
-		pk_btf_min__verify(m, red);
+		pk_btf_min__verify(m, red, NULL);
 		btf__free(red);
 	}
 }
@@ -61,13 +61,13 @@ static void fuzz_elf(const uint8_t *d, size_t n)
 	struct btf *targ;
 	struct pk_btf_min *m;
 
-	if (pk_bpf_elf__parse(&elf, d, n) == 0) {
+	if (pk_bpf_elf__parse(&elf, d, n, NULL) == 0) {
 		if (elf.elf_size > n)
 			abort();
 		if (elf.btf && elf.btf_ext && elf.e_machine == PK_EM_BPF &&
 		    elf.btf_size < UINT32_MAX && (targ = btf__new(elf.btf, elf.btf_size))) {
 			m = pk_btf_min__new(targ);
-			if (m && pk_btf_min__add_object(m, "fuzz", d, n) == 0)
+			if (m && pk_btf_min__add_object(m, "fuzz", d, n, NULL) == 0)
 				min_and_verify(m);
 			pk_btf_min__free(m);
 			btf__free(targ);
@@ -95,7 +95,7 @@ static void fuzz_obj(const uint8_t *d, size_t n)
 	if (!targ)
 		return;
 	m = pk_btf_min__new(targ);
-	if (m && pk_btf_min__add_btf(m, "fuzz", d, bl, d + bl, n - bl) == 0)
+	if (m && pk_btf_min__add_btf(m, "fuzz", d, bl, d + bl, n - bl, NULL) == 0)
 		min_and_verify(m);
 	pk_btf_min__free(m);
 	btf__free(targ);

@@ -1,13 +1,21 @@
-/* The guest console reader of `probekit verify` (pk_vm__parse_console): the
- * verdict between nonce markers, panics, and whether /init was reached (a panic
- * before it is retried once under TCG). */
+/* What probekit verify reads from outside, on the host: the guest console
+ * (pk_vm__parse_console: the verdict between nonce markers, panics, whether /init
+ * was reached) and kernel files (pk_kimg__probe, pk_kimg__btf on crafted ELFs). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
+#include <elf.h>
+
+#include "common/pk.h"
 #include "unit.h"
-#include "verify/vm.h"
+#include "verify/console.h"
+#include "verify/kimg.h"
 
 static void parse(const char *log, struct pk_vm_result *r)
 {
@@ -53,8 +61,8 @@ static void test_panic_before_init(void)
 	parse(log, &r);
 	CHECK_INT(name, r.outcome, PK_VM_PANIC);
 	CHECK(name, !r.init_started, "init_started set without the line");
-	CHECK(name, !strncmp(r.why, "Kernel panic - not syncing: Attempted to kill init!", 51),
-	      "why '%s'", r.why);
+	CHECK(name, !strncmp(r.err.msg, "Kernel panic - not syncing: Attempted to kill init!", 51),
+	      "why '%s'", r.err.msg);
 	CHECK(name, strstr(r.tail, "Kernel Offset"), "tail '%s'", r.tail);
 	pk_vm_result__free(&r);
 	PASS(name);
@@ -90,11 +98,291 @@ static void test_no_verdict(void)
 	PASS(name);
 }
 
+/* The case of the libFuzzer crash file once committed at the repository root
+ * (fuzz_verify_input, selector byte 1 = console, nonce f00d): a verdict whose
+ * END line is the last bytes of the log, with no newline and no NUL after it. */
+static void test_end_at_eof(void)
+{
+	const char *name = "console/end_at_eof_crash_case";
+	static const char bytes[] = "PKV-BEGIN-f00d\n{}\nPKV-END-f00d rc=12345";
+	size_t n = sizeof(bytes) - 1;
+	char *log = malloc(n);	/* exactly the log: a read past it is a sanitizer error */
+	struct pk_vm_result r;
+	struct pk_vm_guest g;
+
+	CHECK(name, log, "out of memory");
+	CHECK_INT(name, n, 39);
+	memcpy(log, bytes, n);
+	memset(&r, 0, sizeof(r));
+	r.outcome = PK_VM_EXITED;
+	pk_vm__parse_console(log, n, "f00d", &r);
+	free(log);
+	CHECK_INT(name, r.outcome, PK_VM_VERDICT);
+	/* /init prints the shell's $?, 0..255: 12345 is no exit status, so unknown */
+	CHECK_INT(name, r.guest_rc, -1);
+	CHECK(name, r.json && !strcmp(r.json, "{}\n"), "json '%s'", r.json ? r.json : "(null)");
+	CHECK(name, !r.guest_err, "stderr without a PKV-STDERR marker");
+	CHECK_STR(name, r.tail, "PKV-BEGIN-f00d\n{}\nPKV-END-f00d rc=12345");
+	CHECK(name, !r.err.msg[0], "reason '%s' with a verdict", r.err.msg);
+	/* the JSON is valid but says nothing passed: verify counts the row failed */
+	pk_vm__guest_summary(r.json, &g);
+	CHECK(name, g.valid && !g.passed, "valid %d passed %d", g.valid, g.passed);
+	pk_vm_result__free(&r);
+	PASS(name);
+}
+
+/* the exit code on the END line: the shell's $? or unknown (-1) */
+static void test_rc(void)
+{
+	static const struct { const char *end; int rc; } cases[] = {
+		{ "PKV-END-c0ffee rc=0\n", 0 },
+		{ "PKV-END-c0ffee rc=1", 1 },
+		{ "PKV-END-c0ffee rc=255\r\n", 255 },
+		{ "PKV-END-c0ffee rc=256\n", -1 },
+		{ "PKV-END-c0ffee rc=99999999999999999999\n", -1 },
+		{ "PKV-END-c0ffee rc=\n", -1 },
+		{ "PKV-END-c0ffee rc=\r\n", -1 },
+		{ "PKV-END-c0ffee rc=-1\n", -1 },
+		{ "PKV-END-c0ffee rc=3x\n", -1 },
+		{ "PKV-END-c0ffee\n", -1 },
+	};
+	const char *name = "console/rc";
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char log[128];
+		struct pk_vm_result r;
+
+		snprintf(log, sizeof(log), "PKV-BEGIN-c0ffee\n{}\n%s", cases[i].end);
+		parse(log, &r);
+		CHECK(name, r.outcome == PK_VM_VERDICT && r.guest_rc == cases[i].rc,
+		      "'%s': outcome %d rc %d, want rc %d", cases[i].end, r.outcome, r.guest_rc,
+		      cases[i].rc);
+		pk_vm_result__free(&r);
+	}
+	PASS(name);
+}
+
+/* ---- the guest's selftest JSON ---- */
+
+static void test_guest_pass(void)
+{
+	const char *name = "guest_json/passed";
+	const char *json =
+		"{\"candidate\": \"embedded-btf\", \"btf\": \"/sys/kernel/btf/vmlinux\",\n"
+		" \"selfcheck\": {\"passed\": true, \"latency_ms\": 12.5e0, \"error\": null},\n"
+		" \"attempts\": [{\"name\": \"x\", \"state\": \"failed\", \"reason\": \"r\"}]}\n";
+	struct pk_vm_guest g;
+
+	pk_vm__guest_summary(json, &g);
+	CHECK(name, g.valid && g.passed, "valid %d passed %d", g.valid, g.passed);
+	CHECK_STR(name, g.candidate, "embedded-btf");
+	CHECK_STR(name, g.btf, "/sys/kernel/btf/vmlinux");
+	CHECK(name, g.latency_ms == 12.5, "latency %g", g.latency_ms);
+	CHECK_STR(name, g.reason, "");	/* attempts are read only when it failed */
+	PASS(name);
+}
+
+static void test_guest_fail_reasons(void)
+{
+	const char *name = "guest_json/failed_attempts";
+	/* escapes decode to one line: \n as a space, \" and \u00e9 as themselves */
+	const char *json =
+		"{\"candidate\": \"\", \"selfcheck\": {\"passed\": false},"
+		" \"attempts\": [{\"name\": \"core\", \"state\": \"failed\","
+		"  \"reason\": \"load: \\\"x\\\"\\nline 2 caf\\u00e9\"},"
+		" {\"name\": \"btf\", \"state\": \"ok\", \"reason\": \"-\"},"
+		" {\"name\": \"legacy\", \"state\": \"skipped\", \"reason\": \"no \\u0000 object\\/here\"}]}";
+	struct pk_vm_guest g;
+
+	pk_vm__guest_summary(json, &g);
+	CHECK(name, g.valid && !g.passed, "valid %d passed %d", g.valid, g.passed);
+	CHECK(name, g.latency_ms == -1, "latency %g", g.latency_ms);
+	CHECK_STR(name, g.reason,
+		  "core failed: load: \"x\" line 2 caf\xc3\xa9; legacy skipped: no   object/here");
+	PASS(name);
+}
+
+static void test_guest_invalid(void)
+{
+	static const char *const bad[] = {
+		"", "[]", "{", "{\"a\": 1} x", "{\"a\": 01}", "{\"a\": 1.}", "{\"a\": -}",
+		"{\"a\": .5}", "{\"a\": 1e}", "{\"a\": -inf}", "{\"a\": nan}", "{\"a\": 0x10}",
+		"{\"a\": \"\\x\"}", "{\"a\": \"\\u12\"}", "{\"a\": \"\\u12g4\"}", "{\"a\": \"tab\there\"}",
+		"{\"a\": \"open}", "{\"a\" 1}", "{a: 1}", "{\"a\": [1,]}", "{\"a\": tru}",
+		"{\"a\": 1,}", "{\"a\": \"\\",
+	};
+	const char *name = "guest_json/invalid";
+	char deep[300];
+	struct pk_vm_guest g;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pk_vm__guest_summary(bad[i], &g);
+		CHECK(name, !g.valid, "'%s' read as JSON", bad[i]);
+	}
+	/* nesting past the depth limit */
+	for (i = 0; i < 100; i++)
+		deep[i] = '[';
+	deep[i] = 0;
+	memmove(deep + 6, deep, strlen(deep) + 1);
+	memcpy(deep, "{\"a\": ", 6);
+	for (i = 0; i < 100; i++)
+		strcat(deep, "]");
+	strcat(deep, "}");
+	pk_vm__guest_summary(deep, &g);
+	CHECK(name, !g.valid, "100 levels of nesting read as JSON");
+	pk_vm__guest_summary(NULL, &g);
+	CHECK(name, !g.valid, "NULL read as JSON");
+	/* and valid numbers the old walker's strtod happened to take as well */
+	pk_vm__guest_summary("{\"a\": [0, -0.5, 1E+3, 2e-2, 10]}", &g);
+	CHECK(name, g.valid, "valid numbers refused");
+	PASS(name);
+}
+
+/* ---- kernel files ---- */
+
+static char tmpdir[] = "/tmp/pk-test-vm-XXXXXX";
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
+
+/* A minimal x86-64 ELF: a name table, one section named by btf_name (an offset
+ * into the names) holding a BTF header, no program headers. Written byte by byte,
+ * so the test does not depend on the host's struct layout. Returns its size. */
+static size_t make_elf(uint8_t *b, uint32_t btf_name)
+{
+	static const char names[16] = "\0.shstrtab\0.BTF";	/* .BTF at 11 */
+	const size_t names_off = 64, btf_off = 80, sh_off = 104;
+
+	memset(b, 0, sh_off + 3 * 64);
+	memcpy(b, ELFMAG, SELFMAG);
+	b[EI_CLASS] = ELFCLASS64;
+	b[EI_DATA] = ELFDATA2LSB;
+	b[EI_VERSION] = EV_CURRENT;
+	put16(b + 16, ET_EXEC);
+	put16(b + 18, EM_X86_64);
+	put32(b + 20, EV_CURRENT);
+	put64(b + 40, sh_off);		/* e_shoff */
+	put16(b + 52, 64);		/* e_ehsize */
+	put16(b + 58, 64);		/* e_shentsize */
+	put16(b + 60, 3);		/* e_shnum */
+	put16(b + 62, 1);		/* e_shstrndx */
+	memcpy(b + names_off, names, sizeof(names));
+	/* 24-byte BTF header: magic 0xeb9f, version 1, hdr_len 24, empty sections */
+	put16(b + btf_off, 0xeb9f);
+	b[btf_off + 2] = 1;
+	put32(b + btf_off + 4, 24);
+	/* section 1: the names */
+	put32(b + sh_off + 64, 1);
+	put32(b + sh_off + 64 + 4, SHT_STRTAB);
+	put64(b + sh_off + 64 + 24, names_off);
+	put64(b + sh_off + 64 + 32, sizeof(names));
+	/* section 2: .BTF (or whatever btf_name points at) */
+	put32(b + sh_off + 128, btf_name);
+	put32(b + sh_off + 128 + 4, SHT_PROGBITS);
+	put64(b + sh_off + 128 + 24, btf_off);
+	put64(b + sh_off + 128 + 32, 24);
+	return sh_off + 3 * 64;
+}
+
+static int write_file(const char *path, const void *d, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int ok = fd >= 0 && write(fd, d, n) == (ssize_t)n;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+static void test_btf_copy(void)
+{
+	const char *name = "kimg/btf_copy";
+	char in[64], out[64], *got = NULL;
+	struct pk_error e = { 0 };
+	uint8_t elf[512];
+	size_t n = make_elf(elf, 11), len = 0;
+
+	snprintf(in, sizeof(in), "%s/ok.elf", tmpdir);
+	snprintf(out, sizeof(out), "%s/ok.btf", tmpdir);
+	CHECK(name, !write_file(in, elf, n), "cannot write %s", in);
+	CHECK_INT(name, pk_kimg__btf(in, out, &e), 0);
+	CHECK_INT(name, pk_file__read(out, &got, &len, 1 << 20), 0);
+	CHECK(name, len == 24 && !memcmp(got, elf + 80, 24), "copied %zu bytes, not the section", len);
+	free(got);
+	PASS(name);
+}
+
+/* The wrap the review found: sh_name + 5 in 32-bit arithmetic is 1 for
+ * sh_name 0xfffffffc, which passed the bound and read 4 GiB past the names. */
+static void test_btf_name_wrap(void)
+{
+	static const uint32_t bad[] = { 0xfffffffc, 0xfffffffb, 0xffffffff, 16, 12 };
+	const char *name = "kimg/btf_section_name_wrap";
+	char in[64], out[64];
+	uint8_t elf[512];
+
+	snprintf(in, sizeof(in), "%s/wrap.elf", tmpdir);
+	snprintf(out, sizeof(out), "%s/wrap.btf", tmpdir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pk_error e = { 0 };
+		size_t n = make_elf(elf, bad[i]);
+		int err;
+
+		CHECK(name, !write_file(in, elf, n), "cannot write %s", in);
+		err = pk_kimg__btf(in, out, &e);
+		CHECK(name, err == -ENOEXEC || err == -ENOENT, "sh_name %#x: got %d (%s)", bad[i], err,
+		      e.msg);
+		CHECK(name, e.msg[0], "sh_name %#x: no reason", bad[i]);
+		CHECK(name, access(out, F_OK), "sh_name %#x: a BTF file was written", bad[i]);
+	}
+	PASS(name);
+}
+
+static void test_probe_elf_without_pvh(void)
+{
+	const char *name = "kimg/probe_elf_without_pvh";
+	struct pk_error e = { 0 };
+	struct pk_kimg k;
+	uint8_t elf[512];
+	char in[64];
+	size_t n = make_elf(elf, 11);
+
+	snprintf(in, sizeof(in), "%s/nopvh.elf", tmpdir);
+	CHECK(name, !write_file(in, elf, n), "cannot write %s", in);
+	CHECK_INT(name, pk_kimg__probe(in, &k, &e), -ENOEXEC);
+	CHECK_INT(name, k.kind, PK_KIMG_ELF);
+	CHECK(name, strstr(e.msg, "without a PVH entry note"), "reason '%s'", e.msg);
+	/* and a file that is no kernel at all */
+	CHECK(name, !write_file(in, "hello", 5), "cannot write %s", in);
+	CHECK_INT(name, pk_kimg__probe(in, &k, &e), -ENOEXEC);
+	CHECK(name, strstr(e.msg, "not a kernel image"), "reason '%s'", e.msg);
+	PASS(name);
+}
+
 int main(void)
 {
+	char cmd[64];
+
 	test_verdict();
 	test_panic_before_init();
 	test_panic_after_init();
 	test_no_verdict();
+	test_end_at_eof();
+	test_rc();
+	test_guest_pass();
+	test_guest_fail_reasons();
+	test_guest_invalid();
+	if (!mkdtemp(tmpdir)) {
+		FAIL("kimg", "mkdtemp: %s", strerror(errno));
+		return UNIT_EXIT();
+	}
+	test_btf_copy();
+	test_btf_name_wrap();
+	test_probe_elf_without_pvh();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd))
+		FAIL("kimg", "cannot remove %s", tmpdir);
 	return UNIT_EXIT();
 }

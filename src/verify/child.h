@@ -1,0 +1,16 @@
+/* Child processes for probekit verify's host side (package extraction, the
+ * kernel fetch script, ldd): run one, capture its messages, wait for it.
+ * Never prints; the caller decides what a status means. */
+#ifndef PK_VERIFY_CHILD_H
+#define PK_VERIFY_CHILD_H
+
+/* Run argv with stdin from in (or /dev/null) and stdout to out (or captured).
+ * *text (may be NULL) gets what was captured (stderr, and stdout when out is
+ * NULL), the last 64 KiB, malloc'd. Returns the wait status, or -errno when the
+ * child could not be started. */
+int pk_child__run(char *const argv[], const char *in, const char *out, char **text);
+
+/* sh -c script with a1 and a2 as $1 and $2 (paths need no quoting of ours) */
+int pk_child__sh(const char *script, const char *a1, const char *a2, char **text);
+
+#endif
