@@ -111,6 +111,8 @@ $(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a $(OUT)/embedded_btf.o
 
 # the extract test makes its own inputs with the compressors the agent does not link
 $(OUT)/tests/btf/test_btf_extract: LDLIBS += -llzma -llz4 -lbz2
+# test_features reads the objects' ELF with libelf, independently of our own reader
+$(OUT)/tests/agent/test_features: LDLIBS += -lelf
 $(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libprobekit.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) $(LDFLAGS) -iquote tests $< $(OUT)/libprobekit.a $(LDLIBS) -o $@

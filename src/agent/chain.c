@@ -124,7 +124,8 @@ static void add_reduced_btf(struct pk_candidate *c, const struct pk_host *h,
 	const char *arch = pk_host__btf_arch(h->arch);
 	struct pk_btf_archive *a;
 	size_t near[4], btf_len, off;
-	char err[256], misses[512] = "";
+	struct pk_error err = {0};
+	char misses[512] = "";
 	void *btf;
 	int n, rc;
 
@@ -139,15 +140,16 @@ static void add_reduced_btf(struct pk_candidate *c, const struct pk_host *h,
 		skipped(c);
 		return;
 	}
-	a = pk_btf_archive__open_mem(data, len, err, sizeof(err));
+	a = pk_btf_archive__open_mem(data, len, &err);
 	if (!a) {
-		pk_error__set_once(&c->err, -EINVAL, "embedded BTF archive is unusable: %s", err);
+		pk_error__set_once(&c->err, -EINVAL, "embedded BTF archive is unusable: %s",
+				   pk_error__str(&err));
 		skipped(c);
 		return;
 	}
 	c->archive_entries = pk_btf_archive__entry_cnt(a);
 	rc = c->archive_entries ? pk_btf_archive__find(a, h->os.id, h->os.version_id, arch,
-						     h->kernel_release, &btf, &btf_len) : -ENOENT;
+						     h->kernel_release, &btf, &btf_len, &err) : -ENOENT;
 	if (!c->archive_entries) {
 		pk_error__set_once(&c->err, -ENOENT,
 				   "the agent carries no reduced BTF (built with an empty BTF corpus)");
@@ -180,7 +182,7 @@ static void add_reduced_btf(struct pk_candidate *c, const struct pk_host *h,
 		skipped(c);
 	} else {
 		pk_error__set_once(&c->err, rc, "embedded BTF for this kernel is unusable: %s",
-				   pk_btf_archive__errstr(a));
+				   pk_error__str(&err));
 		skipped(c);
 	}
 	pk_btf_archive__free(a);

@@ -83,7 +83,6 @@ bool pk_btf_archive__key_ok(const char *s, size_t len)
 /* ---- reader ---- */
 
 struct pk_btf_archive {
-	struct pk_error compat_err;	/* TRANSITIONAL: for pk_btf_archive__errstr */
 	const unsigned char *data;
 	size_t len;
 	void *owned;			/* open_file's copy */
@@ -160,7 +159,7 @@ static struct pk_btf_archive *open_fail(struct pk_btf_archive *a, int err)
 	return NULL;
 }
 
-struct pk_btf_archive *(pk_btf_archive__open_mem)(const void *data, size_t len, struct pk_error *perr)
+struct pk_btf_archive *pk_btf_archive__open_mem(const void *data, size_t len, struct pk_error *perr)
 {
 	const unsigned char *h = data;
 	struct pk_btf_archive *a;
@@ -451,7 +450,7 @@ int pk_btf_archive__get(struct pk_btf_archive *a, size_t i, void **btf, size_t *
 	return get_blob(a, pk_le32(a->ents + i * ENT_SIZE + 8), btf, len, perr);
 }
 
-int (pk_btf_archive__find)(struct pk_btf_archive *a, const char *os_id, const char *version_id,
+int pk_btf_archive__find(struct pk_btf_archive *a, const char *os_id, const char *version_id,
 			 const char *arch, const char *release, void **btf, size_t *len,
 			 struct pk_error *perr)
 {
@@ -532,7 +531,6 @@ struct wblob {
 };
 
 struct pk_btf_archive_writer {
-	struct pk_error compat_err;	/* TRANSITIONAL: for pk_btf_archive_writer__errstr */
 	int level;
 	size_t group_size;
 	struct wentry *ents;
@@ -601,7 +599,7 @@ static int wentry_qsort(const void *a, const void *b)
 	return wkey_cmp(a, b);
 }
 
-int (pk_btf_archive_writer__add)(struct pk_btf_archive_writer *w, const char *os_id,
+int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_id,
 			       const char *version_id, const char *arch, const char *release,
 			       const void *btf_data, size_t len, struct pk_error *perr)
 {
@@ -756,7 +754,7 @@ static int gb_append(struct growbuf *g, const void *d, size_t n)
 	return 0;
 }
 
-int (pk_btf_archive_writer__finish)(struct pk_btf_archive_writer *w, void **out, size_t *out_len,
+int pk_btf_archive_writer__finish(struct pk_btf_archive_writer *w, void **out, size_t *out_len,
 				   struct pk_error *perr)
 {
 	struct growbuf data = { 0 }, groups = { 0 }, raw = { 0 }, file = { 0 };
@@ -907,63 +905,3 @@ done:
 	free(file.p);
 	return err;
 }
-
-/* ---- TRANSITIONAL (see btf_archive.h): the former forms, for callers outside
- * src/btf that have not switched yet. Delete with the macros in the header. ---- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-
-struct pk_btf_archive *pk_btf_archive__open_mem_errlen(const void *data, size_t len, char *err,
-							size_t errlen)
-{
-	struct pk_error e = { 0 };
-	struct pk_btf_archive *a = (pk_btf_archive__open_mem)(data, len, &e);
-
-	if (!a && err && errlen)
-		pk_strlcpy(err, e.msg, errlen);
-	return a;
-}
-
-int pk_btf_archive__find_errstr(struct pk_btf_archive *a, const char *os_id, const char *version_id,
-				const char *arch, const char *release, void **btf, size_t *len)
-{
-	struct pk_error e = { 0 };
-	int r = (pk_btf_archive__find)(a, os_id, version_id, arch, release, btf, len, &e);
-
-	if (a)
-		a->compat_err = e;
-	return r;
-}
-
-const char *pk_btf_archive__errstr(const struct pk_btf_archive *a)
-{
-	return a && a->compat_err.msg[0] ? a->compat_err.msg : "no error";
-}
-
-int pk_btf_archive_writer__add_errstr(struct pk_btf_archive_writer *w, const char *os_id,
-				      const char *version_id, const char *arch, const char *release,
-				      const void *btf, size_t len)
-{
-	struct pk_error e = { 0 };
-	int r = (pk_btf_archive_writer__add)(w, os_id, version_id, arch, release, btf, len, &e);
-
-	if (w)
-		w->compat_err = e;
-	return r;
-}
-
-int pk_btf_archive_writer__finish_errstr(struct pk_btf_archive_writer *w, void **out, size_t *len)
-{
-	struct pk_error e = { 0 };
-	int r = (pk_btf_archive_writer__finish)(w, out, len, &e);
-
-	if (w)
-		w->compat_err = e;
-	return r;
-}
-
-const char *pk_btf_archive_writer__errstr(const struct pk_btf_archive_writer *w)
-{
-	return w && w->compat_err.msg[0] ? w->compat_err.msg : "no error";
-}
-#pragma GCC diagnostic pop

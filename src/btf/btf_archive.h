@@ -97,38 +97,4 @@ size_t pk_btf_archive_writer__blob_cnt(const struct pk_btf_archive_writer *w);
 /* a key field is acceptable (also used to validate archive contents) */
 bool pk_btf_archive__key_ok(const char *s, size_t len);
 
-/*
- * TRANSITIONAL, delete at the issue 7 merge: src/agent (loader.c, chain.c) and
- * tests/agent/test_agent.c, which this branch does not own, still call the former
- * forms (errlen buffers, __errstr getters). These macros send a call with the old
- * number of arguments to a deprecated wrapper, so every branch keeps building; the
- * real functions above are defined with parenthesised names to escape them. Once
- * those callers pass a struct pk_error *, remove this block and the one at the end
- * of btf_archive.c.
- */
-#define PK__ARGN3(_1, _2, _3, N, ...) N
-#define PK__ARGN4(_1, _2, _3, _4, N, ...) N
-#define PK__ARGN8(_1, _2, _3, _4, _5, _6, _7, _8, N, ...) N
-struct pk_btf_archive *pk_btf_archive__open_mem_errlen(const void *data, size_t len, char *err,
-							size_t errlen) __attribute__((deprecated));
-int pk_btf_archive__find_errstr(struct pk_btf_archive *a, const char *os_id, const char *version_id,
-				const char *arch, const char *release, void **btf, size_t *len)
-	__attribute__((deprecated));
-const char *pk_btf_archive__errstr(const struct pk_btf_archive *a) __attribute__((deprecated));
-int pk_btf_archive_writer__add_errstr(struct pk_btf_archive_writer *w, const char *os_id,
-				      const char *version_id, const char *arch, const char *release,
-				      const void *btf, size_t len) __attribute__((deprecated));
-int pk_btf_archive_writer__finish_errstr(struct pk_btf_archive_writer *w, void **out, size_t *len)
-	__attribute__((deprecated));
-const char *pk_btf_archive_writer__errstr(const struct pk_btf_archive_writer *w)
-	__attribute__((deprecated));
-#define pk_btf_archive__open_mem(...) \
-	PK__ARGN4(__VA_ARGS__, pk_btf_archive__open_mem_errlen, (pk_btf_archive__open_mem), _)(__VA_ARGS__)
-#define pk_btf_archive__find(...) \
-	PK__ARGN8(__VA_ARGS__, (pk_btf_archive__find), pk_btf_archive__find_errstr, _, _, _, _, _, _)(__VA_ARGS__)
-#define pk_btf_archive_writer__add(...) \
-	PK__ARGN8(__VA_ARGS__, (pk_btf_archive_writer__add), pk_btf_archive_writer__add_errstr, _, _, _, _, _, _)(__VA_ARGS__)
-#define pk_btf_archive_writer__finish(...) \
-	PK__ARGN4(__VA_ARGS__, (pk_btf_archive_writer__finish), pk_btf_archive_writer__finish_errstr, _, _)(__VA_ARGS__)
-
 #endif

@@ -174,9 +174,9 @@ static void test_chain_reduced_btf(void)
 	void *btf = tiny_btf(&blen), *arc;
 	char b[512];
 
-	CHECK(t, w && !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-26-amd64", btf, blen) &&
-		 !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-25-amd64", btf, blen) &&
-		 !pk_btf_archive_writer__finish(w, &arc, &alen), "cannot build the archive");
+	CHECK(t, w && !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-26-amd64", btf, blen, NULL) &&
+		 !pk_btf_archive_writer__add(w, "debian", "12", "x86_64", "6.1.0-25-amd64", btf, blen, NULL) &&
+		 !pk_btf_archive_writer__finish(w, &arc, &alen, NULL), "cannot build the archive");
 	fake_host(&h, PK_KERNEL_BTF_NONE);
 	all_features(&f);
 	{

@@ -414,7 +414,7 @@ static void test_own_objects(const struct btf *vmlinux)
 
 		snprintf(t, sizeof(t), "btf_min_libbpf_loads_%s", names[i]);
 		if (geteuid() != 0) {
-			SKIP(t, "not root");
+			SKIP(t, "no BPF: not root");
 			continue;
 		}
 		if (try_load(objs[0], ours, why, sizeof(why)))
