@@ -1,5 +1,5 @@
 /* `probekit btf pack|ls|get`: build, list and read the reduced-BTF archive
- * (src/lib/btf_archive.h, docs/btf-archive.md). */
+ * (src/btf/btf_archive.h, docs/btf-archive.md). */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A probe the verifier must reject (out-of-bounds stack read), with the symbols
  * probekit looks for, so the loader gets as far as the verifier. Used by
- * tests/integration/agent.sh to check that the verifier log tail is reported. */
+ * tests/agent/agent.sh to check that the verifier log tail is reported. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

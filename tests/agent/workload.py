@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Scripted workload for tests/integration/agent.sh: exec, fork, exit, TCP
+"""Scripted workload for tests/agent/agent.sh: exec, fork, exit, TCP
 connect/accept/close over IPv4 and IPv6, a refused connect, opens. Prints what
 it did as JSON so the test can match the agent's events field by field."""
 import json, os, socket, subprocess, sys
