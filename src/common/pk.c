@@ -53,6 +53,17 @@ int pk_file__read(const char *path, char **data, size_t *len, size_t max_len)
 			if (max_len && ncap > max_len + 1)
 				ncap = max_len + 1;
 			if (ncap <= n + 1) {
+				char probe;	/* exactly max_len bytes is allowed: is there more? */
+				ssize_t got = read(fd, &probe, 1);
+
+				if (got < 0 && errno == EINTR)
+					continue;
+				if (got < 0) {
+					err = -errno;
+					goto done;
+				}
+				if (got == 0)
+					break;
 				err = -EFBIG;
 				goto done;
 			}
