@@ -369,7 +369,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 			r->flush_ms = v;
 			break;
 		}
-		case 'v': pk_verbose = true; break;
+		case 'v': pk_cli__set_verbose(true); break;
 		case 'h': usage(stdout, r->selftest); exit(PK_EXIT_OK);
 		case ':': return pk_usage_err(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default: return pk_usage_err(cmd, "unknown option '%s'", argv[optind - 1]);
