@@ -39,7 +39,7 @@ static int attempt(struct pk_candidate *c, const struct pk_loader_opts *o, struc
 	p = pk_probe__load(c, PK_OPTS_GET(o, probe, NULL));
 	if (!p)
 		return c->err.code;
-	b = pk_buffer__new(pk_probe__events_fd(p), pk_probe__ringbuf(p), 0, on_event,
+	b = pk_buffer__new(pk_probe__events_fd(p), pk_probe__ringbuf(p), on_event,
 			   PK_OPTS_GET(o, event_ctx, NULL));
 	if (!b) {
 		err = -errno;
