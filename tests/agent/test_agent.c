@@ -11,6 +11,7 @@
 #include "agent/event.h"
 #include "common/json.h"
 #include "agent/loader.h"
+#include "agent/selfcheck.h"
 #include "unit.h"
 
 static void fake_host(struct pk_host *h, enum pk_kernel_btf src)
@@ -468,6 +469,64 @@ static void test_loader_walk(void)
 	PASS(t);
 }
 
+static void test_candidate_fail(void)
+{
+	const char *t = "candidate: a failure records stage, errno and reason";
+	struct pk_candidate c;
+
+	memset(&c, 0, sizeof(c));
+	pk_error__set(&c.err, -ENOENT, "cannot open 'x.o'");
+	CHECK_INT(t, pk_candidate__fail(&c, "open"), -ENOENT);
+	CHECK_INT(t, c.state, PK_ATTEMPT_FAILED);
+	CHECK_STR(t, c.stage, "open");
+	CHECK_INT(t, c.err.code, -ENOENT);
+	CHECK_STR(t, c.err.msg, "cannot open 'x.o'");
+	/* a reason without an errno is still a failure: never code 0 */
+	memset(&c, 0, sizeof(c));
+	pk_strlcpy(c.err.msg, "odd", sizeof(c.err.msg));
+	CHECK_INT(t, pk_candidate__fail(&c, "self-check"), -EINVAL);
+	CHECK_STR(t, c.stage, "self-check");
+	CHECK_STR(t, c.err.msg, "odd");
+	PASS(t);
+}
+
+/* a caller's larger options struct with bytes we do not know is refused before
+ * any field is read */
+static void test_opts_invalid(void)
+{
+	const char *t = "options: chain and self-check refuse unknown non-zero bytes";
+	struct { struct pk_chain_opts inner; char extra[8]; } cbig;
+	struct { struct pk_selfcheck_opts inner; char extra[8]; } sbig;
+	struct pk_selfcheck sc;
+	struct pk_error err = { 0 };
+	struct pk_host h;
+	struct pk_features f;
+	struct pk_chain ch;
+
+	fake_host(&h, PK_KERNEL_BTF_SYSFS);
+	all_features(&f);
+	memset(&cbig, 0, sizeof(cbig));
+	cbig.inner.sz = sizeof(cbig);
+	cbig.inner.probe_path = "/nonexistent/probe.o";
+	cbig.extra[0] = 1;
+	CHECK_INT(t, pk_chain__build(&ch, &h, &f, &cbig.inner), -EINVAL);
+	CHECK(t, ch.n == 0 && ch.winner == -1, "chain not left empty: n=%d", ch.n);
+	cbig.extra[0] = 0;	/* zeros past our struct are fine: an older us */
+	CHECK_INT(t, pk_chain__build(&ch, &h, &f, &cbig.inner), 0);
+	CHECK_STR(t, ch.c[0].name, "explicit");
+	pk_chain__free(&ch);
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sbig, 0, sizeof(sbig));
+	sbig.inner.sz = sizeof(sbig);
+	sbig.extra[7] = 1;
+	/* no probe, no buffer: an invalid struct must return before either is used */
+	CHECK_INT(t, pk_selfcheck__run(&sc, NULL, NULL, &sbig.inner, &err), -EINVAL);
+	CHECK_STR(t, err.msg, "invalid self-check options");
+	CHECK(t, !sc.active && !sc.runs, "the canary was started");
+	PASS(t);
+}
+
 int main(void)
 {
 	test_chain_default();
@@ -477,6 +536,8 @@ int main(void)
 	test_chain_no_tp_btf();
 	test_chain_reduced_btf();
 	test_loader_walk();
+	test_candidate_fail();
+	test_opts_invalid();
 	test_kinds();
 	test_json_exec();
 	test_json_sock();
