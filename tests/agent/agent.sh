@@ -1,4 +1,6 @@
-# Integration tests of the agent: the real binary, as root, on this kernel.
+# Integration tests of the agent: the real binary, as root, loading the probe into
+# this kernel: the candidate chain and its fallbacks, events on both buffers, drops,
+# filters, the self-check, cleanup after SIGTERM, status, usage errors.
 . "$(dirname "$0")/../lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
