@@ -1,17 +1,22 @@
 /* Unit tests of the agent's pieces that need no kernel: candidate ordering,
- * event kinds, JSON encoding of events and of hostile strings. */
+ * event kinds, JSON encoding of events and of hostile strings, the failure and
+ * options helpers, libbpf's messages through our print callback. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "btf/btf_archive.h"
 #include "agent/event.h"
 #include "common/json.h"
 #include "agent/loader.h"
 #include "agent/selfcheck.h"
+#include "common/libbpf_print.h"
 #include "unit.h"
 
 static void fake_host(struct pk_host *h, enum pk_kernel_btf src)
@@ -527,6 +532,64 @@ static void test_opts_invalid(void)
 	PASS(t);
 }
 
+static struct {
+	int calls;
+	enum pk_print_level level;
+	char msg[4096];
+} seen;
+
+static int count_print(enum pk_print_level level, const char *fmt, va_list ap)
+{
+	seen.calls++;
+	seen.level = level;
+	return vsnprintf(seen.msg, sizeof(seen.msg), fmt, ap);
+}
+
+/* call libbpf's installed print callback as libbpf would */
+static void libbpf_says(libbpf_print_fn_t fn, enum libbpf_print_level l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fn(l, fmt, ap);
+	va_end(ap);
+}
+
+static void test_libbpf_print(void)
+{
+	const char *t = "libbpf_print: levels mapped, what is not shown never reaches the callback";
+	pk_print_fn_t old = pk_set_print(count_print);
+	libbpf_print_fn_t fn;
+	char long_arg[3000];
+
+	memset(&seen, 0, sizeof(seen));
+	pk_libbpf__route_print(PK_WARN);	/* no -v */
+	fn = libbpf_set_print(NULL);
+	CHECK(t, fn != NULL, "no libbpf callback installed");
+	libbpf_says(fn, LIBBPF_DEBUG, "libbpf: %s %d\n", "debug", 1);
+	libbpf_says(fn, LIBBPF_WARN, "libbpf: %s\n", "warn");
+	CHECK_INT(t, seen.calls, 0);
+
+	pk_libbpf__route_print(PK_DEBUG);	/* -v */
+	fn = libbpf_set_print(NULL);
+	libbpf_says(fn, LIBBPF_DEBUG, "libbpf: %s %d\n", "debug", 1);
+	CHECK_INT(t, seen.calls, 1);
+	CHECK_INT(t, seen.level, PK_DEBUG);
+	CHECK_STR(t, seen.msg, "libbpf: debug 1\n");
+	libbpf_says(fn, LIBBPF_WARN, "libbpf: %s\n", "warn");
+	CHECK_INT(t, seen.level, PK_INFO);	/* a candidate's trouble, not the operator's */
+	/* longer than the router's stack buffer: whole, not cut */
+	memset(long_arg, 'x', sizeof(long_arg) - 1);
+	long_arg[sizeof(long_arg) - 1] = 0;
+	libbpf_says(fn, LIBBPF_INFO, "libbpf: %s|\n", long_arg);
+	CHECK_INT(t, seen.calls, 3);
+	CHECK_INT(t, strlen(seen.msg), strlen("libbpf: ") + sizeof(long_arg) - 1 + 2);
+	pk_libbpf__route_print(PK_WARN);
+	libbpf_set_print(NULL);
+	pk_set_print(old);
+	PASS(t);
+}
+
 int main(void)
 {
 	test_chain_default();
@@ -538,6 +601,7 @@ int main(void)
 	test_loader_walk();
 	test_candidate_fail();
 	test_opts_invalid();
+	test_libbpf_print();
 	test_kinds();
 	test_json_exec();
 	test_json_sock();
