@@ -13,9 +13,13 @@
 #define PK_ARGS_LEN 256
 
 /* Event buffer sizes, the one place they are written: the probe's map
- * definition, the loader's default and the reader's batch all use these. */
+ * definition, the loader's default and the readers (ring batch, perf pages)
+ * all use these. */
 #define PK_RINGBUF_BYTES_DEFAULT (8u << 20)	/* ring buffer, all CPUs */
 #define PK_WAKEUP_BYTES_DEFAULT (256u << 10)	/* wake the reader past this much unread data */
+/* perf buffer pages per CPU (1 MiB with 4 KiB pages): the perf path is for old
+ * kernels, where bursts are no smaller; the reader wakes at a quarter of it */
+#define PK_PERF_PAGES 256u
 
 enum pk_kind {
 	PK_EV_EXEC = 1,

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test: unit binaries ($OUT/tests/<subsystem>/test_*, built from
-# tests/<subsystem>/test_*.c), then the scripts that run the real binary
-# (tests/<subsystem>/*.sh), counting PASS/FAIL/SKIP lines. Ends with one line:
-#   N passed, N failed, N skipped
-# TESTS=pattern runs only the matching tests.
-# A skip about loading BPF (reason "no BPF: ...", tests/lib.sh need_bpf) is a
-# failure on a machine that can load BPF, and with PROBEKIT_REQUIRE_BPF=1
-# (CI) always; where BPF truly cannot be loaded the last line says so.
+# Runs every test (unit binaries, then the scripts that run the real binary),
+# counts their PASS/FAIL/SKIP lines and ends with "N passed, N failed, N skipped".
+# Usage: OUT=build [TESTS=pattern] bash tests/run.sh
 set -u
+
+# Unit tests are $OUT/tests/<subsystem>/test_* (built from tests/<subsystem>/
+# test_*.c), scripts tests/<subsystem>/*.sh; TESTS=pattern runs only the names
+# that match. A skip about loading BPF (reason "no BPF: ...", tests/lib.sh
+# need_bpf) is a failure on a machine that can load BPF, and with
+# PROBEKIT_REQUIRE_BPF=1 (CI) always; where BPF truly cannot be loaded the last
+# line says so.
 cd "$(dirname "$0")/.."
 OUT=${OUT:-build}
 export OUT

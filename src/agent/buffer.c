@@ -1,13 +1,5 @@
-/* Ring buffer / perf buffer behind one reader.
- *
- * The ring buffer is read by our own consumer over the kernel's mmap layout
- * (one read-write page holding consumer_pos; then, read-only, a page holding
- * producer_pos and the data pages mapped twice so no record wraps), not by
- * libbpf's ring_buffer__consume, for one reason: libbpf publishes consumer_pos
- * after every record, and the producer reads that cache line on every reserve,
- * so a reader draining on the other CPU bounces it once per event. We publish
- * it once per batch (or per quarter of the buffer, so a small buffer still
- * frees space while a long batch is read). */
+/* The event reader: the BPF ring buffer (our own consumer over its mmap layout)
+ * or the perf buffer (libbpf's), behind one poll-and-drain call. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -24,9 +16,16 @@
 
 #include "agent/buffer.h"
 
-/* 1 MiB per CPU: the perf path is for old kernels, where bursts are no smaller */
-#define PK_PERF_PAGES 256
-
+/*
+ * The ring buffer is read by our own consumer over the kernel's mmap layout
+ * (one read-write page holding consumer_pos; then, read-only, a page holding
+ * producer_pos and the data pages mapped twice so no record wraps), not by
+ * libbpf's ring_buffer__consume, for one reason: libbpf publishes consumer_pos
+ * after every record, and the producer reads that cache line on every reserve,
+ * so a reader draining on the other CPU bounces it once per event. We publish
+ * it once per batch (or per quarter of the buffer, so a small buffer still
+ * frees space while a long batch is read).
+ */
 struct pk_ring {
 	int fd;
 	size_t page, size;		/* size: data bytes (max_entries, a power of 2) */
@@ -179,8 +178,7 @@ static enum bpf_perf_event_ret pb_cb(void *ctx, int cpu, struct perf_event_heade
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
-struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, size_t perf_pages, pk_event_fn fn,
-				 void *ctx)
+struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, pk_event_fn fn, void *ctx)
 {
 	struct pk_buffer *b = calloc(1, sizeof(*b));
 	int err;
@@ -205,10 +203,10 @@ struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, size_t perf_pages, pk
 		attr.sample_period = 1;
 		/* wake the reader when a quarter of the buffer is used, not per event */
 		attr.watermark = 1;
-		attr.wakeup_watermark = (perf_pages ? perf_pages : PK_PERF_PAGES) * page / 4;
-		b->pb = perf_buffer__new_raw(map_fd, perf_pages ? perf_pages : PK_PERF_PAGES, &attr, pb_cb, b,
-					     NULL);
-		err = libbpf_get_error(b->pb);
+		attr.wakeup_watermark = PK_PERF_PAGES * page / 4;
+		/* libbpf 1.x: NULL with errno set */
+		b->pb = perf_buffer__new_raw(map_fd, PK_PERF_PAGES, &attr, pb_cb, b, NULL);
+		err = b->pb ? 0 : -errno;
 	}
 	if (err) {
 		b->rb = NULL;

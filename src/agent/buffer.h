@@ -11,9 +11,9 @@
 struct pk_buffer;
 typedef void (*pk_event_fn)(void *ctx, const void *data, size_t len);
 
-/* perf_pages: per-CPU pages for the perf buffer (power of two; 0: 256) */
-struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, size_t perf_pages,
-				 pk_event_fn fn, void *ctx);
+/* a reader of map_fd: the ring buffer map, or the perf event array (then
+ * PK_PERF_PAGES per CPU); NULL with errno set on failure */
+struct pk_buffer *pk_buffer__new(int map_fd, bool ringbuf, pk_event_fn fn, void *ctx);
 /* wait up to timeout_ms for a wake-up, then drain everything; returns the number
  * of records handled or a negative errno (-EINTR when a signal came) */
 int pk_buffer__poll(struct pk_buffer *b, int timeout_ms);

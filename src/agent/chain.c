@@ -24,14 +24,6 @@ void pk_embedded__btf_archive(const void **data, size_t *len)
 	*len = pk_btf_archive_start ? (size_t)(pk_btf_archive_end - pk_btf_archive_start) : 0;
 }
 
-const char *pk_host__btf_arch(const char *uname_machine)
-{
-	/* btfhub's names */
-	if (!strcmp(uname_machine, "aarch64"))
-		return "arm64";
-	return uname_machine;
-}
-
 void pk_embedded__btf_obj(const void **data, size_t *len)
 {
 	*data = pk_obj_btf_start;
@@ -53,6 +45,15 @@ const char *pk_attempt_state__str(enum pk_attempt_state s)
 	case PK_ATTEMPT_OK: return "ok";
 	}
 	return "?";
+}
+
+int pk_candidate__fail(struct pk_candidate *c, const char *stage)
+{
+	c->state = PK_ATTEMPT_FAILED;
+	pk_strlcpy(c->stage, stage, sizeof(c->stage));
+	if (c->err.code >= 0)
+		c->err.code = -EINVAL;
+	return c->err.code;
 }
 
 struct pk_candidate *pk_chain__add(struct pk_chain *ch, const char *name)
@@ -196,7 +197,7 @@ static void skip_unsupported(struct pk_candidate *c, const char *what)
 }
 
 /*
- * The order (DESIGN.md, "candidate chain"); what the operator names comes first:
+ * The order (docs/agent.md, "The candidate chain"); what the operator names comes first:
  *   explicit                 --probe FILE, with --btf FILE if given, else kernel BTF
  *   embedded-btf             tp_btf object; attaching needs the kernel's own BTF
  *                            (sysfs); CO-RE relocations use --btf if given
@@ -211,9 +212,7 @@ static void skip_unsupported(struct pk_candidate *c, const char *what)
 int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
 		    const struct pk_chain_opts *o)
 {
-	const char *probe_path = PK_OPTS_GET(o, probe_path, NULL);
-	const char *btf_path = PK_OPTS_GET(o, btf_path, NULL);
-	const char *btf_origin = PK_OPTS_GET(o, btf_origin, NULL);
+	const char *probe_path, *btf_path, *btf_origin;
 	bool kernel_btf = h->btf_source != PK_KERNEL_BTF_NONE;
 	bool probed = !f->probe_errno;
 	struct pk_candidate *c;
@@ -222,6 +221,9 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 	ch->winner = -1;
 	if (!PK_OPTS_VALID(o, struct pk_chain_opts))
 		return -EINVAL;
+	probe_path = PK_OPTS_GET(o, probe_path, NULL);
+	btf_path = PK_OPTS_GET(o, btf_path, NULL);
+	btf_origin = PK_OPTS_GET(o, btf_origin, NULL);
 
 	if (probe_path) {
 		c = pk_chain__add(ch, "explicit");

@@ -95,6 +95,10 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 struct pk_candidate *pk_chain__add(struct pk_chain *ch, const char *name);
 void pk_chain__free(struct pk_chain *ch);	/* what the chain owns (BTF copies) */
 const char *pk_attempt_state__str(enum pk_attempt_state s);
+/* c's attempt failed at stage (fetch, open, load, attach, self-check): sets its
+ * state and stage. The reason is in c->err already; one without an errno
+ * becomes -EINVAL. Returns c->err.code. */
+int pk_candidate__fail(struct pk_candidate *c, const char *stage);
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j);
 
 /* embedded objects */
@@ -102,7 +106,5 @@ void pk_embedded__btf_obj(const void **data, size_t *len);
 void pk_embedded__core_obj(const void **data, size_t *len);
 /* the reduced-BTF archive linked into the agent; *len == 0 when there is none */
 void pk_embedded__btf_archive(const void **data, size_t *len);
-/* uname -m -> the arch name the archive (btfhub) uses: aarch64 -> arm64 */
-const char *pk_host__btf_arch(const char *uname_machine);
 
 #endif

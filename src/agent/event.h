@@ -1,4 +1,6 @@
-/* Decoding and encoding of probe records (bpf/probe.h) for output. */
+/* Probe records (bpf/probe.h) turned into output: a record's kind and full size,
+ * its JSON and text forms, and the kind names --events takes. Records come from
+ * the kernel's buffer, so every decoder checks the length before it reads. */
 #ifndef PK_EVENT_H
 #define PK_EVENT_H
 

@@ -40,14 +40,12 @@ static int object_helpers(const char *what, const void *data, size_t len, bool *
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = what);
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	int err;
 
 	if (!data || !len)
 		return -ENOENT;
 	obj = bpf_object__open_mem(data, len, &oo);
-	err = libbpf_get_error(obj);
-	if (err)
-		return err;
+	if (!obj)
+		return -errno;	/* libbpf 1.x: NULL with errno set */
 	bpf_object__for_each_program(prog, obj) {
 		const struct bpf_insn *insn = bpf_program__insns(prog);
 		size_t n = bpf_program__insn_cnt(prog);

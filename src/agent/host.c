@@ -204,8 +204,8 @@ static size_t ubuntu_flavor(const char *rel, const char **flavor)
  * fedora, cos, flatcar, bottlerocket, talos, ol, opensuse-* (no special case in
  * falcoctl) keep their ID; their quirks are in the kernel release/version, not
  * the target id. minikube is picked by /etc/VERSION, see pk_host__detect. */
-int pk_host__target_id(const char *os_id, const char *version_id, const char *kernel_release,
-		 char *out, size_t size)
+int pk_target_id__format(const char *os_id, const char *version_id, const char *kernel_release,
+			 char *out, size_t size)
 {
 	char id[64];
 	size_t n;
@@ -253,7 +253,7 @@ int pk_host__target_id(const char *os_id, const char *version_id, const char *ke
 
 /* ---- /proc/self/status -------------------------------------------------- */
 
-int pk_proc_status__cap_eff(const char *buf, size_t len, uint64_t *cap_eff)
+int pk_proc_status__parse_cap_eff(const char *buf, size_t len, uint64_t *cap_eff)
 {
 	static const char key[] = "CapEff:";
 	size_t pos = 0;
@@ -402,8 +402,8 @@ static void detect_target_id(struct pk_host *h, const char *root)
 			id = fallback[i].id;
 	if (!id[0])
 		return;
-	err = pk_host__target_id(id, h->os.version_id, h->kernel_release, h->target_id,
-			   sizeof(h->target_id));
+	err = pk_target_id__format(id, h->os.version_id, h->kernel_release, h->target_id,
+				   sizeof(h->target_id));
 	if (err) {
 		pk_debug("host: no target id for os id '%s': %s\n", id, strerror(-err));
 		h->target_id[0] = 0;
@@ -506,7 +506,7 @@ static void detect_privileges(struct pk_host *h, const char *root)
 	h->is_root = geteuid() == 0;
 	err = read_rooted(root, "/proc/self/status", STATUS_MAX, &data, &len);
 	if (!err)
-		err = pk_proc_status__cap_eff(data, len, &caps);
+		err = pk_proc_status__parse_cap_eff(data, len, &caps);
 	free(data);
 	if (err) {
 		pk_debug("host: cannot read CapEff from /proc/self/status: %s\n", strerror(-err));
@@ -555,4 +555,12 @@ const char *pk_kernel_btf__str(enum pk_kernel_btf s)
 		return "file";
 	}
 	return "unknown";
+}
+
+const char *pk_host__btf_arch(const char *uname_machine)
+{
+	/* btfhub's names */
+	if (!strcmp(uname_machine, "aarch64"))
+		return "arm64";
+	return uname_machine;
 }

@@ -28,12 +28,12 @@ int pk_kernel_version__parse(const char *uname_v, char *out, size_t size);
 
 /* falco-driver-loader / falcoctl target id: "debian", "ubuntu-generic",
  * "ubuntu-aws", "amazonlinux2", "centos", ... -EINVAL on empty os id. */
-int pk_host__target_id(const char *os_id, const char *version_id, const char *kernel_release,
-		 char *out, size_t size);
+int pk_target_id__format(const char *os_id, const char *version_id, const char *kernel_release,
+			 char *out, size_t size);
 
 /* The CapEff: mask from /proc/<pid>/status text; -ENOENT when absent,
  * -EINVAL when malformed. */
-int pk_proc_status__cap_eff(const char *buf, size_t len, uint64_t *cap_eff);
+int pk_proc_status__parse_cap_eff(const char *buf, size_t len, uint64_t *cap_eff);
 
 /* The mode in brackets in /sys/kernel/security/lockdown text ("none [integrity]
  * confidentiality\n" -> "integrity"). -EINVAL unless exactly one bracketed word of
@@ -74,5 +74,7 @@ struct pk_host_opts {
 /* Fills *h. Missing os-release is not an error (fields stay ""); uname failing is. */
 int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts);
 const char *pk_kernel_btf__str(enum pk_kernel_btf s);
+/* uname -m -> the arch name the reduced-BTF archive (btfhub) uses: aarch64 -> arm64 */
+const char *pk_host__btf_arch(const char *uname_machine);
 
 #endif

@@ -9,12 +9,6 @@
 #include "agent/selfcheck.h"
 #include "common/pk.h"
 
-static void failed_at(struct pk_candidate *c, const char *stage)
-{
-	c->state = PK_ATTEMPT_FAILED;
-	pk_strlcpy(c->stage, stage, sizeof(c->stage));
-}
-
 /* one candidate, all stages; 0 and *out filled when it serves */
 static int attempt(struct pk_candidate *c, const struct pk_loader_opts *o, struct pk_loaded *out)
 {
@@ -32,29 +26,26 @@ static int attempt(struct pk_candidate *c, const struct pk_loader_opts *o, struc
 		c->load_ms = pk_now_ms() - t0;
 		if (err) {
 			pk_error__set_once(&c->err, err, "%s", strerror(-err));
-			failed_at(c, "fetch");
-			return err;
+			return pk_candidate__fail(c, "fetch");
 		}
 	}
 	p = pk_probe__load(c, PK_OPTS_GET(o, probe, NULL));
 	if (!p)
 		return c->err.code;
-	b = pk_buffer__new(pk_probe__events_fd(p), pk_probe__ringbuf(p), 0, on_event,
+	b = pk_buffer__new(pk_probe__events_fd(p), pk_probe__ringbuf(p), on_event,
 			   PK_OPTS_GET(o, event_ctx, NULL));
 	if (!b) {
 		err = -errno;
 		pk_error__set(&c->err, err, "cannot open the event buffer: %s", strerror(-err));
-		failed_at(c, "attach");
 		pk_probe__destroy(p);
-		return err;
+		return pk_candidate__fail(c, "attach");
 	}
 	if (sc) {
 		err = pk_selfcheck__run(sc, p, b, PK_OPTS_GET(o, selfcheck_opts, NULL), &c->err);
 		if (err) {
-			failed_at(c, "self-check");
 			pk_buffer__free(b);
 			pk_probe__destroy(p);
-			return err;
+			return pk_candidate__fail(c, "self-check");
 		}
 	}
 	c->state = PK_ATTEMPT_OK;
@@ -65,12 +56,13 @@ static int attempt(struct pk_candidate *c, const struct pk_loader_opts *o, struc
 
 int pk_loader__run(struct pk_chain *ch, const struct pk_loader_opts *o, struct pk_loaded *out)
 {
-	const volatile sig_atomic_t *stop = PK_OPTS_GET(o, stop, NULL);
+	const volatile sig_atomic_t *stop;
 
 	memset(out, 0, sizeof(*out));
 	ch->winner = -1;
 	if (!PK_OPTS_VALID(o, struct pk_loader_opts) || !PK_OPTS_GET(o, on_event, NULL))
 		return -EINVAL;
+	stop = PK_OPTS_GET(o, stop, NULL);
 	for (int i = 0; i < ch->n; i++) {
 		struct pk_candidate *c = &ch->c[i];
 

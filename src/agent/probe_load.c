@@ -34,16 +34,6 @@ struct pk_probe {
 	int nlogs;
 };
 
-/* the attempt failed at stage; the reason is in c->err already */
-static int failed(struct pk_candidate *c, const char *stage)
-{
-	c->state = PK_ATTEMPT_FAILED;
-	pk_strlcpy(c->stage, stage, sizeof(c->stage));
-	if (c->err.code >= 0)
-		c->err.code = -EINVAL;
-	return c->err.code;
-}
-
 /*
  * Verifier logs, per program. libbpf loads with log level 0 and, when the kernel
  * refuses a program, loads it again at level 1 into that program's buffer: only a
@@ -152,12 +142,12 @@ static int load_failed(struct pk_probe *p, struct pk_candidate *c, const struct 
 		log_tail(log, 6, tail, sizeof(tail));
 		pk_error__set(&c->err, err, "%sprog '%s': BPF program load failed: %s%s%s%s",
 			      lockdown, name, msg, tail[0] ? "; verifier: " : "", tail, perm_hint(err));
-		return failed(c, "load");
+		return pk_candidate__fail(c, "load");
 	}
 	/* refused before any program reached the verifier: maps, BTF, relocations */
 	pk_error__set(&c->err, err, "%sfailed to load object '%s': %s%s", lockdown,
 		      c->obj_src == PK_CAND_OBJ_FILE ? c->obj_desc : c->name, msg, perm_hint(err));
-	return failed(c, "load");
+	return pk_candidate__fail(c, "load");
 }
 /* find a global variable's offset in a data section */
 static int find_var(const struct btf *btf, const char *sec, const char *var, size_t *off, size_t *size)
@@ -251,18 +241,18 @@ static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk
 	if (!rodata || !events || !bpf_object__btf(obj) ||
 	    find_var(bpf_object__btf(obj), ".rodata", "pk_cfg", &off, &size)) {
 		pk_error__set(&c->err, -EINVAL, "not a probekit probe: no pk_cfg / pk_events");
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	if (size != sizeof(cfg)) {
 		pk_error__set(&c->err, -EINVAL,
 			      "probe built for another agent version (pk_cfg is %zu bytes, want %zu)",
 			      size, sizeof(cfg));
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	data = (char *)bpf_map__initial_value(rodata, &rsz);
 	if (!data || off + size > rsz) {
 		pk_error__set(&c->err, -EINVAL, "probe's .rodata is malformed");
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 
 	p->ringbuf = o->ringbuf_ok && !o->force_perf;
@@ -279,7 +269,7 @@ static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk
 	}
 	if (err) {
 		pk_error__set(&c->err, err, "cannot configure the event buffer: %s", strerror(-err));
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 
 	bpf_object__for_each_program(prog, obj)
@@ -318,25 +308,24 @@ static int check_btf_file(struct pk_candidate *c, const char *path)
 {
 	struct btf *btf;
 	struct stat st;
-	int err;
 
 	if (stat(path, &st)) {
 		pk_error__set(&c->err, -errno, "cannot open BTF '%s': %s", path, strerror(errno));
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	if (st.st_size == 0) {
 		pk_error__set(&c->err, -EINVAL, "BTF '%s' is empty", path);
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	btf = btf__parse(path, NULL);
-	err = libbpf_get_error(btf);
-	if (err) {
+	if (!btf) {
+		int err = -errno;	/* libbpf 1.x: NULL with errno set */
 		char msg[128];
 
 		libbpf_strerror(err, msg, sizeof(msg));
 		pk_error__set(&c->err, err, "cannot use BTF '%s': not valid BTF or vmlinux ELF (%s)",
 			      path, msg);
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	btf__free(btf);
 	return 0;
@@ -348,15 +337,15 @@ static int check_obj_file(struct pk_candidate *c, const char *path)
 
 	if (stat(path, &st)) {
 		pk_error__set(&c->err, -errno, "cannot open '%s': %s", path, strerror(errno));
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	if (!S_ISREG(st.st_mode)) {
 		pk_error__set(&c->err, -EINVAL, "'%s' is not a regular file", path);
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	if (st.st_size == 0) {
 		pk_error__set(&c->err, -EINVAL, "'%s' is empty", path);
-		return failed(c, "open");
+		return pk_candidate__fail(c, "open");
 	}
 	return 0;
 }
@@ -389,15 +378,15 @@ static int attach_all(struct pk_probe *p, struct pk_candidate *c)
 			continue;
 		if (p->nlinks >= (int)PK_ARRAY_SIZE(p->links)) {
 			pk_error__set(&c->err, -E2BIG, "too many programs in the object");
-			return failed(c, "attach");
+			return pk_candidate__fail(c, "attach");
 		}
 		l = bpf_program__attach(prog);
-		err = libbpf_get_error(l);
-		if (err) {
+		if (!l) {
+			err = -errno;
 			libbpf_strerror(err, msg, sizeof(msg));
 			pk_error__set(&c->err, err, "program '%s': cannot attach: %s%s",
 				      bpf_program__name(prog), msg, perm_hint(err));
-			return failed(c, "attach");
+			return pk_candidate__fail(c, "attach");
 		}
 		p->links[p->nlinks++] = l;
 	}
@@ -423,19 +412,19 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 	pk_error__clear(&c->err);
 	if (!PK_OPTS_VALID(user, struct pk_probe_opts)) {
 		pk_error__set(&c->err, -EINVAL, "invalid probe options");
-		err = failed(c, "open");
+		err = pk_candidate__fail(c, "open");
 		goto out;
 	}
 	resolve_opts(&o, user);
 	if (o.force_ringbuf && !o.ringbuf_ok) {
 		pk_error__set(&c->err, -EOPNOTSUPP, "--buffer ring: kernel has no BPF ring buffer");
-		err = failed(c, "load");
+		err = pk_candidate__fail(c, "load");
 		goto out;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		pk_error__set(&c->err, -ENOMEM, "out of memory");
-		err = failed(c, "open");
+		err = pk_candidate__fail(c, "open");
 		goto out;
 	}
 	p->btf_memfd = -1;
@@ -450,7 +439,7 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 		err = btf_memfd_path(p, c, btf_path, sizeof(btf_path));
 		if (err) {
 			pk_error__set(&c->err, err, "cannot hand BTF to libbpf: %s", strerror(-err));
-			err = failed(c, "open");
+			err = pk_candidate__fail(c, "open");
 			goto out;
 		}
 		oopts.btf_custom_path = btf_path;
@@ -464,14 +453,13 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 	} else {
 		p->obj = bpf_object__open_mem(c->obj_data, c->obj_len, &oopts);
 	}
-	err = libbpf_get_error(p->obj);
-	if (err) {
-		p->obj = NULL;
+	if (!p->obj) {
+		err = -errno;
 		libbpf_strerror(err, msg, sizeof(msg));
 		pk_error__set(&c->err, err, "%s: %s",
 			      c->obj_src == PK_CAND_OBJ_FILE ? "cannot open BPF object" :
 			      "cannot open embedded object", msg);
-		err = failed(c, "open");
+		err = pk_candidate__fail(c, "open");
 		goto out;
 	}
 	err = configure(p, c, &o);
@@ -480,7 +468,7 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 	err = logs_attach(p);
 	if (err) {
 		pk_error__set(&c->err, err, "cannot set up the verifier logs: %s", strerror(-err));
-		err = failed(c, "load");
+		err = pk_candidate__fail(c, "load");
 		goto out;
 	}
 	err = bpf_object__load(p->obj);

@@ -272,15 +272,16 @@ static bool missing_dropped(const struct pk_selfcheck *sc, const struct pk_probe
 int pk_selfcheck__run(struct pk_selfcheck *sc, struct pk_probe *p, struct pk_buffer *b,
 		      const struct pk_selfcheck_opts *opts, struct pk_error *err)
 {
-	const volatile sig_atomic_t *stop = PK_OPTS_GET(opts, stop, NULL);
-	double timeout_s = PK_OPTS_GET(opts, timeout_s, 0);
+	const volatile sig_atomic_t *stop;
 	uint64_t base[PK_EV_MAX] = { 0 };
 	char missing[128], runs[96] = "";
-	double deadline;
+	double deadline, timeout_s;
 	int rc = 0, st;
 
 	if (!PK_OPTS_VALID(opts, struct pk_selfcheck_opts))
 		return pk_error__set(err, -EINVAL, "invalid self-check options");
+	stop = PK_OPTS_GET(opts, stop, NULL);
+	timeout_s = PK_OPTS_GET(opts, timeout_s, 0);
 	if (timeout_s <= 0)
 		timeout_s = PK_SELFCHECK_TIMEOUT_S;
 	pk_probe__drops(p, base, PK_EV_MAX);

@@ -19,7 +19,7 @@ static const struct pk_candidate *winner(const struct pk_status *s)
 	return &s->chain->c[s->chain->winner];
 }
 
-void pk_status__fallback(const struct pk_status *s, char *out, size_t size)
+void pk_status__format_fallback(const struct pk_status *s, char *out, size_t size)
 {
 	const struct pk_candidate *w = winner(s);
 	size_t off = 0;
@@ -84,7 +84,7 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	pk_json__kv_str(j, "object", w ? w->obj_desc : NULL);
 	pk_json__kv_str(j, "btf", w ? w->btf_desc : NULL);
 	pk_json__kv_str(j, "buffer", s->buffer);
-	pk_status__fallback(s, buf, sizeof(buf));
+	pk_status__format_fallback(s, buf, sizeof(buf));
 	pk_json__kv_bool(j, "fallback", buf[0] != 0);
 	pk_json__kv_str(j, "fallback_reason", buf[0] ? buf : NULL);
 	pk_kinds__str(s->kinds, buf, sizeof(buf));
@@ -186,7 +186,7 @@ void pk_status__print_startup(const struct pk_status *s, FILE *f)
 	}
 	if (w) {
 		fprintf(f, "  using:      %s with %s buffer\n", w->name, s->buffer ? s->buffer : "?");
-		pk_status__fallback(s, buf, sizeof(buf));
+		pk_status__format_fallback(s, buf, sizeof(buf));
 		if (buf[0])
 			fprintf(f, "  FALLBACK:   %s\n", buf);
 	}

@@ -40,7 +40,7 @@ struct pk_status {
 void pk_status__to_json(const struct pk_status *s, struct pk_json *j);
 int pk_status__write(const struct pk_status *s, const char *path);
 /* "was trying X first" line: empty when the first tried candidate won */
-void pk_status__fallback(const struct pk_status *s, char *out, size_t size);
+void pk_status__format_fallback(const struct pk_status *s, char *out, size_t size);
 /* the block a person reads at startup */
 void pk_status__print_startup(const struct pk_status *s, FILE *f);
 

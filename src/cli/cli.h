@@ -19,7 +19,9 @@ struct pk_cmd {
 	const char *summary;
 };
 
-extern bool pk_verbose;
+extern bool pk_verbose;		/* read it; set it with pk_cli__set_verbose */
+/* -v: the library's and libbpf's diagnostics on stderr (libbpf's router follows) */
+void pk_cli__set_verbose(bool on);
 
 void pk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "probekit: ..." on stderr */

@@ -1,4 +1,5 @@
-/* `probekit __canary`: internal, run by the self-check (see selfcheck.h). */
+/* `probekit __canary`: internal and not in --help. The self-check runs the agent's
+ * own binary under this name to make one event of each kind (selfcheck.h). */
 #include "cli.h"
 #include "agent/selfcheck.h"
 

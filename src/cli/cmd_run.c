@@ -237,7 +237,8 @@ static void usage(FILE *f, bool selftest)
 	fprintf(f, "  -v, --verbose         libbpf and loader diagnostics on stderr\n"
 		"  -h, --help            this help\n\n"
 		"exit codes: 0 ok, 1 no candidate worked / self-check failed, 2 usage, 3 error%s\n",
-		selftest ? "" : ",\n            4 events were lost because writing them failed");
+		selftest ? " (I/O, also when\n            the report could not be written to stdout)" :
+		",\n            4 events were lost because writing them failed");
 }
 
 static int parse_double(const char *s, double *v)
@@ -369,7 +370,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 			r->flush_ms = v;
 			break;
 		}
-		case 'v': pk_verbose = true; break;
+		case 'v': pk_cli__set_verbose(true); break;
 		case 'h': usage(stdout, r->selftest); exit(PK_EXIT_OK);
 		case ':': return pk_usage_err(cmd, "option '%s' needs a value", argv[optind - 1]);
 		default: return pk_usage_err(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -478,6 +479,41 @@ static void selfcheck_status(struct run *r)
 		r->st.selfcheck_ran = true;
 		r->st.selfcheck_err = last->err;
 	}
+}
+
+/* selftest's report on stdout, the one thing it produces (the verify guest's
+ * verdict is this JSON): a report that did not reach stdout is an error, whatever
+ * the verdict was. Returns rc, or PK_EXIT_ERROR when the report was lost. */
+static int print_report(struct run *r, int rc)
+{
+	int err = 0;
+
+	if (r->json) {
+		struct pk_json j;
+
+		pk_json__init(&j, true);
+		pk_status__to_json(&r->st, &j);
+		if (j.err)
+			err = j.err;
+		else
+			printf("%s\n", j.buf);
+		pk_json__free(&j);
+		if (err) {
+			pk_err("cannot encode the report: %s", strerror(-err));
+			return PK_EXIT_ERROR;
+		}
+	} else if (rc == PK_EXIT_OK) {
+		printf("selftest: passed with %s in %.1f ms\n", r->chain.c[r->chain.winner].name,
+		       r->st.selfcheck_ms);
+	} else if (rc == PK_EXIT_FAIL) {
+		printf("selftest: FAILED\n");
+	}
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		pk_err("cannot write the report to stdout: %s", strerror(errno ? errno : EIO));
+		return PK_EXIT_ERROR;
+	}
+	return rc;
 }
 
 static int run_main(struct run *r, int argc, char **argv)
@@ -635,20 +671,8 @@ static int run_main(struct run *r, int argc, char **argv)
 
 out:
 	pk_loaded__destroy(&won);
-	if (r->selftest && r->json) {
-		struct pk_json j;
-
-		pk_json__init(&j, true);
-		pk_status__to_json(&r->st, &j);
-		if (!j.err)
-			printf("%s\n", j.buf);
-		pk_json__free(&j);
-	} else if (r->selftest && rc == PK_EXIT_OK) {
-		printf("selftest: passed with %s in %.1f ms\n", r->chain.c[r->chain.winner].name,
-		       r->st.selfcheck_ms);
-	} else if (r->selftest && rc == PK_EXIT_FAIL) {
-		printf("selftest: FAILED\n");
-	}
+	if (r->selftest)
+		rc = print_report(r, rc);
 	if (rc && r->status_path && strcmp(r->st.state, "starting"))
 		write_status(r);
 	close_output(r);

@@ -1,4 +1,5 @@
-/* `probekit version [--json]` */
+/* `probekit version [--json]` and `probekit --version`: probekit's version and the
+ * libbpf it runs with (a shared libbpf may not be the one it was built with). */
 #include <stdio.h>
 #include <string.h>
 

@@ -89,6 +89,13 @@ int pk_dispatch(const char *parent, const struct pk_cmd *table, int argc, char *
 	return PK_EXIT_USAGE;
 }
 
+void pk_cli__set_verbose(bool on)
+{
+	pk_verbose = on;
+	/* libbpf's messages print_lib would drop are not even formatted */
+	pk_libbpf__route_print(on ? PK_DEBUG : PK_WARN);
+}
+
 /* warnings always; the library's and libbpf's diagnostics (info, debug) with -v */
 static int print_lib(enum pk_print_level level, const char *fmt, va_list ap)
 {
@@ -102,9 +109,8 @@ int main(int argc, char **argv)
 {
 	const char *v = getenv("PROBEKIT_VERBOSE");
 
-	pk_verbose = v && *v && strcmp(v, "0");
 	pk_set_print(print_lib);
-	pk_libbpf__route_print();	/* once: libbpf's callback is process-wide */
+	pk_cli__set_verbose(v && *v && strcmp(v, "0"));
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")))
 		return cmd_version(argc - 1, argv + 1);
 	return pk_dispatch(NULL, commands, argc, argv);

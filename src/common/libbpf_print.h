@@ -4,7 +4,12 @@
 #ifndef PK_LIBBPF_PRINT_H
 #define PK_LIBBPF_PRINT_H
 
-/* libbpf_set_print() with pk_libbpf__print; returns nothing to restore: it stays */
-void pk_libbpf__route_print(void);
+#include "common/pk.h"
+
+/* libbpf_set_print() with our router. libbpf's warnings arrive as PK_INFO, its
+ * info and debug as PK_DEBUG; those above max_level (what the print callback
+ * shows: PK_DEBUG with -v, else PK_WARN) are dropped unformatted. Call again when
+ * that changes; it stays installed. */
+void pk_libbpf__route_print(enum pk_print_level max_level);
 
 #endif

@@ -1,4 +1,6 @@
-# Integration tests of the agent: the real binary, as root, on this kernel.
+# Integration tests of the agent: the real binary, as root, loading the probe into
+# this kernel: the candidate chain and its fallbacks, events on both buffers, drops,
+# filters, the self-check, cleanup after SIGTERM, status, usage errors.
 . "$(dirname "$0")/../lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -34,6 +36,19 @@ if "$PK" selftest --json >"$TMP/st.json" 2>"$TMP/st.err" &&
 	pass "selftest passes with the embedded btf object"
 else
 	fail "selftest passes with the embedded btf object" "$(cat "$TMP/st.err" "$TMP/st.json" | tail -5)"
+fi
+
+# --- libbpf's messages: routed through our callback, shown with -v (flag or
+# PROBEKIT_VERBOSE=1), and none without (they are dropped before formatting)
+"$PK" selftest -v >/dev/null 2>"$TMP/v1.err"; rc1=$?
+PROBEKIT_VERBOSE=1 "$PK" selftest >/dev/null 2>"$TMP/v2.err"; rc2=$?
+if [ $rc1 = 0 ] && [ $rc2 = 0 ] &&
+   grep -q "^probekit: libbpf: loading object 'embedded-btf' from buffer" "$TMP/v1.err" &&
+   grep -q "^probekit: libbpf: loading object 'embedded-btf' from buffer" "$TMP/v2.err" &&
+   ! grep -q "libbpf: " "$TMP/st.err"; then
+	pass "libbpf's messages: shown with -v and PROBEKIT_VERBOSE=1, none without"
+else
+	fail "libbpf's messages with -v only" "rc=$rc1/$rc2 -v:$(grep -c 'libbpf: ' "$TMP/v1.err") env:$(grep -c 'libbpf: ' "$TMP/v2.err") plain:$(grep -c 'libbpf: ' "$TMP/st.err")"
 fi
 
 test_expect "selftest checks every kind incl. open, perf buffer" \

@@ -1,7 +1,8 @@
 # What the agent reports when something fails after a probe loaded. The event
 # output: a write that fails (full disk, closed pipe) is never silent; every event
 # the agent received but could not write is counted in the status
-# (output.write_errors, output.errno) and the stop summary, and run exits 4.
+# (output.write_errors, output.errno) and the stop summary, and run exits 4;
+# selftest's report that cannot be written is exit 3.
 # The self-check: a failure keeps its own errno and reason in the attempt record.
 . "$(dirname "$0")/../lib.sh"
 
@@ -91,6 +92,19 @@ else
 		fail "writable output: no write errors" "rc=$RC write_errors=$n errno=$e events=$ev lines=$lines"
 	fi
 fi
+
+# --- selftest's report is all it produces (the verify guest's verdict): a report
+# that cannot be written is exit 3 with an error line, never a silent exit 0
+for fmt in --json ""; do
+	"$PK" selftest $fmt >/dev/full 2>"$TMP/stfull.err"
+	rc=$?
+	if [ $rc = 3 ] &&
+	   grep -q "^probekit: error: cannot write the report to stdout: No space left on device" "$TMP/stfull.err"; then
+		pass "selftest ${fmt:-(text)} >/dev/full: exit 3, the lost report is an error"
+	else
+		fail "selftest ${fmt:-(text)} >/dev/full: exit 3" "rc=$rc; $(tail -n 2 "$TMP/stfull.err")"
+	fi
+done
 
 # --- a canary that fails is not a timeout: in a network namespace whose loopback
 # is down the canary cannot connect to its listener and exits 3; every loaded

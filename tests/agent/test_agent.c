@@ -1,16 +1,22 @@
 /* Unit tests of the agent's pieces that need no kernel: candidate ordering,
- * event kinds, JSON encoding of events and of hostile strings. */
+ * event kinds, JSON encoding of events and of hostile strings, the failure and
+ * options helpers, libbpf's messages through our print callback. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "btf/btf_archive.h"
 #include "agent/event.h"
 #include "common/json.h"
 #include "agent/loader.h"
+#include "agent/selfcheck.h"
+#include "common/libbpf_print.h"
 #include "unit.h"
 
 static void fake_host(struct pk_host *h, enum pk_kernel_btf src)
@@ -468,6 +474,122 @@ static void test_loader_walk(void)
 	PASS(t);
 }
 
+static void test_candidate_fail(void)
+{
+	const char *t = "candidate: a failure records stage, errno and reason";
+	struct pk_candidate c;
+
+	memset(&c, 0, sizeof(c));
+	pk_error__set(&c.err, -ENOENT, "cannot open 'x.o'");
+	CHECK_INT(t, pk_candidate__fail(&c, "open"), -ENOENT);
+	CHECK_INT(t, c.state, PK_ATTEMPT_FAILED);
+	CHECK_STR(t, c.stage, "open");
+	CHECK_INT(t, c.err.code, -ENOENT);
+	CHECK_STR(t, c.err.msg, "cannot open 'x.o'");
+	/* a reason without an errno is still a failure: never code 0 */
+	memset(&c, 0, sizeof(c));
+	pk_strlcpy(c.err.msg, "odd", sizeof(c.err.msg));
+	CHECK_INT(t, pk_candidate__fail(&c, "self-check"), -EINVAL);
+	CHECK_STR(t, c.stage, "self-check");
+	CHECK_STR(t, c.err.msg, "odd");
+	PASS(t);
+}
+
+/* a caller's larger options struct with bytes we do not know is refused before
+ * any field is read */
+static void test_opts_invalid(void)
+{
+	const char *t = "options: chain and self-check refuse unknown non-zero bytes";
+	struct { struct pk_chain_opts inner; char extra[8]; } cbig;
+	struct { struct pk_selfcheck_opts inner; char extra[8]; } sbig;
+	struct pk_selfcheck sc;
+	struct pk_error err = { 0 };
+	struct pk_host h;
+	struct pk_features f;
+	struct pk_chain ch;
+
+	fake_host(&h, PK_KERNEL_BTF_SYSFS);
+	all_features(&f);
+	memset(&cbig, 0, sizeof(cbig));
+	cbig.inner.sz = sizeof(cbig);
+	cbig.inner.probe_path = "/nonexistent/probe.o";
+	cbig.extra[0] = 1;
+	CHECK_INT(t, pk_chain__build(&ch, &h, &f, &cbig.inner), -EINVAL);
+	CHECK(t, ch.n == 0 && ch.winner == -1, "chain not left empty: n=%d", ch.n);
+	cbig.extra[0] = 0;	/* zeros past our struct are fine: an older us */
+	CHECK_INT(t, pk_chain__build(&ch, &h, &f, &cbig.inner), 0);
+	CHECK_STR(t, ch.c[0].name, "explicit");
+	pk_chain__free(&ch);
+
+	memset(&sc, 0, sizeof(sc));
+	memset(&sbig, 0, sizeof(sbig));
+	sbig.inner.sz = sizeof(sbig);
+	sbig.extra[7] = 1;
+	/* no probe, no buffer: an invalid struct must return before either is used */
+	CHECK_INT(t, pk_selfcheck__run(&sc, NULL, NULL, &sbig.inner, &err), -EINVAL);
+	CHECK_STR(t, err.msg, "invalid self-check options");
+	CHECK(t, !sc.active && !sc.runs, "the canary was started");
+	PASS(t);
+}
+
+static struct {
+	int calls;
+	enum pk_print_level level;
+	char msg[4096];
+} seen;
+
+static int count_print(enum pk_print_level level, const char *fmt, va_list ap)
+{
+	seen.calls++;
+	seen.level = level;
+	return vsnprintf(seen.msg, sizeof(seen.msg), fmt, ap);
+}
+
+/* call libbpf's installed print callback as libbpf would */
+static void libbpf_says(libbpf_print_fn_t fn, enum libbpf_print_level l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fn(l, fmt, ap);
+	va_end(ap);
+}
+
+static void test_libbpf_print(void)
+{
+	const char *t = "libbpf_print: levels mapped, what is not shown never reaches the callback";
+	pk_print_fn_t old = pk_set_print(count_print);
+	libbpf_print_fn_t fn;
+	char long_arg[3000];
+
+	memset(&seen, 0, sizeof(seen));
+	pk_libbpf__route_print(PK_WARN);	/* no -v */
+	fn = libbpf_set_print(NULL);
+	CHECK(t, fn != NULL, "no libbpf callback installed");
+	libbpf_says(fn, LIBBPF_DEBUG, "libbpf: %s %d\n", "debug", 1);
+	libbpf_says(fn, LIBBPF_WARN, "libbpf: %s\n", "warn");
+	CHECK_INT(t, seen.calls, 0);
+
+	pk_libbpf__route_print(PK_DEBUG);	/* -v */
+	fn = libbpf_set_print(NULL);
+	libbpf_says(fn, LIBBPF_DEBUG, "libbpf: %s %d\n", "debug", 1);
+	CHECK_INT(t, seen.calls, 1);
+	CHECK_INT(t, seen.level, PK_DEBUG);
+	CHECK_STR(t, seen.msg, "libbpf: debug 1\n");
+	libbpf_says(fn, LIBBPF_WARN, "libbpf: %s\n", "warn");
+	CHECK_INT(t, seen.level, PK_INFO);	/* a candidate's trouble, not the operator's */
+	/* longer than the router's stack buffer: whole, not cut */
+	memset(long_arg, 'x', sizeof(long_arg) - 1);
+	long_arg[sizeof(long_arg) - 1] = 0;
+	libbpf_says(fn, LIBBPF_INFO, "libbpf: %s|\n", long_arg);
+	CHECK_INT(t, seen.calls, 3);
+	CHECK_INT(t, strlen(seen.msg), strlen("libbpf: ") + sizeof(long_arg) - 1 + 2);
+	pk_libbpf__route_print(PK_WARN);
+	libbpf_set_print(NULL);
+	pk_set_print(old);
+	PASS(t);
+}
+
 int main(void)
 {
 	test_chain_default();
@@ -477,6 +599,9 @@ int main(void)
 	test_chain_no_tp_btf();
 	test_chain_reduced_btf();
 	test_loader_walk();
+	test_candidate_fail();
+	test_opts_invalid();
+	test_libbpf_print();
 	test_kinds();
 	test_json_exec();
 	test_json_sock();

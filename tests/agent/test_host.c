@@ -256,7 +256,7 @@ static void test_target_id(void)
 	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
 		snprintf(name, sizeof(name), "target_id/%s %s %s", cases[i].id ? cases[i].id : "NULL",
 			 cases[i].ver ? cases[i].ver : "NULL", cases[i].rel ? cases[i].rel : "NULL");
-		int rc = pk_host__target_id(cases[i].id, cases[i].ver, cases[i].rel, out, sizeof(out));
+		int rc = pk_target_id__format(cases[i].id, cases[i].ver, cases[i].rel, out, sizeof(out));
 
 		if (rc != cases[i].rc) {
 			FAIL(name, "rc %d, want %d", rc, cases[i].rc);
@@ -275,10 +275,10 @@ static void test_target_id_small_buffer(void)
 	const char *name = "target_id/small_buffer";
 	char out[8];
 
-	CHECK_INT(name, pk_host__target_id("ubuntu", "", "5.15.0-1-lowlatency", out, sizeof(out)),
+	CHECK_INT(name, pk_target_id__format("ubuntu", "", "5.15.0-1-lowlatency", out, sizeof(out)),
 		  -ENAMETOOLONG);
-	CHECK_INT(name, pk_host__target_id("amzn", "2023", "", out, sizeof(out)), -ENAMETOOLONG);
-	CHECK_INT(name, pk_host__target_id("debian", "", "", out, sizeof(out)), 0);
+	CHECK_INT(name, pk_target_id__format("amzn", "2023", "", out, sizeof(out)), -ENAMETOOLONG);
+	CHECK_INT(name, pk_target_id__format("debian", "", "", out, sizeof(out)), 0);
 	CHECK_STR(name, out, "debian");
 	PASS(name);
 }
@@ -293,17 +293,29 @@ static void test_cap_eff(void)
 	const char *s2 = "CapEff:\t00000000a80425fb";
 	uint64_t v = 0;
 
-	CHECK_INT(name, pk_proc_status__cap_eff(s1, strlen(s1), &v), 0);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff(s1, strlen(s1), &v), 0);
 	CHECK(name, v == 0x1ffffffffffULL, "got %llx", (unsigned long long)v);
-	CHECK_INT(name, pk_proc_status__cap_eff(s2, strlen(s2), &v), 0);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff(s2, strlen(s2), &v), 0);
 	CHECK(name, v == 0xa80425fbULL, "got %llx", (unsigned long long)v);
-	CHECK_INT(name, pk_proc_status__cap_eff("Name:\tx\n", 8, &v), -ENOENT);
-	CHECK_INT(name, pk_proc_status__cap_eff("CapEff:\t\n", 9, &v), -EINVAL);
-	CHECK_INT(name, pk_proc_status__cap_eff("CapEff:\t12x\n", 12, &v), -EINVAL);
-	CHECK_INT(name, pk_proc_status__cap_eff("CapEff:\t11111111111111111\n", 26, &v), -EINVAL);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff("Name:\tx\n", 8, &v), -ENOENT);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff("CapEff:\t\n", 9, &v), -EINVAL);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff("CapEff:\t12x\n", 12, &v), -EINVAL);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff("CapEff:\t11111111111111111\n", 26, &v), -EINVAL);
 	/* len cuts the value: only what is inside len counts */
-	CHECK_INT(name, pk_proc_status__cap_eff(s2, strlen(s2) - 8, &v), 0);
+	CHECK_INT(name, pk_proc_status__parse_cap_eff(s2, strlen(s2) - 8, &v), 0);
 	CHECK(name, v == 0, "got %llx", (unsigned long long)v);
+	PASS(name);
+}
+
+/* ---- the archive's arch names ---------------------------------------------- */
+
+static void test_btf_arch(void)
+{
+	const char *name = "btf_arch/btfhub names";
+
+	CHECK_STR(name, pk_host__btf_arch("aarch64"), "arm64");
+	CHECK_STR(name, pk_host__btf_arch("x86_64"), "x86_64");
+	CHECK_STR(name, pk_host__btf_arch("s390x"), "s390x");
 	PASS(name);
 }
 
@@ -624,6 +636,7 @@ int main(void)
 	test_target_id();
 	test_target_id_small_buffer();
 	test_cap_eff();
+	test_btf_arch();
 	test_lockdown();
 	if (uname(&u)) {
 		FAIL("detect/uname", "%s", strerror(errno));

@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const char *p = o.id; *p; p++)
 			REQUIRE(!isupper((unsigned char)*p));
 	}
-	(void)pk_proc_status__cap_eff((const char *)data, size, &caps);
+	(void)pk_proc_status__parse_cap_eff((const char *)data, size, &caps);
 	if (!pk_lockdown__parse((const char *)data, size, kv, sizeof(kv))) {
 		REQUIRE(kv[0]);
 		for (const char *p = kv; *p; p++)
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE(isdigit((unsigned char)*p));
 	}
 
-	rc = pk_host__target_id(o.id[0] ? o.id : copy, o.version_id, copy, tid, sizeof(tid));
+	rc = pk_target_id__format(o.id[0] ? o.id : copy, o.version_id, copy, tid, sizeof(tid));
 	if (!rc) {
 		check_str(tid, sizeof(tid));
 		REQUIRE(tid[0]);
