@@ -98,10 +98,11 @@ struct {
 	__type(value, union pk_any_event);
 } pk_heap SEC(".maps");
 
-/* events that found the buffer full, per CPU, per kind */
+/* events that found the buffer full, per CPU, per kind (PK_DROPS_FILTERED + kind
+ * while a pid/comm filter is set) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PK_EV_MAX);
+	__uint(max_entries, PK_DROPS_FILTERED + PK_EV_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } pk_drops SEC(".maps");
@@ -136,9 +137,16 @@ static __always_inline bool pk_enabled(__u32 kind)
 	return pk_cfg.kinds & PK_KIND_BIT(kind);
 }
 
+/* the drop path only: the filter lookup costs nothing on delivered events */
 static __always_inline void pk_drop(__u32 kind)
 {
-	__u64 *n = bpf_map_lookup_elem(&pk_drops, &kind);
+	__u32 zero = 0;
+	struct pk_filter *f = bpf_map_lookup_elem(&pk_filter, &zero);
+	__u64 *n;
+
+	if (f && (f->pid || f->comm_set))
+		kind += PK_DROPS_FILTERED;
+	n = bpf_map_lookup_elem(&pk_drops, &kind);
 
 	if (n)
 		*n += 1;

@@ -33,6 +33,11 @@ enum pk_kind {
 };
 
 #define PK_KIND_BIT(k) (1u << (k))
+
+/* pk_drops is indexed by kind, and by PK_DROPS_FILTERED + kind for drops of events
+ * that passed a pid/comm filter: counting them apart, in the probe, makes the
+ * drops of a filtered run exact (no baseline read racing the filter's start). */
+#define PK_DROPS_FILTERED PK_EV_MAX
 #define PK_KINDS_DEFAULT                                                     \
 	(PK_KIND_BIT(PK_EV_EXEC) | PK_KIND_BIT(PK_EV_FORK) |                 \
 	 PK_KIND_BIT(PK_EV_EXIT) | PK_KIND_BIT(PK_EV_CONNECT) |              \

@@ -64,6 +64,9 @@ int pk_probe__events_fd(const struct pk_probe *p);
 int pk_probe__set_filter(struct pk_probe *p, uint32_t pid, const char *comm);
 /* drops summed over CPUs, indexed by enum pk_kind; n entries */
 int pk_probe__drops(const struct pk_probe *p, uint64_t *drops, int n);
+/* only the drops of events that passed a pid/comm filter (counted by the probe
+ * apart from the others, from the moment it saw the filter) */
+int pk_probe__filtered_drops(const struct pk_probe *p, uint64_t *drops, int n);
 
 /* ---- the walk ---- */
 

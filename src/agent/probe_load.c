@@ -584,12 +584,12 @@ int pk_probe__set_filter(struct pk_probe *p, uint32_t pid, const char *comm)
 	return bpf_map_update_elem(p->filter_fd, &zero, &f, BPF_ANY) ? -errno : 0;
 }
 
-int pk_probe__drops(const struct pk_probe *p, uint64_t *drops, int n)
+/* sum over CPUs of pk_drops[first + k] for k < n, added to drops[k] */
+static int drops_add(const struct pk_probe *p, uint32_t first, uint64_t *drops, int n)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *v;
 
-	memset(drops, 0, n * sizeof(*drops));
 	if (p->drops_fd < 0)
 		return 0;
 	if (ncpu <= 0)
@@ -598,11 +598,28 @@ int pk_probe__drops(const struct pk_probe *p, uint64_t *drops, int n)
 	if (!v)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < (uint32_t)n && k < PK_EV_MAX; k++) {
-		if (bpf_map_lookup_elem(p->drops_fd, &k, v))
+		uint32_t key = first + k;
+
+		if (bpf_map_lookup_elem(p->drops_fd, &key, v))
 			continue;
 		for (int i = 0; i < ncpu; i++)
 			drops[k] += v[i];
 	}
 	free(v);
 	return 0;
+}
+
+int pk_probe__drops(const struct pk_probe *p, uint64_t *drops, int n)
+{
+	int err;
+
+	memset(drops, 0, n * sizeof(*drops));
+	err = drops_add(p, 0, drops, n);
+	return err ?: drops_add(p, PK_DROPS_FILTERED, drops, n);
+}
+
+int pk_probe__filtered_drops(const struct pk_probe *p, uint64_t *drops, int n)
+{
+	memset(drops, 0, n * sizeof(*drops));
+	return drops_add(p, PK_DROPS_FILTERED, drops, n);
 }

@@ -60,7 +60,6 @@ struct run {
 	struct pk_selfcheck sc;
 	struct pk_status st;
 	struct pk_kernel_objects kobjs;
-	uint64_t drops_base[PK_EV_MAX];	/* kernel drop counters when the filter was set */
 	struct pk_host host;
 	struct pk_features feat;
 	struct pk_chain chain;
@@ -383,13 +382,14 @@ static int parse_args(struct run *r, int argc, char **argv)
 
 /* Drops of the events this run reports. While the canary runs the kernel
  * filter is off, so with --pid/--comm the kernel counted drops of other tasks'
- * events too; those are left out by counting from when the filter was set.
- * Without a filter every drop was an event the run wanted, and all count. */
+ * events too; the probe counts drops of filtered events apart, and only those
+ * are this run's. Without a filter every drop was an event the run wanted. */
 static void read_drops(struct run *r, struct pk_probe *probe)
 {
-	pk_probe__drops(probe, r->st.drops, PK_EV_MAX);
-	for (int k = 0; k < PK_EV_MAX; k++)
-		r->st.drops[k] = r->st.drops[k] > r->drops_base[k] ? r->st.drops[k] - r->drops_base[k] : 0;
+	if (r->pid_filter || r->comm_filter)
+		pk_probe__filtered_drops(probe, r->st.drops, PK_EV_MAX);
+	else
+		pk_probe__drops(probe, r->st.drops, PK_EV_MAX);
 }
 
 static void write_status(struct run *r)
@@ -618,10 +618,6 @@ static int run_main(struct run *r, int argc, char **argv)
 	r->st.startup_ms = pk_now_ms() - t0;
 	r->st.state = r->selftest ? "stopped" : "running";
 
-	/* the baseline first: a drop in between may count an unwanted event,
-	 * but no wanted one goes uncounted */
-	if (r->pid_filter || r->comm_filter)
-		pk_probe__drops(probe, r->drops_base, PK_EV_MAX);
 	err = pk_probe__set_filter(probe, r->pid_filter, r->comm_filter);
 	if (err) {
 		pk_err("cannot set the event filter: %s", strerror(-err));
