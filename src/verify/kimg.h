@@ -27,9 +27,9 @@ struct pk_kimg {
  * file is an ELF (one without the PVH note). */
 int pk_kimg__probe(const char *path, struct pk_kimg *k, struct pk_error *err);
 
-/* Extract the kernel image from a package (.deb via dpkg-deb, .rpm via
- * rpm2cpio | cpio) into dir; out gets the image's path. -ENOEXEC when pkg is
- * not a package (then it may be an image itself). */
+/* Extract the kernel image (boot/vmlinuz-*) from a .deb or .rpm into dir, in
+ * process through libarchive (btf/package.h, dlopen'd); out gets the image's
+ * path. -ENOEXEC when pkg is not a package (then it may be an image itself). */
 int pk_kimg__from_package(const char *pkg, const char *dir, char *out, size_t out_len,
 			  struct pk_error *err);
 
