@@ -247,7 +247,7 @@ static void prepare(struct verify *vf, struct kernel *k)
 				 "%sno BTF file for no-btf: image not unpacked", k->note[0] ? "; " : "");
 		} else {
 			fmt(file, sizeof(file), "%s/vmlinux.btf", k->dir);
-			if (!pk_kimg__btf(k->boot.path, file, &why))
+			if (!pk_kimg__write_btf(k->boot.path, file, &why))
 				k->have_btf = true;
 			else
 				fmt(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
@@ -280,7 +280,7 @@ static void judge(struct row *r, const struct pk_vm_result *res)
 {
 	struct pk_vm_guest *g = &r->guest;
 
-	pk_vm__guest_summary(res->json, g);
+	pk_vm_guest__parse(res->json, g);
 	if (!g->valid) {
 		r->v = V_FAIL;
 		fmt(r->reason, sizeof(r->reason), "selftest printed no valid JSON (exit %d)%s%.300s",
@@ -512,7 +512,7 @@ static void print_json(struct verify *vf, double wall)
 		pk_json__kv_str(&j, "console_log", r->v != V_PASS || vf->keep ? (r->log[0] ? r->log : NULL) : NULL);
 		pk_json__kv_str(&j, "console_tail", r->v != V_PASS ? r->tail : NULL);
 		pk_json__key(&j, "guest");
-		if (r->guest_json) {	/* validated by pk_vm__guest_summary */
+		if (r->guest_json) {	/* validated by pk_vm_guest__parse */
 			pk_json__raw(&j, r->guest_json, strlen(r->guest_json));
 			j.after_key = false;	/* the raw text was the key's value */
 		} else
@@ -767,7 +767,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	vf.kvm_only = want_kvm;
 	if (vf.accel != PK_VM_ACCEL_TCG) {
-		err = pk_vm__kvm_probe(&vf.accel_err);
+		err = pk_kvm__probe(&vf.accel_err);
 		if (!err) {
 			vf.accel = PK_VM_ACCEL_KVM;
 		} else if (want_kvm) {

@@ -188,7 +188,7 @@ done:
 	return err;
 }
 
-int pk_kimg__btf(const char *vmlinux, const char *out, struct pk_error *e)
+int pk_kimg__write_btf(const char *vmlinux, const char *out, struct pk_error *e)
 {
 	struct pk_elf_section sec;
 	struct pk_error why = { 0 };

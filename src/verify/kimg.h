@@ -51,6 +51,6 @@ int pk_kimg__fetch(const char *spec, const char *script, char *out, size_t out_l
 int pk_kimg__os_release(const struct pk_kimg *k, const char *suite, char *out, size_t out_len);
 
 /* Copy an ELF vmlinux's .BTF section to out (a raw BTF file libbpf reads). */
-int pk_kimg__btf(const char *vmlinux, const char *out, struct pk_error *err);
+int pk_kimg__write_btf(const char *vmlinux, const char *out, struct pk_error *err);
 
 #endif
