@@ -15,6 +15,7 @@
 #include "common/pk.h"
 #include "unit.h"
 #include "verify/console.h"
+#include "verify/initramfs.h"
 #include "verify/kimg.h"
 
 static void parse(const char *log, struct pk_vm_result *r)
@@ -361,6 +362,39 @@ static void test_probe_elf_without_pvh(void)
 	PASS(name);
 }
 
+/* the temp file is a fresh name (mkostemp), never a planted "<out>.tmp" symlink */
+static void test_initramfs_tmp_name(void)
+{
+	const char *name = "initramfs/tmp-name";
+	PK_INITRAMFS_OPTS(o, .probekit = "/bin/true", .nonce = "f00d");
+	char out[512], planted[600], victim[600], cmd[1300], *text = NULL;
+	struct pk_error e = { 0 };
+	struct stat st;
+	size_t n = 0;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/initrd.cpio", tmpdir);
+	snprintf(planted, sizeof(planted), "%s.tmp", out);
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	if (pk_file__write_atomic(victim, "keep", 4) || symlink(victim, planted)) {
+		FAIL(name, "setup: %s", strerror(errno));
+		return;
+	}
+	rc = pk_initramfs__build(out, &o, &e);
+	if (rc == -ENOENT && strstr(e.msg, "busybox")) {
+		SKIP(name, e.msg);
+		return;
+	}
+	CHECK_INT(name, rc, 0);
+	CHECK(name, !stat(out, &st) && st.st_size > 0, "no '%s'", out);
+	CHECK_INT(name, pk_file__read(victim, &text, &n, 64), 0);
+	CHECK(name, text && n == 4 && !memcmp(text, "keep", 4), "the symlink's target was written");
+	free(text);
+	snprintf(cmd, sizeof(cmd), "ls '%s'/initrd.cpio.tmp.* >/dev/null 2>&1", tmpdir);
+	CHECK(name, system(cmd) != 0, "a temp file was left behind");
+	PASS(name);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -381,6 +415,7 @@ int main(void)
 	test_btf_copy();
 	test_btf_name_wrap();
 	test_probe_elf_without_pvh();
+	test_initramfs_tmp_name();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd))
 		FAIL("kimg", "cannot remove %s", tmpdir);
