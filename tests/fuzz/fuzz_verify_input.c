@@ -1,5 +1,7 @@
 /* libFuzzer target for what `probekit verify` reads from outside: kernel image
- * files (pk_kimg__probe: x86 boot header, ELF program headers and notes;
+ * files and the guest's serial console with the selftest JSON it carries. */
+
+/* Kernel image files (pk_kimg__probe: x86 boot header, ELF program headers and notes;
  * pk_kimg__write_btf: ELF sections and their names) and the guest's serial console
  * (pk_console__parse, then pk_vm_guest__parse on the selftest JSON it
  * found). The first byte picks the input:
