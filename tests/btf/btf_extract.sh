@@ -253,7 +253,7 @@ if [ -n "${small:-}" ]; then
 	fi
 	cp "$TMP/pkg/boot/vmlinuz-9.8.7-small" "$TMP/pkg/lib/modules/9.8.7-small/vmlinuz"
 	# a newc cpio written here (no cpio tool needed): lib/ and what is under it
-	(cd "$TMP/pkg" && find lib) | python3 -c '
+	(cd "$TMP/pkg" && find lib | python3 -c '
 import os, sys
 out = b""
 def ent(name, st, data):
@@ -266,7 +266,7 @@ for name in sys.stdin.read().split():
     st = os.lstat(name)
     out += ent(name, st, open(name, "rb").read() if os.path.isfile(name) else b"")
 sys.stdout.buffer.write(out + ent("TRAILER!!!", None, b""))
-' >"$TMP/k.cpio"
+') >"$TMP/k.cpio"
 	test_expect "extract from cpio package" "$PK" btf extract "$TMP/k.cpio" -o "$TMP/t.btf"
 	# rpm: lead, empty signature and main headers, gzip'd cpio payload
 	python3 - "$TMP/k.cpio" "$TMP/kernel-core-9.8.7-small.rpm" <<'EOF'
