@@ -355,7 +355,11 @@ static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
 		ret = ZSTD_decompressStream(d, &ob, &ib);
 		o->len = ob.pos;
 		if (ZSTD_isError(ret)) {
-			err = ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation ? -ENOMEM : -EBADMSG;
+			ZSTD_ErrorCode code = ZSTD_getErrorCode(ret);
+
+			/* a window past the cap: the frame says it needs more than we allow */
+			err = code == ZSTD_error_memory_allocation ? -ENOMEM
+			      : code == ZSTD_error_frameParameter_windowTooLarge ? -EFBIG : -EBADMSG;
 			break;
 		}
 		if (ret == 0)	/* end of the frame */
