@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# make verify-all: every Debian kernel image package the corpus suites list (all
-# amd64 flavors, not -dbg/-unsigned/meta packages), booted with probekit verify
-# in modes btf and no-btf. Writes docs/kernel-matrix.md and the verify block of
-# docs/benchmarks.md (between its markers; the rest of that file is left alone).
+# make verify-all: boot every Debian kernel image package of the corpus suites with
+# probekit verify and write docs/kernel-matrix.md and benchmarks.md's verify block.
+
+# Every amd64 flavor, not -dbg/-unsigned/meta packages, in modes btf and no-btf; of
+# docs/benchmarks.md only the block between its markers is rewritten.
 #
 # usage: scripts/verify-all.sh [SUITE...]      (default: every corpus suite)
 # environment: OUT (build dir, default build), VERIFY_JOBS (VMs at once, default 1),

@@ -23,7 +23,6 @@
 #define MAX_COUNT (1U << 22)		/* entries, blobs or groups */
 #define MAX_RAW (64U << 20)		/* one group, one blob, or the index, uncompressed */
 #define DEFAULT_LEVEL 19
-#define DEFAULT_GROUP (256U << 10)
 
 static void wr32(unsigned char *p, uint32_t v)
 {
@@ -552,7 +551,7 @@ struct pk_btf_archive_writer *pk_btf_archive_writer__new(const struct pk_btf_arc
 		return NULL;
 	/* 0 in a field means the default */
 	w->level = PK_OPTS_GET(opts, level, 0) ?: DEFAULT_LEVEL;
-	w->group_size = PK_OPTS_GET(opts, group_size, 0) ?: DEFAULT_GROUP;
+	w->group_size = PK_OPTS_GET(opts, group_size, 0) ?: PK_BTF_ARCHIVE_GROUP_DEFAULT;
 	if (w->group_size > MAX_RAW)
 		w->group_size = MAX_RAW;
 	if (w->level > ZSTD_maxCLevel())
@@ -627,7 +626,7 @@ int pk_btf_archive_writer__add(struct pk_btf_archive_writer *w, const char *os_i
 		return -EINVAL;
 	}
 	btf = btf__new(btf_data, len);
-	if (!btf || libbpf_get_error(btf)) {
+	if (!btf) {	/* libbpf 1.0: NULL and errno */
 		pk_error__set(perr, -EINVAL, "not valid BTF (libbpf rejects it)");
 		return -EINVAL;
 	}

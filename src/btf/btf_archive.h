@@ -72,8 +72,10 @@ void pk_btf_archive__stats(const struct pk_btf_archive *a, struct pk_btf_archive
 struct pk_btf_archive_writer_opts {
 	size_t sz;
 	int level;		/* zstd level, default 19 */
-	size_t group_size;	/* uncompressed bytes per group, default 256 KiB */
+	size_t group_size;	/* uncompressed bytes per group, default PK_BTF_ARCHIVE_GROUP_DEFAULT */
 };
+/* a lookup decompresses at most one group (or one larger blob alone) */
+#define PK_BTF_ARCHIVE_GROUP_DEFAULT (256UL << 10)
 #define PK_BTF_ARCHIVE_WRITER_OPTS(name, ...) \
 	struct pk_btf_archive_writer_opts name = { .sz = sizeof(struct pk_btf_archive_writer_opts), __VA_ARGS__ }
 

@@ -232,13 +232,15 @@ int pk_bpf_elf__find_embedded(const void *data, size_t size, size_t *pos,
 	while (at < size) {
 		const unsigned char *m = memmem(b + at, size - at, ELFMAG, SELFMAG);
 		struct pk_bpf_elf elf;
+		struct pk_elf hdr;
 		size_t o;
 
 		if (!m)
 			break;
 		o = m - b;
-		if (size - o >= sizeof(Elf64_Ehdr) && pk_elf__is_elf64le(m, size - o) &&
-		    pk_le16(m + 18) == PK_EM_BPF && pk_bpf_elf__parse(&elf, m, size - o, NULL) == 0) {
+		/* the cheap header check first: only a BPF object is parsed section by section */
+		if (pk_elf__init(&hdr, m, size - o, NULL) == 0 && hdr.machine == PK_EM_BPF &&
+		    pk_bpf_elf__parse(&elf, m, size - o, NULL) == 0) {
 			*off = o;
 			*len = elf.elf_size;
 			*pos = o + elf.elf_size;

@@ -157,10 +157,11 @@ static int accept_btf(struct ctx *c, const void *data, size_t len, const char *w
 		return pk_error__set_once(c->err, -EBADMSG, "%s: BTF of %zu bytes is %s", what, len,
 			    len < 24 ? "shorter than its header" : "too large");
 	btf = btf__new(data, len);
-	err = libbpf_get_error(btf);
-	if (!btf || err)
+	if (!btf) {	/* libbpf 1.0: NULL and errno */
+		err = errno ? -errno : -EINVAL;
 		return pk_error__set_once(c->err, -EBADMSG, "%s: not valid BTF (libbpf: %s)", what,
-			    strerror(err ? -err : errno ? errno : EINVAL));
+					  strerror(-err));
+	}
 	c->info->btf_types = btf__type_cnt(btf) - 1;
 	btf__free(btf);
 	if (c->info->btf_types == 0)
@@ -212,7 +213,7 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 	posix_spawn_file_actions_t fa;
 	char *argv[6], *btf = NULL;
 	size_t btf_len = 0;
-	int fd = -1, logfd = -1, status, err;
+	int fd = -1, logfd = -1, status = 0, err;
 	pid_t pid;
 
 	if (!pahole)
@@ -260,8 +261,12 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 		err = -err;
 		goto done;
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		err = pk_error__set_once(c->err, -errno, "cannot wait for '%s': %s", pahole, strerror(errno));
+		goto done;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char *l = NULL, *nl;
 		size_t n;
@@ -345,6 +350,8 @@ static int from_flat(struct ctx *c, const void *data, size_t len)
 {
 	static const unsigned char hdr[8] = { 0x9f, 0xeb, 1, 0, 24, 0, 0, 0 };
 	const unsigned char *p = data, *hit;
+	/* a reason set before us stays: a header that libbpf rejects is only a false hit */
+	const struct pk_error saved = *c->err;
 	char rel[128];
 
 	if (!pk_btf_extract__find_banner(data, len, rel, sizeof(rel)))
@@ -360,15 +367,17 @@ static int from_flat(struct ctx *c, const void *data, size_t len)
 						      : str_off + (uint64_t)str_len);
 
 			if (end <= rest && type_len && str_len) {
+				int err;
+
 				blen = end;
-				pk_error__clear(c->err);
-				if (!accept_btf(c, hit, blen, "BTF in kernel image"))
+				err = accept_btf(c, hit, blen, "BTF in kernel image");
+				*c->err = saved;
+				if (!err)
 					return 0;
 			}
 		}
 		p = hit + 1;
 	}
-	pk_error__clear(c->err);
 	return pk_error__set_once(c->err, -ENOENT, "decompressed kernel image is not an ELF and holds no BTF "
 				"(kernel built without CONFIG_DEBUG_INFO_BTF?)");
 }

@@ -1,11 +1,12 @@
 /* `btf min`: reduce a kernel BTF to what a set of BPF objects' CO-RE relocations
- * touch (like bpftool gen min_core_btf), and verify that every relocation resolves
- * to the same value against the reduced BTF as against the full one. Relocations
- * are resolved with libbpf's rules (relo_core.c), re-implemented on the public
- * btf__* API. The library never prints; errors are negative errno and a message in
- * the caller's struct pk_error (err may be NULL). */
+ * touch (like bpftool gen min_core_btf), and check that every relocation resolves
+ * to the same value against the reduced BTF as against the full one. */
 #ifndef PK_BTF_MIN_H
 #define PK_BTF_MIN_H
+
+/* Relocations are resolved with libbpf's rules (relo_core.c), re-implemented on
+ * the public btf__* API. The library never prints; errors are negative errno and
+ * a message in the caller's struct pk_error (err may be NULL). */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,13 +70,13 @@ static const struct pk_dl_sym lz4_syms[] = {
 	PK_DL_SYM(__typeof__(lz4), decompress_safe, LZ4_decompress_safe),
 };
 
-#define DL(c, l, pkg, so, env_, tbl) { .what = "decompressing " c, .lib = l, .package = pkg, \
+/* one entry (one table, one lock) per library: xz and lzma both use dl_lzma */
+#define DL(l, pkg, so, env_, tbl) { .lib = l, .package = pkg, \
 	.soname = so, .env = env_, .kind = l, .syms = tbl##_syms, .nr_syms = PK_ARRAY_SIZE(tbl##_syms), \
 	.table = &tbl, PK_DL_INIT }
-static struct pk_dl dl_xz = DL("xz", "liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
-static struct pk_dl dl_lzma = DL("lzma", "liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
-static struct pk_dl dl_bz2 = DL("bzip2", "libbz2", "libbz2-1.0", "libbz2.so.1.0", "PROBEKIT_LIBBZ2", bz2);
-static struct pk_dl dl_lz4 = DL("lz4", "liblz4", "liblz4-1", "liblz4.so.1", "PROBEKIT_LIBLZ4", lz4);
+static struct pk_dl dl_lzma = DL("liblzma", "liblzma5", "liblzma.so.5", "PROBEKIT_LIBLZMA", lzma);
+static struct pk_dl dl_bz2 = DL("libbz2", "libbz2-1.0", "libbz2.so.1.0", "PROBEKIT_LIBBZ2", bz2);
+static struct pk_dl dl_lz4 = DL("liblz4", "liblz4-1", "liblz4.so.1", "PROBEKIT_LIBLZ4", lz4);
 #undef DL
 
 const char *pk_comp__name(enum pk_comp c)
@@ -331,13 +332,18 @@ static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
 {
 	ZSTD_DStream *d = ZSTD_createDStream();
 	ZSTD_inBuffer ib = { in, in_len, 0 };
+	unsigned int wlog = 10;	/* ZSTD_WINDOWLOG_ABSOLUTEMIN */
 	size_t ret;
 	int err = 0;
 
 	if (!d)
 		return -ENOMEM;
-	/* kernel images are written with large windows (up to 2^27 and more) */
-	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31);
+	/* kernel images are written with large windows (2^27 and more), but never one
+	 * larger than the output cap: the frame header's window is untrusted, and zstd
+	 * allocates it before reading a byte of data (fuzz_btf_archive found 2 GiB) */
+	while (wlog < 31 && (1ULL << wlog) < o->max)
+		wlog++;
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, wlog);
 	for (;;) {
 		ZSTD_outBuffer ob;
 
@@ -349,7 +355,11 @@ static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
 		ret = ZSTD_decompressStream(d, &ob, &ib);
 		o->len = ob.pos;
 		if (ZSTD_isError(ret)) {
-			err = ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation ? -ENOMEM : -EBADMSG;
+			ZSTD_ErrorCode code = ZSTD_getErrorCode(ret);
+
+			/* a window past the cap: the frame says it needs more than we allow */
+			err = code == ZSTD_error_memory_allocation ? -ENOMEM
+			      : code == ZSTD_error_frameParameter_windowTooLarge ? -EFBIG : -EBADMSG;
 			break;
 		}
 		if (ret == 0)	/* end of the frame */
@@ -367,7 +377,7 @@ static int do_zstd(const unsigned char *in, size_t in_len, struct obuf *o)
 static struct pk_dl *comp_dl(enum pk_comp c)
 {
 	switch (c) {
-	case PK_COMP_XZ: return &dl_xz;
+	case PK_COMP_XZ:
 	case PK_COMP_LZMA: return &dl_lzma;
 	case PK_COMP_BZIP2: return &dl_bz2;
 	case PK_COMP_LZ4: return &dl_lz4;
@@ -377,12 +387,16 @@ static struct pk_dl *comp_dl(enum pk_comp c)
 
 int pk_comp__available(enum pk_comp c, struct pk_error *err)
 {
+	char what[32];
 	struct pk_dl *dl;
 
 	if (c <= PK_COMP_NONE || c >= PK_COMP__MAX)
 		return pk_error__set(err, -EINVAL, "no compression");
 	dl = comp_dl(c);
-	return dl ? pk_dl__load(dl, err) : 0;
+	if (!dl)
+		return 0;
+	snprintf(what, sizeof(what), "decompressing %s", pk_comp__name(c));
+	return pk_dl__load(dl, what, err);
 }
 
 int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,

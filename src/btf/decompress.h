@@ -1,11 +1,12 @@
 /* One-shot decompression of the formats kernel images use (gzip, xz, lzma, bzip2,
- * lz4 legacy frames, zstd) into a growable buffer, in process: the one place
- * payloads are decompressed. Input is untrusted: output is capped, trailing bytes
- * after the first stream are ignored, nothing is printed. zlib and libzstd are
- * linked (the agent needs them); liblzma, libbz2 and liblz4 are loaded with dlopen
- * on first use, so that the node agent does not link them. */
+ * lz4 legacy frames, zstd), in process: the one place payloads are decompressed.
+ * Input is untrusted: output is capped, nothing is printed. */
 #ifndef PK_DECOMPRESS_H
 #define PK_DECOMPRESS_H
+
+/* Trailing bytes after the first stream are ignored. zlib and libzstd are linked
+ * (the agent needs them); liblzma, libbz2 and liblz4 are loaded with dlopen on
+ * first use (btf/dl.h), so that the node agent does not link them. */
 
 #include <stddef.h>
 

@@ -2,7 +2,6 @@
  * dl.h for why these are not linked. */
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,19 +16,17 @@ static void load(struct pk_dl *dl)
 		path = dl->soname;
 	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		snprintf(dl->why, sizeof(dl->why), "%s needs %s (Debian: %s): cannot load %s: %s",
-			 dl->what, dl->lib, dl->package, path, dlerror());
-		dl->state = -ELIBACC;
+		dl->state = pk_error__set(&dl->err, -ELIBACC, "needs %s (Debian: %s): cannot load %s: %s",
+					  dl->lib, dl->package, path, dlerror());
 		return;
 	}
 	for (size_t i = 0; i < dl->nr_syms; i++) {
 		void *sym = dlsym(h, dl->syms[i].name);
 
 		if (!sym) {
-			snprintf(dl->why, sizeof(dl->why), "%s has no %s: not %s", path,
-				 dl->syms[i].name, dl->kind);
+			dl->state = pk_error__set(&dl->err, -ELIBACC, "needs %s: %s has no %s",
+						  dl->kind, path, dl->syms[i].name);
 			dlclose(h);	/* the table is never read while state < 0 */
-			dl->state = -ELIBACC;
 			return;
 		}
 		memcpy((char *)dl->table + dl->syms[i].off, &sym, sizeof(sym));
@@ -37,7 +34,7 @@ static void load(struct pk_dl *dl)
 	dl->state = 1;
 }
 
-int pk_dl__load(struct pk_dl *dl, struct pk_error *err)
+int pk_dl__load(struct pk_dl *dl, const char *what, struct pk_error *err)
 {
 	int state;
 
@@ -48,5 +45,6 @@ int pk_dl__load(struct pk_dl *dl, struct pk_error *err)
 	pthread_mutex_unlock(&dl->lock);
 	if (state > 0)
 		return 0;
-	return pk_error__set(err, state, "%s", dl->why);
+	/* dl->err is written once, under the lock, before state < 0 is visible */
+	return pk_error__set(err, state, "%s %s", what, dl->err.msg);
 }

@@ -1,4 +1,5 @@
-/* libarchive through dlopen (btf/dl.h): see libarchive_dl.h for why. */
+/* libarchive through dlopen (btf/dl.h): the symbol table and its one loader entry.
+ * See libarchive_dl.h for why it is not linked. */
 #include "btf/dl.h"
 #include "btf/libarchive_dl.h"
 
@@ -11,6 +12,7 @@ static const struct pk_dl_sym la_syms[] = {
 	SYM(read_support_filter_all, archive_read_support_filter_all),
 	SYM(read_support_format_all, archive_read_support_format_all),
 	SYM(read_open_memory, archive_read_open_memory),
+	SYM(read_open_fd, archive_read_open_fd),
 	SYM(read_open, archive_read_open),
 	SYM(read_next_header, archive_read_next_header),
 	SYM(read_data, archive_read_data),
@@ -25,7 +27,6 @@ static const struct pk_dl_sym la_syms[] = {
 #undef SYM
 
 static struct pk_dl la_dl = {
-	.what = "reading packages",
 	.lib = "libarchive",
 	.package = "libarchive13",
 	.soname = PK_LIBARCHIVE_SONAME,
@@ -39,5 +40,5 @@ static struct pk_dl la_dl = {
 
 const struct pk_libarchive *pk_libarchive__load(struct pk_error *err)
 {
-	return pk_dl__load(&la_dl, err) ? NULL : &la;
+	return pk_dl__load(&la_dl, "reading packages", err) ? NULL : &la;
 }

@@ -1,13 +1,12 @@
-/* libarchive, opened with dlopen the first time a package is read.
- *
- * Only `btf extract` of a .deb/.rpm/tar/cpio needs libarchive, and libarchive
- * drags in libxml2, ICU and libstdc++ (about 35 MB on Debian 12). Linking it
- * would put all of that into every agent on every node, and into the guest
- * initramfs that verify boots. So the agent binary does not link it; the
- * library is looked up by its soname (libarchive.so.13) when first needed, or
- * at the path in PROBEKIT_LIBARCHIVE. */
+/* libarchive's entry points, opened with dlopen the first time a package is read
+ * (by btf extract and verify's kernel packages); never linked. */
 #ifndef PK_LIBARCHIVE_DL_H
 #define PK_LIBARCHIVE_DL_H
+
+/* Why not linked: libarchive drags in libxml2, ICU and libstdc++ (about 35 MB on
+ * Debian 12); linking it would put all of that into every agent on every node,
+ * and into the guest initramfs that verify boots. The library is looked up by
+ * its soname (libarchive.so.13) when first needed, or at PROBEKIT_LIBARCHIVE. */
 
 #include <stddef.h>
 
@@ -23,6 +22,7 @@ struct pk_libarchive {
 	int (*read_support_filter_all)(struct archive *);
 	int (*read_support_format_all)(struct archive *);
 	int (*read_open_memory)(struct archive *, const void *, size_t);
+	int (*read_open_fd)(struct archive *, int, size_t);
 	int (*read_open)(struct archive *, void *, archive_open_callback *,
 			 archive_read_callback *, archive_close_callback *);
 	int (*read_next_header)(struct archive *, struct archive_entry **);

@@ -31,8 +31,8 @@ static void pack_usage(FILE *f)
 		"No ENTRY at all writes a valid empty archive.\n\n"
 		"  -o, --output FILE      the archive to write (required)\n"
 		"      --level N          zstd level (default 19)\n"
-		"      --group-size BYTES uncompressed bytes per compressed group (default 262144)\n"
-		"      --json             print the summary as JSON\n");
+		"      --group-size BYTES uncompressed bytes per compressed group (default %lu)\n"
+		"      --json             print the summary as JSON\n", PK_BTF_ARCHIVE_GROUP_DEFAULT);
 }
 
 /* read FILE as BTF: raw .btf directly, anything else (e.g. .btf.tar.xz) through extract */

@@ -3,7 +3,6 @@
  * stops the others; every boot ends by its timeout at the latest. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,7 +48,7 @@ struct row {
 	enum mode mode;
 	enum verdict v;
 	bool done;
-	char reason[PK_VM_WHY_LEN * 2];
+	struct pk_error reason;		/* why not passed */
 	struct pk_vm_guest guest;
 	char *guest_json;		/* validated selftest JSON, or NULL */
 	enum pk_vm_accel accel;
@@ -57,7 +56,7 @@ struct row {
 	const char *outcome;
 	char log[PATH_MAX];		/* console log, kept when not passed */
 	char tail[PK_VM_TAIL_LEN];
-	char retried[PK_VM_WHY_LEN];	/* why the boot was repeated once, "" if it was not */
+	struct pk_error retried;	/* why the boot was repeated once; msg "" if it was not */
 };
 
 struct verify {
@@ -84,16 +83,10 @@ struct verify {
 	pthread_mutex_t lock;
 };
 
-/* snprintf that may truncate on purpose (paths and reasons are bounded) */
-static void fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void fmt(char *buf, size_t n, const char *f, ...)
-{
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(buf, n, f, ap);
-	va_end(ap);
-}
+/* --append: the guest init reads probekit.* words from the command line; the rest
+ * of QEMU's 2 KiB line is console and panic settings */
+#define APPEND_MAX 900
+#define APPEND_BUF (APPEND_MAX + 64)	/* "probekit.mode=MODE " + --append + NUL */
 
 static void usage(FILE *f)
 {
@@ -235,22 +228,22 @@ static void prepare(struct verify *vf, struct kernel *k)
 		sanitize(k->label);
 	}
 	if (img.kind == PK_KIMG_BZIMAGE) {
-		fmt(file, sizeof(file), "%s/vmlinux", k->dir);
+		snprintf(file, sizeof(file), "%s/vmlinux", k->dir);
 		if (!pk_kimg__unpack(&img, file, &elf, &why))
 			k->boot = elf;
 		else
-			fmt(k->note, sizeof(k->note), "boots the bzImage (slower): %s", why.msg);
+			snprintf(k->note, sizeof(k->note), "boots the bzImage (slower): %.400s", why.msg);
 	}
 	if (vf->modes & (1u << MODE_NO_BTF)) {
 		if (k->boot.kind != PK_KIMG_ELF) {
-			fmt(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
+			snprintf(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
 				 "%sno BTF file for no-btf: image not unpacked", k->note[0] ? "; " : "");
 		} else {
-			fmt(file, sizeof(file), "%s/vmlinux.btf", k->dir);
-			if (!pk_kimg__btf(k->boot.path, file, &why))
+			snprintf(file, sizeof(file), "%s/vmlinux.btf", k->dir);
+			if (!pk_kimg__write_btf(k->boot.path, file, &why))
 				k->have_btf = true;
 			else
-				fmt(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
+				snprintf(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
 					 "%sno BTF file for no-btf: %s", k->note[0] ? "; " : "", why.msg);
 		}
 	}
@@ -259,12 +252,15 @@ static void prepare(struct verify *vf, struct kernel *k)
 				  .selfcheck_timeout_s = 30);
 		char btf[PATH_MAX + 32];
 
-		fmt(btf, sizeof(btf), "%s/vmlinux.btf", k->dir);
+		snprintf(btf, sizeof(btf), "%s/vmlinux.btf", k->dir);
 		if (k->have_btf)
 			io.btf_file = btf;
 		if (!pk_kimg__os_release(&k->boot, suite_of(k->input), osr, sizeof(osr)))
 			io.os_release = osr;
-		fmt(k->initrd, sizeof(k->initrd), "%s/initrd.cpio", k->dir);
+		if ((size_t)snprintf(k->initrd, sizeof(k->initrd), "%s/initrd.cpio", k->dir) >= sizeof(k->initrd)) {
+			err = pk_error__set(&k->err, -ENAMETOOLONG, "'%s': path too long", k->dir);
+			goto fail;
+		}
 		err = pk_initramfs__build(k->initrd, &io, &k->err);
 		if (err)
 			goto fail;
@@ -280,10 +276,10 @@ static void judge(struct row *r, const struct pk_vm_result *res)
 {
 	struct pk_vm_guest *g = &r->guest;
 
-	pk_vm__guest_summary(res->json, g);
+	pk_vm_guest__parse(res->json, g);
 	if (!g->valid) {
 		r->v = V_FAIL;
-		fmt(r->reason, sizeof(r->reason), "selftest printed no valid JSON (exit %d)%s%.300s",
+		pk_error__set(&r->reason, -EBADMSG, "selftest printed no valid JSON (exit %d)%s%.300s",
 			 res->guest_rc, res->guest_err && *res->guest_err ? ": " : "",
 			 res->guest_err ? res->guest_err : "");
 		return;
@@ -291,19 +287,19 @@ static void judge(struct row *r, const struct pk_vm_result *res)
 	r->guest_json = strdup(res->json);
 	if (res->guest_rc != 0 || !g->passed) {
 		r->v = V_FAIL;
-		fmt(r->reason, sizeof(r->reason), "selftest exit %d: %s", res->guest_rc,
+		pk_error__set(&r->reason, -ENOEXEC, "selftest exit %d: %s", res->guest_rc,
 			 g->reason[0] ? g->reason : "self-check did not pass");
 		return;
 	}
 	if (r->mode == MODE_OBJECT && strcmp(g->candidate, "explicit")) {
 		r->v = V_FAIL;
-		fmt(r->reason, sizeof(r->reason), "the object did not serve (the agent fell back to %s): %s",
+		pk_error__set(&r->reason, -ENOEXEC, "the object did not serve (the agent fell back to %s): %s",
 			 g->candidate, g->reason);
 		return;
 	}
 	if (r->mode == MODE_NO_BTF && !strcmp(g->candidate, "embedded-btf")) {
 		r->v = V_FAIL;
-		fmt(r->reason, sizeof(r->reason), "sysfs BTF was not hidden (embedded-btf won)");
+		pk_error__set(&r->reason, -ENOEXEC, "sysfs BTF was not hidden (embedded-btf won)");
 		return;
 	}
 	r->v = V_PASS;
@@ -313,7 +309,7 @@ static void run_row(struct verify *vf, struct row *r)
 {
 	struct kernel *k = r->k;
 	struct pk_vm_result res;
-	char append[1024];
+	char append[APPEND_BUF];
 	enum pk_vm_accel accel;
 
 	pthread_mutex_lock(&k->lock);
@@ -322,15 +318,23 @@ static void run_row(struct verify *vf, struct row *r)
 		k->prepared = true;
 	}
 	pthread_mutex_unlock(&k->lock);
-	fmt(r->log, sizeof(r->log), "%s/%s-%s.log", vf->logdir, k->label, mode_names[r->mode]);
-	if (k->prep_err) {
+	if ((size_t)snprintf(r->log, sizeof(r->log), "%s/%s-%s.log", vf->logdir, k->label,
+			     mode_names[r->mode]) >= sizeof(r->log)) {
 		r->v = V_ERROR;
 		r->outcome = "bad-input";
-		fmt(r->reason, sizeof(r->reason), "%s", pk_error__str(&k->err));
+		pk_error__set(&r->reason, -ENAMETOOLONG, "'%s': path too long", vf->logdir);
 		r->log[0] = 0;
 		return;
 	}
-	fmt(append, sizeof(append), "probekit.mode=%s%s%s", mode_names[r->mode],
+	if (k->prep_err) {
+		r->v = V_ERROR;
+		r->outcome = "bad-input";
+		pk_error__set(&r->reason, k->prep_err, "%s", pk_error__str(&k->err));
+		r->log[0] = 0;
+		return;
+	}
+	/* never cut: main() refuses an --append longer than APPEND_MAX */
+	snprintf(append, sizeof(append), "probekit.mode=%s%s%s", mode_names[r->mode],
 	    vf->append ? " " : "", vf->append ? vf->append : "");
 	for (;;) {
 		pthread_mutex_lock(&vf->lock);
@@ -340,23 +344,24 @@ static void run_row(struct verify *vf, struct row *r)
 			   .append = append, .mem_mb = vf->mem_mb, .accel = accel,
 			   .timeout_s = vf->timeout_s, .console_path = r->log, .nonce = vf->nonce);
 		pk_vm__run(&o, &res);
-		if (res.outcome == PK_VM_EXITED && !res.tail[0] && !r->retried[0]) {
+		if (res.outcome == PK_VM_EXITED && !res.tail[0] && !r->retried.msg[0]) {
 			/* QEMU gone before the kernel printed one byte: a fault of the
 			 * emulator, not a verdict on the kernel (seen once in 36 TCG
 			 * boots; the same kernel and mode passed on the next boot).
 			 * Boot once more and say so in the result. */
-			fmt(r->retried, sizeof(r->retried), "%s", res.err.msg[0] ? res.err.msg : "no console output");
+			pk_error__set(&r->retried, res.err.code ?: -EIO, "%s",
+				      res.err.msg[0] ? res.err.msg : "no console output");
 			pk_vm_result__free(&res);
 			continue;
 		}
-		if (res.outcome == PK_VM_PANIC && !res.init_started && !r->retried[0] &&
+		if (res.outcome == PK_VM_PANIC && !res.init_started && !r->retried.msg[0] &&
 		    accel == PK_VM_ACCEL_TCG) {
 			/* a panic before /init ran is about the kernel and the emulator,
 			 * not the probe; under TCG it has been an emulation fault (a
 			 * general protection fault on iretq in do_sync_core, once in 36
 			 * boots; the same kernel passed in the other mode). Boot once
 			 * more; a kernel that really panics panics again and says so. */
-			fmt(r->retried, sizeof(r->retried), "panic before /init: %s", res.err.msg);
+			pk_error__set(&r->retried, res.err.code ?: -EIO, "panic before /init: %s", res.err.msg);
 			pk_vm_result__free(&res);
 			continue;
 		}
@@ -378,11 +383,13 @@ static void run_row(struct verify *vf, struct row *r)
 		judge(r, &res);
 	} else {
 		r->v = V_ERROR;
-		fmt(r->reason, sizeof(r->reason), "%s", res.err.msg);
+		r->reason = res.err;
 	}
-	if (k->note[0] && r->v != V_PASS && (r->mode == MODE_NO_BTF || strstr(k->note, "bzImage")))
-		fmt(r->reason + strlen(r->reason), sizeof(r->reason) - strlen(r->reason), " (%s)",
-			 k->note);
+	if (k->note[0] && r->v != V_PASS && (r->mode == MODE_NO_BTF || strstr(k->note, "bzImage"))) {
+		struct pk_error was = r->reason;
+
+		pk_error__set(&r->reason, was.code ?: -EIO, "%s (%s)", was.msg, k->note);
+	}
 	pk_vm_result__free(&res);
 }
 
@@ -414,7 +421,7 @@ static void *worker(void *arg)
 				r->guest.candidate, r->verdict_s, pk_vm_accel__str(r->accel));
 		else
 			pk_note("verify: %s %s: %s: %s", r->k->label, mode_names[r->mode],
-				verdict_names[r->v], r->reason);
+				verdict_names[r->v], r->reason.msg);
 		pthread_mutex_unlock(&vf->lock);
 		if (last && !vf->keep)
 			rm_rf(r->k->dir);	/* vmlinux, BTF and initramfs: tens of MB per kernel */
@@ -432,9 +439,9 @@ static void print_text(struct verify *vf, double wall)
 		char lat[32] = "-", boot[32] = "-";
 
 		if (r->guest.latency_ms >= 0 && r->guest.valid)
-			fmt(lat, sizeof(lat), "%.1fms", r->guest.latency_ms);
+			snprintf(lat, sizeof(lat), "%.1fms", r->guest.latency_ms);
 		if (r->verdict_s > 0)
-			fmt(boot, sizeof(boot), "%.1fs", r->verdict_s);
+			snprintf(boot, sizeof(boot), "%.1fs", r->verdict_s);
 		printf("%-34s %-7s %-6s %-24s %10s %8s %5s\n", r->k->label, mode_names[r->mode],
 		       verdict_names[r->v], r->guest.candidate[0] ? r->guest.candidate : "-", lat, boot,
 		       r->outcome && strcmp(r->outcome, "bad-input") ? pk_vm_accel__str(r->accel) : "-");
@@ -449,7 +456,7 @@ static void print_text(struct verify *vf, double wall)
 
 		if (r->v == V_PASS)
 			continue;
-		printf("\n%s %s: %s: %s\n", r->k->label, mode_names[r->mode], verdict_names[r->v], r->reason);
+		printf("\n%s %s: %s: %s\n", r->k->label, mode_names[r->mode], verdict_names[r->v], r->reason.msg);
 		if (r->log[0])
 			printf("  console log: %s\n", r->log);
 		/* the last 12 lines */
@@ -495,8 +502,8 @@ static void print_json(struct verify *vf, double wall)
 		pk_json__kv_str(&j, "result", verdict_names[r->v]);
 		pk_json__kv_bool(&j, "passed", r->v == V_PASS);
 		pk_json__kv_str(&j, "outcome", r->outcome);
-		pk_json__kv_str(&j, "reason", r->v == V_PASS ? NULL : r->reason);
-		pk_json__kv_str(&j, "retried", r->retried[0] ? r->retried : NULL);
+		pk_json__kv_str(&j, "reason", r->v == V_PASS ? NULL : r->reason.msg);
+		pk_json__kv_str(&j, "retried", r->retried.msg[0] ? r->retried.msg : NULL);
 		pk_json__kv_str(&j, "candidate", r->guest.candidate[0] ? r->guest.candidate : NULL);
 		pk_json__kv_str(&j, "btf", r->guest.btf[0] ? r->guest.btf : NULL);
 		if (r->guest.valid && r->guest.latency_ms >= 0)
@@ -512,7 +519,7 @@ static void print_json(struct verify *vf, double wall)
 		pk_json__kv_str(&j, "console_log", r->v != V_PASS || vf->keep ? (r->log[0] ? r->log : NULL) : NULL);
 		pk_json__kv_str(&j, "console_tail", r->v != V_PASS ? r->tail : NULL);
 		pk_json__key(&j, "guest");
-		if (r->guest_json) {	/* validated by pk_vm__guest_summary */
+		if (r->guest_json) {	/* validated by pk_vm_guest__parse */
 			pk_json__raw(&j, r->guest_json, strlen(r->guest_json));
 			j.after_key = false;	/* the raw text was the key's value */
 		} else
@@ -543,7 +550,7 @@ static const char *find_corpus(char *buf, size_t n)
 	l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (l > 0) {
 		exe[l] = 0;
-		fmt(buf, n, "%s/../scripts/kernel-corpus.sh", dirname(exe));
+		snprintf(buf, n, "%s/../scripts/kernel-corpus.sh", dirname(exe));
 		if (!access(buf, R_OK))
 			return buf;
 	}
@@ -559,7 +566,7 @@ static bool in_path(const char *prog)
 		return !access(prog, X_OK);
 	dup = strdup(path ? path : "/usr/bin:/bin");
 	for (d = dup ? strtok_r(dup, ":", &save) : NULL; d && !found; d = strtok_r(NULL, ":", &save)) {
-		fmt(f, sizeof(f), "%s/%s", d, prog);
+		snprintf(f, sizeof(f), "%s/%s", d, prog);
 		found = !access(f, X_OK);
 	}
 	free(dup);
@@ -590,7 +597,7 @@ int cmd_verify(int argc, char **argv)
 	bool all = false, want_kvm = false;
 	const char *tmpdir;
 	pthread_t *th = NULL;
-	struct timespec t0, t1;
+	double t0 = 0, t1 = 0;	/* ms, pk_now_ms() */
 	int ni = 0, opt, i, m, rc = PK_EXIT_OK, err;
 	double wall;
 
@@ -644,11 +651,10 @@ int cmd_verify(int argc, char **argv)
 			}
 			break;
 		case 'X':
-			/* the guest init reads probekit.* words from the command line;
-			 * the rest of the 2 KiB QEMU line is console and panic settings */
-			if (strlen(optarg) > 900 || strchr(optarg, '\n') || strstr(optarg, "probekit.")) {
+			if (strlen(optarg) > APPEND_MAX || strchr(optarg, '\n') || strstr(optarg, "probekit.")) {
 				free(inputs);
-				return pk_usage_err("verify", "invalid --append '%.40s' (at most 900 bytes, one line, no probekit.* words)", optarg);
+				return pk_usage_err("verify", "invalid --append '%.40s' (at most %d bytes, one line, no probekit.* words)",
+						    optarg, APPEND_MAX);
 			}
 			vf.append = optarg;
 			break;
@@ -698,14 +704,15 @@ int cmd_verify(int argc, char **argv)
 		vf.qemu = "qemu-system-x86_64";
 
 	tmpdir = getenv("TMPDIR");
-	fmt(vf.workdir, sizeof(vf.workdir), "%s/probekit-verify.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	snprintf(vf.workdir, sizeof(vf.workdir), "%s/probekit-verify.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	if (!mkdtemp(vf.workdir)) {
 		pk_err("cannot create '%s': %s", vf.workdir, strerror(errno));
 		free(inputs);
 		return PK_EXIT_ERROR;
 	}
 	if (!vf.own_logdir)
-		fmt(vf.logdir, sizeof(vf.logdir), "%s/logs", vf.workdir);
+		if ((size_t)snprintf(vf.logdir, sizeof(vf.logdir), "%s/logs", vf.workdir) >= sizeof(vf.logdir))
+			vf.logdir[0] = 0;	/* mkdir fails below and says so */
 	err = mkdir_p(vf.logdir);
 	if (err) {
 		pk_err("cannot create '%s': %s", vf.logdir, strerror(-err));
@@ -718,9 +725,9 @@ int cmd_verify(int argc, char **argv)
 		unsigned char b[8] = { 0 };
 
 		if (!u || fread(b, 1, sizeof(b), u) != sizeof(b))
-			fmt(vf.nonce, sizeof(vf.nonce), "%lx%x", (long)time(NULL), (unsigned)getpid());
+			snprintf(vf.nonce, sizeof(vf.nonce), "%lx%x", (long)time(NULL), (unsigned)getpid());
 		else
-			fmt(vf.nonce, sizeof(vf.nonce), "%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1],
+			snprintf(vf.nonce, sizeof(vf.nonce), "%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1],
 				 b[2], b[3], b[4], b[5], b[6], b[7]);
 		if (u)
 			fclose(u);
@@ -738,8 +745,9 @@ int cmd_verify(int argc, char **argv)
 		struct kernel *k = &vf.kernels[i];
 
 		k->input = inputs[i];
-		fmt(k->dir, sizeof(k->dir), "%s/k%d", vf.workdir, i);
-		fmt(k->label, sizeof(k->label), "%s", strrchr(inputs[i], '/') ? strrchr(inputs[i], '/') + 1
+		if ((size_t)snprintf(k->dir, sizeof(k->dir), "%s/k%d", vf.workdir, i) >= sizeof(k->dir))
+			k->dir[0] = 0;	/* prepare() fails on it: cannot create '' */
+		snprintf(k->label, sizeof(k->label), "%s", strrchr(inputs[i], '/') ? strrchr(inputs[i], '/') + 1
 										   : inputs[i]);
 		sanitize(k->label);
 		pthread_mutex_init(&k->lock, NULL);
@@ -757,17 +765,16 @@ int cmd_verify(int argc, char **argv)
 		for (i = 0; i < vf.nrows; i++) {
 			vf.rows[i].v = V_ERROR;
 			vf.rows[i].outcome = "launch-failed";
-			fmt(vf.rows[i].reason, sizeof(vf.rows[i].reason),
-				 "'%s' not found (install qemu-system-x86 or set PROBEKIT_QEMU)", vf.qemu);
+			pk_error__set(&vf.rows[i].reason, -ENOENT,
+				      "'%s' not found (install qemu-system-x86 or set PROBEKIT_QEMU)", vf.qemu);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		t1 = t0;
+		t0 = t1 = pk_now_ms();
 		rc = PK_EXIT_ERROR;
 		goto report;
 	}
 	vf.kvm_only = want_kvm;
 	if (vf.accel != PK_VM_ACCEL_TCG) {
-		err = pk_vm__kvm_probe(&vf.accel_err);
+		err = pk_kvm__probe(&vf.accel_err);
 		if (!err) {
 			vf.accel = PK_VM_ACCEL_KVM;
 		} else if (want_kvm) {
@@ -782,7 +789,7 @@ int cmd_verify(int argc, char **argv)
 		pk_note("verify: %d kernel(s) x %d mode(s), %s, -j %d, work in %s", ni, vf.nrows / ni,
 			pk_vm_accel__str(vf.accel), vf.jobs, vf.workdir);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = pk_now_ms();
 	if (vf.jobs > vf.nrows)
 		vf.jobs = vf.nrows;
 	th = calloc(vf.jobs, sizeof(*th));
@@ -801,12 +808,12 @@ int cmd_verify(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	if (!vf.jobs)
 		worker(&vf);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t1 = pk_now_ms();
 	for (i = 0; i < vf.nrows; i++)
 		if (vf.rows[i].v != V_PASS)
 			rc = PK_EXIT_FAIL;
 report:
-	wall = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	wall = (t1 - t0) / 1e3;
 	if (vf.json)
 		print_json(&vf, wall);
 	else

@@ -21,7 +21,7 @@ static size_t line_len(const char *p, const char *end)
 	return e ? (size_t)(e - p) : (size_t)(end - p);
 }
 
-bool pk_vm__console_marker(const char *p, size_t n, const char *marker, const char *nonce,
+bool pk_console__match_marker(const char *p, size_t n, const char *marker, const char *nonce,
 			   const char **rest)
 {
 	size_t ml = strlen(marker), nl = strlen(nonce);
@@ -70,7 +70,7 @@ static char *dup_range(const char *b, const char *e)
 	return s;
 }
 
-void pk_vm__parse_console(const char *log, size_t len, const char *nonce, struct pk_vm_result *r)
+void pk_console__parse(const char *log, size_t len, const char *nonce, struct pk_vm_result *r)
 {
 	const char *end = log + len, *p, *begin = NULL, *errm = NULL, *panic = NULL;
 	const char *json_b = NULL, *json_e = NULL, *err_b = NULL, *err_e = NULL;
@@ -83,14 +83,14 @@ void pk_vm__parse_console(const char *log, size_t len, const char *nonce, struct
 		const char *next = p + n < end ? p + n + 1 : end;
 		const char *rest;
 
-		if (pk_vm__console_marker(p, n, "PKV-BEGIN-", nonce, NULL)) {
+		if (pk_console__match_marker(p, n, "PKV-BEGIN-", nonce, NULL)) {
 			begin = next;
 			errm = NULL;
-		} else if (begin && pk_vm__console_marker(p, n, "PKV-STDERR-", nonce, NULL)) {
+		} else if (begin && pk_console__match_marker(p, n, "PKV-STDERR-", nonce, NULL)) {
 			errm = next;
 			json_b = begin;
 			json_e = p;
-		} else if (begin && pk_vm__console_marker(p, n, "PKV-END-", nonce, &rest)) {
+		} else if (begin && pk_console__match_marker(p, n, "PKV-END-", nonce, &rest)) {
 			if (!errm) {
 				json_b = begin;
 				json_e = p;
@@ -346,7 +346,7 @@ static void str_val(const char *v, char *out, size_t n)
 	out[j] = 0;
 }
 
-void pk_vm__guest_summary(const char *json, struct pk_vm_guest *g)
+void pk_vm_guest__parse(const char *json, struct pk_vm_guest *g)
 {
 	const char *end, *sc, *v, *att;
 	size_t rl = 0;

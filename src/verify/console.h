@@ -15,12 +15,12 @@
  * panic, last lines, into r. A verdict sets r->outcome = PK_VM_VERDICT, r->json,
  * r->guest_err and r->guest_rc (-1 when the rc is missing, malformed or absurd);
  * a panic without a verdict sets PK_VM_PANIC and r->err. */
-void pk_vm__parse_console(const char *log, size_t len, const char *nonce,
+void pk_console__parse(const char *log, size_t len, const char *nonce,
 			  struct pk_vm_result *r);
 
 /* true when the console line p[0..n) (its \n excluded) is marker+nonce, alone or
  * followed by a space; *rest (may be NULL) then points past the nonce. */
-bool pk_vm__console_marker(const char *p, size_t n, const char *marker, const char *nonce,
+bool pk_console__match_marker(const char *p, size_t n, const char *marker, const char *nonce,
 			   const char **rest);
 
 /* What the guest's selftest JSON says. Untrusted input: a JSON reader that
@@ -33,6 +33,6 @@ struct pk_vm_guest {
 	double latency_ms;		/* selfcheck.latency_ms, -1 when absent */
 	char reason[PK_VM_WHY_LEN];	/* failed attempts "name: reason; ..." or selfcheck.error */
 };
-void pk_vm__guest_summary(const char *json, struct pk_vm_guest *g);
+void pk_vm_guest__parse(const char *json, struct pk_vm_guest *g);
 
 #endif

@@ -2,6 +2,7 @@
  * cpio tool on the host needed): fixed directories and device nodes, busybox,
  * the agent with the libraries ldd names, and the /init script. Never prints. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -209,7 +210,7 @@ int pk_initramfs__build(const char *out, const struct pk_initramfs_opts *opts, s
 	char tmp[PATH_MAX], sct[32], *s1 = NULL, *s2 = NULL;
 	struct cpio *c;
 	size_t i;
-	int err = 0;
+	int fd, err = 0;
 
 	if (!PK_OPTS_VALID(opts, struct pk_initramfs_opts))
 		return pk_error__set(e, -EINVAL, "initramfs: options this library does not know");
@@ -225,10 +226,19 @@ int pk_initramfs__build(const char *out, const struct pk_initramfs_opts *opts, s
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return pk_error__set(e, -ENOMEM, "out of memory");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	c->f = fopen(tmp, "we");
-	if (!c->f) {
+	/* a fresh name beside out (mkostemp: O_EXCL), as pk_file__write_atomic does: we
+	 * run as root, and a fixed name could be someone's symlink */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", out) >= sizeof(tmp)) {
+		free(c);
+		return pk_error__set(e, -ENAMETOOLONG, "'%s': path too long", out);
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) || !(c->f = fdopen(fd, "w"))) {
 		err = pk_error__set(e, -errno, "cannot write '%s': %s", tmp, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		free(c);
 		return err;
 	}
@@ -264,6 +274,8 @@ int pk_initramfs__build(const char *out, const struct pk_initramfs_opts *opts, s
 	cpio_entry(c, "TRAILER!!!", 0, NULL, 0, 0, 0);
 	if (!err && c->err)
 		err = pk_error__set(e, c->err, "cannot write '%s': %s", tmp, strerror(-c->err));
+	if (!err && (fflush(c->f) || fsync(fileno(c->f))))
+		err = pk_error__set(e, -errno, "cannot write '%s': %s", tmp, strerror(errno));
 	if (fclose(c->f) && !err)
 		err = pk_error__set(e, -errno, "cannot write '%s': %s", tmp, strerror(errno));
 	if (!err && rename(tmp, out))

@@ -18,6 +18,7 @@
 #include <elf.h>
 
 #include "btf/kernel_image.h"
+#include "btf/package.h"
 #include "common/bytes.h"
 #include "common/elf.h"
 #include "common/pk.h"
@@ -26,6 +27,7 @@
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define KIMG_MAX_VMLINUX (1ull << 30)	/* a decompressed kernel past 1 GiB is not one */
+#define KIMG_MAX_PACKAGED (256UL << 20)	/* nor is a packaged vmlinuz past 256 MiB */
 
 /* ---- files ---- */
 
@@ -68,23 +70,6 @@ static void unmap_file(struct map *m)
 	if (m->p)
 		munmap((void *)m->p, m->len);
 	m->p = NULL;
-}
-
-/* first line of a command's message, for a reason */
-static const char *first_line(const char *t, char *buf, size_t n)
-{
-	size_t i = 0;
-
-	if (!t)
-		t = "";
-	while (*t == '\n')
-		t++;
-	while (t[i] && t[i] != '\n' && i + 1 < n) {
-		buf[i] = t[i];
-		i++;
-	}
-	buf[i] = 0;
-	return buf;
 }
 
 /* ---- what a kernel file is ---- */
@@ -203,7 +188,7 @@ done:
 	return err;
 }
 
-int pk_kimg__btf(const char *vmlinux, const char *out, struct pk_error *e)
+int pk_kimg__write_btf(const char *vmlinux, const char *out, struct pk_error *e)
 {
 	struct pk_elf_section sec;
 	struct pk_error why = { 0 };
@@ -239,63 +224,15 @@ done:
 
 /* ---- where a kernel comes from ---- */
 
-/* the first kernel image a package extraction left under dir */
-static int find_image(const char *dir, const char *sub, char *out, size_t out_len)
-{
-	char cmd[] = "for f in \"$1\"/boot/vmlinuz-* \"$1\"/lib/modules/*/vmlinuz \"$1\"/boot/vmlinux-*; do "
-		     "[ -f \"$f\" ] && { echo \"$f\"; exit 0; }; done; exit 1";
-	char *text = NULL;
-	int st = pk_child__sh(cmd, dir, sub, &text);
-
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || !text) {
-		free(text);
-		return -ENOENT;
-	}
-	text[strcspn(text, "\n")] = 0;
-	st = pk_strlcpy(out, text, out_len);
-	free(text);
-	return st;
-}
-
 int pk_kimg__from_package(const char *pkg, const char *dir, char *out, size_t out_len,
 			  struct pk_error *e)
 {
-	static const char deb[] =
-		"dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" --occurrence=1 --wildcards './boot/vmlinuz-*' 2>/dev/null";
-	static const char rpm[] =
-		"cd \"$2\" && rpm2cpio \"$1\" | cpio -idm --quiet './boot/vmlinuz-*' './lib/modules/*/vmlinuz'";
-	char head[8] = { 0 }, abs[PATH_MAX], line[256], *text = NULL;
-	const char *script;
-	int fd, st;
+	static const char *const images[] = { "boot/vmlinuz-*", "lib/modules/*/vmlinuz", "boot/vmlinux-*", NULL };
+	int err = pk_package__extract(pkg, images, dir, KIMG_MAX_PACKAGED, out, out_len, e);
 
-	fd = open(pkg, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, head, sizeof(head)) < 4) {
-		pk_error__set(e, -EIO, "cannot read '%s': %s", pkg, strerror(fd < 0 ? errno : EIO));
-		if (fd >= 0)
-			close(fd);
-		return -EIO;
-	}
-	close(fd);
-	if (!memcmp(head, "!<arch>\n", 8))
-		script = deb;
-	else if (!memcmp(head, "\xed\xab\xee\xdb", 4))
-		script = rpm;
-	else
-		return pk_error__set(e, -ENOEXEC, "'%s' is not a .deb or .rpm package", pkg);
-	if (!realpath(pkg, abs))
-		return pk_error__set(e, -errno, "cannot resolve '%s': %s", pkg, strerror(errno));
-	st = pk_child__sh(script, abs, dir, &text);
-	if (find_image(dir, "", out, out_len)) {
-		if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-			pk_error__set(e, -ENOENT, "cannot extract a kernel from '%s': %s", pkg,
-				      first_line(text, line, sizeof(line)));
-		else
-			pk_error__set(e, -ENOENT, "package '%s' holds no kernel image (boot/vmlinuz-*)", pkg);
-		free(text);
-		return -ENOENT;
-	}
-	free(text);
-	return 0;
+	if (err == -ENOENT)
+		return pk_error__set(e, err, "package '%s' holds no kernel image (boot/vmlinuz-*)", pkg);
+	return err;
 }
 
 int pk_kimg__fetch(const char *spec, const char *script, char *out, size_t out_len,

@@ -27,9 +27,9 @@ struct pk_kimg {
  * file is an ELF (one without the PVH note). */
 int pk_kimg__probe(const char *path, struct pk_kimg *k, struct pk_error *err);
 
-/* Extract the kernel image from a package (.deb via dpkg-deb, .rpm via
- * rpm2cpio | cpio) into dir; out gets the image's path. -ENOEXEC when pkg is
- * not a package (then it may be an image itself). */
+/* Extract the kernel image (boot/vmlinuz-*) from a .deb or .rpm into dir, in
+ * process through libarchive (btf/package.h, dlopen'd); out gets the image's
+ * path. -ENOEXEC when pkg is not a package (then it may be an image itself). */
 int pk_kimg__from_package(const char *pkg, const char *dir, char *out, size_t out_len,
 			  struct pk_error *err);
 
@@ -51,6 +51,6 @@ int pk_kimg__fetch(const char *spec, const char *script, char *out, size_t out_l
 int pk_kimg__os_release(const struct pk_kimg *k, const char *suite, char *out, size_t out_len);
 
 /* Copy an ELF vmlinux's .BTF section to out (a raw BTF file libbpf reads). */
-int pk_kimg__btf(const char *vmlinux, const char *out, struct pk_error *err);
+int pk_kimg__write_btf(const char *vmlinux, const char *out, struct pk_error *err);
 
 #endif

@@ -78,7 +78,7 @@ static int kvm_probe_child(void)
 	return run->exit_reason == KVM_EXIT_HLT ? 0 : 17;
 }
 
-int pk_vm__kvm_probe(struct pk_error *e)
+int pk_kvm__probe(struct pk_error *e)
 {
 	static const char *const reasons[] = {
 		[10] = "cannot open /dev/kvm",

@@ -16,6 +16,6 @@ const char *pk_vm_accel__str(enum pk_vm_accel a);
 /* 0 when /dev/kvm opens, speaks API 12 and runs a tiny real-mode guest to its
  * hlt; -errno and err otherwise. A nested hypervisor can pass this and still
  * stall a real kernel: pk_vm__run reports that as PK_VM_KVM_STALL. */
-int pk_vm__kvm_probe(struct pk_error *err);
+int pk_kvm__probe(struct pk_error *err);
 
 #endif

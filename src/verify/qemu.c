@@ -194,7 +194,7 @@ int pk_vm__run(const struct pk_vm_opts *opts, struct pk_vm_result *r)
 			if (!saw_linux && memmem(con + scanned, ll, "Linux version", 13))
 				saw_linux = true;
 			if (!grace_until && nonce &&
-			    pk_vm__console_marker(con + scanned, ll, "PKV-END-", nonce, NULL)) {
+			    pk_console__match_marker(con + scanned, ll, "PKV-END-", nonce, NULL)) {
 				r->verdict_s = (pk_now_ms() - t0) / 1000;
 				grace_until = pk_now_ms() + GRACE_MS;
 			}
@@ -213,7 +213,7 @@ int pk_vm__run(const struct pk_vm_opts *opts, struct pk_vm_result *r)
 	r->wall_s = (pk_now_ms() - t0) / 1000;
 	r->qemu_status = status;
 	r->outcome = PK_VM_EXITED;
-	pk_vm__parse_console(con ? con : "", clen, nonce ? nonce : "", r);
+	pk_console__parse(con ? con : "", clen, nonce ? nonce : "", r);
 	if (r->outcome == PK_VM_VERDICT || r->outcome == PK_VM_PANIC) {
 		/* the console said it all */
 	} else if (stalled) {

@@ -183,8 +183,29 @@ for comp in gzip bzip2 lzma lz4 xz zstd; do
 done
 
 # ---- liblzma, libbz2, liblz4: loaded at run time, only for images that need them ----
-# The node agent links only what nodes need (libbpf, libz, libzstd); ldd lists
-# what the binary pulls in, directly or through another library.
+# The node agent links only what nodes need: its NEEDED list is exactly libbpf,
+# libz, libzstd and libc (README's runtime dependencies). A sanitizer build adds
+# the sanitizer runtime's own libraries (libm, libgcc_s, ...), so there the exact
+# list cannot hold; it must still name the four and none of the dlopen'd ones.
+needed=$(readelf -d "$PK" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort | tr '\n' ' ')
+want="libbpf.so.1 libc.so.6 libz.so.1 libzstd.so.1 "
+if [ "${PK_SAN:-0}" != 1 ]; then
+	if [ "$needed" = "$want" ]; then
+		pass "agent binary NEEDs exactly libbpf, libz, libzstd, libc"
+	else
+		fail "agent binary NEEDs exactly libbpf, libz, libzstd, libc" "NEEDED: $needed"
+	fi
+else
+	missing=""
+	for l in $want; do case " $needed" in *" $l "*) ;; *) missing="$missing $l" ;; esac; done
+	if [ -z "$missing" ] && ! grep -Eq 'liblzma|libbz2|liblz4|libarchive' <<<"$needed"; then
+		pass "agent binary (sanitizer build) NEEDs libbpf, libz, libzstd, libc and no dlopen'd library"
+	else
+		fail "agent binary (sanitizer build) NEEDs libbpf, libz, libzstd, libc and no dlopen'd library" \
+			"NEEDED: $needed; missing:${missing:- none}"
+	fi
+fi
+# ldd: what the binary pulls in, directly or through another library
 for lib in liblzma liblz4 libbz2 libarchive; do
 	if ldd "$PK" | grep -q "$lib"; then
 		fail "agent binary does not link $lib" "$(ldd "$PK" | grep "$lib")"
@@ -231,7 +252,21 @@ if [ -n "${small:-}" ]; then
 		fail "package without libarchive: one clear error" "exit $rc: $(tail -2 "$TMP/out")"
 	fi
 	cp "$TMP/pkg/boot/vmlinuz-9.8.7-small" "$TMP/pkg/lib/modules/9.8.7-small/vmlinuz"
-	(cd "$TMP/pkg" && find lib | cpio -o -H newc 2>/dev/null) >"$TMP/k.cpio"
+	# a newc cpio written here (no cpio tool needed): lib/ and what is under it
+	(cd "$TMP/pkg" && find lib | python3 -c '
+import os, sys
+out = b""
+def ent(name, st, data):
+    n = name.encode() + b"\0"
+    h = b"070701" + b"".join(b"%08X" % v for v in (st.st_ino & 0xffffffff if st else 0, st.st_mode if st else 0, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0))
+    b = h + n
+    b += bytes(-len(b) % 4) + data
+    return b + bytes(-len(b) % 4)
+for name in sys.stdin.read().split():
+    st = os.lstat(name)
+    out += ent(name, st, open(name, "rb").read() if os.path.isfile(name) else b"")
+sys.stdout.buffer.write(out + ent("TRAILER!!!", None, b""))
+') >"$TMP/k.cpio"
 	test_expect "extract from cpio package" "$PK" btf extract "$TMP/k.cpio" -o "$TMP/t.btf"
 	# rpm: lead, empty signature and main headers, gzip'd cpio payload
 	python3 - "$TMP/k.cpio" "$TMP/kernel-core-9.8.7-small.rpm" <<'EOF'

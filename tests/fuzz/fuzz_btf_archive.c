@@ -1,6 +1,8 @@
-/* libFuzzer target for the reduced-BTF archive reader (and the extractor that feeds
- * `btf pack`). Checksums stop random bytes at the header, so modes repair them to
- * reach the index and data checks. The first byte picks the mode:
+/* libFuzzer target for the reduced-BTF archive reader and the extractor that feeds
+ * `btf pack`: every archive that opens is walked (entries, find, get, verify). */
+
+/* Checksums stop random bytes at the header, so modes repair them to reach the
+ * index and data checks. The first byte picks the mode:
  *   0: the rest is an archive, as is
  *   1: the rest is an archive; header and index CRCs are recomputed
  *   2: le16 entries, le16 blobs, le16 groups, le16 strtab bytes, then the raw

@@ -1,5 +1,7 @@
-/* libFuzzer target for the .BTF.ext parser and what reads untrusted objects around
- * it. The first byte picks the mode:
+/* libFuzzer target for the .BTF.ext parser and what reads untrusted BPF objects
+ * around it (pk_bpf_elf__parse, find_embedded, btf min's relocation resolver). */
+
+/* The first byte picks the mode:
  *   0: the rest is a .BTF.ext section             -> pk_btf_ext__parse
  *   1: the rest is an ELF / a binary embedding one -> pk_bpf_elf__parse, find_embedded,
  *                                                     pk_btf_min__add_object

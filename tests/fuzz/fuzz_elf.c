@@ -1,7 +1,8 @@
 /* libFuzzer target for the one ELF reader (common/elf.h) and the one kernel image
- * header reader (btf/kernel_image.h): every input goes through both, and through
- * the callers built on them (pk_bpf_elf__parse; btf extract's ELF path is fuzzed by
- * fuzz_btf_archive mode 3). Everything a reader hands back must lie inside the
+ * header reader (btf/kernel_image.h): every input goes through both. */
+
+/* Also through the callers built on them (pk_bpf_elf__parse; btf extract's ELF path
+ * is fuzzed by fuzz_btf_archive mode 3). Everything a reader hands back must lie inside the
  * input: the target checks that itself, so a logic slip aborts even where ASan
  * would see an in-bounds read. Seeds in tests/fuzz/corpus/fuzz_elf/, among them
  * sh_name-wrap: a section name offset of 0xfffffffc, which an `sh_name + 5 >

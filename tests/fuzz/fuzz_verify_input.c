@@ -1,13 +1,15 @@
 /* libFuzzer target for what `probekit verify` reads from outside: kernel image
- * files (pk_kimg__probe: x86 boot header, ELF program headers and notes;
- * pk_kimg__btf: ELF sections and their names) and the guest's serial console
- * (pk_vm__parse_console, then pk_vm__guest_summary on the selftest JSON it
+ * files and the guest's serial console with the selftest JSON it carries. */
+
+/* Kernel image files (pk_kimg__probe: x86 boot header, ELF program headers and notes;
+ * pk_kimg__write_btf: ELF sections and their names) and the guest's serial console
+ * (pk_console__parse, then pk_vm_guest__parse on the selftest JSON it
  * found). The first byte picks the input:
  *   0: the rest is a kernel image file (written to a memfd, probed by path)
  *   1: the rest is a console log (no NUL terminator: the parser must respect len);
  *      nonce "f00d", so seeds can carry "PKV-BEGIN-f00d" markers
  *   2: the rest is guest selftest JSON
- *   3: the rest is an ELF vmlinux whose .BTF is copied out (pk_kimg__btf; seed
+ *   3: the rest is an ELF vmlinux whose .BTF is copied out (pk_kimg__write_btf; seed
  *      elf-btf-name-wrap is the 32-bit sh_name wrap the review found) */
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,7 +75,7 @@ static void btf(const uint8_t *d, size_t n)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	snprintf(out, sizeof(out), "%s/btf", btf_dir);
-	rc = pk_kimg__btf(path, out, &err);
+	rc = pk_kimg__write_btf(path, out, &err);
 	if ((rc && !err.msg[0]) || strnlen(err.msg, sizeof(err.msg)) == sizeof(err.msg))
 		abort();	/* every failure says why, in a string that ends */
 	unlink(out);
@@ -90,12 +92,12 @@ static void console(const uint8_t *d, size_t n)
 		return;
 	memcpy(log, d, n);
 	memset(&r, 0, sizeof(r));
-	pk_vm__parse_console(log, n, "f00d", &r);
+	pk_console__parse(log, n, "f00d", &r);
 	if (strnlen(r.tail, sizeof(r.tail)) == sizeof(r.tail) ||
 	    strnlen(r.err.msg, sizeof(r.err.msg)) == sizeof(r.err.msg))
 		abort();
 	if (r.json)
-		pk_vm__guest_summary(r.json, &g);
+		pk_vm_guest__parse(r.json, &g);
 	pk_vm_result__free(&r);
 	free(log);
 }
@@ -109,7 +111,7 @@ static void guest_json(const uint8_t *d, size_t n)
 		return;
 	memcpy(s, d, n);
 	s[n] = 0;
-	pk_vm__guest_summary(s, &g);
+	pk_vm_guest__parse(s, &g);
 	if (strnlen(g.candidate, sizeof(g.candidate)) == sizeof(g.candidate) ||
 	    strnlen(g.btf, sizeof(g.btf)) == sizeof(g.btf) ||
 	    strnlen(g.reason, sizeof(g.reason)) == sizeof(g.reason))

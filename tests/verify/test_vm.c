@@ -1,6 +1,6 @@
 /* What probekit verify reads from outside, on the host: the guest console
- * (pk_vm__parse_console: the verdict between nonce markers, panics, whether /init
- * was reached) and kernel files (pk_kimg__probe, pk_kimg__btf on crafted ELFs). */
+ * (pk_console__parse: the verdict between nonce markers, panics, whether /init
+ * was reached) and kernel files (pk_kimg__probe, pk_kimg__write_btf on crafted ELFs). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,13 +15,14 @@
 #include "common/pk.h"
 #include "unit.h"
 #include "verify/console.h"
+#include "verify/initramfs.h"
 #include "verify/kimg.h"
 
 static void parse(const char *log, struct pk_vm_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->outcome = PK_VM_EXITED;	/* what pk_vm__run assumes before reading */
-	pk_vm__parse_console(log, strlen(log), "c0ffee", r);
+	pk_console__parse(log, strlen(log), "c0ffee", r);
 }
 
 static void test_verdict(void)
@@ -115,7 +116,7 @@ static void test_end_at_eof(void)
 	memcpy(log, bytes, n);
 	memset(&r, 0, sizeof(r));
 	r.outcome = PK_VM_EXITED;
-	pk_vm__parse_console(log, n, "f00d", &r);
+	pk_console__parse(log, n, "f00d", &r);
 	free(log);
 	CHECK_INT(name, r.outcome, PK_VM_VERDICT);
 	/* /init prints the shell's $?, 0..255: 12345 is no exit status, so unknown */
@@ -125,7 +126,7 @@ static void test_end_at_eof(void)
 	CHECK_STR(name, r.tail, "PKV-BEGIN-f00d\n{}\nPKV-END-f00d rc=12345");
 	CHECK(name, !r.err.msg[0], "reason '%s' with a verdict", r.err.msg);
 	/* the JSON is valid but says nothing passed: verify counts the row failed */
-	pk_vm__guest_summary(r.json, &g);
+	pk_vm_guest__parse(r.json, &g);
 	CHECK(name, g.valid && !g.passed, "valid %d passed %d", g.valid, g.passed);
 	pk_vm_result__free(&r);
 	PASS(name);
@@ -173,7 +174,7 @@ static void test_guest_pass(void)
 		" \"attempts\": [{\"name\": \"x\", \"state\": \"failed\", \"reason\": \"r\"}]}\n";
 	struct pk_vm_guest g;
 
-	pk_vm__guest_summary(json, &g);
+	pk_vm_guest__parse(json, &g);
 	CHECK(name, g.valid && g.passed, "valid %d passed %d", g.valid, g.passed);
 	CHECK_STR(name, g.candidate, "embedded-btf");
 	CHECK_STR(name, g.btf, "/sys/kernel/btf/vmlinux");
@@ -194,7 +195,7 @@ static void test_guest_fail_reasons(void)
 		" {\"name\": \"legacy\", \"state\": \"skipped\", \"reason\": \"no \\u0000 object\\/here\"}]}";
 	struct pk_vm_guest g;
 
-	pk_vm__guest_summary(json, &g);
+	pk_vm_guest__parse(json, &g);
 	CHECK(name, g.valid && !g.passed, "valid %d passed %d", g.valid, g.passed);
 	CHECK(name, g.latency_ms == -1, "latency %g", g.latency_ms);
 	CHECK_STR(name, g.reason,
@@ -217,7 +218,7 @@ static void test_guest_invalid(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		pk_vm__guest_summary(bad[i], &g);
+		pk_vm_guest__parse(bad[i], &g);
 		CHECK(name, !g.valid, "'%s' read as JSON", bad[i]);
 	}
 	/* nesting past the depth limit */
@@ -229,12 +230,12 @@ static void test_guest_invalid(void)
 	for (i = 0; i < 100; i++)
 		strcat(deep, "]");
 	strcat(deep, "}");
-	pk_vm__guest_summary(deep, &g);
+	pk_vm_guest__parse(deep, &g);
 	CHECK(name, !g.valid, "100 levels of nesting read as JSON");
-	pk_vm__guest_summary(NULL, &g);
+	pk_vm_guest__parse(NULL, &g);
 	CHECK(name, !g.valid, "NULL read as JSON");
 	/* and valid numbers the old walker's strtod happened to take as well */
-	pk_vm__guest_summary("{\"a\": [0, -0.5, 1E+3, 2e-2, 10]}", &g);
+	pk_vm_guest__parse("{\"a\": [0, -0.5, 1E+3, 2e-2, 10]}", &g);
 	CHECK(name, g.valid, "valid numbers refused");
 	PASS(name);
 }
@@ -307,7 +308,7 @@ static void test_btf_copy(void)
 	snprintf(in, sizeof(in), "%s/ok.elf", tmpdir);
 	snprintf(out, sizeof(out), "%s/ok.btf", tmpdir);
 	CHECK(name, !write_file(in, elf, n), "cannot write %s", in);
-	CHECK_INT(name, pk_kimg__btf(in, out, &e), 0);
+	CHECK_INT(name, pk_kimg__write_btf(in, out, &e), 0);
 	CHECK_INT(name, pk_file__read(out, &got, &len, 1 << 20), 0);
 	CHECK(name, len == 24 && !memcmp(got, elf + 80, 24), "copied %zu bytes, not the section", len);
 	free(got);
@@ -331,7 +332,7 @@ static void test_btf_name_wrap(void)
 		int err;
 
 		CHECK(name, !write_file(in, elf, n), "cannot write %s", in);
-		err = pk_kimg__btf(in, out, &e);
+		err = pk_kimg__write_btf(in, out, &e);
 		CHECK(name, err == -ENOEXEC || err == -ENOENT, "sh_name %#x: got %d (%s)", bad[i], err,
 		      e.msg);
 		CHECK(name, e.msg[0], "sh_name %#x: no reason", bad[i]);
@@ -361,6 +362,39 @@ static void test_probe_elf_without_pvh(void)
 	PASS(name);
 }
 
+/* the temp file is a fresh name (mkostemp), never a planted "<out>.tmp" symlink */
+static void test_initramfs_tmp_name(void)
+{
+	const char *name = "initramfs/tmp-name";
+	PK_INITRAMFS_OPTS(o, .probekit = "/bin/true", .nonce = "f00d");
+	char out[512], planted[600], victim[600], cmd[1300], *text = NULL;
+	struct pk_error e = { 0 };
+	struct stat st;
+	size_t n = 0;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/initrd.cpio", tmpdir);
+	snprintf(planted, sizeof(planted), "%s.tmp", out);
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	if (pk_file__write_atomic(victim, "keep", 4) || symlink(victim, planted)) {
+		FAIL(name, "setup: %s", strerror(errno));
+		return;
+	}
+	rc = pk_initramfs__build(out, &o, &e);
+	if (rc == -ENOENT && strstr(e.msg, "busybox")) {
+		SKIP(name, e.msg);
+		return;
+	}
+	CHECK_INT(name, rc, 0);
+	CHECK(name, !stat(out, &st) && st.st_size > 0, "no '%s'", out);
+	CHECK_INT(name, pk_file__read(victim, &text, &n, 64), 0);
+	CHECK(name, text && n == 4 && !memcmp(text, "keep", 4), "the symlink's target was written");
+	free(text);
+	snprintf(cmd, sizeof(cmd), "ls '%s'/initrd.cpio.tmp.* >/dev/null 2>&1", tmpdir);
+	CHECK(name, system(cmd) != 0, "a temp file was left behind");
+	PASS(name);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -381,6 +415,7 @@ int main(void)
 	test_btf_copy();
 	test_btf_name_wrap();
 	test_probe_elf_without_pvh();
+	test_initramfs_tmp_name();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd))
 		FAIL("kimg", "cannot remove %s", tmpdir);
