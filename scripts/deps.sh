@@ -7,7 +7,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev liblzma-dev liblz4-dev libbz2-dev
 	libarchive-dev libarchive13
 	python3 iproute2 util-linux procps
-	dwarves rpm2cpio cpio xz-utils zstd lz4 bzip2
+	dwarves xz-utils zstd lz4 bzip2
 	qemu-system-x86 busybox-static
 	libbpf-tools bpftrace time
 )
