@@ -23,7 +23,7 @@
 #include "btf/btf_extract.h"
 #include "btf/decompress.h"
 #include "btf/kernel_image.h"
-#include "btf/libarchive_dl.h"
+#include "btf/package.h"
 #include "common/bytes.h"
 #include "common/elf.h"
 #include "common/pk.h"
@@ -42,7 +42,6 @@ struct ctx {
 	size_t max;
 	void *btf;
 	size_t btf_len;
-	const struct pk_libarchive *la;	/* set when the first package is met */
 };
 
 const char *pk_btf_input__str(enum pk_btf_input kind)
@@ -503,24 +502,6 @@ static int from_scan(struct ctx *c, const unsigned char *p, size_t len, const ch
 				  len > 3 ? p[3] : 0);
 }
 
-/* libarchive reading from the current entry of another archive (a .deb's data.tar.*) */
-struct nested {
-	const struct pk_libarchive *la;
-	struct archive *outer;
-	char buf[1 << 16];
-};
-
-static la_ssize_t nested_read(struct archive *a, void *cookie, const void **buf)
-{
-	struct nested *n = cookie;
-	la_ssize_t r = n->la->read_data(n->outer, n->buf, sizeof(n->buf));
-
-	*buf = n->buf;
-	if (r < 0)
-		n->la->set_error(a, EIO, "%s", n->la->error_string(n->outer));
-	return r;
-}
-
 static bool is_candidate(const char *path)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -530,125 +511,71 @@ static bool is_candidate(const char *path)
 	       (n > 4 && !strcmp(base + n - 4, ".btf"));
 }
 
-static int scan_archive(struct ctx *c, struct archive *a, const char *what, int depth);
+struct scan {
+	struct ctx *c;
+	int depth;
+	int ret;
+};
 
-static int read_entry(struct ctx *c, struct archive *a, struct archive_entry *e, int depth)
+/* the first kernel file in the package, read whole (bounded) and peeled in turn */
+static int scan_entry(struct pk_package *pkg, const struct pk_package_entry *e, void *cookie)
 {
-	const char *path = c->la->entry_pathname(e);
-	la_int64_t size = c->la->entry_size_is_set(e) ? c->la->entry_size(e) : -1;
-	size_t cap = size > 0 ? (size_t)size : 1 << 20, len = 0;
-	char *buf;
+	struct scan *s = cookie;
+	struct ctx *c = s->c;
+	struct pk_error why = { 0 };
+	void *buf;
+	size_t len;
 	int err;
 
-	pk_strlcpy(c->info->member, path, sizeof(c->info->member));
-	if (size > (la_int64_t)c->max)
-		return pk_error__set_once(c->err, -EFBIG, "%s is larger than the size cap (%lld bytes)", path, (long long)size);
-	buf = malloc(cap ? cap : 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		la_ssize_t r;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= c->max) {
-				free(buf);
-				return pk_error__set_once(c->err, -EFBIG, "%s is larger than the size cap", path);
-			}
-			cap = cap * 2 > c->max ? c->max : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = c->la->read_data(a, buf + len, cap - len);
-		if (r < 0) {
-			free(buf);
-			return pk_error__set_once(c->err, -EBADMSG, "cannot read %s from the package: %s", path,
-				    c->la->error_string(a));
-		}
-		if (r == 0)
-			break;
-		len += r;
+	if (!is_candidate(e->path))
+		return 0;
+	pk_strlcpy(c->info->member, e->path, sizeof(c->info->member));
+	err = pk_package__read(pkg, c->max, &buf, &len, &why);
+	if (err == -EBADMSG) {
+		err = pk_error__set_once(c->err, err, "cannot read %s from the package: %s", e->path, why.msg);
+	} else if (err == -EFBIG) {
+		err = pk_error__set_once(c->err, err, "%s", why.msg);
+	} else if (!err) {
+		err = extract(c, buf, len, e->path, s->depth + e->depth + 1);
+		release_from_name(c, e->path);	/* the banner, when there is one, wins */
+		free(buf);
 	}
-	err = extract(c, buf, len, path, depth + 1);
-	release_from_name(c, path);	/* the banner, when there is one, wins */
-	free(buf);
-	return err;
+	s->ret = err;
+	return 1;
 }
 
-/* walk entries; descend into data.tar.* of a .deb; stop at the first kernel file */
-static int scan_archive(struct ctx *c, struct archive *a, const char *what, int depth)
-{
-	struct archive_entry *e;
-	int r;
-
-	while ((r = c->la->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *path = c->la->entry_pathname(e);
-
-		if (!path || c->la->entry_filetype(e) != AE_IFREG)
-			continue;
-		if ((c->la->format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR &&
-		    !strncmp(path, "data.tar", 8)) {
-			struct archive *in = c->la->read_new();
-			struct nested *n = malloc(sizeof(*n));
-			int err;
-
-			if (!in || !n) {
-				c->la->read_free(in);
-				free(n);
-				return -ENOMEM;
-			}
-			n->la = c->la;
-			n->outer = a;
-			c->la->read_support_filter_all(in);
-			c->la->read_support_format_all(in);
-			if (c->la->read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
-				err = pk_error__set_once(c->err, -EBADMSG, "%s: cannot read %s: %s", what, path,
-					   c->la->error_string(in));
-			} else {
-				char sub[64];
-
-				snprintf(sub, sizeof(sub), "%s", path);
-				err = scan_archive(c, in, sub, depth + 1);
-			}
-			c->la->read_free(in);
-			free(n);
-			return err;
-		}
-		if (is_candidate(path))
-			return read_entry(c, a, e, depth);
-	}
-	if (r != ARCHIVE_EOF)
-		return pk_error__set_once(c->err, -EBADMSG, "%s: corrupt archive: %s", what, c->la->error_string(a));
-	return pk_error__set_once(c->err, -ENOENT, "%s: no kernel image (boot/vmlinuz-*, vmlinux, *.btf) inside", what);
-}
-
+/* the package's first kernel file (inside a .deb's data.tar.*): stop there */
 static int from_package(struct ctx *c, const void *data, size_t len, const char *fmt, int depth)
 {
-	struct archive *a;
+	struct scan s = { .c = c, .depth = depth };
+	struct pk_package *pkg;
 	struct pk_error why = { 0 };
+	const char *what;
 	int err;
 
-	if (!c->la && !(c->la = pk_libarchive__load(&why)))
-		return pk_error__set_once(c->err, -ELIBACC, "%s package: %s", fmt, pk_error__str(&why));
-	a = c->la->read_new();
-	if (!a)
-		return -ENOMEM;
+	err = pk_package__open_mem(data, len, &pkg, &why);
+	if (err == -ELIBACC)
+		return pk_error__set_once(c->err, err, "%s package: %s", fmt, why.msg);
+	if (err && err != -EBADMSG)
+		return err;
 	c->info->packaged = true;
 	set_kind(c, PK_BTF_INPUT_PACKAGE);
 	if (!c->info->package_format[0])
 		pk_strlcpy(c->info->package_format, fmt, sizeof(c->info->package_format));
-	c->la->read_support_filter_all(a);
-	c->la->read_support_format_all(a);
-	if (c->la->read_open_memory(a, data, len) != ARCHIVE_OK)
-		err = pk_error__set_once(c->err, -EBADMSG, "corrupt %s package: %s", fmt, c->la->error_string(a));
-	else
-		err = scan_archive(c, a, fmt, depth);
-	c->la->read_free(a);
+	if (err)
+		return pk_error__set_once(c->err, err, "corrupt %s package: %s", fmt, why.msg);
+	err = pk_package__walk(pkg, scan_entry, &s, &why);
+	what = pk_package__archive(pkg) ?: fmt;
+	if (err > 0)
+		err = s.ret;
+	else if (err == -ENOEXEC)
+		err = pk_error__set_once(c->err, -EBADMSG, "%s: cannot read %s: %s", fmt, what, why.msg);
+	else if (err == -EBADMSG)
+		err = pk_error__set_once(c->err, err, "%s: corrupt archive: %s", what, why.msg);
+	else if (!err)
+		err = pk_error__set_once(c->err, -ENOENT, "%s: no kernel image (boot/vmlinuz-*, vmlinux, "
+					 "*.btf) inside", what);
+	pk_package__free(pkg);
 	return err;
 }
 

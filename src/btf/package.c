@@ -1,5 +1,6 @@
-/* One member out of a .deb/.rpm through libarchive (btf/package.h): the same reader
- * btf extract uses, instead of shell pipelines run as root on untrusted packages. */
+/* Packages and archives through libarchive (btf/package.h): the one walk over their
+ * entries and the one bounded read of an entry, used by btf extract and by verify's
+ * kernel packages, instead of shell pipelines run as root on untrusted packages. */
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -14,16 +15,15 @@
 #include "btf/package.h"
 
 #define DEFAULT_MAX_MEMBER (256UL << 20)
+#define FIRST_CAP (1UL << 20)	/* first buffer for an entry of unknown size */
 
-struct walk {
+struct pk_package {
 	const struct pk_libarchive *la;
-	const char *pkg;
-	const char *const *patterns;
-	const char *dir;
-	size_t max;
-	char *out;
-	size_t out_len;
-	struct pk_error *err;
+	struct archive *a;		/* the package */
+	struct archive *cur;		/* the archive being walked: a, or the .deb's data.tar.* */
+	struct archive_entry *entry;	/* the current entry, while fn runs */
+	char *archive;			/* the data.tar.* member walked into */
+	bool walked;
 };
 
 /* libarchive reading from the current entry of another archive (a .deb's data.tar.*) */
@@ -44,6 +44,198 @@ static la_ssize_t nested_read(struct archive *a, void *cookie, const void **buf)
 	return r;
 }
 
+static int package_new(struct pk_package **pkg, struct pk_error *err)
+{
+	struct pk_error why = { 0 };
+	struct pk_package *p;
+
+	*pkg = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return pk_error__set(err, -ENOMEM, "out of memory");
+	p->la = pk_libarchive__load(&why);
+	if (!p->la) {
+		free(p);
+		return pk_error__set(err, -ELIBACC, "%s", pk_error__str(&why));
+	}
+	p->a = p->la->read_new();
+	if (!p->a) {
+		free(p);
+		return pk_error__set(err, -ENOMEM, "out of memory");
+	}
+	p->la->read_support_filter_all(p->a);
+	p->la->read_support_format_all(p->a);
+	p->cur = p->a;
+	*pkg = p;
+	return 0;
+}
+
+static int package_opened(struct pk_package **pkg, int r, struct pk_error *err)
+{
+	if (r == ARCHIVE_OK)
+		return 0;
+	pk_error__set(err, -EBADMSG, "%s", (*pkg)->la->error_string((*pkg)->a));
+	pk_package__free(*pkg);
+	*pkg = NULL;
+	return -EBADMSG;
+}
+
+int pk_package__open_mem(const void *data, size_t len, struct pk_package **pkg, struct pk_error *err)
+{
+	int r = package_new(pkg, err);
+
+	return r ? r : package_opened(pkg, (*pkg)->la->read_open_memory((*pkg)->a, data, len), err);
+}
+
+int pk_package__open_fd(int fd, struct pk_package **pkg, struct pk_error *err)
+{
+	int r = package_new(pkg, err);
+
+	return r ? r : package_opened(pkg, (*pkg)->la->read_open_fd((*pkg)->a, fd, 1 << 16), err);
+}
+
+void pk_package__free(struct pk_package *pkg)
+{
+	if (!pkg)
+		return;
+	if (pkg->a)
+		pkg->la->read_free(pkg->a);
+	free(pkg->archive);
+	free(pkg);
+}
+
+const char *pk_package__archive(const struct pk_package *pkg)
+{
+	return pkg ? pkg->archive : NULL;
+}
+
+static int walk(struct pk_package *p, struct archive *a, unsigned int depth, pk_package_entry_fn fn,
+		void *ctx, struct pk_error *err)
+{
+	const struct pk_libarchive *la = p->la;
+	struct archive_entry *e;
+	int r;
+
+	p->cur = a;
+	while ((r = la->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *path = la->entry_pathname(e);
+		bool ar = !depth && (la->format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR;
+		struct pk_package_entry ent = { .path = path, .depth = depth, .ar_member = ar };
+		int ret;
+
+		if (!path || la->entry_filetype(e) != AE_IFREG)
+			continue;
+		if (ar && !strncmp(path, "data.tar", 8)) {
+			struct archive *in = la->read_new();
+			struct nested *n = malloc(sizeof(*n));
+
+			p->archive = strdup(path);
+			if (!in || !n || !p->archive) {
+				la->read_free(in);
+				free(n);
+				return pk_error__set(err, -ENOMEM, "out of memory");
+			}
+			n->la = la;
+			n->outer = a;
+			la->read_support_filter_all(in);
+			la->read_support_format_all(in);
+			if (la->read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK)
+				ret = pk_error__set(err, -ENOEXEC, "%s", la->error_string(in));
+			else
+				ret = walk(p, in, depth + 1, fn, ctx, err);
+			la->read_free(in);
+			free(n);
+			p->cur = a;
+			return ret;
+		}
+		ent.size = la->entry_size_is_set(e) ? la->entry_size(e) : -1;
+		p->entry = e;
+		ret = fn(p, &ent, ctx);
+		p->entry = NULL;
+		if (ret)
+			return ret;
+	}
+	if (r != ARCHIVE_EOF)
+		return pk_error__set(err, -EBADMSG, "%s", la->error_string(a));
+	return 0;
+}
+
+int pk_package__walk(struct pk_package *pkg, pk_package_entry_fn fn, void *ctx, struct pk_error *err)
+{
+	if (!pkg || !fn)
+		return pk_error__set(err, -EINVAL, "bad arguments");
+	if (pkg->walked)	/* libarchive reads forward only */
+		return pk_error__set(err, -EINVAL, "package already walked");
+	pkg->walked = true;
+	return walk(pkg, pkg->a, 0, fn, ctx, err);
+}
+
+int pk_package__read(struct pk_package *pkg, size_t max, void **out, size_t *out_len, struct pk_error *err)
+{
+	const struct pk_libarchive *la;
+	const char *path;
+	la_int64_t size;
+	size_t cap, len = 0;
+	char *buf;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!pkg || !pkg->entry)
+		return pk_error__set(err, -EINVAL, "no current entry");
+	la = pkg->la;
+	path = la->entry_pathname(pkg->entry);
+	size = la->entry_size_is_set(pkg->entry) ? la->entry_size(pkg->entry) : -1;
+	if (size > (la_int64_t)max)
+		return pk_error__set(err, -EFBIG, "%s is larger than the size cap (%lld bytes)", path,
+				     (long long)size);
+	cap = size > 0 ? (size_t)size : FIRST_CAP;
+	buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return pk_error__set(err, -ENOMEM, "out of memory");
+	for (;;) {
+		la_ssize_t r;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= max) {
+				free(buf);
+				return pk_error__set(err, -EFBIG, "%s is larger than the size cap", path);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return pk_error__set(err, -ENOMEM, "out of memory");
+			}
+			buf = nb;
+		}
+		r = la->read_data(pkg->cur, buf + len, cap - len);
+		if (r < 0) {
+			free(buf);
+			return pk_error__set(err, -EBADMSG, "%s", la->error_string(pkg->cur));
+		}
+		if (r == 0)
+			break;
+		len += r;
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+/* pk_package__extract: the first member matching one of the patterns, to a file */
+struct member {
+	const char *pkg;
+	const char *const *patterns;
+	const char *dir;
+	size_t max;
+	char *out;
+	size_t out_len;
+	struct pk_error *err;
+	int ret;
+};
+
 static bool matches(const char *path, const char *const *patterns)
 {
 	while (*path == '.' && path[1] == '/')
@@ -56,116 +248,47 @@ static bool matches(const char *path, const char *const *patterns)
 	return false;
 }
 
-/* the current entry, read whole (bounded), then written atomically */
-static int write_member(struct walk *w, struct archive *a, struct archive_entry *e, const char *path)
+/* the entry, read whole (bounded), then written atomically; ends the walk */
+static int write_member(struct pk_package *pkg, const struct pk_package_entry *e, void *ctx)
 {
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	la_int64_t size = w->la->entry_size_is_set(e) ? w->la->entry_size(e) : -1;
-	size_t cap = size > 0 ? (size_t)size : 1 << 20, len = 0;
-	char *buf;
+	struct member *m = ctx;
+	const char *base = strrchr(e->path, '/') ? strrchr(e->path, '/') + 1 : e->path;
+	struct pk_error why = { 0 };
+	void *buf;
+	size_t len;
 	int err;
 
+	/* a .deb's own members are not its contents */
+	if (e->ar_member || !matches(e->path, m->patterns))
+		return 0;
 	/* the patterns end in a name, so base is one path component; still refuse ".." */
 	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
-		return pk_error__set(w->err, -EBADMSG, "'%s': bad member name '%s'", w->pkg, path);
-	if (size > (la_int64_t)w->max)
-		return pk_error__set(w->err, -EFBIG, "'%s': %s is larger than the size cap (%lld bytes)",
-				     w->pkg, path, (long long)size);
-	if ((size_t)snprintf(w->out, w->out_len, "%s/%s", w->dir, base) >= w->out_len)
-		return pk_error__set(w->err, -ENAMETOOLONG, "'%s/%s': path too long", w->dir, base);
-	buf = malloc(cap ? cap : 1);
-	if (!buf)
-		return pk_error__set(w->err, -ENOMEM, "out of memory");
-	for (;;) {
-		la_ssize_t r;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= w->max) {
-				free(buf);
-				return pk_error__set(w->err, -EFBIG, "'%s': %s is larger than the size cap",
-						     w->pkg, path);
-			}
-			cap = cap * 2 > w->max ? w->max : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return pk_error__set(w->err, -ENOMEM, "out of memory");
-			}
-			buf = nb;
-		}
-		r = w->la->read_data(a, buf + len, cap - len);
-		if (r < 0) {
-			free(buf);
-			return pk_error__set(w->err, -EBADMSG, "'%s': cannot read %s: %s", w->pkg, path,
-					     w->la->error_string(a));
-		}
-		if (r == 0)
-			break;
-		len += r;
+		err = pk_error__set(m->err, -EBADMSG, "'%s': bad member name '%s'", m->pkg, e->path);
+	else if ((size_t)snprintf(m->out, m->out_len, "%s/%s", m->dir, base) >= m->out_len)
+		err = pk_error__set(m->err, -ENAMETOOLONG, "'%s/%s': path too long", m->dir, base);
+	else if ((err = pk_package__read(pkg, m->max, &buf, &len, &why)) == -EBADMSG)
+		pk_error__set(m->err, err, "'%s': cannot read %s: %s", m->pkg, e->path, why.msg);
+	else if (err == -ENOMEM)
+		pk_error__set(m->err, err, "%s", why.msg);
+	else if (err)
+		pk_error__set(m->err, err, "'%s': %s", m->pkg, why.msg);
+	else {
+		err = pk_file__write_atomic(m->out, buf, len);
+		free(buf);
+		if (err)
+			pk_error__set(m->err, err, "cannot write '%s': %s", m->out, strerror(-err));
 	}
-	err = pk_file__write_atomic(w->out, buf, len);
-	free(buf);
-	if (err)
-		return pk_error__set(w->err, err, "cannot write '%s': %s", w->out, strerror(-err));
-	return 0;
-}
-
-static int walk(struct walk *w, struct archive *a, int depth)
-{
-	struct archive_entry *e;
-	int r;
-
-	while ((r = w->la->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *path = w->la->entry_pathname(e);
-
-		if (!path || w->la->entry_filetype(e) != AE_IFREG)
-			continue;
-		if (!depth && (w->la->format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR) {
-			struct archive *in;
-			struct nested *n;
-			int err;
-
-			if (strncmp(path, "data.tar", 8))
-				continue;
-			in = w->la->read_new();
-			n = malloc(sizeof(*n));
-			if (!in || !n) {
-				w->la->read_free(in);
-				free(n);
-				return pk_error__set(w->err, -ENOMEM, "out of memory");
-			}
-			n->la = w->la;
-			n->outer = a;
-			w->la->read_support_filter_all(in);
-			w->la->read_support_format_all(in);
-			if (w->la->read_open(in, n, NULL, nested_read, NULL) != ARCHIVE_OK)
-				err = pk_error__set(w->err, -EBADMSG, "'%s': cannot read %s: %s", w->pkg, path,
-						    w->la->error_string(in));
-			else
-				err = walk(w, in, depth + 1);
-			w->la->read_free(in);
-			free(n);
-			return err;
-		}
-		if (matches(path, w->patterns))
-			return write_member(w, a, e, path);
-	}
-	if (r != ARCHIVE_EOF)
-		return pk_error__set(w->err, -EBADMSG, "'%s': corrupt package: %s", w->pkg,
-				     w->la->error_string(a));
-	return pk_error__set(w->err, -ENOENT, "package '%s' has no member %s%s", w->pkg,
-			     w->patterns[0], w->patterns[1] ? " (or the like)" : "");
+	m->ret = err;
+	return 1;
 }
 
 int pk_package__extract(const char *pkg, const char *const *patterns, const char *dir,
 			size_t max_size, char *out, size_t out_len, struct pk_error *err)
 {
-	struct walk w = { .pkg = pkg, .patterns = patterns, .dir = dir, .out = out, .out_len = out_len,
-			  .max = max_size ? max_size : DEFAULT_MAX_MEMBER, .err = err };
+	struct member m = { .pkg = pkg, .patterns = patterns, .dir = dir, .out = out, .out_len = out_len,
+			    .max = max_size ? max_size : DEFAULT_MAX_MEMBER, .err = err };
 	unsigned char head[8] = { 0 };
-	struct archive *a = NULL;
+	struct pk_package *p = NULL;
 	struct pk_error why = { 0 };
 	struct stat st;
 	ssize_t n;
@@ -197,26 +320,29 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 		ret = pk_error__set(err, -ENOEXEC, "'%s' is not a .deb or .rpm package", pkg);
 		goto done;
 	}
-	w.la = pk_libarchive__load(&why);
-	if (!w.la) {
-		ret = pk_error__set(err, why.code, "'%s': %s", pkg, why.msg);
+	ret = pk_package__open_fd(fd, &p, &why);
+	if (ret == -EBADMSG)
+		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
+	else if (ret == -ENOMEM)
+		ret = pk_error__set(err, ret, "%s", why.msg);
+	else if (ret)
+		ret = pk_error__set(err, ret, "'%s': %s", pkg, why.msg);
+	if (ret)
 		goto done;
-	}
-	a = w.la->read_new();
-	if (!a) {
-		ret = pk_error__set(err, -ENOMEM, "out of memory");
-		goto done;
-	}
-	w.la->read_support_filter_all(a);
-	w.la->read_support_format_all(a);
-	if (w.la->read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-		ret = pk_error__set(err, -EBADMSG, "'%s': corrupt package: %s", pkg, w.la->error_string(a));
-		goto done;
-	}
-	ret = walk(&w, a, 0);
+	ret = pk_package__walk(p, write_member, &m, &why);
+	if (ret > 0)
+		ret = m.ret;
+	else if (ret == -ENOEXEC)
+		ret = pk_error__set(err, -EBADMSG, "'%s': cannot read %s: %s", pkg, pk_package__archive(p), why.msg);
+	else if (ret == -EBADMSG)
+		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
+	else if (ret)
+		ret = pk_error__set(err, ret, "%s", why.msg);
+	else
+		ret = pk_error__set(err, -ENOENT, "package '%s' has no member %s%s", pkg, patterns[0],
+				    patterns[1] ? " (or the like)" : "");
 done:
-	if (a)
-		w.la->read_free(a);
+	pk_package__free(p);
 	close(fd);
 	if (ret)
 		out[0] = 0;
