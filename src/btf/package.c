@@ -44,10 +44,13 @@ static la_ssize_t nested_read(struct archive *a, void *cookie, const void **buf)
 	return r;
 }
 
-static int package_new(struct pk_package **pkg, struct pk_error *err)
+/* data when it is not NULL, else fd */
+static int package_open(const void *data, size_t len, int fd, struct pk_package **pkg,
+			struct pk_error *err)
 {
 	struct pk_error why = { 0 };
 	struct pk_package *p;
+	int r;
 
 	*pkg = NULL;
 	p = calloc(1, sizeof(*p));
@@ -58,40 +61,33 @@ static int package_new(struct pk_package **pkg, struct pk_error *err)
 		free(p);
 		return pk_error__set(err, -ELIBACC, "%s", pk_error__str(&why));
 	}
-	p->a = p->la->read_new();
+	p->a = p->cur = p->la->read_new();
 	if (!p->a) {
 		free(p);
 		return pk_error__set(err, -ENOMEM, "out of memory");
 	}
 	p->la->read_support_filter_all(p->a);
 	p->la->read_support_format_all(p->a);
-	p->cur = p->a;
+	r = data ? p->la->read_open_memory(p->a, data, len) : p->la->read_open_fd(p->a, fd, 1 << 16);
+	if (r != ARCHIVE_OK) {
+		r = pk_error__set(err, -EBADMSG, "%s", p->la->error_string(p->a));
+		pk_package__free(p);
+		return r;
+	}
 	*pkg = p;
 	return 0;
 }
 
-static int package_opened(struct pk_package **pkg, int r, struct pk_error *err)
-{
-	if (r == ARCHIVE_OK)
-		return 0;
-	pk_error__set(err, -EBADMSG, "%s", (*pkg)->la->error_string((*pkg)->a));
-	pk_package__free(*pkg);
-	*pkg = NULL;
-	return -EBADMSG;
-}
-
 int pk_package__open_mem(const void *data, size_t len, struct pk_package **pkg, struct pk_error *err)
 {
-	int r = package_new(pkg, err);
-
-	return r ? r : package_opened(pkg, (*pkg)->la->read_open_memory((*pkg)->a, data, len), err);
+	if (!data)
+		return pk_error__set(err, -EINVAL, "bad arguments");
+	return package_open(data, len, -1, pkg, err);
 }
 
 int pk_package__open_fd(int fd, struct pk_package **pkg, struct pk_error *err)
 {
-	int r = package_new(pkg, err);
-
-	return r ? r : package_opened(pkg, (*pkg)->la->read_open_fd((*pkg)->a, fd, 1 << 16), err);
+	return package_open(NULL, 0, fd, pkg, err);
 }
 
 void pk_package__free(struct pk_package *pkg)

@@ -1,6 +1,7 @@
 /* pk_package__extract on real packages made here (a .deb by dpkg-deb, a minimal
  * rpm): the member comes out whole and only under its base name in dir; a cap, a
- * missing member, a non-package and an unreadable file each give their errno. */
+ * missing member, a non-package and an unreadable file each give their errno. The
+ * walk under it (btf extract's too): what each entry says, and a bad data.tar.*. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,97 @@ static void check_out(const char *name, const char *out, const char *want_path)
 	CHECK(name, n == strlen(CONTENT) && !memcmp(data, CONTENT, n), "content differs (%zu bytes)", n);
 	free(data);
 	PASS(name);
+}
+
+struct seen {
+	int entries, ar_members, kernels;
+	unsigned int kernel_depth;
+	int read_rc, cap_rc;
+	char *data;
+	size_t len;
+};
+
+static int on_entry(struct pk_package *pkg, const struct pk_package_entry *e, void *ctx)
+{
+	struct seen *s = ctx;
+	struct pk_error err = { 0 };
+	void *buf;
+	size_t len;
+
+	s->entries++;
+	s->ar_members += e->ar_member;
+	if (strcmp(e->path, "./boot/vmlinuz-9.8.7"))
+		return 0;
+	s->kernels++;
+	s->kernel_depth = e->depth;
+	s->cap_rc = pk_package__read(pkg, 16, &buf, &len, &err);
+	s->read_rc = pk_package__read(pkg, 1 << 20, &buf, &len, &err);
+	if (!s->read_rc) {
+		s->data = buf;
+		s->len = len;
+	}
+	return 0;
+}
+
+/* the .deb from memory: its own members at depth 0, then data.tar.*'s, the walk once */
+static void test_walk(const char *deb)
+{
+	struct seen s = { 0 };
+	struct pk_package *pkg = NULL;
+	struct pk_error e = { 0 };
+	char *data = NULL;
+	size_t n = 0;
+	int rc;
+
+	CHECK_INT("package/walk", pk_file__read(deb, &data, &n, 1 << 20), 0);
+	rc = pk_package__open_mem(data, n, &pkg, &e);
+	CHECK("package/walk", !rc, "open rc %d: %s", rc, e.msg);
+	rc = pk_package__walk(pkg, on_entry, &s, &e);
+	CHECK("package/walk", rc == 0, "walk rc %d: %s", rc, e.msg);
+	CHECK("package/walk", s.ar_members >= 2 && s.kernels == 1 && s.kernel_depth == 1,
+	      "%d ar members, %d kernels at depth %u", s.ar_members, s.kernels, s.kernel_depth);
+	CHECK_STR("package/walk", pk_package__archive(pkg) ?: "(none)", "data.tar.xz");
+	CHECK("package/walk", s.cap_rc == -EFBIG, "read past the cap: %d", s.cap_rc);
+	/* the first read failed on the size the header gives, before reading a byte */
+	CHECK("package/walk", !s.read_rc && s.len == strlen(CONTENT) && !memcmp(s.data, CONTENT, s.len),
+	      "read rc %d, %zu bytes", s.read_rc, s.len);
+	CHECK("package/walk", pk_package__walk(pkg, on_entry, &s, &e) == -EINVAL, "walked twice");
+	PASS("package/walk");
+	free(s.data);
+	pk_package__free(pkg);
+	free(data);
+}
+
+/* a .deb whose data.tar.gz is no archive: -ENOEXEC naming it, then the extract message */
+static void test_bad_nested(const char *dir)
+{
+	static const char junk[] = "garbage, garbage, garbage, garbage";
+	char deb[600], out[512], *data = NULL;
+	struct pk_package *pkg = NULL;
+	struct pk_error e = { 0 };
+	struct seen s = { 0 };
+	size_t n;
+	int rc;
+
+	n = (size_t)snprintf(NULL, 0, "!<arch>\n%-16s%-12s%-6s%-6s%-8s%-10zu`\n%s", "data.tar.gz", "0", "0",
+			     "0", "100644", strlen(junk), junk);
+	data = malloc(n + 1);
+	CHECK("package/bad-data-tar", data, "out of memory");
+	snprintf(data, n + 1, "!<arch>\n%-16s%-12s%-6s%-6s%-8s%-10zu`\n%s", "data.tar.gz", "0", "0", "0",
+		 "100644", strlen(junk), junk);
+	snprintf(deb, sizeof(deb), "%s/bad.deb", tmp);
+	CHECK_INT("package/bad-data-tar", pk_file__write_atomic(deb, data, n), 0);
+	rc = pk_package__open_mem(data, n, &pkg, &e);
+	CHECK("package/bad-data-tar", !rc, "open rc %d: %s", rc, e.msg);
+	rc = pk_package__walk(pkg, on_entry, &s, &e);
+	CHECK("package/bad-data-tar", rc == -ENOEXEC && s.entries == 0, "walk rc %d, %d entries", rc, s.entries);
+	CHECK_STR("package/bad-data-tar", pk_package__archive(pkg) ?: "(none)", "data.tar.gz");
+	rc = pk_package__extract(deb, kernels, dir, 0, out, sizeof(out), &e);
+	CHECK("package/bad-data-tar", rc == -EBADMSG && strstr(e.msg, "': cannot read data.tar.gz: "),
+	      "rc %d: %s", rc, e.msg);
+	PASS("package/bad-data-tar");
+	pk_package__free(pkg);
+	free(data);
 }
 
 int main(void)
@@ -82,7 +174,9 @@ int main(void)
 			FAIL("package/no-member", "rc %d: %s", rc, e.msg);
 		else
 			PASS("package/no-member");
+		test_walk(deb);
 	}
+	test_bad_nested(dir);
 
 	/* rpm: lead, empty signature and main headers, gzip'd newc cpio payload */
 	snprintf(want, sizeof(want), "%s/content", tmp);
