@@ -99,10 +99,14 @@ struct {
 } pk_heap SEC(".maps");
 
 /* events that found the buffer full, per CPU, per kind (PK_DROPS_FILTERED + kind
- * while a pid/comm filter is set) */
+ * while a pid/comm filter is set); a test builds the older layout with
+ * -DPK_DROPS_ENTRIES=PK_EV_MAX, which the loader must refuse */
+#ifndef PK_DROPS_ENTRIES
+#define PK_DROPS_ENTRIES (PK_DROPS_FILTERED + PK_EV_MAX)
+#endif
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PK_DROPS_FILTERED + PK_EV_MAX);
+	__uint(max_entries, PK_DROPS_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } pk_drops SEC(".maps");

@@ -229,7 +229,7 @@ static uint32_t prog_kinds(const char *name)
 static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk_probe_opts *o)
 {
 	struct bpf_object *obj = p->obj;
-	struct bpf_map *rodata, *events;
+	struct bpf_map *rodata, *events, *drops;
 	struct bpf_program *prog;
 	struct pk_config cfg;
 	size_t off, size, rsz;
@@ -247,6 +247,14 @@ static int configure(struct pk_probe *p, struct pk_candidate *c, const struct pk
 		pk_error__set(&c->err, -EINVAL,
 			      "probe built for another agent version (pk_cfg is %zu bytes, want %zu)",
 			      size, sizeof(cfg));
+		return pk_candidate__fail(c, "open");
+	}
+	drops = bpf_object__find_map_by_name(obj, "pk_drops");
+	if (drops && bpf_map__max_entries(drops) != PK_DROPS_FILTERED + PK_EV_MAX) {
+		/* an older probe counts filtered drops nowhere: its runs would report 0 */
+		pk_error__set(&c->err, -EINVAL,
+			      "probe built for another agent version (pk_drops has %u entries, want %u)",
+			      bpf_map__max_entries(drops), PK_DROPS_FILTERED + PK_EV_MAX);
 		return pk_candidate__fail(c, "open");
 	}
 	data = (char *)bpf_map__initial_value(rodata, &rsz);
@@ -584,12 +592,13 @@ int pk_probe__set_filter(struct pk_probe *p, uint32_t pid, const char *comm)
 	return bpf_map_update_elem(p->filter_fd, &zero, &f, BPF_ANY) ? -errno : 0;
 }
 
-/* sum over CPUs of pk_drops[first + k] for k < n, added to drops[k] */
-static int drops_add(const struct pk_probe *p, uint32_t first, uint64_t *drops, int n)
+/* drops[k] = sum over CPUs of pk_drops[k] (when all) and pk_drops[PK_DROPS_FILTERED + k] */
+static int drops_sum(const struct pk_probe *p, bool all, uint64_t *drops, int n)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t *v;
 
+	memset(drops, 0, n * sizeof(*drops));
 	if (p->drops_fd < 0)
 		return 0;
 	if (ncpu <= 0)
@@ -598,12 +607,14 @@ static int drops_add(const struct pk_probe *p, uint32_t first, uint64_t *drops, 
 	if (!v)
 		return -ENOMEM;
 	for (uint32_t k = 0; k < (uint32_t)n && k < PK_EV_MAX; k++) {
-		uint32_t key = first + k;
+		uint32_t keys[2] = { PK_DROPS_FILTERED + k, k };
 
-		if (bpf_map_lookup_elem(p->drops_fd, &key, v))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			drops[k] += v[i];
+		for (int i = 0; i < (all ? 2 : 1); i++) {
+			if (bpf_map_lookup_elem(p->drops_fd, &keys[i], v))
+				continue;
+			for (int cpu = 0; cpu < ncpu; cpu++)
+				drops[k] += v[cpu];
+		}
 	}
 	free(v);
 	return 0;
@@ -611,15 +622,10 @@ static int drops_add(const struct pk_probe *p, uint32_t first, uint64_t *drops, 
 
 int pk_probe__drops(const struct pk_probe *p, uint64_t *drops, int n)
 {
-	int err;
-
-	memset(drops, 0, n * sizeof(*drops));
-	err = drops_add(p, 0, drops, n);
-	return err ?: drops_add(p, PK_DROPS_FILTERED, drops, n);
+	return drops_sum(p, true, drops, n);
 }
 
 int pk_probe__filtered_drops(const struct pk_probe *p, uint64_t *drops, int n)
 {
-	memset(drops, 0, n * sizeof(*drops));
-	return drops_add(p, PK_DROPS_FILTERED, drops, n);
+	return drops_sum(p, false, drops, n);
 }

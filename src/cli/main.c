@@ -89,17 +89,21 @@ int pk_dispatch(const char *parent, const struct pk_cmd *table, int argc, char *
 	return PK_EXIT_USAGE;
 }
 
+/* the one rule of what a person sees: warnings always, the library's and
+ * libbpf's diagnostics (info, debug) with -v; libbpf's messages above it are not
+ * even formatted */
+static enum pk_print_level shown_level = PK_WARN;
+
 void pk_cli__set_verbose(bool on)
 {
 	pk_verbose = on;
-	/* libbpf's messages print_lib would drop are not even formatted */
-	pk_libbpf__route_print(on ? PK_DEBUG : PK_WARN);
+	shown_level = on ? PK_DEBUG : PK_WARN;
+	pk_libbpf__route_print(shown_level);
 }
 
-/* warnings always; the library's and libbpf's diagnostics (info, debug) with -v */
 static int print_lib(enum pk_print_level level, const char *fmt, va_list ap)
 {
-	if (level != PK_WARN && !pk_verbose)
+	if (level > shown_level)
 		return 0;
 	fprintf(stderr, "probekit: %s", level == PK_WARN ? "warning: " : "");
 	return vfprintf(stderr, fmt, ap);

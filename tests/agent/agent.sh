@@ -141,6 +141,21 @@ else
 	fail "verifier rejection reported" "cannot build the bad probe: $(tail -n 2 "$TMP/cc.err")"
 fi
 
+# --- a probe of the older layout (drops not counted apart under a filter) is refused
+if clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -DPK_MODE_CORE -DPK_DROPS_ENTRIES=PK_EV_MAX \
+	-I"$OUT" -Ibpf -c bpf/probe.bpf.c -o "$TMP/old_layout.o" 2>"$TMP/cc.err"; then
+	"$PK" selftest --json --probe "$TMP/old_layout.o" >"$TMP/o.json" 2>"$TMP/o.err"
+	if [ "$(json_get "$TMP/o.json" attempts.0.stage)" = open ] &&
+	   json_get "$TMP/o.json" attempts.0.reason | grep -q "another agent version (pk_drops has 8 entries, want 16)" &&
+	   [ "$(json_get "$TMP/o.json" attempts.0.state)" = failed ]; then
+		pass "older probe layout refused at open, the next candidate serves"
+	else
+		fail "older probe layout refused" "$(json_get "$TMP/o.json" attempts.0.reason 2>&1 | head -c 300)"
+	fi
+else
+	fail "older probe layout refused" "cannot build it: $(tail -n 2 "$TMP/cc.err")"
+fi
+
 # --- a scripted workload shows up with the right fields, ring and perf buffers
 for buffer in ring perf; do
 	if start_agent wl-$buffer --events all --buffer $buffer --output "$TMP/wl-$buffer.json"; then
