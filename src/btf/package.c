@@ -86,11 +86,6 @@ int pk_package__open_mem(const void *data, size_t len, struct pk_package **pkg, 
 	return package_open(data, len, -1, pkg, err);
 }
 
-static int package_open_fd(int fd, struct pk_package **pkg, struct pk_error *err)
-{
-	return package_open(NULL, 0, fd, pkg, err);
-}
-
 void pk_package__free(struct pk_package *pkg)
 {
 	if (!pkg)
@@ -347,7 +342,7 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 		ret = pk_error__set(err, -ENOEXEC, "'%s' is not a .deb or .rpm package", pkg);
 		goto done;
 	}
-	ret = package_open_fd(fd, &p, &why);
+	ret = package_open(NULL, 0, fd, &p, &why);
 	if (ret == -EBADMSG)
 		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
 	else if (ret == -ENOMEM)
