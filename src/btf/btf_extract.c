@@ -582,6 +582,7 @@ static int from_package(struct ctx *c, const void *data, size_t len, const char 
 static int extract(struct ctx *c, const void *data, size_t len, const char *name, int depth)
 {
 	const unsigned char *p = data;
+	const char *fmt;
 
 	if (depth > MAX_DEPTH)
 		return pk_error__set_once(c->err, -ELOOP, "input nests more than %d layers deep", MAX_DEPTH);
@@ -593,14 +594,8 @@ static int extract(struct ctx *c, const void *data, size_t len, const char *name
 	}
 	if (!memcmp(p, ELFMAG, SELFMAG))
 		return from_elf(c, data, len, name);
-	if (len >= 8 && !memcmp(p, "!<arch>\n", 8))
-		return from_package(c, data, len, "deb", depth);
-	if (!memcmp(p, "\xed\xab\xee\xdb", 4))
-		return from_package(c, data, len, "rpm", depth);
-	if (len >= 512 && !memcmp(p + 257, "ustar", 5))
-		return from_package(c, data, len, "tar", depth);
-	if (len >= 6 && (!memcmp(p, "070701", 6) || !memcmp(p, "070702", 6) || !memcmp(p, "070707", 6)))
-		return from_package(c, data, len, "cpio", depth);
+	if ((fmt = pk_package__format(p, len)))
+		return from_package(c, data, len, fmt, depth);
 	if (pk_kernel_image__detect(p, len) != PK_KERNEL_IMAGE_NONE)
 		return from_kernel_image(c, p, len, name, depth);
 	return from_scan(c, p, len, name, depth);

@@ -387,16 +387,20 @@ static struct pk_dl *comp_dl(enum pk_comp c)
 
 int pk_comp__available(enum pk_comp c, struct pk_error *err)
 {
-	char what[32];
+	struct pk_error why = { 0 };
 	struct pk_dl *dl;
+	int r;
 
 	if (c <= PK_COMP_NONE || c >= PK_COMP__MAX)
 		return pk_error__set(err, -EINVAL, "no compression");
 	dl = comp_dl(c);
 	if (!dl)
 		return 0;
-	snprintf(what, sizeof(what), "decompressing %s", pk_comp__name(c));
-	return pk_dl__load(dl, what, err);
+	/* the name alone, so that a load that works formats nothing; "decompressing" on failure */
+	r = pk_dl__load(dl, pk_comp__name(c), &why);
+	if (r)
+		return pk_error__set(err, r, "decompressing %s", why.msg);
+	return 0;
 }
 
 int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **out, size_t *out_len,

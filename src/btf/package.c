@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,6 @@ int pk_package__open_mem(const void *data, size_t len, struct pk_package **pkg, 
 	return package_open(data, len, -1, pkg, err);
 }
 
-int pk_package__open_fd(int fd, struct pk_package **pkg, struct pk_error *err)
-{
-	return package_open(NULL, 0, fd, pkg, err);
-}
-
 void pk_package__free(struct pk_package *pkg)
 {
 	if (!pkg)
@@ -98,6 +94,21 @@ void pk_package__free(struct pk_package *pkg)
 		pkg->la->read_free(pkg->a);
 	free(pkg->archive);
 	free(pkg);
+}
+
+const char *pk_package__format(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	if (len >= 8 && !memcmp(p, "!<arch>\n", 8))
+		return "deb";
+	if (len >= 4 && !memcmp(p, "\xed\xab\xee\xdb", 4))
+		return "rpm";
+	if (len >= 512 && !memcmp(p + 257, "ustar", 5))
+		return "tar";
+	if (len >= 6 && (!memcmp(p, "070701", 6) || !memcmp(p, "070702", 6) || !memcmp(p, "070707", 6)))
+		return "cpio";
+	return NULL;
 }
 
 const char *pk_package__archive(const struct pk_package *pkg)
@@ -144,7 +155,6 @@ static int walk(struct pk_package *p, struct archive *a, unsigned int depth, pk_
 			p->cur = a;
 			return ret;
 		}
-		ent.size = la->entry_size_is_set(e) ? la->entry_size(e) : -1;
 		p->entry = e;
 		ret = fn(p, &ent, ctx);
 		p->entry = NULL;
@@ -184,37 +194,51 @@ int pk_package__read(struct pk_package *pkg, size_t max, void **out, size_t *out
 	if (size > (la_int64_t)max)
 		return pk_error__set(err, -EFBIG, "%s is larger than the size cap (%lld bytes)", path,
 				     (long long)size);
-	cap = size > 0 ? (size_t)size : FIRST_CAP;
-	buf = malloc(cap ? cap : 1);
+	/* a known size is the buffer, exactly (a 400 MiB vmlinux takes 400 MiB); an unknown
+	 * one grows to one byte past max, enough to tell "max bytes" from "more" */
+	if (max >= SIZE_MAX - 1)
+		max = SIZE_MAX - 2;
+	cap = size >= 0 ? (size_t)size : max < FIRST_CAP ? max + 1 : FIRST_CAP;
+	buf = malloc(cap + 1);	/* + the NUL */
 	if (!buf)
 		return pk_error__set(err, -ENOMEM, "out of memory");
 	for (;;) {
+		char more;
 		la_ssize_t r;
 
-		if (len == cap) {
+		if (len == cap && size < 0) {
 			char *nb;
 
-			if (cap >= max) {
+			if (len > max) {
 				free(buf);
 				return pk_error__set(err, -EFBIG, "%s is larger than the size cap", path);
 			}
-			cap = cap * 2 > max ? max : cap * 2;
-			nb = realloc(buf, cap);
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);
 				return pk_error__set(err, -ENOMEM, "out of memory");
 			}
 			buf = nb;
 		}
-		r = la->read_data(pkg->cur, buf + len, cap - len);
+		if (len < cap)
+			r = la->read_data(pkg->cur, buf + len, cap - len);
+		else	/* all the header's size is read: one byte more only to see the end */
+			r = la->read_data(pkg->cur, &more, 1);
 		if (r < 0) {
 			free(buf);
 			return pk_error__set(err, -EBADMSG, "%s", la->error_string(pkg->cur));
 		}
 		if (r == 0)
 			break;
+		if (len == cap) {
+			free(buf);
+			return pk_error__set(err, -EFBIG, "%s is larger than its header says (%lld bytes)", path,
+					     (long long)size);
+		}
 		len += r;
 	}
+	buf[len] = 0;
 	*out = buf;
 	*out_len = len;
 	return 0;
@@ -286,6 +310,7 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 	unsigned char head[8] = { 0 };
 	struct pk_package *p = NULL;
 	struct pk_error why = { 0 };
+	const char *fmt;
 	struct stat st;
 	ssize_t n;
 	int fd, ret;
@@ -312,11 +337,12 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 		goto done;
 	}
 	/* only the two package formats: anything else may be a kernel image itself */
-	if (!(n == 8 && !memcmp(head, "!<arch>\n", 8)) && !(n >= 4 && !memcmp(head, "\xed\xab\xee\xdb", 4))) {
+	fmt = pk_package__format(head, n);
+	if (!fmt || (strcmp(fmt, "deb") && strcmp(fmt, "rpm"))) {
 		ret = pk_error__set(err, -ENOEXEC, "'%s' is not a .deb or .rpm package", pkg);
 		goto done;
 	}
-	ret = pk_package__open_fd(fd, &p, &why);
+	ret = package_open(NULL, 0, fd, &p, &why);
 	if (ret == -EBADMSG)
 		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
 	else if (ret == -ENOMEM)

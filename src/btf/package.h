@@ -11,20 +11,21 @@
 
 struct pk_package;
 
-/* Open an archive held in memory (data must outlive the package) or on fd (not
- * closed by pk_package__free). 0; -ELIBACC without libarchive (err: why it could not
- * be loaded); -EBADMSG when libarchive cannot read it (err: libarchive's words);
+/* Open an archive held in memory (data must outlive the package). 0; -ELIBACC
+ * without libarchive (err: why it could not be loaded); -EBADMSG when libarchive cannot read it (err: libarchive's words);
  * -ENOMEM. Callers put their own name for the package in front of err. */
 int pk_package__open_mem(const void *data, size_t len, struct pk_package **pkg, struct pk_error *err);
-int pk_package__open_fd(int fd, struct pk_package **pkg, struct pk_error *err);
 void pk_package__free(struct pk_package *pkg);
 
 struct pk_package_entry {
 	const char *path;	/* as stored in the archive */
-	long long size;		/* -1 when the archive does not say */
 	unsigned int depth;	/* 0: in the package; 1: in a .deb's data.tar.* */
 	bool ar_member;		/* a .deb's own member (debian-binary, control.tar.*) */
 };
+
+/* What the first bytes of data say it is: "deb" (an ar archive), "rpm", "tar" (ustar)
+ * or "cpio" (newc, crc or odc); NULL for none of them. */
+const char *pk_package__format(const void *data, size_t len);
 
 /* 0 to go on to the next entry; anything else ends the walk, which returns it */
 typedef int (*pk_package_entry_fn)(struct pk_package *pkg, const struct pk_package_entry *e, void *ctx);
@@ -40,8 +41,9 @@ int pk_package__walk(struct pk_package *pkg, pk_package_entry_fn fn, void *ctx, 
 const char *pk_package__archive(const struct pk_package *pkg);
 
 /* From fn only: the current entry, read whole into *buf (malloc'd: free() it; never
- * more than max bytes). -EFBIG past max (err: "PATH is larger than the size cap ...");
- * -EBADMSG when it cannot be read (err: libarchive's words); -ENOMEM. */
+ * more than max bytes; a NUL follows them, not counted in *len). An entry of known
+ * size takes exactly that much memory. -EFBIG past max (err: "PATH is larger than
+ * the size cap ...") or past the size its header gives; -EBADMSG when it cannot be read (err: libarchive's words); -ENOMEM. */
 int pk_package__read(struct pk_package *pkg, size_t max, void **buf, size_t *len, struct pk_error *err);
 
 /* Write the first regular member of pkg whose path (without a leading "./" or "/")

@@ -232,7 +232,7 @@ static void prepare(struct verify *vf, struct kernel *k)
 		if (!pk_kimg__unpack(&img, file, &elf, &why))
 			k->boot = elf;
 		else
-			snprintf(k->note, sizeof(k->note), "boots the bzImage (slower): %.400s", why.msg);
+			snprintf(k->note, sizeof(k->note), "boots the bzImage (slower): %.400s", pk_error__str(&why));
 	}
 	if (vf->modes & (1u << MODE_NO_BTF)) {
 		if (k->boot.kind != PK_KIMG_ELF) {
@@ -244,7 +244,7 @@ static void prepare(struct verify *vf, struct kernel *k)
 				k->have_btf = true;
 			else
 				snprintf(k->note + strlen(k->note), sizeof(k->note) - strlen(k->note),
-					 "%sno BTF file for no-btf: %s", k->note[0] ? "; " : "", why.msg);
+					 "%sno BTF file for no-btf: %s", k->note[0] ? "; " : "", pk_error__str(&why));
 		}
 	}
 	{
@@ -361,7 +361,7 @@ static void run_row(struct verify *vf, struct row *r)
 			 * general protection fault on iretq in do_sync_core, once in 36
 			 * boots; the same kernel passed in the other mode). Boot once
 			 * more; a kernel that really panics panics again and says so. */
-			pk_error__set(&r->retried, res.err.code ?: -EIO, "panic before /init: %s", res.err.msg);
+			pk_error__set(&r->retried, res.err.code ?: -EIO, "panic before /init: %s", pk_error__str(&res.err));
 			pk_vm_result__free(&res);
 			continue;
 		}
@@ -388,7 +388,7 @@ static void run_row(struct verify *vf, struct row *r)
 	if (k->note[0] && r->v != V_PASS && (r->mode == MODE_NO_BTF || strstr(k->note, "bzImage"))) {
 		struct pk_error was = r->reason;
 
-		pk_error__set(&r->reason, was.code ?: -EIO, "%s (%s)", was.msg, k->note);
+		pk_error__set(&r->reason, was.code ?: -EIO, "%s (%s)", pk_error__str(&was), k->note);
 	}
 	pk_vm_result__free(&res);
 }
@@ -421,7 +421,7 @@ static void *worker(void *arg)
 				r->guest.candidate, r->verdict_s, pk_vm_accel__str(r->accel));
 		else
 			pk_note("verify: %s %s: %s: %s", r->k->label, mode_names[r->mode],
-				verdict_names[r->v], r->reason.msg);
+				verdict_names[r->v], pk_error__str(&r->reason));
 		pthread_mutex_unlock(&vf->lock);
 		if (last && !vf->keep)
 			rm_rf(r->k->dir);	/* vmlinux, BTF and initramfs: tens of MB per kernel */
@@ -456,7 +456,7 @@ static void print_text(struct verify *vf, double wall)
 
 		if (r->v == V_PASS)
 			continue;
-		printf("\n%s %s: %s: %s\n", r->k->label, mode_names[r->mode], verdict_names[r->v], r->reason.msg);
+		printf("\n%s %s: %s: %s\n", r->k->label, mode_names[r->mode], verdict_names[r->v], pk_error__str(&r->reason));
 		if (r->log[0])
 			printf("  console log: %s\n", r->log);
 		/* the last 12 lines */
@@ -502,7 +502,7 @@ static void print_json(struct verify *vf, double wall)
 		pk_json__kv_str(&j, "result", verdict_names[r->v]);
 		pk_json__kv_bool(&j, "passed", r->v == V_PASS);
 		pk_json__kv_str(&j, "outcome", r->outcome);
-		pk_json__kv_str(&j, "reason", r->v == V_PASS ? NULL : r->reason.msg);
+		pk_json__kv_str(&j, "reason", r->v == V_PASS ? NULL : pk_error__str(&r->reason));
 		pk_json__kv_str(&j, "retried", r->retried.msg[0] ? r->retried.msg : NULL);
 		pk_json__kv_str(&j, "candidate", r->guest.candidate[0] ? r->guest.candidate : NULL);
 		pk_json__kv_str(&j, "btf", r->guest.btf[0] ? r->guest.btf : NULL);

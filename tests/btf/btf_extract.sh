@@ -252,29 +252,10 @@ if [ -n "${small:-}" ]; then
 		fail "package without libarchive: one clear error" "exit $rc: $(tail -2 "$TMP/out")"
 	fi
 	cp "$TMP/pkg/boot/vmlinuz-9.8.7-small" "$TMP/pkg/lib/modules/9.8.7-small/vmlinuz"
-	# a newc cpio written here (no cpio tool needed): lib/ and what is under it
-	(cd "$TMP/pkg" && find lib | python3 -c '
-import os, sys
-out = b""
-def ent(name, st, data):
-    n = name.encode() + b"\0"
-    h = b"070701" + b"".join(b"%08X" % v for v in (st.st_ino & 0xffffffff if st else 0, st.st_mode if st else 0, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0))
-    b = h + n
-    b += bytes(-len(b) % 4) + data
-    return b + bytes(-len(b) % 4)
-for name in sys.stdin.read().split():
-    st = os.lstat(name)
-    out += ent(name, st, open(name, "rb").read() if os.path.isfile(name) else b"")
-sys.stdout.buffer.write(out + ent("TRAILER!!!", None, b""))
-') >"$TMP/k.cpio"
+	# a newc cpio and an rpm written here (no cpio or rpm tool needed)
+	(cd "$TMP/pkg" && python3 "$ROOT/tests/btf/mkpkg.py" cpio "$TMP/k.cpio" $(find lib))
 	test_expect "extract from cpio package" "$PK" btf extract "$TMP/k.cpio" -o "$TMP/t.btf"
-	# rpm: lead, empty signature and main headers, gzip'd cpio payload
-	python3 - "$TMP/k.cpio" "$TMP/kernel-core-9.8.7-small.rpm" <<'EOF'
-import gzip, struct, sys
-lead = b'\xed\xab\xee\xdb' + bytes([3, 0]) + struct.pack('>HH', 0, 1) + b'kernel'.ljust(66, b'\0') + struct.pack('>HH', 1, 5) + bytes(16)
-hdr = b'\x8e\xad\xe8\x01' + bytes(4) + struct.pack('>II', 0, 0)
-open(sys.argv[2], 'wb').write(lead + hdr + hdr + gzip.compress(open(sys.argv[1], 'rb').read()))
-EOF
+	python3 "$ROOT/tests/btf/mkpkg.py" rpm "$TMP/kernel-core-9.8.7-small.rpm" "$TMP/k.cpio"
 	if "$PK" btf extract "$TMP/kernel-core-9.8.7-small.rpm" -o "$TMP/t.btf" --json >"$TMP/r.json" 2>"$TMP/err" &&
 		[ "$(j "$TMP/r.json" package)" = rpm ]; then
 		pass "extract from rpm package"

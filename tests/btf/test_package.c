@@ -1,9 +1,11 @@
 /* pk_package__extract on real packages made here (a .deb by dpkg-deb, a minimal
- * rpm): the member comes out whole and only under its base name in dir; a cap, a
- * missing member, a non-package and an unreadable file each give their errno. The
- * walk under it (btf extract's too): what each entry says, and a bad data.tar.*. */
+ * rpm by mkpkg.py): the member comes out whole and only under its base name in dir; a
+ * cap, a missing member, a non-package and an unreadable file each give their errno.
+ * The walk under it (btf extract's too): what each entry says, a bad data.tar.*, and
+ * the size cap to the byte, for entries of known and of unknown size. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "unit.h"
 
 static char tmp[] = "/tmp/pk-test-package.XXXXXX";
+static char mkpkg[4096];	/* tests/btf/mkpkg.py, absolute */
 static const char *const kernels[] = { "boot/vmlinuz-*", "lib/modules/*/vmlinuz", NULL };
 #define CONTENT "not really a kernel, but 40 bytes long.\n"
 
@@ -101,6 +104,86 @@ static void test_walk(const char *deb)
 	free(data);
 }
 
+/* the first regular entry of file, read with a cap of max */
+struct first {
+	size_t max;
+	int rc;
+	char *data;
+	size_t len;
+	struct pk_error err;
+};
+
+static int read_first(struct pk_package *pkg, const struct pk_package_entry *e, void *ctx)
+{
+	struct first *f = ctx;
+	void *buf;
+
+	if (e->ar_member)
+		return 0;
+	f->rc = pk_package__read(pkg, f->max, &buf, &f->len, &f->err);
+	f->data = f->rc ? NULL : buf;
+	return 1;
+}
+
+/* name: a read of file's first entry with cap max gives want_rc and, on 0, want (n bytes) */
+static void check_cap(const char *name, const char *file, size_t max, int want_rc, const char *want, size_t n)
+{
+	struct first f = { .max = max, .rc = 1 };
+	struct pk_package *pkg = NULL;
+	struct pk_error e = { 0 };
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	CHECK_INT(name, pk_file__read(file, &data, &len, 16 << 20), 0);
+	rc = pk_package__open_mem(data, len, &pkg, &e);
+	CHECK(name, !rc, "open rc %d: %s", rc, e.msg);
+	rc = pk_package__walk(pkg, read_first, &f, &e);
+	CHECK(name, rc == 1, "walk rc %d: %s", rc, e.msg);
+	CHECK(name, f.rc == want_rc, "read with a cap of %zu: rc %d (%s), want %d", max, f.rc, f.err.msg, want_rc);
+	CHECK(name, want_rc || (f.len == n && !memcmp(f.data, want, n) && !f.data[n]),
+	      "read %zu bytes, want %zu", f.len, n);
+	CHECK(name, want_rc != -EFBIG || strstr(f.err.msg, "larger than"), "message: %s", f.err.msg);
+	PASS(name);
+	free(f.data);
+	pk_package__free(pkg);
+	free(data);
+}
+
+/* the cap to the byte: an entry of exactly max bytes is read, one of max + 1 is not,
+ * whether its size is in its header (.deb) or found by reading (a streamed zip) */
+static void test_cap_exact(const char *deb)
+{
+	static const size_t big_n = (3u << 20) + 5;	/* past the 1 MiB first buffer */
+	char zip[512], big[512], bigzip[512], *b;
+	size_t i, n = strlen(CONTENT);
+
+	if (deb) {
+		check_cap("package/cap-exact/known-size", deb, n, 0, CONTENT, n);
+		check_cap("package/cap-exact/known-size-1", deb, n - 1, -EFBIG, NULL, 0);
+	}
+	snprintf(zip, sizeof(zip), "%s/k.zip", tmp);
+	snprintf(big, sizeof(big), "%s/big", tmp);
+	snprintf(bigzip, sizeof(bigzip), "%s/big.zip", tmp);
+	b = malloc(big_n);
+	CHECK("package/cap-exact/unknown-size", b, "out of memory");
+	for (i = 0; i < big_n; i++)
+		b[i] = (char)(i * 2654435761u >> 13);
+	CHECK_INT("package/cap-exact/unknown-size", pk_file__write_atomic(big, b, big_n), 0);
+	if (sh("cd '%s' && python3 '%s' zip k.zip boot/vmlinuz-9.8.7 content && "
+	       "python3 '%s' zip big.zip boot/vmlinuz-9.8.7 big", tmp, mkpkg, mkpkg)) {
+		FAIL("package/cap-exact/unknown-size", "cannot build the zips");
+		free(b);
+		return;
+	}
+	check_cap("package/cap-exact/unknown-size", zip, n, 0, CONTENT, n);
+	check_cap("package/cap-exact/unknown-size-1", zip, n - 1, -EFBIG, NULL, 0);
+	check_cap("package/cap-exact/unknown-size-big", zip, 1 << 20, 0, CONTENT, n);
+	check_cap("package/cap-exact/unknown-size-grown", bigzip, big_n, 0, b, big_n);
+	check_cap("package/cap-exact/unknown-size-grown-1", bigzip, big_n - 1, -EFBIG, NULL, 0);
+	free(b);
+}
+
 /* a .deb whose data.tar.gz is no archive: -ENOEXEC naming it, then the extract message */
 static void test_bad_nested(const char *dir)
 {
@@ -137,11 +220,17 @@ int main(void)
 {
 	char deb[256], rpm[256], dir[256], out[512], want[512];
 	struct pk_error e = { 0 };
+	bool have_deb = false;
 	struct stat st;
 	int rc;
 
 	if (!mkdtemp(tmp)) {
 		FAIL("package", "mkdtemp: %s", strerror(errno));
+		return UNIT_EXIT();
+	}
+	/* tests/run.sh runs us from the top of the tree */
+	if (!realpath("tests/btf/mkpkg.py", mkpkg)) {
+		FAIL("package", "tests/btf/mkpkg.py: %s", strerror(errno));
 		return UNIT_EXIT();
 	}
 	snprintf(deb, sizeof(deb), "%s/k.deb", tmp);
@@ -174,26 +263,25 @@ int main(void)
 			FAIL("package/no-member", "rc %d: %s", rc, e.msg);
 		else
 			PASS("package/no-member");
+
+		/* a cap of exactly the member's size */
+		unlink(want);
+		rc = pk_package__extract(deb, kernels, dir, strlen(CONTENT), out, sizeof(out), &e);
+		if (rc)
+			FAIL("package/cap-exact", "rc %d: %s", rc, e.msg);
+		else
+			check_out("package/cap-exact", out, want);
 		test_walk(deb);
+		have_deb = true;
 	}
 	test_bad_nested(dir);
 
 	/* rpm: lead, empty signature and main headers, gzip'd newc cpio payload */
 	snprintf(want, sizeof(want), "%s/content", tmp);
 	pk_file__write_atomic(want, CONTENT, strlen(CONTENT));
-	rc = sh("python3 - '%s' '%s' <<'EOF'\n"
-		"import gzip, struct, sys\n"
-		"def ent(name, mode, data):\n"
-		"    n = name.encode() + b'\\0'\n"
-		"    h = b'070701' + b''.join(b'%%08X' %% v for v in (0, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0))\n"
-		"    b = h + n\n"
-		"    b += bytes(-len(b) %% 4) + data\n"
-		"    return b + bytes(-len(b) %% 4)\n"
-		"c = ent('./lib/modules/9.8.7/vmlinuz', 0o100644, open(sys.argv[2], 'rb').read()) + ent('TRAILER!!!', 0, b'')\n"
-		"lead = b'\\xed\\xab\\xee\\xdb' + bytes([3, 0]) + struct.pack('>HH', 0, 1) + b'kernel'.ljust(66, b'\\0') + struct.pack('>HH', 1, 5) + bytes(16)\n"
-		"hdr = b'\\x8e\\xad\\xe8\\x01' + bytes(4) + struct.pack('>II', 0, 0)\n"
-		"open(sys.argv[1], 'wb').write(lead + hdr + hdr + gzip.compress(c))\n"
-		"EOF", rpm, want);
+	rc = sh("cd '%s' && mkdir -p r/lib/modules/9.8.7 && cp content r/lib/modules/9.8.7/vmlinuz && "
+		"cd r && python3 '%s' cpio ../k.cpio ./lib/modules/9.8.7/vmlinuz && "
+		"python3 '%s' rpm '%s' ../k.cpio", tmp, mkpkg, mkpkg, rpm);
 	if (rc) {
 		FAIL("package/rpm", "cannot build the rpm");
 	} else {
@@ -204,6 +292,8 @@ int main(void)
 		else
 			check_out("package/rpm", out, want);
 	}
+
+	test_cap_exact(have_deb ? deb : NULL);
 
 	/* not a package: -ENOEXEC (verify then tries it as an image itself) */
 	snprintf(want, sizeof(want), "%s/plain", tmp);
