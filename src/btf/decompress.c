@@ -228,11 +228,15 @@ static int do_gzip(const unsigned char *in, size_t in_len, struct obuf *o)
 
 static int do_lzma(bool xz, const unsigned char *in, size_t in_len, struct obuf *o)
 {
+	/* the header names the dictionary, and liblzma allocates it: a dictionary
+	 * larger than the output cap is never needed, so a crafted 2 GiB one is
+	 * refused (-EFBIG, the size cap) instead of allocated, as zstd's window is */
+	uint64_t memlimit = (uint64_t)o->max + (16u << 20);
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret ret;
 	int err = 0;
 
-	ret = xz ? lzma.stream_decoder(&s, UINT64_MAX, 0) : lzma.alone_decoder(&s, UINT64_MAX);
+	ret = xz ? lzma.stream_decoder(&s, memlimit, 0) : lzma.alone_decoder(&s, memlimit);
 	if (ret != LZMA_OK)
 		return -ENOMEM;
 	s.next_in = in;
@@ -248,6 +252,10 @@ static int do_lzma(bool xz, const unsigned char *in, size_t in_len, struct obuf 
 			break;
 		if (ret == LZMA_MEM_ERROR) {
 			err = -ENOMEM;
+			break;
+		}
+		if (ret == LZMA_MEMLIMIT_ERROR) {
+			err = -EFBIG;
 			break;
 		}
 		if (ret != LZMA_OK) {
