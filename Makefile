@@ -111,6 +111,8 @@ $(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a $(OUT)/embedded_btf.o
 
 # the extract test makes its own inputs with the compressors the agent does not link
 $(OUT)/tests/btf/test_btf_extract: LDLIBS += -llzma -llz4 -lbz2
+# the kernels tests check index digests (libsodium, only there) and read apt's Packages.lz4
+$(OUT)/tests/kernels/test_release: LDLIBS += -lsodium -llz4
 # test_features reads the objects' ELF with libelf, independently of our own reader
 $(OUT)/tests/agent/test_features: LDLIBS += -lelf
 $(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libprobekit.a

@@ -5,7 +5,7 @@ set -eu
 pkgs=(
 	make gcc libc6-dev clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev liblzma-dev liblz4-dev libbz2-dev
-	libarchive-dev libarchive13
+	libarchive-dev libarchive13 libsodium-dev gpgv debian-archive-keyring
 	python3 iproute2 util-linux procps
 	dwarves xz-utils zstd lz4 bzip2
 	qemu-system-x86 busybox-static

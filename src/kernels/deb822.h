@@ -8,8 +8,10 @@
 
 #include "common/pk.h"
 
-/* limits: a line longer, or a paragraph with more fields, is refused as corrupt */
-#define PK_DEB822_MAX_LINE	(64 * 1024)
+/* limits: a line longer, or a paragraph with more fields, is refused as corrupt.
+ * bookworm's Packages has a 75,649-byte Provides line (librust-winapi-dev): 1 MiB
+ * leaves room and still bounds a line. */
+#define PK_DEB822_MAX_LINE	(1024 * 1024)
 #define PK_DEB822_MAX_FIELDS	256
 
 struct pk_deb822;
