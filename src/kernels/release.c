@@ -433,14 +433,64 @@ static int read_fd_all(int fd, char **out, size_t *len, size_t max)
 	return 0;
 }
 
+/* a line equal to marker, trailing blanks and CR aside (as gpg reads armor lines) */
+static int marker(const char *l, size_t n, const char *m)
+{
+	size_t ml = strlen(m);
+
+	while (n > ml && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
+		n--;
+	return n == ml && !memcmp(l, m, ml);
+}
+
+/*
+ * One clearsigned message and nothing else around it, as apt requires since its
+ * multiple-signed-parts bug: gpgv would otherwise verify one part while another,
+ * unsigned or replayed, part rides along. 0 or the 1-based offending line.
+ */
+static unsigned long clearsign_shape(const char *s, size_t n)
+{
+	enum { BEFORE, TEXT, SIG, AFTER } st = BEFORE;
+	unsigned long line = 0;
+
+	for (size_t off = 0; off < n;) {
+		const char *l = s + off, *nl = memchr(l, '\n', n - off);
+		size_t ln = nl ? (size_t)(nl - l) : n - off;
+		int blank = 1;
+
+		off += ln + (nl ? 1 : 0);
+		line++;
+		for (size_t i = 0; i < ln; i++)
+			if (l[i] != ' ' && l[i] != '\t' && l[i] != '\r')
+				blank = 0;
+		if (marker(l, ln, "-----BEGIN PGP SIGNED MESSAGE-----")) {
+			if (st != BEFORE)
+				return line;
+			st = TEXT;
+		} else if (marker(l, ln, "-----BEGIN PGP SIGNATURE-----")) {
+			if (st != TEXT)
+				return line;
+			st = SIG;
+		} else if (marker(l, ln, "-----END PGP SIGNATURE-----")) {
+			if (st != SIG)
+				return line;
+			st = AFTER;
+		} else if ((st == BEFORE || st == AFTER) && !blank) {
+			return line;
+		}
+	}
+	return st == AFTER ? 0 : line + 1;
+}
+
 int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 			 char **body, size_t *body_len, struct pk_error *err)
 {
 	const char *keyring, *gpgv;
-	char dir[] = "/tmp/pk-inrelease.XXXXXX", out_path[64], fdarg[16];
+	char dir[] = "/tmp/pk-inrelease.XXXXXX", out_path[64], in_path[64], fdarg[16];
 	struct gpg_status st = { 0 };
-	char *status = NULL;
-	size_t status_len = 0;
+	char *status = NULL, *in = NULL;
+	size_t status_len = 0, in_len;
+	unsigned long bad_line;
 	int status_fd = -1, out_fd = -1, rc, wst;
 	pid_t pid;
 
@@ -450,17 +500,41 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 	*body_len = 0;
 	keyring = PK_OPTS_GET(opts, keyring, NULL) ?: PK_DEBIAN_KEYRING;
 	gpgv = PK_OPTS_GET(opts, gpgv, NULL) ?: "gpgv";
-	if (access(path, R_OK))
-		return pk_error__set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
 	if (access(keyring, R_OK))
 		return pk_error__set(err, -errno, "cannot open keyring '%s': %s", keyring,
 				     strerror(errno));
-	if (!mkdtemp(dir))
+	rc = pk_file__read(path, &in, &in_len, PK_RELEASE_MAX_BYTES);
+	if (rc)
+		return pk_error__set(err, rc, "cannot read '%s': %s", path, strerror(-rc));
+	bad_line = clearsign_shape(in, in_len);
+	if (bad_line) {
+		free(in);
+		return pk_error__set(err, -EBADMSG,
+				     "'%s' is not one clearsigned message (line %lu is outside it or a second one)",
+				     path, bad_line);
+	}
+	if (!mkdtemp(dir)) {
+		free(in);
 		return pk_error__set(err, -errno, "cannot create a temporary directory: %s",
 				     strerror(errno));
+	}
 	snprintf(out_path, sizeof(out_path), "%s/body", dir);
-	/* status lines go to an unlinked temp file: no pipe to drain while gpgv runs */
+	snprintf(in_path, sizeof(in_path), "%s/InRelease", dir);
+	/* gpgv verifies the very bytes checked above, not the path again (no race) */
+	rc = pk_file__write_atomic(in_path, in, in_len);
+	if (rc) {
+		pk_error__set(err, rc, "cannot write '%s': %s", in_path, strerror(-rc));
+		goto done;
+	}
+	/* status lines go to a temp file: no pipe to drain while gpgv runs */
 	status_fd = open(dir, O_TMPFILE | O_RDWR, 0600);
+	if (status_fd < 0) {
+		char sp[64];
+
+		snprintf(sp, sizeof(sp), "%s/status", dir);
+		status_fd = open(sp, O_RDWR | O_CREAT | O_EXCL, 0600);
+		unlink(sp);
+	}
 	if (status_fd < 0) {
 		rc = pk_error__set(err, -errno, "cannot create a temporary file: %s", strerror(errno));
 		goto done;
@@ -481,7 +555,7 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 		}
 		/* --keyring with a path containing '/' is used as is, not under ~/.gnupg */
 		execlp(gpgv, gpgv, "--status-fd", fdarg, "--keyring", keyring, "--output",
-		       out_path, path, (char *)NULL);
+		       out_path, in_path, (char *)NULL);
 		_exit(127);
 	}
 	while (waitpid(pid, &wst, 0) < 0) {
@@ -529,11 +603,13 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 		pk_error__set(err, rc, "cannot read the verified text of '%s': %s", path, strerror(-rc));
 done:
 	free(status);
+	free(in);
 	if (status_fd >= 0)
 		close(status_fd);
 	if (out_fd >= 0)
 		close(out_fd);
 	unlink(out_path);
+	unlink(in_path);
 	rmdir(dir);
 	return rc;
 }

@@ -26,8 +26,10 @@ struct pk_inrelease_opts {
  * malloc'd *body (NUL-terminated, *body_len bytes without it), the text gpgv
  * verified and dash-unescaped: only this may be parsed. Accepted when gpgv reports
  * at least one GOODSIG and VALIDSIG and no BADSIG (a signature by a key not in the
- * keyring is ignored when another one is good, as apt does). Errors: -EKEYREJECTED
- * (bad signature), -ENOKEY (no key of the keyring signed it), -EKEYEXPIRED /
+ * keyring is ignored when another one is good, as apt does). The file must be one
+ * clearsigned message with nothing but blank lines around it (as apt requires), and
+ * gpgv checks a private copy of the bytes read. Errors: -EBADMSG (not one
+ * clearsigned message), -EKEYREJECTED (bad or no signature), -ENOKEY (no key of the keyring signed it), -EKEYEXPIRED /
  * -EKEYREVOKED (only expired or revoked keys), -ENOENT (no gpgv, or no file).
  */
 int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,

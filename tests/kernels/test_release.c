@@ -292,33 +292,71 @@ static void test_bad_signatures(const char *inrelease)
 		snprintf(path, sizeof(path), "%s/Release", tmp);
 		write_file(path, plain, sizeof(plain) - 1);
 		rc = pk_inrelease__verify(path, NULL, &body, &len, &e);
+		if (rc != -EBADMSG || !strstr(e.msg, "is not one clearsigned message (line 1 ") || body)
+			FAIL(t, "got %d '%s'", rc, e.msg);
+		else
+			PASS(t);
+	}
+	{
+		/* the right shape, but the signature packet is garbage: gpgv finds none */
+		const char *t = "release/garbage-signature";
+		static const char fake[] = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n"
+					   "Origin: Debian\nSuite: x\nSHA256:\n"
+					   "-----BEGIN PGP SIGNATURE-----\n\naGVsbG8K\n=AAAA\n"
+					   "-----END PGP SIGNATURE-----\n";
+
+		snprintf(path, sizeof(path), "%s/fake_InRelease", tmp);
+		write_file(path, fake, sizeof(fake) - 1);
+		rc = pk_inrelease__verify(path, NULL, &body, &len, &e);
 		if (rc != -EKEYREJECTED || !strstr(e.msg, "no valid OpenPGP signature") || body)
 			FAIL(t, "got %d '%s'", rc, e.msg);
 		else
 			PASS(t);
 	}
 	{
-		/* text before the clearsign armor is not signed: it must never be parsed */
-		const char *t = "release/unsigned-prefix";
-		char *data, *both;
-		size_t dl;
+		/* text around the clearsigned message is not signed: refused before gpgv, as
+		 * apt does, so that it can never be parsed: before it, after it, and a
+		 * second (replayed, validly signed) message after the first */
 		static const char evil[] = "Origin: Evil\nSuite: evil\n\n";
+		static const struct {
+			const char *name;
+			int before, after, twice;
+			const char *want;
+		} cases[] = {
+			{ "release/unsigned-prefix", 1, 0, 0, "(line 1 " },
+			{ "release/unsigned-suffix", 0, 1, 0, "is not one clearsigned message (line " },
+			{ "release/two-messages", 0, 0, 1, "is not one clearsigned message (line " },
+		};
+		char *data;
+		size_t dl;
 
-		snprintf(path, sizeof(path), "%s/prefixed_InRelease", tmp);
-		pk_file__read(inrelease, &data, &dl, 64u << 20);
-		both = malloc(dl + sizeof(evil));
-		memcpy(both, evil, sizeof(evil) - 1);
-		memcpy(both + sizeof(evil) - 1, data, dl);
-		write_file(path, both, dl + sizeof(evil) - 1);
+		if (pk_file__read(inrelease, &data, &dl, 64u << 20)) {
+			FAIL("release/unsigned-prefix", "cannot read %s", inrelease);
+			return;
+		}
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			char *both = malloc(2 * dl + sizeof(evil));
+			size_t n = 0;
+
+			if (cases[i].before)
+				memcpy(both + n, evil, sizeof(evil) - 1), n += sizeof(evil) - 1;
+			memcpy(both + n, data, dl), n += dl;
+			if (cases[i].after)
+				memcpy(both + n, evil, sizeof(evil) - 1), n += sizeof(evil) - 1;
+			if (cases[i].twice)
+				memcpy(both + n, data, dl), n += dl;
+			snprintf(path, sizeof(path), "%s/shape_InRelease", tmp);
+			write_file(path, both, n);
+			free(both);
+			rc = pk_inrelease__verify(path, NULL, &body, &len, &e);
+			if (rc != -EBADMSG || !strstr(e.msg, cases[i].want) || body)
+				FAIL(cases[i].name, "got %d '%s'", rc, e.msg);
+			else
+				PASS(cases[i].name);
+			free(body);
+			body = NULL;
+		}
 		free(data);
-		free(both);
-		rc = pk_inrelease__verify(path, NULL, &body, &len, &e);
-		if (!rc && (strstr(body, "Evil") || strncmp(body, "Origin: Debian", 14)))
-			FAIL(t, "the unsigned prefix reached the verified text");
-		else
-			PASS(t);
-		free(body);
-		body = NULL;
 	}
 }
 
