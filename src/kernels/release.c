@@ -360,7 +360,7 @@ int pk_release__check_valid(const struct pk_release *r, int64_t now,
 /* ---- gpgv ---- */
 
 struct gpg_status {
-	int good, valid, bad, err, nokey, expkey, revkey, expsig;
+	int good, valid, weak, bad, err, nokey, expkey, revkey, expsig;
 	char bad_who[128];
 };
 
@@ -383,8 +383,28 @@ static void parse_status(const char *s, size_t n, struct gpg_status *st)
 	       (kn == sizeof(w) - 1 || k[sizeof(w) - 1] == ' '))
 		if (KW("GOODSIG"))
 			st->good++;
-		else if (KW("VALIDSIG"))
-			st->valid++;
+		else if (KW("VALIDSIG")) {
+			/* the 8th argument is the hash algorithm: MD5 (1) and SHA1 (2) do
+			 * not count, as apt refuses them */
+			const char *a = k, *ae = k + kn;
+			int field = 0;
+			long algo = -1;
+
+			while (a < ae && field < 8) {
+				a = memchr(a, ' ', (size_t)(ae - a));
+				if (!a)
+					break;
+				while (a < ae && *a == ' ')
+					a++;
+				field++;
+			}
+			if (a && field == 8 && a < ae && *a >= '0' && *a <= '9')
+				algo = strtol(a, NULL, 10);
+			if (algo > 2)
+				st->valid++;
+			else
+				st->weak++;
+		}
 		else if (KW("BADSIG")) {
 			st->bad++;
 			snprintf(st->bad_who, sizeof(st->bad_who), "%.*s",
@@ -535,6 +555,13 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 		status_fd = open(sp, O_RDWR | O_CREAT | O_EXCL, 0600);
 		unlink(sp);
 	}
+	if (status_fd >= 0 && status_fd < 3) {
+		/* the child points 0-2 at /dev/null: keep the status file clear of them */
+		int hi = fcntl(status_fd, F_DUPFD, 3);
+
+		close(status_fd);
+		status_fd = hi;
+	}
 	if (status_fd < 0) {
 		rc = pk_error__set(err, -errno, "cannot create a temporary file: %s", strerror(errno));
 		goto done;
@@ -585,6 +612,8 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 			rc = pk_error__set(err, -EKEYREVOKED, "'%s': signed only by revoked keys", path);
 		else if (st.expsig)
 			rc = pk_error__set(err, -EKEYEXPIRED, "'%s': its signature has expired", path);
+		else if (st.weak)
+			rc = pk_error__set(err, -EKEYREJECTED, "'%s': signed only with a weak digest (MD5 or SHA1)", path);
 		else if (st.nokey || st.err)
 			rc = pk_error__set(err, -ENOKEY, "'%s': not signed by any key in '%s'", path, keyring);
 		else
