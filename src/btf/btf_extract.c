@@ -7,7 +7,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "btf/package.h"
 #include "common/bytes.h"
 #include "common/elf.h"
+#include "common/child.h"
 #include "common/pk.h"
 
 #define DEFAULT_MAX (1UL << 30)
@@ -33,7 +33,6 @@
 #define MAX_SCAN_TRIES 64	/* compression magics tried in a headerless image */
 #define BTF_MAGIC_LE "\x9f\xeb"
 
-extern char **environ;
 
 struct ctx {
 	const struct pk_btf_extract_opts *opts;	/* validated: read with PK_OPTS_GET */
@@ -208,12 +207,10 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 {
 	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	const char *pahole = PK_OPTS_GET(c->opts, pahole, NULL);
-	char dir[3900], in[4000], out[4000], log[4000], arg[4100], tail[160] = "";
-	posix_spawn_file_actions_t fa;
-	char *argv[6], *btf = NULL;
+	char dir[3900], in[4000], out[4000], arg[4100], tail[160] = "";
+	char *argv[6], *btf = NULL, *text = NULL;
 	size_t btf_len = 0;
-	int fd = -1, logfd = -1, status = 0, err;
-	pid_t pid;
+	int fd = -1, status, err;
 
 	if (!pahole)
 		pahole = getenv("PROBEKIT_PAHOLE") ? getenv("PROBEKIT_PAHOLE") : "pahole";
@@ -224,7 +221,6 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 					  tmpdir, strerror(errno));
 	snprintf(in, sizeof(in), "%s/vmlinux", dir);
 	snprintf(out, sizeof(out), "%s/vmlinux.btf", dir);
-	snprintf(log, sizeof(log), "%s/pahole.log", dir);
 	fd = create_new(in);
 	if (fd < 0) {
 		err = pk_error__set_once(c->err, -errno, "cannot create '%s': %s", in, strerror(errno));
@@ -236,46 +232,34 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 		pk_error__set_once(c->err, err, "cannot write '%s': %s", in, strerror(-err));
 		goto done;
 	}
-	logfd = create_new(log);
-	if (logfd < 0) {
-		err = pk_error__set_once(c->err, -errno, "cannot create '%s': %s", log, strerror(errno));
-		goto done;
-	}
 	snprintf(arg, sizeof(arg), "--btf_encode_detached=%s", out);
 	argv[0] = (char *)pahole;
 	argv[1] = "-j";
 	argv[2] = arg;
 	argv[3] = in;
 	argv[4] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, logfd, 1);
-	posix_spawn_file_actions_adddup2(&fa, logfd, 2);
-	err = posix_spawnp(&pid, pahole, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(logfd);
-	if (err) {
-		pk_error__set_once(c->err, -err, "the ELF has DWARF but no .BTF, and '%s' cannot run: %s "
-						 "(install dwarves)", pahole, strerror(err));
-		err = -err;
-		goto done;
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno == EINTR)
-			continue;
-		err = pk_error__set_once(c->err, -errno, "cannot wait for '%s': %s", pahole, strerror(errno));
+	status = pk_child__run(argv, NULL, NULL, &text);
+	if (status < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 127)) {
+		/* the child says "cannot run 'X': reason": keep the reason */
+		const char *why = status < 0 ? strerror(-status) : text ? strrchr(text, ':') : NULL;
+
+		why = !why ? "cannot be executed" : status < 0 ? why : why + 2;
+		pk_strlcpy(tail, why, sizeof(tail));
+		tail[strcspn(tail, "\n")] = 0;
+		err = pk_error__set_once(c->err, status < 0 ? status : -ENOENT,
+					 "the ELF has DWARF but no .BTF, and '%s' cannot run: %s "
+					 "(install dwarves)", pahole, tail);
 		goto done;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		char *l = NULL, *nl;
-		size_t n;
+		char *l = text, *nl;
+		size_t n = l ? strlen(l) : 0;
 
-		if (!pk_file__read(log, &l, &n, 1 << 20)) {
+		if (l) {
 			while (n && l[n - 1] == '\n')
 				l[--n] = 0;
 			nl = strrchr(l, '\n');
 			pk_strlcpy(tail, nl ? nl + 1 : l, sizeof(tail));
-			free(l);
 		}
 		err = pk_error__set_once(c->err, -EBADMSG, "pahole failed to encode BTF from DWARF%s%s",
 					 tail[0] ? ": " : "", tail);
@@ -290,9 +274,9 @@ static int run_pahole(struct ctx *c, const void *data, size_t len)
 	err = accept_btf(c, btf, btf_len, "pahole output");
 done:
 	free(btf);
+	free(text);
 	unlink(in);
 	unlink(out);
-	unlink(log);
 	rmdir(dir);	/* fails, harmlessly, if pahole left something else behind */
 	return err;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/child.h"
 #include "kernels/deb822.h"
 #include "kernels/release.h"
 
@@ -423,36 +424,6 @@ static void parse_status(const char *s, size_t n, struct gpg_status *st)
 	}
 }
 
-static int read_fd_all(int fd, char **out, size_t *len, size_t max)
-{
-	struct stat sb;
-	char *buf;
-	size_t got = 0;
-
-	if (fstat(fd, &sb) || lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
-	if ((uint64_t)sb.st_size > max)
-		return -EFBIG;
-	buf = malloc((size_t)sb.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (got < (size_t)sb.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(buf);
-			return r < 0 ? -errno : -EIO;
-		}
-		got += (size_t)r;
-	}
-	buf[got] = 0;
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 /* a line equal to marker, trailing blanks and CR aside (as gpg reads armor lines) */
 static int marker(const char *l, size_t n, const char *m)
 {
@@ -506,13 +477,12 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 			 char **body, size_t *body_len, struct pk_error *err)
 {
 	const char *keyring, *gpgv;
-	char dir[] = "/tmp/pk-inrelease.XXXXXX", out_path[64], in_path[64], fdarg[16];
+	char dir[] = "/tmp/pk-inrelease.XXXXXX", out_path[64], in_path[64], status_path[64];
 	struct gpg_status st = { 0 };
-	char *status = NULL, *in = NULL;
+	char *status = NULL, *in = NULL, *argv[10];
 	size_t status_len = 0, in_len;
 	unsigned long bad_line;
-	int status_fd = -1, out_fd = -1, rc, wst;
-	pid_t pid;
+	int rc, wst;
 
 	if (!path || !body || !body_len || !PK_OPTS_VALID(opts, struct pk_inrelease_opts))
 		return -EINVAL;
@@ -540,62 +510,34 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 	}
 	snprintf(out_path, sizeof(out_path), "%s/body", dir);
 	snprintf(in_path, sizeof(in_path), "%s/InRelease", dir);
+	snprintf(status_path, sizeof(status_path), "%s/status", dir);
 	/* gpgv verifies the very bytes checked above, not the path again (no race) */
 	rc = pk_file__write_atomic(in_path, in, in_len);
 	if (rc) {
 		pk_error__set(err, rc, "cannot write '%s': %s", in_path, strerror(-rc));
 		goto done;
 	}
-	/* status lines go to a temp file: no pipe to drain while gpgv runs */
-	status_fd = open(dir, O_TMPFILE | O_RDWR, 0600);
-	if (status_fd < 0) {
-		char sp[64];
-
-		snprintf(sp, sizeof(sp), "%s/status", dir);
-		status_fd = open(sp, O_RDWR | O_CREAT | O_EXCL, 0600);
-		unlink(sp);
-	}
-	if (status_fd >= 0 && status_fd < 3) {
-		/* the child points 0-2 at /dev/null: keep the status file clear of them */
-		int hi = fcntl(status_fd, F_DUPFD, 3);
-
-		close(status_fd);
-		status_fd = hi;
-	}
-	if (status_fd < 0) {
-		rc = pk_error__set(err, -errno, "cannot create a temporary file: %s", strerror(errno));
+	/* gpgv's status lines go to its stdout, a file in our private directory;
+	 * --keyring with a path containing '/' is used as is, not under ~/.gnupg */
+	argv[0] = (char *)gpgv;
+	argv[1] = "--status-fd";
+	argv[2] = "1";
+	argv[3] = "--keyring";
+	argv[4] = (char *)keyring;
+	argv[5] = "--output";
+	argv[6] = out_path;
+	argv[7] = in_path;
+	argv[8] = NULL;
+	wst = pk_child__run(argv, NULL, status_path, NULL);
+	if (wst < 0) {
+		rc = pk_error__set(err, wst, "cannot run gpgv: %s", strerror(-wst));
 		goto done;
-	}
-	snprintf(fdarg, sizeof(fdarg), "%d", status_fd);
-	pid = fork();
-	if (pid < 0) {
-		rc = pk_error__set(err, -errno, "cannot run gpgv: %s", strerror(errno));
-		goto done;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		/* --keyring with a path containing '/' is used as is, not under ~/.gnupg */
-		execlp(gpgv, gpgv, "--status-fd", fdarg, "--keyring", keyring, "--output",
-		       out_path, in_path, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &wst, 0) < 0) {
-		if (errno != EINTR) {
-			rc = pk_error__set(err, -errno, "waiting for gpgv: %s", strerror(errno));
-			goto done;
-		}
 	}
 	if (WIFEXITED(wst) && WEXITSTATUS(wst) == 127) {
 		rc = pk_error__set(err, -ENOENT, "cannot run '%s' (is gpgv installed?)", gpgv);
 		goto done;
 	}
-	rc = read_fd_all(status_fd, &status, &status_len, 1 << 20);
+	rc = pk_file__read(status_path, &status, &status_len, 1 << 20);
 	if (rc) {
 		pk_error__set(err, rc, "cannot read gpgv's status: %s", strerror(-rc));
 		goto done;
@@ -622,21 +564,15 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 					   WIFEXITED(wst) ? WEXITSTATUS(wst) : -1);
 		goto done;
 	}
-	out_fd = open(out_path, O_RDONLY | O_CLOEXEC);
-	if (out_fd < 0) {
-		rc = pk_error__set(err, -errno, "gpgv wrote no verified text: %s", strerror(errno));
-		goto done;
-	}
-	rc = read_fd_all(out_fd, body, body_len, PK_RELEASE_MAX_BYTES);
-	if (rc)
+	rc = pk_file__read(out_path, body, body_len, PK_RELEASE_MAX_BYTES);
+	if (rc == -ENOENT)
+		pk_error__set(err, rc, "gpgv wrote no verified text: %s", strerror(-rc));
+	else if (rc)
 		pk_error__set(err, rc, "cannot read the verified text of '%s': %s", path, strerror(-rc));
 done:
 	free(status);
 	free(in);
-	if (status_fd >= 0)
-		close(status_fd);
-	if (out_fd >= 0)
-		close(out_fd);
+	unlink(status_path);
 	unlink(out_path);
 	unlink(in_path);
 	rmdir(dir);

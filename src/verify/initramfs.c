@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/pk.h"
-#include "verify/child.h"
+#include "common/child.h"
 #include "verify/initramfs.h"
 
 #define SELFCHECK_TIMEOUT_S 30

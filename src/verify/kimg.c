@@ -22,7 +22,7 @@
 #include "common/bytes.h"
 #include "common/elf.h"
 #include "common/pk.h"
-#include "verify/child.h"
+#include "common/child.h"
 #include "verify/kimg.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

@@ -1,6 +1,6 @@
-/* Child processes for probekit verify's host side: fork, exec, capture the tail
- * of the output, wait. Never prints; a child that cannot exec exits 127 with its
- * reason in the captured text. */
+/* Child processes (common/child.h): fork, exec, capture the tail of the output,
+ * wait. Never prints; a child that cannot exec exits 127 with its reason in the
+ * captured text. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "verify/child.h"
+#include "common/child.h"
 
 #define CAPTURE_MAX (64u << 10)	/* the tail of a command's output says why it failed */
 
@@ -34,7 +34,7 @@ int pk_child__run(char *const argv[], const char *in, const char *out, char **te
 	}
 	if (pid == 0) {
 		int ifd = open(in ? in : "/dev/null", O_RDONLY);
-		int ofd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644) : pfd[1];
+		int ofd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644) : pfd[1];
 
 		if (ifd < 0 || ofd < 0)
 			_exit(126);
@@ -73,8 +73,14 @@ int pk_child__run(char *const argv[], const char *in, const char *out, char **te
 		t[tl] = 0;
 	}
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {	/* no status to report: never read one as success */
+			int err = -errno;
+
+			free(t);
+			return err;
+		}
+	}
 	if (text)
 		*text = t;
 	else

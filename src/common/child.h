@@ -1,8 +1,8 @@
-/* Child processes for probekit verify's host side (package extraction, the
- * kernel fetch script, ldd): run one, capture its messages, wait for it.
+/* The one way the library runs another program (ldd, the kernel fetch script,
+ * pahole, gpgv): fork/exec without a shell of ours, capture its messages, wait.
  * Never prints; the caller decides what a status means. */
-#ifndef PK_VERIFY_CHILD_H
-#define PK_VERIFY_CHILD_H
+#ifndef PK_COMMON_CHILD_H
+#define PK_COMMON_CHILD_H
 
 /* Run argv with stdin from in (or /dev/null) and stdout to out (or captured).
  * *text (may be NULL) gets what was captured (stderr, and stdout when out is
