@@ -27,8 +27,10 @@ PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-i
 # What every binary links, the node agent included: libbpf (which brings libelf and
 # zlib itself), zlib, and libzstd for the embedded reduced-BTF archive. liblzma,
 # libbz2, liblz4 and libarchive serve only `btf extract` and are loaded with dlopen
-# (src/btf/dl.h); their -dev packages are still needed for the headers.
-LDLIBS    += -lbpf -lz -lzstd
+# (src/btf/dl.h); their -dev packages are still needed for the headers. libcurl
+# (downloads) and libsodium (SHA256 now, minisign signatures next) serve both the
+# farm commands and the agent's repository downloads (docs/architecture.md).
+LDLIBS    += -lbpf -lz -lzstd -lcurl -lsodium
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 
@@ -39,7 +41,7 @@ endif
 
 # One folder per subsystem (docs/architecture.md); all of them go into one static
 # library, and the linker takes from it only what a binary calls.
-SUBSYSTEMS := common agent btf verify kernels
+SUBSYSTEMS := common agent btf verify kernels fetch build
 LIB_SRCS  := $(sort $(foreach d,$(SUBSYSTEMS),$(wildcard src/$(d)/*.c)))
 LIB_HDRS  := $(sort $(foreach d,$(SUBSYSTEMS),$(wildcard src/$(d)/*.h)))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
@@ -112,7 +114,7 @@ $(OUT)/probekit: $(CLI_OBJS) $(OUT)/libprobekit.a $(OUT)/embedded_btf.o
 # the extract test makes its own inputs with the compressors the agent does not link
 $(OUT)/tests/btf/test_btf_extract: LDLIBS += -llzma -llz4 -lbz2
 # the kernels tests check index digests (libsodium, only there) and read apt's Packages.lz4
-$(OUT)/tests/kernels/test_release: LDLIBS += -lsodium -llz4
+$(OUT)/tests/kernels/test_release: LDLIBS += -llz4
 # test_features reads the objects' ELF with libelf, independently of our own reader
 $(OUT)/tests/agent/test_features: LDLIBS += -lelf
 $(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libprobekit.a
