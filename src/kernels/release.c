@@ -476,35 +476,52 @@ static unsigned long clearsign_shape(const char *s, size_t n)
 int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 			 char **body, size_t *body_len, struct pk_error *err)
 {
-	const char *keyring, *gpgv;
-	char dir[] = "/tmp/pk-inrelease.XXXXXX", out_path[64], in_path[64], status_path[64];
-	struct gpg_status st = { 0 };
-	char *status = NULL, *in = NULL, *argv[10];
-	size_t status_len = 0, in_len;
-	unsigned long bad_line;
-	int rc, wst;
+	char *in = NULL;
+	size_t in_len;
+	int rc;
 
 	if (!path || !body || !body_len || !PK_OPTS_VALID(opts, struct pk_inrelease_opts))
 		return -EINVAL;
 	*body = NULL;
 	*body_len = 0;
+	rc = pk_file__read(path, &in, &in_len, PK_RELEASE_MAX_BYTES);
+	if (rc)
+		return pk_error__set(err, rc, "cannot read '%s': %s", path, strerror(-rc));
+	rc = pk_inrelease__verify_mem(in, in_len, path, opts, body, body_len, err);
+	free(in);
+	return rc;
+}
+
+int pk_inrelease__verify_mem(const void *in, size_t in_len, const char *path,
+			     const struct pk_inrelease_opts *opts, char **body, size_t *body_len,
+			     struct pk_error *err)
+{
+	const char *keyring, *gpgv;
+	char dir[] = "/tmp/pk-inrelease.XXXXXX", out_path[64], in_path[64], status_path[64];
+	struct gpg_status st = { 0 };
+	char *status = NULL, *argv[10];
+	size_t status_len = 0;
+	unsigned long bad_line;
+	int rc, wst;
+
+	if (!in || !path || !body || !body_len || !PK_OPTS_VALID(opts, struct pk_inrelease_opts))
+		return -EINVAL;
+	*body = NULL;
+	*body_len = 0;
+	if (in_len > PK_RELEASE_MAX_BYTES)
+		return pk_error__set(err, -EFBIG, "'%s' is larger than %u bytes", path, PK_RELEASE_MAX_BYTES);
 	keyring = PK_OPTS_GET(opts, keyring, NULL) ?: PK_DEBIAN_KEYRING;
 	gpgv = PK_OPTS_GET(opts, gpgv, NULL) ?: "gpgv";
 	if (access(keyring, R_OK))
 		return pk_error__set(err, -errno, "cannot open keyring '%s': %s", keyring,
 				     strerror(errno));
-	rc = pk_file__read(path, &in, &in_len, PK_RELEASE_MAX_BYTES);
-	if (rc)
-		return pk_error__set(err, rc, "cannot read '%s': %s", path, strerror(-rc));
 	bad_line = clearsign_shape(in, in_len);
 	if (bad_line) {
-		free(in);
 		return pk_error__set(err, -EBADMSG,
 				     "'%s' is not one clearsigned message (line %lu is outside it or a second one)",
 				     path, bad_line);
 	}
 	if (!mkdtemp(dir)) {
-		free(in);
 		return pk_error__set(err, -errno, "cannot create a temporary directory: %s",
 				     strerror(errno));
 	}
@@ -571,7 +588,6 @@ int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 		pk_error__set(err, rc, "cannot read the verified text of '%s': %s", path, strerror(-rc));
 done:
 	free(status);
-	free(in);
 	unlink(status_path);
 	unlink(out_path);
 	unlink(in_path);

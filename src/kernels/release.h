@@ -34,6 +34,10 @@ struct pk_inrelease_opts {
  */
 int pk_inrelease__verify(const char *path, const struct pk_inrelease_opts *opts,
 			 char **body, size_t *body_len, struct pk_error *err);
+/* the same on bytes already read (a download); name stands for them in messages */
+int pk_inrelease__verify_mem(const void *data, size_t len, const char *name,
+			     const struct pk_inrelease_opts *opts, char **body, size_t *body_len,
+			     struct pk_error *err);
 
 struct pk_release;
 
