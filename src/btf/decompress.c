@@ -44,12 +44,16 @@ static struct {
 	__typeof__(&lzma_alone_decoder) alone_decoder;
 	__typeof__(&lzma_code) code;
 	__typeof__(&lzma_end) end;
+	__typeof__(&lzma_easy_buffer_encode) easy_buffer_encode;
+	__typeof__(&lzma_stream_buffer_bound) stream_buffer_bound;
 } lzma;
 static const struct pk_dl_sym lzma_syms[] = {
 	PK_DL_SYM(__typeof__(lzma), stream_decoder, lzma_stream_decoder),
 	PK_DL_SYM(__typeof__(lzma), alone_decoder, lzma_alone_decoder),
 	PK_DL_SYM(__typeof__(lzma), code, lzma_code),
 	PK_DL_SYM(__typeof__(lzma), end, lzma_end),
+	PK_DL_SYM(__typeof__(lzma), easy_buffer_encode, lzma_easy_buffer_encode),
+	PK_DL_SYM(__typeof__(lzma), stream_buffer_bound, lzma_stream_buffer_bound),
 };
 
 static struct {
@@ -465,5 +469,35 @@ int pk_comp__decompress_file(enum pk_comp c, const void *in, size_t in_len, cons
 	free(out);
 	if (err)
 		return pk_error__set(e, err, "cannot write '%s': %s", path, strerror(-err));
+	return 0;
+}
+
+int pk_comp__compress_xz(const void *in, size_t in_len, void **out, size_t *out_len,
+			 struct pk_error *err)
+{
+	struct pk_error why = { 0 };
+	size_t cap, pos = 0;
+	unsigned char *buf;
+	lzma_ret ret;
+	int r;
+
+	*out = NULL;
+	*out_len = 0;
+	r = pk_dl__load(&dl_lzma, "xz", &why);
+	if (r)
+		return pk_error__set(err, r, "compressing %s", why.msg);
+	cap = lzma.stream_buffer_bound(in_len);
+	if (!cap || !(buf = malloc(cap)))
+		return pk_error__set(err, -ENOMEM, "xz: out of memory for %zu bytes", in_len);
+	/* preset 6 with CRC64, as xz(1) writes by default; one call, one block:
+	 * the same input always gives the same bytes */
+	ret = lzma.easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, in_len, buf, &pos, cap);
+	if (ret != LZMA_OK) {
+		free(buf);
+		return pk_error__set(err, ret == LZMA_MEM_ERROR ? -ENOMEM : -EIO,
+				     "xz compression failed (liblzma error %d)", (int)ret);
+	}
+	*out = buf;
+	*out_len = pos;
 	return 0;
 }

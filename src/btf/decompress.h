@@ -54,4 +54,9 @@ int pk_comp__decompress(enum pk_comp c, const void *in, size_t in_len, void **ou
 int pk_comp__decompress_file(enum pk_comp c, const void *in, size_t in_len, const char *path,
 			     size_t max_out, struct pk_error *err);
 
+/* xz (preset 6, CRC64) of in, deterministic; liblzma through dlopen as for
+ * decompression. *out malloc'd. 0, -ELIBACC, -ENOMEM, -EIO. */
+int pk_comp__compress_xz(const void *in, size_t in_len, void **out, size_t *out_len,
+			 struct pk_error *err);
+
 #endif
