@@ -3,9 +3,45 @@
  * close) and file open events, filtered in the kernel. Built three ways:
  *   PK_MODE_BTF     tp_btf programs + CO-RE, needs kernel BTF
  *   PK_MODE_CORE    raw_tp programs + CO-RE, BTF may be given by path (reduced BTF)
- *   PK_MODE_LEGACY  raw_tp programs, no CO-RE: compiled against one kernel's types
+ *   PK_MODE_LEGACY  raw_tp programs, no CO-RE: compiled against one kernel's types,
+ *                   from vmlinux.h, or with PK_KHEADERS from that kernel's own
+ *                   headers package (src/build/compile.c: host target, then llc)
  * Uses tracepoints only (no kprobes, no tracefs). Never reports the agent itself. */
+#ifdef PK_KHEADERS
+#ifndef PK_MODE_LEGACY
+#error "PK_KHEADERS is a legacy build: define PK_MODE_LEGACY"
+#endif
+/* what the programs read, from the kernel they are built for; the kernel's
+ * inline asm is fine here (the host target compiles it, llc never sees what is
+ * not called) except asm goto, which no BPF backend lowers: as in falco's and
+ * the kernel's samples/bpf, it becomes plain asm the build fails on if used */
+#ifndef KBUILD_MODNAME	/* kbuild names every object; some inline functions use it */
+#define KBUILD_MODNAME "probekit"
+#endif
+#include <linux/version.h>
+#include <linux/types.h>
+#include <linux/compiler.h>
+#ifdef asm_volatile_goto
+#undef asm_volatile_goto
+#define asm_volatile_goto(x...) asm volatile("invalid use of asm_volatile_goto")
+#endif
+#ifdef asm_goto_output
+#undef asm_goto_output
+#define asm_goto_output(x...) asm volatile("invalid use of asm_goto_output")
+#endif
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/mm_types.h>
+#include <linux/binfmts.h>
+#include <linux/fs.h>
+#include <linux/fdtable.h>
+#include <linux/net.h>
+#include <net/sock.h>
+#include <uapi/linux/bpf.h>
+#else
 #include "vmlinux.h"
+#endif
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
@@ -53,11 +89,14 @@ char LICENSE[] SEC("license") = "GPL";
 #endif
 
 /* vmlinux.h carries the kernel's types but none of its macros, and the uapi
- * headers that define these clash with it: the values are ABI, fixed forever. */
+ * headers that define these clash with it: the values are ABI, fixed forever.
+ * The kernel's own headers define them (IPPROTO_TCP as an enum). */
+#ifndef PK_KHEADERS
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define ECONNABORTED 103
+#endif
 #define PK_TCP_ESTABLISHED 1
 #define PK_TCP_SYN_SENT 2
 #define PK_TCP_SYN_RECV 3
@@ -376,8 +415,11 @@ int BPF_PROG(pk_exit, struct task_struct *p)
 /* sock_common has skc_v6_* only in kernels built with IPv6 (CONFIG_IPV6): in
  * CO-RE builds the guard is a relocation that libbpf resolves to 0 there, so the
  * verifier drops the read instead of libbpf failing the whole object. The legacy
- * build has no relocations and the layout of the kernel it was built for. */
-#ifdef PK_MODE_LEGACY
+ * build has no relocations and the layout of the kernel it was built for; from
+ * that kernel's headers, its own config says. */
+#if defined(PK_KHEADERS)
+#define pk_has_ipv6(sk) IS_ENABLED(CONFIG_IPV6)
+#elif defined(PK_MODE_LEGACY)
 #define pk_has_ipv6(sk) true
 #else
 #define pk_has_ipv6(sk) bpf_core_field_exists((sk)->__sk_common.skc_v6_daddr)

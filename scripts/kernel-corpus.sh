@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Downloads and caches Debian kernel image packages (bullseye 5.10, bookworm 6.1,
-# trixie 6.12) through apt, with a PRIVATE apt state per suite: its own sources
+# trixie 6.12), and the headers packages a legacy probe is compiled against, through apt, with a PRIVATE apt state per suite: its own sources
 # list, lists, cache and keyring directory. It never touches the system's apt state
 # and never names a mirror: it reuses the URI the machine is already configured with.
 set -euo pipefail
@@ -21,6 +21,10 @@ commands:
   fetch PKG|SUITE:latest   download into the cache (skipped when cached); prints paths
                            PKG may be SUITE:PKG to pick the suite; SUITE:latest is
                            that suite's default kernel
+  headers SUITE[:IMAGE]    the headers packages of SUITE's default kernel (or of the
+                           linux-image-ABI-FLAVOR package IMAGE), downloaded: prints
+                           linux-headers-ABI-FLAVOR, linux-headers-ABI-common[-rt]
+                           and linux-kbuild-VER, one path a line
   default [SUITE...]       one current $ARCH kernel image package per suite:
                            SUITE PACKAGE VERSION
   update [SUITE...]        refresh the private package lists (done once automatically)
@@ -184,6 +188,37 @@ fetch_one() {
 	die "package '$pkg' not found in ${suites[*]}"
 }
 
+# The headers a kernel's modules (and a legacy probe) build against: Debian splits
+# them into the flavour's package (generated headers, .config), the common include
+# tree and the kbuild scripts, the two the flavour's package depends on.
+headers_one() {
+	local spec=$1 suite img hdr deps dep want=()
+	suite=${spec%%:*}
+	valid_suite "$suite"
+	case $spec in
+	*:*) img=${spec#*:} ;;
+	*) read -r _ img _ < <(default_suite "$suite") ;;
+	esac
+	case $img in
+	linux-image-*) ;;
+	*) die "'$img' is not a linux-image-* package" ;;
+	esac
+	img=${img%-unsigned}
+	hdr=linux-headers-${img#linux-image-}
+	ensure_suite "$suite"
+	deps=$(apt-cache "${APT_OPTS[@]}" depends "$hdr" 2>/dev/null |
+		sed -n 's/^[[:space:]|]*Depends: \([^ <]*\).*/\1/p') || true
+	[ -n "$deps" ] || die "no package $hdr in $suite"
+	want=("$suite:$hdr")
+	for dep in $deps; do
+		case $dep in
+		linux-headers-*-common|linux-headers-*-common-rt|linux-kbuild-*) want+=("$suite:$dep") ;;
+		esac
+	done
+	[ ${#want[@]} -eq 3 ] || die "$hdr: expected a -common and a linux-kbuild dependency, got: $(echo $deps)"
+	for dep in "${want[@]}"; do fetch_one "$dep"; done
+}
+
 main() {
 	[ $# -ge 1 ] || { usage >&2; exit 2; }
 	local cmd=$1 s
@@ -203,6 +238,10 @@ main() {
 		[ $# -gt 0 ] || set -- "${SUITES_ALL[@]}"
 		mkdir -p "$CACHE"
 		for s in "$@"; do valid_suite "$s"; update_suite "$s"; done ;;
+	headers)
+		[ $# -eq 1 ] || die "headers needs one SUITE or SUITE:IMAGE (see --help)"
+		mkdir -p "$CACHE"
+		headers_one "$1" ;;
 	fetch)
 		[ $# -gt 0 ] || die "fetch needs PKG or SUITE:latest (see --help)"
 		mkdir -p "$CACHE"

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
+#include "btf/dl.h"
 #include "btf/libarchive_dl.h"
 #include "btf/package.h"
 
@@ -25,6 +27,7 @@ struct pk_package {
 	struct archive_entry *entry;	/* the current entry, while fn runs */
 	char *archive;			/* the data.tar.* member walked into */
 	bool walked;
+	bool all_types;			/* unpack: pass directories and links to fn too */
 };
 
 /* libarchive reading from the current entry of another archive (a .deb's data.tar.*) */
@@ -127,10 +130,11 @@ static int walk(struct pk_package *p, struct archive *a, unsigned int depth, pk_
 	while ((r = la->read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		const char *path = la->entry_pathname(e);
 		bool ar = !depth && (la->format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_AR;
-		struct pk_package_entry ent = { .path = path, .depth = depth, .ar_member = ar };
+		unsigned int type = la->entry_filetype(e);
+		struct pk_package_entry ent = { .path = path, .depth = depth, .ar_member = ar, .type = type };
 		int ret;
 
-		if (!path || la->entry_filetype(e) != AE_IFREG)
+		if (!path || (type != AE_IFREG && !p->all_types))
 			continue;
 		if (ar && !strncmp(path, "data.tar", 8)) {
 			struct archive *in = la->read_new();
@@ -244,6 +248,42 @@ int pk_package__read(struct pk_package *pkg, size_t max, void **out, size_t *out
 	return 0;
 }
 
+/* open pkg (a regular file holding a .deb or an .rpm) for a walk */
+static int open_package_file(const char *pkg, int *fdp, struct pk_package **p, struct pk_error *err)
+{
+	unsigned char head[8] = { 0 };
+	struct pk_error why = { 0 };
+	const char *fmt;
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	*p = NULL;
+	*fdp = fd = open(pkg, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pk_error__set(err, -errno, "cannot open '%s': %s", pkg, strerror(errno));
+	if (fstat(fd, &st))
+		return pk_error__set(err, -errno, "cannot read '%s': %s", pkg, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return pk_error__set(err, -EINVAL, "'%s' is not a regular file", pkg);
+	do
+		n = pread(fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return pk_error__set(err, -errno, "cannot read '%s': %s", pkg, strerror(errno));
+	fmt = pk_package__format(head, n);
+	if (!fmt || (strcmp(fmt, "deb") && strcmp(fmt, "rpm")))
+		return pk_error__set(err, -ENOEXEC, "'%s' is not a .deb or .rpm package", pkg);
+	ret = package_open(NULL, 0, fd, p, &why);
+	if (ret == -EBADMSG)
+		return pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
+	if (ret == -ENOMEM)
+		return pk_error__set(err, ret, "%s", why.msg);
+	if (ret)
+		return pk_error__set(err, ret, "'%s': %s", pkg, why.msg);
+	return 0;
+}
+
 /* pk_package__extract: the first member matching one of the patterns, to a file */
 struct member {
 	const char *pkg;
@@ -307,48 +347,15 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 {
 	struct member m = { .pkg = pkg, .patterns = patterns, .dir = dir, .out = out, .out_len = out_len,
 			    .max = max_size ? max_size : DEFAULT_MAX_MEMBER, .err = err };
-	unsigned char head[8] = { 0 };
 	struct pk_package *p = NULL;
 	struct pk_error why = { 0 };
-	const char *fmt;
-	struct stat st;
-	ssize_t n;
-	int fd, ret;
+	int fd = -1, ret;
 
 	if (!pkg || !patterns || !dir || !out || !out_len)
 		return pk_error__set(err, -EINVAL, "bad arguments");
 	out[0] = 0;
-	fd = open(pkg, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pk_error__set(err, -errno, "cannot open '%s': %s", pkg, strerror(errno));
-	if (fstat(fd, &st)) {
-		ret = pk_error__set(err, -errno, "cannot read '%s': %s", pkg, strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = pk_error__set(err, -EINVAL, "'%s' is not a regular file", pkg);
-		goto done;
-	}
-	do
-		n = pread(fd, head, sizeof(head), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		ret = pk_error__set(err, -errno, "cannot read '%s': %s", pkg, strerror(errno));
-		goto done;
-	}
 	/* only the two package formats: anything else may be a kernel image itself */
-	fmt = pk_package__format(head, n);
-	if (!fmt || (strcmp(fmt, "deb") && strcmp(fmt, "rpm"))) {
-		ret = pk_error__set(err, -ENOEXEC, "'%s' is not a .deb or .rpm package", pkg);
-		goto done;
-	}
-	ret = package_open(NULL, 0, fd, &p, &why);
-	if (ret == -EBADMSG)
-		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
-	else if (ret == -ENOMEM)
-		ret = pk_error__set(err, ret, "%s", why.msg);
-	else if (ret)
-		ret = pk_error__set(err, ret, "'%s': %s", pkg, why.msg);
+	ret = open_package_file(pkg, &fd, &p, err);
 	if (ret)
 		goto done;
 	ret = pk_package__walk(p, write_member, &m, &why);
@@ -365,8 +372,323 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 				    patterns[1] ? " (or the like)" : "");
 done:
 	pk_package__free(p);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (ret)
 		out[0] = 0;
+	return ret;
+}
+
+/*
+ * pk_package__unpack: a whole package under a directory. The entry points it needs
+ * beyond btf/libarchive_dl.h's table (links, permissions) are resolved here, from the
+ * same library, until that table carries them.
+ */
+struct la_links {
+	const char *(*entry_symlink)(struct archive_entry *);
+	const char *(*entry_hardlink)(struct archive_entry *);
+	__LA_MODE_T (*entry_perm)(struct archive_entry *);
+};
+static struct la_links la_links;
+#define LSYM(field, sym) PK_DL_SYM(struct la_links, field, sym)
+static const struct pk_dl_sym la_links_syms[] = {
+	LSYM(entry_symlink, archive_entry_symlink),
+	LSYM(entry_hardlink, archive_entry_hardlink),
+	LSYM(entry_perm, archive_entry_perm),
+};
+#undef LSYM
+static struct pk_dl la_links_dl = {
+	.lib = "libarchive",
+	.package = "libarchive13",
+	.soname = PK_LIBARCHIVE_SONAME,
+	.env = "PROBEKIT_LIBARCHIVE",
+	.kind = "libarchive 3",
+	.syms = la_links_syms,
+	.nr_syms = PK_ARRAY_SIZE(la_links_syms),
+	.table = &la_links,
+	PK_DL_INIT,
+};
+
+#define UNPACK_MAX_BYTES (1ULL << 30)
+#define UNPACK_MAX_ENTRIES 200000UL
+#define UNPACK_MAX_DEPTH 64	/* path components of one entry */
+
+struct unpack {
+	const char *pkg;
+	int root;			/* dir, O_PATH */
+	unsigned long long max_bytes, bytes;
+	unsigned long max_entries, entries, files, dirs, links, skipped;
+	struct pk_error *err;
+	int ret;
+};
+
+/* Split path (without "./" and "/" runs) into components; -EBADMSG for an
+ * absolute path, a ".." or too many components. "." components are dropped. */
+static int split_path(char *path, char **comp, int *n)
+{
+	char *save = NULL, *c;
+
+	*n = 0;
+	if (path[0] == '/')
+		return -EBADMSG;
+	for (c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..") || *n == UNPACK_MAX_DEPTH)
+			return -EBADMSG;
+		comp[(*n)++] = c;
+	}
+	return 0;
+}
+
+/* A link at depth parents below the root may point up at most that many levels,
+ * with its ".." only leading: after a name, ".." could climb back out of a link
+ * that name resolves through. Absolute targets name the host's files. */
+static bool link_stays_inside(const char *target, int parents)
+{
+	bool named = false;
+	int up = 0;
+
+	if (!*target || target[0] == '/')
+		return false;
+	while (*target) {
+		size_t len = strcspn(target, "/");
+
+		if (len == 2 && !strncmp(target, "..", 2)) {
+			if (named || ++up > parents)
+				return false;
+		} else if (len && !(len == 1 && *target == '.')) {
+			named = true;
+		}
+		target += len;
+		target += strspn(target, "/");
+	}
+	return true;
+}
+
+/* The directory holding comp[0..n-1] under root, made as needed, never through a
+ * link: O_NOFOLLOW on every step. Returns an fd or -errno. */
+static int open_parent(int root, char **comp, int n)
+{
+	int fd = dup(root);
+
+	if (fd < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		int next = openat(fd, comp[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(fd, comp[i], 0755) && errno != EEXIST) {
+				int e = -errno;
+
+				close(fd);
+				return e;
+			}
+			next = openat(fd, comp[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int e = errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : -errno;
+
+			close(fd);
+			return e;
+		}
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+/* a later package's file or link replaces an earlier one; a directory stays */
+static int make_room(int dirfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return unlinkat(dirfd, name, 0) ? -errno : 0;
+}
+
+static int write_file(struct pk_package *pkg, struct unpack *u, int dirfd, const char *name,
+		      const char *path, bool exec)
+{
+	const struct pk_libarchive *la = pkg->la;
+	char buf[1 << 16];
+	int fd, ret = 0;
+
+	ret = make_room(dirfd, name);
+	if (ret)
+		return pk_error__set(u->err, ret, "'%s': cannot write %s: %s", u->pkg, path, strerror(-ret));
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, exec ? 0755 : 0644);
+	if (fd < 0)
+		return pk_error__set(u->err, -errno, "'%s': cannot write %s: %s", u->pkg, path, strerror(errno));
+	for (;;) {
+		la_ssize_t r = la->read_data(pkg->cur, buf, sizeof(buf));
+		size_t off = 0;
+
+		if (r < 0) {
+			ret = pk_error__set(u->err, -EBADMSG, "'%s': cannot read %s: %s", u->pkg, path,
+					    la->error_string(pkg->cur));
+			break;
+		}
+		if (r == 0)
+			break;
+		if ((unsigned long long)r > u->max_bytes - u->bytes) {
+			ret = pk_error__set(u->err, -EFBIG, "'%s': more than %llu bytes of files (at %s)",
+					    u->pkg, u->max_bytes, path);
+			break;
+		}
+		u->bytes += r;
+		while (off < (size_t)r) {
+			ssize_t w = write(fd, buf + off, r - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				ret = pk_error__set(u->err, -errno, "'%s': cannot write %s: %s", u->pkg, path,
+						    strerror(errno));
+				break;
+			}
+			off += w;
+		}
+		if (ret)
+			break;
+	}
+	if (close(fd) && !ret)
+		ret = pk_error__set(u->err, -errno, "'%s': cannot write %s: %s", u->pkg, path, strerror(errno));
+	return ret;
+}
+
+static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e, void *ctx)
+{
+	struct unpack *u = ctx;
+	struct archive_entry *ae = pkg->entry;
+	char *comp[UNPACK_MAX_DEPTH], *path;
+	const char *hard, *target = NULL;
+	int n, dirfd, ret = 0;
+
+	if (e->ar_member)
+		return 0;
+	if (++u->entries > u->max_entries) {
+		u->ret = pk_error__set(u->err, -EFBIG, "'%s': more than %lu entries", u->pkg, u->max_entries);
+		return 1;
+	}
+	hard = la_links.entry_hardlink(ae);
+	if (hard) {
+		u->ret = pk_error__set(u->err, -EBADMSG, "'%s': %s is a hard link, which is not supported",
+				       u->pkg, e->path);
+		return 1;
+	}
+	if (e->type != AE_IFREG && e->type != AE_IFDIR && e->type != AE_IFLNK) {
+		u->skipped++;
+		return 0;
+	}
+	path = strdup(e->path);
+	if (!path) {
+		u->ret = pk_error__set(u->err, -ENOMEM, "out of memory");
+		return 1;
+	}
+	if (split_path(path, comp, &n)) {
+		u->ret = pk_error__set(u->err, -EBADMSG, "'%s': refusing entry path '%s'", u->pkg, e->path);
+		free(path);
+		return 1;
+	}
+	if (n == 0) {		/* "./": the root itself */
+		free(path);
+		return 0;
+	}
+	if (e->type == AE_IFLNK) {
+		target = la_links.entry_symlink(ae);
+		if (!target || !link_stays_inside(target, n - 1)) {
+			u->skipped++;	/* Debian's /lib/modules/X/build -> /usr/src/...: not ours */
+			free(path);
+			return 0;
+		}
+	}
+	dirfd = open_parent(u->root, comp, e->type == AE_IFDIR ? n : n - 1);
+	if (dirfd < 0) {
+		ret = dirfd == -ENOTDIR
+			      ? pk_error__set(u->err, -EBADMSG, "'%s': %s goes through a link or a file",
+					      u->pkg, e->path)
+			      : pk_error__set(u->err, dirfd, "'%s': cannot make the directory of %s: %s",
+					      u->pkg, e->path, strerror(-dirfd));
+	} else if (e->type == AE_IFDIR) {
+		u->dirs++;
+	} else if (e->type == AE_IFLNK) {
+		ret = make_room(dirfd, comp[n - 1]);
+		if (!ret && symlinkat(target, dirfd, comp[n - 1]))
+			ret = -errno;
+		if (ret)
+			pk_error__set(u->err, ret, "'%s': cannot make link %s: %s", u->pkg, e->path, strerror(-ret));
+		else
+			u->links++;
+	} else {
+		ret = write_file(pkg, u, dirfd, comp[n - 1], e->path, la_links.entry_perm(ae) & 0111);
+		if (!ret)
+			u->files++;
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	free(path);
+	if (ret) {
+		u->ret = ret;
+		return 1;
+	}
+	return 0;
+}
+
+int pk_package__unpack(const char *pkg, const char *dir, const struct pk_unpack_opts *opts,
+		       struct pk_error *err)
+{
+	struct unpack u = { .pkg = pkg, .root = -1, .err = err };
+	struct pk_package *p = NULL;
+	struct pk_error why = { 0 };
+	int fd = -1, ret;
+
+	if (!pkg || !dir || !PK_OPTS_VALID(opts, struct pk_unpack_opts))
+		return pk_error__set(err, -EINVAL, "bad arguments");
+	u.max_bytes = PK_OPTS_GET(opts, max_bytes, 0) ?: UNPACK_MAX_BYTES;
+	u.max_entries = PK_OPTS_GET(opts, max_entries, 0) ?: UNPACK_MAX_ENTRIES;
+	if (pk_dl__load(&la_links_dl, "reading packages", &why)) {
+		ret = pk_error__set(err, -ELIBACC, "%s", why.msg);
+		goto done;
+	}
+	u.root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (u.root < 0) {
+		ret = pk_error__set(err, -errno, "cannot open '%s': %s", dir, strerror(errno));
+		goto done;
+	}
+	ret = open_package_file(pkg, &fd, &p, err);
+	if (ret)
+		goto done;
+	p->all_types = true;
+	ret = pk_package__walk(p, unpack_entry, &u, &why);
+	if (ret > 0)
+		ret = u.ret;
+	else if (ret == -ENOEXEC)
+		ret = pk_error__set(err, -EBADMSG, "'%s': cannot read %s: %s", pkg, pk_package__archive(p), why.msg);
+	else if (ret == -EBADMSG)
+		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
+	else if (ret)
+		ret = pk_error__set(err, ret, "%s", why.msg);
+	else if (!u.entries)
+		ret = pk_error__set(err, -EBADMSG, "'%s' holds no files", pkg);
+done:
+	if (PK_OPTS_HAS(opts, files) && opts->files)
+		*opts->files = u.files;
+	if (PK_OPTS_HAS(opts, dirs) && opts->dirs)
+		*opts->dirs = u.dirs;
+	if (PK_OPTS_HAS(opts, links) && opts->links)
+		*opts->links = u.links;
+	if (PK_OPTS_HAS(opts, skipped) && opts->skipped)
+		*opts->skipped = u.skipped;
+	if (PK_OPTS_HAS(opts, bytes) && opts->bytes)
+		*opts->bytes = u.bytes;
+	pk_package__free(p);
+	if (fd >= 0)
+		close(fd);
+	if (u.root >= 0)
+		close(u.root);
 	return ret;
 }

@@ -1,6 +1,7 @@
 /* The one reader of packages and archives (.deb, .rpm, tar, cpio), through libarchive
  * (dlopen'd, btf/libarchive_dl.h): btf extract walks them for a kernel, verify takes one
- * member out. Untrusted input: every read is bounded. No shell; never prints. */
+ * member out, build unpacks a headers tree. Untrusted input: every read is bounded,
+ * nothing is written outside the directory given. No shell; never prints. */
 #ifndef PK_BTF_PACKAGE_H
 #define PK_BTF_PACKAGE_H
 
@@ -21,6 +22,7 @@ struct pk_package_entry {
 	const char *path;	/* as stored in the archive */
 	unsigned int depth;	/* 0: in the package; 1: in a .deb's data.tar.* */
 	bool ar_member;		/* a .deb's own member (debian-binary, control.tar.*) */
+	unsigned int type;	/* AE_IFREG; AE_IFDIR, AE_IFLNK... in pk_package__unpack only */
 };
 
 /* What the first bytes of data say it is: "deb" (an ar archive), "rpm", "tar" (ustar)
@@ -56,5 +58,36 @@ int pk_package__read(struct pk_package *pkg, size_t max, void **buf, size_t *len
  * or out written; err says which. */
 int pk_package__extract(const char *pkg, const char *const *patterns, const char *dir,
 			size_t max_size, char *out, size_t out_len, struct pk_error *err);
+
+/*
+ * Unpack a whole .deb / .rpm (its data.tar.* / payload) under dir, which must exist:
+ * regular files (0644, 0755 when executable), directories and symbolic links; other
+ * entry types are skipped. Several packages may go into one dir (a later file
+ * replaces an earlier one). Untrusted input, so:
+ *  - an entry path that is absolute or has a ".." component is refused;
+ *  - nothing is ever written through a symbolic link (every parent directory is
+ *    opened O_NOFOLLOW), so a link cannot carry a later entry out of dir;
+ *  - a link's target must stay inside dir: relative, its ".." only leading and no
+ *    more of them than the link has parent directories; links that do not
+ *    (Debian's absolute /lib/modules/X/build) are skipped and counted;
+ *  - hard links are refused; the entries and the bytes written are capped.
+ * 0, or -EBADMSG for a bad or corrupt entry or package, -EFBIG past a cap, -ENOEXEC
+ * for neither a .deb nor an .rpm, -ELIBACC without libarchive, -errno when dir
+ * cannot be written; err says which package and entry. A failed unpack leaves what
+ * was written: the caller removes dir.
+ */
+struct pk_unpack_opts {
+	size_t sz;
+	unsigned long long max_bytes;	/* file bytes in this call (0: 1 GiB) */
+	unsigned long max_entries;	/* entries in this call (0: 200000) */
+	/* out, may be NULL: what this call did */
+	unsigned long *files, *dirs, *links, *skipped;
+	unsigned long long *bytes;
+};
+#define PK_UNPACK_OPTS(name, ...) \
+	struct pk_unpack_opts name = { .sz = sizeof(struct pk_unpack_opts), __VA_ARGS__ }
+
+int pk_package__unpack(const char *pkg, const char *dir, const struct pk_unpack_opts *opts,
+		       struct pk_error *err);
 
 #endif
