@@ -80,10 +80,10 @@ $(OUT)/obj/agent/embedded.o: src/agent/embedded.S $(BPF_OBJS) | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_OBJ_BTF='"$(OUT)/probe.btf.bpf.o"' -DPK_OBJ_CORE='"$(OUT)/probe.core.bpf.o"' $< -o $@
 LIB_OBJS += $(OUT)/obj/agent/embedded.o
-$(OUT)/obj/build/probe_source.o: src/build/probe_source.S bpf/probe.bpf.c bpf/probe.h | $(OUT)
+$(OUT)/obj/build/probe_source_data.o: src/build/probe_source_data.S bpf/probe.bpf.c bpf/probe.h | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_SRC_PROBE_C='"bpf/probe.bpf.c"' -DPK_SRC_PROBE_H='"bpf/probe.h"' $< -o $@
-LIB_OBJS += $(OUT)/obj/build/probe_source.o
+LIB_OBJS += $(OUT)/obj/build/probe_source_data.o
 
 # The agent embeds reduced BTFs for every kernel in BTF_CORPUS (btfhub layout:
 # <os>/<version>/<arch>/<release>.btf). probekit-tool (the same code without the

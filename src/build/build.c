@@ -105,7 +105,7 @@ struct job {
 	const struct pk_build_opts *opts;
 	struct pk_build_result *res;
 	char pv[PK_PROBE_VERSION_LEN + 1];
-	char work[4096];
+	char work[2048];
 	FILE *log;		/* the build log, in memory */
 	char *log_buf;
 	size_t log_len;
@@ -288,11 +288,19 @@ static void build_legacy(struct job *j)
 {
 	struct pk_error e = { 0 };
 	struct pk_kheaders *kh = NULL;
-	char unpack[4096], srcdir[4096], obj[4096], logp[4096], src[4096];
+	char unpack[4096], srcdir[2200], obj[4096], logp[4096], src[4096];
 	const char *pkgs[17];
 	double t0 = pk_now_ms();
 	int r;
 
+	if (PK_OPTS_GET(j->opts, headers_dir, NULL)) {
+		r = pk_kheaders__open(j->opts->headers_dir, NULL, &kh, &e);
+		if (r) {
+			fail(j, PK_ART_LEGACY, "headers", r, &e);
+			return;
+		}
+		goto compile;
+	}
 	if (!j->k->nr_headers || j->k->headers_missing) {
 		pk_error__set(&e, -ENOENT, "no headers package: %s",
 			      j->k->headers_missing ?: "the catalog lists none");
@@ -318,10 +326,6 @@ static void build_legacy(struct job *j)
 	}
 	pkgs[j->nr_hdr] = NULL;
 	snprintf(unpack, sizeof(unpack), "%s/headers", j->work);
-	snprintf(srcdir, sizeof(srcdir), "%s/src", j->work);
-	snprintf(obj, sizeof(obj), "%s/probe.legacy.o", j->work);
-	snprintf(logp, sizeof(logp), "%s/compile.log", j->work);
-	snprintf(src, sizeof(src), "%s/probe.bpf.c", srcdir);
 	{
 		PK_KHEADERS_OPTS(ko, .release = j->k->uname_r);
 
@@ -331,6 +335,11 @@ static void build_legacy(struct job *j)
 		fail(j, PK_ART_LEGACY, "unpack", r, &e);
 		return;
 	}
+compile:
+	snprintf(srcdir, sizeof(srcdir), "%s/src", j->work);
+	snprintf(obj, sizeof(obj), "%s/probe.legacy.o", j->work);
+	snprintf(logp, sizeof(logp), "%s/compile.log", j->work);
+	snprintf(src, sizeof(src), "%s/probe.bpf.c", srcdir);
 	logf_(j, "headers: %s (release %s, version code %u)", pk_kheaders__objtree(kh),
 	      pk_kheaders__release(kh), pk_kheaders__version_code(kh));
 	r = mkdirs(srcdir, true);

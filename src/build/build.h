@@ -23,6 +23,7 @@ struct pk_build_opts {
 	const char *work_dir;		/* scratch (default $TMPDIR or /tmp) */
 	struct pk_http *http;		/* required when a package must be downloaded */
 	bool keep_work;			/* leave the unpacked tree (debugging) */
+	const char *headers_dir;	/* an unpacked headers tree instead of k's packages */
 	bool no_legacy;			/* skip the legacy object */
 	bool no_btf;			/* skip both BTF artifacts */
 	const char *clang;		/* default "clang" */

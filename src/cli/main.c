@@ -18,6 +18,7 @@ static const struct pk_cmd commands[] = {
 	{ "detect", cmd_detect, "describe this host and the candidate chain it would try" },
 	{ "verify", cmd_verify, "boot kernel images under QEMU and run the selftest in each" },
 	{ "kernels", cmd_kernels, "list every kernel package of the distributions' mirrors" },
+	{ "build", cmd_build, "build kernels' legacy probe, reduced and full BTF into a repository" },
 	{ "btf", cmd_btf, "extract, reduce and pack kernel BTF (btf --help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "__canary", cmd_canary, NULL },

@@ -1,0 +1,459 @@
+/* `probekit build KERNEL... --out DIR [-j N]`: each kernel's legacy probe object,
+ * reduced BTF and full BTF into a repository directory, with build records. KERNEL
+ * is a catalog key (<target>:<kernelrelease>, looked up in a fresh crawl), or local
+ * package files (.deb/.rpm) that together make one kernel, or an unpacked headers
+ * directory (legacy object only). Kernels are built in parallel by -j worker
+ * processes; a failed kernel is reported and the others go on. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "build/build.h"
+#include "build/kheaders.h"
+#include "cli.h"
+#include "common/json.h"
+#include "common/pk.h"
+#include "fetch/http.h"
+#include "kernels/crawl.h"
+#include "kernels/digest.h"
+#include "kernels/kernels.h"
+
+#define MAX_KERNELS 4096
+#define MAX_LIST 64
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: probekit build KERNEL... --out DIR [-j N] [--json] [--no-legacy] [--no-btf]\n"
+		"                      [catalog options of 'probekit kernels']\n"
+		"       probekit build PACKAGE.deb... --out DIR [--target T --kernelrelease R ...]\n"
+		"       probekit build HEADERS-DIR --out DIR [--target T --kernelrelease R ...]\n\n"
+		"Build a kernel's artifacts into DIR in the repository layout:\n"
+		"  <probe-version>/<arch>/probekit_<target>_<kernelrelease>_<kernelversion>.o\n"
+		"      the legacy probe, compiled against the kernel's own headers packages\n"
+		"      (clang -emit-llvm, llc -march=bpf; no Docker, no root, no vmlinux.h)\n"
+		"  <probe-version>/btf/<os-id>/<version-id>/<arch>/<uname -r>.btf\n"
+		"      reduced BTF of this probe version's CO-RE object for that kernel\n"
+		"  btf/<os-id>/<version-id>/<arch>/<uname -r>.btf.tar.xz   the full BTF (btfhub)\n"
+		"  _build/<probe-version>/<target>_<kernelrelease>.{json,log}   the build record\n"
+		"KERNEL is a catalog key such as debian:6.1.153-1-amd64 ('probekit kernels' lists\n"
+		"them). Packages are downloaded into the cache, checked against the catalog's SHA256\n"
+		"and size, and unpacked with libarchive. The same kernel built twice gives\n"
+		"byte-identical artifacts.\n\n"
+		"  -o, --out DIR        the repository directory (required; env PROBEKIT_OUT)\n"
+		"  -j, --jobs N         kernels built at once (default 1)\n"
+		"      --no-legacy      skip the legacy object\n"
+		"      --no-btf         skip the reduced and full BTF (no image package download)\n"
+		"      --json           one JSON array of the build records on stdout\n"
+		"      --keep           keep each build's work directory (printed)\n"
+		"      --cache DIR      package and catalog cache (env PROBEKIT_CACHE,\n"
+		"                       default /var/cache/probekit)\n"
+		"  local inputs (instead of catalog keys):\n"
+		"      --target T, --kernelrelease R, --kernelversion V (default 1),\n"
+		"      --os-id ID, --version-id V   (default: local, 0)\n"
+		"  catalog options: --distro, --suite, --arch, --mirror, --security-mirror,\n"
+		"      --keyring, --allow-expired, --apt-root (see 'probekit kernels --help')\n"
+		"  -q, --quiet          no progress on stderr\n"
+		"  -h, --help           this help\n\n"
+		"needs clang, llc and llvm-strip (Debian: clang, llvm) for the legacy object.\n"
+		"exit codes: 0 every kernel built, 1 some kernel or artifact failed (its record says\n"
+		"why), 2 usage, 3 could not start (no catalog, cannot write DIR)\n");
+}
+
+static bool is_local(const char *arg)
+{
+	struct stat st;
+
+	return !strchr(arg, ':') && !stat(arg, &st);
+}
+
+/* a local package as a catalog package: file:// URL, its own SHA256 and size */
+static int local_pkg(const char *path, struct pk_pkg *p, struct pk_error *err)
+{
+	char abs[PATH_MAX], url[PATH_MAX + 8], *data;
+	const char *base;
+	size_t len;
+	int r;
+
+	if (!realpath(path, abs))
+		return pk_error__set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	r = pk_file__read(abs, &data, &len, 2ull << 30);
+	if (r)
+		return pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+	r = pk_sha256__hex(data, len, p->sha256);
+	free(data);
+	if (r)
+		return pk_error__set(err, r, "cannot compute SHA256");
+	base = strrchr(abs, '/') + 1;
+	snprintf(url, sizeof(url), "file://%s", abs);
+	p->name = strndup(base, strcspn(base, "_"));
+	p->version = strdup("local");
+	p->arch = strdup("");
+	p->url = strdup(url);
+	p->suite = strdup("local");
+	p->size = len;
+	return p->name && p->version && p->arch && p->url && p->suite ? 0 : -ENOMEM;
+}
+
+static int print_result(const char *key, const struct pk_build_result *res, bool json)
+{
+	if (json)
+		return 0;
+	if (!res->status) {
+		printf("%s: ok (%.1f s)", key, res->seconds);
+	} else {
+		printf("%s: FAILED (%.1f s)", key, res->seconds);
+	}
+	for (int a = 0; a < PK_ART__MAX; a++) {
+		if (res->built[a])
+			printf(" %s", pk_artifact_kind__str(a));
+	}
+	printf("\n");
+	for (int a = 0; a < PK_ART__MAX; a++)
+		if (res->failed[a])
+			printf("  %s: %s\n", pk_artifact_kind__str(a), pk_error__str(&res->why[a]));
+	fflush(stdout);
+	return 0;
+}
+
+/* one kernel, in this process (a worker) */
+static int build_one(const struct pk_kernel *k, struct pk_build_opts *bo, bool json,
+		     const char *key, bool progress)
+{
+	struct pk_build_result res;
+	struct pk_http *http = NULL;
+	struct pk_error e = { 0 };
+	PK_HTTP_OPTS(ho, .progress = progress);
+	int r;
+
+	r = pk_http__new(&ho, &http, &e);
+	if (r) {
+		pk_err("%s: %s", key, pk_error__str(&e));
+		return 1;
+	}
+	bo->http = http;
+	r = pk_build__kernel(k, bo, &res);
+	pk_http__free(http);
+	bo->http = NULL;
+	if (r == -EINVAL && !res.record[0]) {
+		pk_err("%s: bad build options", key);
+		return 1;
+	}
+	print_result(key, &res, json);
+	if (res.status)
+		for (int a = 0; a < PK_ART__MAX; a++)
+			if (res.failed[a])
+				pk_err("%s: %s: %s", key, pk_artifact_kind__str(a), pk_error__str(&res.why[a]));
+	return res.status ? 1 : 0;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "no-legacy", no_argument, NULL, 'L' },
+		{ "no-btf", no_argument, NULL, 'B' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "cache", required_argument, NULL, 'C' },
+		{ "target", required_argument, NULL, 't' },
+		{ "kernelrelease", required_argument, NULL, 'r' },
+		{ "kernelversion", required_argument, NULL, 'v' },
+		{ "os-id", required_argument, NULL, 'I' },
+		{ "version-id", required_argument, NULL, 'V' },
+		{ "distro", required_argument, NULL, 'd' },
+		{ "suite", required_argument, NULL, 's' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "mirror", required_argument, NULL, 'M' },
+		{ "security-mirror", required_argument, NULL, 'S' },
+		{ "keyring", required_argument, NULL, 'K' },
+		{ "allow-expired", no_argument, NULL, 'E' },
+		{ "apt-root", required_argument, NULL, 'R' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *distros[MAX_LIST], *suites[MAX_LIST];
+	const char *out = getenv("PROBEKIT_OUT"), *cache = getenv("PROBEKIT_CACHE");
+	const char *target = NULL, *krel = NULL, *kver = "1", *os_id = "local", *version_id = "0";
+	char cache_root[PATH_MAX], catalog_cache[PATH_MAX + 16];
+	bool json = false, quiet = false;
+	long jobs = 1;
+	PK_BUILD_OPTS(bo);
+	PK_KERNELS_OPTS(ko, .mirror = getenv("PROBEKIT_MIRROR"), .keyring = getenv("PROBEKIT_KEYRING"),
+			.apt_root = getenv("PROBEKIT_APT_ROOT"));
+	struct pk_catalog *cat = NULL;
+	const struct pk_kernel *todo[MAX_KERNELS];
+	char *keys[MAX_KERNELS];
+	size_t nr_todo = 0, failed = 0, nr_local = 0;
+	struct pk_kernel local = { 0 };
+	const char *local_dir = NULL;
+	struct pk_error e = { 0 };
+	int c, r, rc = PK_EXIT_OK;
+
+	ko.distros = distros;
+	ko.suites = suites;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:j:d:s:a:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'j': {
+			char *end;
+
+			jobs = strtol(optarg, &end, 10);
+			if (*end || jobs < 1 || jobs > 256)
+				return pk_usage_err("build", "bad --jobs '%s' (1-256)", optarg);
+			break;
+		}
+		case 'L': bo.no_legacy = true; break;
+		case 'B': bo.no_btf = true; break;
+		case 'J': json = true; break;
+		case 'k': bo.keep_work = true; break;
+		case 'C': cache = optarg; break;
+		case 't': target = optarg; break;
+		case 'r': krel = optarg; break;
+		case 'v': kver = optarg; break;
+		case 'I': os_id = optarg; break;
+		case 'V': version_id = optarg; break;
+		case 'd':
+		case 's':
+			if ((c == 'd' ? ko.nr_distros : ko.nr_suites) == MAX_LIST)
+				return pk_usage_err("build", "too many --%s", c == 'd' ? "distro" : "suite");
+			if (c == 'd')
+				distros[ko.nr_distros++] = optarg;
+			else
+				suites[ko.nr_suites++] = optarg;
+			break;
+		case 'a': ko.arch = optarg; break;
+		case 'M': ko.mirror = optarg; break;
+		case 'S': ko.security_mirror = optarg; break;
+		case 'K': ko.keyring = optarg; break;
+		case 'E': ko.allow_expired = true; break;
+		case 'R': ko.apt_root = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); return PK_EXIT_OK;
+		case ':': return pk_usage_err("build", "option '%s' needs a value", argv[optind - 1]);
+		default: return pk_usage_err("build", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!out || !*out)
+		return pk_usage_err("build", "missing --out DIR");
+	if (optind >= argc)
+		return pk_usage_err("build", "missing KERNEL (a catalog key such as debian:6.1.153-1-amd64, packages, or a headers directory)");
+	if (argc - optind > MAX_KERNELS)
+		return pk_usage_err("build", "at most %d kernels at once", MAX_KERNELS);
+	if (ko.mirror && !*ko.mirror)
+		ko.mirror = NULL;
+	snprintf(cache_root, sizeof(cache_root), "%s", cache && *cache ? cache : "/var/cache/probekit");
+	snprintf(catalog_cache, sizeof(catalog_cache), "%s/catalog", cache_root);
+	bo.out_dir = out;
+	bo.cache_dir = cache_root;
+	if (mkdir(out, 0755) && errno != EEXIST) {
+		pk_err("cannot create '%s': %s", out, strerror(errno));
+		return PK_EXIT_ERROR;
+	}
+
+	for (int i = optind; i < argc; i++)
+		nr_local += is_local(argv[i]);
+	if (nr_local && nr_local != (size_t)(argc - optind))
+		return pk_usage_err("build", "give either catalog keys or local inputs, not both");
+
+	if (nr_local) {
+		/* local inputs: one kernel, named by the options */
+		struct stat st;
+
+		if (!target || !krel)
+			return pk_usage_err("build", "local inputs need --target and --kernelrelease");
+		if (nr_local == 1 && !stat(argv[optind], &st) && S_ISDIR(st.st_mode))
+			local_dir = argv[optind];
+		local.distro = strdup("local");
+		local.suite = strdup("local");
+		local.os_id = strdup(os_id);
+		local.version_id = strdup(version_id);
+		local.target = strdup(target);
+		local.kernelrelease = strdup(krel);
+		local.kernelversion = strdup(kver);
+		local.flavor = strdup("");
+		{
+			const char *machine = ko.arch ? pk_arch__machine(pk_arch__deb(ko.arch) ?: ko.arch) : NULL;
+
+			if (!machine) {
+				FILE *p = popen("uname -m", "r");
+				static char mbuf[65];
+
+				if (p && fgets(mbuf, sizeof(mbuf), p))
+					mbuf[strcspn(mbuf, "\n")] = 0;
+				if (p)
+					pclose(p);
+				machine = mbuf[0] ? mbuf : "x86_64";
+			}
+			local.machine = strdup(machine);
+		}
+		if (local_dir) {
+			bo.headers_dir = local_dir;
+			bo.no_btf = true;
+			local.uname_r = strdup("");
+		} else {
+			for (int i = optind; i < argc; i++) {
+				struct pk_pkg p = { 0 };
+				const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+				bool image = !strncmp(base, "linux-image-", 12) ||
+					     !strncmp(base, "kernel-core-", 12);
+
+				r = local_pkg(argv[i], &p, &e);
+				if (r) {
+					pk_err("%s", pk_error__str(&e));
+					pk_kernel__release(&local);
+					return PK_EXIT_ERROR;
+				}
+				if (image) {
+					pk_pkg__release(&local.image);
+					local.image = p;
+				} else {
+					struct pk_pkg *v = realloc(local.headers, (local.nr_headers + 1) * sizeof(*v));
+
+					if (!v) {
+						pk_pkg__release(&p);
+						pk_kernel__release(&local);
+						pk_err("out of memory");
+						return PK_EXIT_ERROR;
+					}
+					local.headers = v;
+					v[local.nr_headers++] = p;
+				}
+			}
+			if (!local.image.name)
+				bo.no_btf = true;
+			local.uname_r = strdup("");
+		}
+		todo[nr_todo] = &local;
+		keys[nr_todo++] = strdup(target);
+	} else {
+		/* catalog keys: crawl the distributions they name */
+		size_t nd = ko.nr_distros;
+
+		for (int i = optind; i < argc && !nd; i++) {
+			const char *d = !strncmp(argv[i], "ubuntu-", 7) ? "ubuntu" : NULL;
+			size_t tl = strcspn(argv[i], ":");
+
+			if (!d) {
+				static char names[MAX_LIST][32];
+				static size_t nn;
+
+				snprintf(names[nn], sizeof(names[nn]), "%.*s", (int)tl, argv[i]);
+				d = names[nn];
+				if (nn < MAX_LIST - 1)
+					nn++;
+			}
+			bool seen = false;
+
+			for (size_t n = 0; n < ko.nr_distros; n++)
+				seen |= !strcmp(distros[n], d);
+			if (!seen && ko.nr_distros < MAX_LIST)
+				distros[ko.nr_distros++] = d;
+		}
+		ko.cache_dir = catalog_cache;
+		ko.progress = !quiet && isatty(2);
+		r = pk_kernels__crawl(&ko, &cat, &e);
+		if (r == -EINVAL)
+			return pk_usage_err("build", "%s", pk_error__str(&e));
+		if (r) {
+			pk_err("%s", pk_error__str(&e));
+			return PK_EXIT_ERROR;
+		}
+		for (int i = optind; i < argc; i++) {
+			const struct pk_kernel *k = pk_catalog__find(cat, argv[i]);
+
+			if (!k) {
+				pk_err("%s: not in the catalog (%zu kernels; %zu suites could not be read)",
+				       argv[i], pk_catalog__nr_kernels(cat), pk_catalog__nr_errors(cat));
+				failed++;
+				continue;
+			}
+			todo[nr_todo] = k;
+			keys[nr_todo++] = strdup(argv[i]);
+		}
+	}
+
+	/* the workers: at most jobs children, each building one kernel */
+	{
+		size_t next = 0, running = 0;
+
+		while (next < nr_todo || running) {
+			int st;
+			pid_t pid;
+
+			while (next < nr_todo && running < (size_t)jobs) {
+				fflush(stdout);
+				fflush(stderr);
+				pid = jobs == 1 ? 0 : fork();
+				if (pid < 0) {
+					pk_err("cannot fork: %s", strerror(errno));
+					failed += nr_todo - next;
+					next = nr_todo;
+					break;
+				}
+				if (pid == 0) {
+					int x = build_one(todo[next], &bo, json, keys[next],
+							  !quiet && isatty(2) && jobs == 1);
+
+					if (jobs != 1)
+						_exit(x);
+					failed += x;
+					next++;
+					continue;
+				}
+				next++;
+				running++;
+			}
+			if (!running)
+				break;
+			pid = wait(&st);
+			if (pid < 0)
+				break;
+			running--;
+			if (!WIFEXITED(st) || WEXITSTATUS(st))
+				failed++;
+		}
+	}
+
+	if (json) {
+		/* the records, as written */
+		char pv[PK_PROBE_VERSION_LEN + 1];
+		bool first = true;
+
+		pk_probe_source__version(pv);
+		printf("[");
+		for (size_t i = 0; i < nr_todo; i++) {
+			char path[PATH_MAX * 2], *data;
+			size_t len;
+
+			snprintf(path, sizeof(path), "%s/_build/%s/%s_%s.json", out, pv, todo[i]->target,
+				 todo[i]->kernelrelease);
+			if (pk_file__read(path, &data, &len, 64 << 20))
+				continue;
+			printf("%s\n%s", first ? "" : ",", data);
+			first = false;
+			free(data);
+		}
+		printf("]\n");
+	}
+	if (!quiet)
+		pk_note("%zu kernels built, %zu failed", nr_todo - (failed > nr_todo ? nr_todo : failed),
+			failed);
+	if (failed)
+		rc = PK_EXIT_FAIL;
+	for (size_t i = 0; i < nr_todo; i++)
+		free(keys[i]);
+	pk_kernel__release(&local);
+	pk_catalog__free(cat);
+	return rc;
+}
