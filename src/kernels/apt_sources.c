@@ -212,6 +212,16 @@ static int load_list(const char *path, const char *data, size_t len, struct pk_a
 	return 0;
 }
 
+int pk_apt_sources__parse(const char *name, const void *data, size_t len, bool deb822,
+			  struct pk_apt_sources *out, struct pk_error *err)
+{
+	int r = deb822 ? load_deb822(name, data, len, out, err) : load_list(name, data, len, out, err);
+
+	if (r)
+		pk_apt_sources__release(out);
+	return r;
+}
+
 static int load_file(const char *path, bool deb822, struct pk_apt_sources *out,
 		     struct pk_error *err)
 {

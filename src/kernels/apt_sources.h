@@ -30,6 +30,11 @@ struct pk_apt_sources {
 int pk_apt_sources__load(const char *root, struct pk_apt_sources *out, struct pk_error *err);
 void pk_apt_sources__release(struct pk_apt_sources *s);
 
+/* One file's text (name for messages), appended to out; deb822 for *.sources.
+ * On error out is released. Bounded: no terminator assumed. */
+int pk_apt_sources__parse(const char *name, const void *data, size_t len, bool deb822,
+			  struct pk_apt_sources *out, struct pk_error *err);
+
 /*
  * Debian's own mirrors among them: entries signed by Debian's archive keyring
  * (Signed-By naming debian-archive-keyring), or without Signed-By whose URI path
