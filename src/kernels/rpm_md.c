@@ -286,17 +286,16 @@ static bool is_token(const char *s)
 	return true;
 }
 
-/* a location href is joined to the repository's URL: relative, no "..", no
- * control character (a space is allowed: some package files have one) */
+/* A location href is resolved against the repository's URL: relative, no scheme,
+ * no control character (a space is allowed: some package files have one). ".."
+ * is allowed: Amazon Linux's primary.xml points up into a shared blobstore, and
+ * a package's checksum is checked wherever its href leads. */
 static bool is_rel_path(const char *s)
 {
 	if (!*s || *s == '/' || strstr(s, "://"))
 		return false;
-	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c < ' ' || *c == 0x7f)
-			return false;
-	for (const char *seg = s; seg; seg = strchr(seg, '/'), seg = seg ? seg + 1 : NULL)
-		if (!strncmp(seg, "..", 2) && (seg[2] == '/' || !seg[2]))
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
 			return false;
 	return true;
 }

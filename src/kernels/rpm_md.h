@@ -88,7 +88,9 @@ struct pk_rpm_primary_opts {
 struct pk_rpm_primary;
 
 /* Streaming: feed the decompressed primary.xml in chunks of any size, then once
- * with last = true (len may be 0). After an error the parser only returns it. A
+ * with last = true (len may be 0). After an error the parser only returns it, and
+ * what was emitted before belongs to a document that failed: keep nothing until
+ * the last feed returns 0 (a truncated file fails only there). A
  * root other than <metadata> in xmlns "http://linux.duke.edu/metadata/common" is
  * refused, and so is a packages= count that does not match the document. */
 struct pk_rpm_primary *pk_rpm_primary__new(const struct pk_rpm_primary_opts *opts,
