@@ -207,3 +207,23 @@ if gpgv --keyring "$KR" "$d/InRelease" >/dev/null 2>&1 && [ -n "$line" ] &&
 else
 	fail rpm_md_ubuntu_index_mismatch "Packages.xz matches Release, or the suite is not signed"
 fi
+
+# the same through the Debian back-end's own code (kernels/release.h): every suite is
+# accepted, each broken variant refused with its own reason
+ok=1
+for d in "$FX"/ubuntu/dists/* "$FX"/security/ubuntu/dists/*; do
+	if ! "$T" --inrelease "$d" "$KR" >"$TMP/out" 2>&1 || ! grep -q "^Ubuntu $(basename "$d") " "$TMP/out"; then
+		fail rpm_md_ubuntu_release_h "$(tr '\n' ' ' <"$TMP/out")"; ok=0; break
+	fi
+done
+[ $ok = 1 ] && pass rpm_md_ubuntu_release_h
+release_h_refuses() {
+	local name=$1 variant=$2 want=$3
+	if "$T" --inrelease "$B/$variant/dists/jammy" "$KR" >/dev/null 2>"$TMP/err"; then fail "$name" "accepted"
+	elif grep -q -- "$want" "$TMP/err"; then pass "$name"
+	else fail "$name" "want '$want': $(tr '\n' ' ' <"$TMP/err")"; fi
+}
+release_h_refuses rpm_md_ubuntu_release_h_bad_signature ubuntu-bad-signature "BAD signature"
+release_h_refuses rpm_md_ubuntu_release_h_expired ubuntu-expired "Release for jammy expired at"
+release_h_refuses rpm_md_ubuntu_release_h_index_mismatch ubuntu-index-mismatch \
+	"'main/binary-amd64/Packages.xz' does not match its Release"

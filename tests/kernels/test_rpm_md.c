@@ -1,16 +1,19 @@
 /* RPM repository metadata: repomd.xml and primary.xml as createrepo_c writes them,
  * read whole and in chunks down to one byte, every refusal (DOCTYPE, bad numbers,
  * missing attributes, non-UTF-8, over-long values), and mirror.list. With
- * --repo/--repomd/--primary/--mirrorlist it is the tool tests/kernels/rpm_md.sh
- * runs on mkfixtures.py's trees: checks a repository's checksums and lists its packages. */
+ * --repo/--repomd/--primary/--mirrorlist/--inrelease it is the tool
+ * tests/kernels/rpm_md.sh runs on mkfixtures.py's trees: checks a repository's
+ * checksums and lists its packages; an Ubuntu suite goes through kernels/release.h. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "btf/decompress.h"
 #include "kernels/digest.h"
+#include "kernels/release.h"
 #include "kernels/rpm_md.h"
 #include "unit.h"
 
@@ -667,6 +670,42 @@ static int check_repo(const char *dir, const char *names)
 	return rc;
 }
 
+/* an Ubuntu fixture suite through the Debian back-end's own code: gpgv against
+ * keyring, Release fields, Valid-Until, main/binary-amd64/Packages.xz's SHA256 */
+static int check_suite(const char *dist, const char *keyring)
+{
+	PK_INRELEASE_OPTS(o, .keyring = keyring);
+	struct pk_release *r = NULL;
+	struct pk_error e = { 0 };
+	char path[8192], *body = NULL, *data = NULL;
+	size_t len;
+	bool expired = false;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/InRelease", dist);
+	rc = pk_inrelease__verify(path, &o, &body, &len, &e);
+	if (!rc)
+		rc = pk_release__parse(body, len, &r, &e);
+	if (!rc)
+		rc = pk_release__check_valid(r, time(NULL), NULL, &expired, &e);
+	if (!rc) {
+		snprintf(path, sizeof(path), "%s/main/binary-amd64/Packages.xz", dist);
+		rc = pk_file__read(path, &data, &len, 64u << 20);
+		if (rc)
+			pk_error__set(&e, rc, "%s", strerror(-rc));
+	}
+	if (!rc)
+		rc = pk_release__check_index(r, "main/binary-amd64/Packages.xz", data, len, &e);
+	if (!rc)
+		printf("%s %s %s %s valid-until %lld\n", pk_release__origin(r), pk_release__suite(r),
+		       pk_release__codename(r), pk_release__version(r),
+		       (long long)pk_release__valid_until(r));
+	free(data);
+	free(body);
+	pk_release__free(r);
+	return rc ? die("cannot accept", dist, &e) : 0;
+}
+
 static int tool(int argc, char **argv)
 {
 	const char *mode = argv[1], *path = argv[2], *names = argc > 3 ? argv[3] : NULL;
@@ -677,6 +716,8 @@ static int tool(int argc, char **argv)
 
 	if (!strcmp(mode, "--repo"))
 		return check_repo(path, names);
+	if (!strcmp(mode, "--inrelease") && names)
+		return check_suite(path, names);
 	if ((rc = pk_file__read(path, &data, &len, 1u << 30))) {
 		pk_error__set(&e, rc, "%s", strerror(-rc));
 		return die("cannot read", path, &e);
@@ -716,7 +757,8 @@ int main(int argc, char **argv)
 	if (argc >= 3)
 		return tool(argc, argv);
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--repo DIR|--repomd F|--primary F|--mirrorlist F [NAMES]]\n",
+		fprintf(stderr, "usage: %s [--repo DIR|--repomd F|--primary F|--mirrorlist F [NAMES]"
+			" | --inrelease DIST KEYRING]\n",
 			argv[0]);
 		return 2;
 	}
