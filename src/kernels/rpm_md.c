@@ -265,11 +265,14 @@ static void set_checksum(struct xp *xp, const char *what, const char *type, cons
 	for (i = 0; i < PK_ARRAY_SIZE(sum_types); i++)
 		if (!strcmp(type, sum_types[i].name))
 			break;
-	if (i == PK_ARRAY_SIZE(sum_types))
-		return xp_fail(xp, -EBADMSG, "<%s> type '%.32s' is not a known checksum type",
-			       what, type);
-	if (n != sum_types[i].hexlen || strspn(hex, "0123456789abcdefABCDEF") != n)
-		return xp_fail(xp, -EBADMSG, "<%s> is not a %s: '%.140s'", what, type, hex);
+	if (i == PK_ARRAY_SIZE(sum_types)) {
+		xp_fail(xp, -EBADMSG, "<%s> type '%.32s' is not a known checksum type", what, type);
+		return;
+	}
+	if (n != sum_types[i].hexlen || strspn(hex, "0123456789abcdefABCDEF") != n) {
+		xp_fail(xp, -EBADMSG, "<%s> is not a %s: '%.140s'", what, type, hex);
+		return;
+	}
 	strcpy(out->type, sum_types[i].as);
 	for (size_t k = 0; k <= n; k++)
 		out->value[k] = (char)(hex[k] >= 'A' && hex[k] <= 'F' ? hex[k] + 32 : hex[k]);
@@ -366,12 +369,18 @@ static void XMLCALL repomd_start(void *ud, const XML_Char *name, const XML_Char 
 
 		if (!type)
 			return;
-		if (!is_token(type))
-			return xp_fail(xp, -EBADMSG, "<data> type '%.64s' is not a name", type);
-		if (pk_repomd__find(s->r, type))
-			return xp_fail(xp, -EBADMSG, "<data type=\"%.64s\"> appears twice", type);
-		if (s->r->n == REPOMD_MAX_DATA)
-			return xp_fail(xp, -EBADMSG, "more than %d <data> entries", REPOMD_MAX_DATA);
+		if (!is_token(type)) {
+			xp_fail(xp, -EBADMSG, "<data> type '%.64s' is not a name", type);
+			return;
+		}
+		if (pk_repomd__find(s->r, type)) {
+			xp_fail(xp, -EBADMSG, "<data type=\"%.64s\"> appears twice", type);
+			return;
+		}
+		if (s->r->n == REPOMD_MAX_DATA) {
+			xp_fail(xp, -EBADMSG, "more than %d <data> entries", REPOMD_MAX_DATA);
+			return;
+		}
 		s->cur = &s->r->d[s->r->n++];
 		s->cur->size = s->cur->open_size = s->cur->timestamp = -1;
 		s->cur->type = strdup(type);
@@ -387,10 +396,14 @@ static void XMLCALL repomd_start(void *ud, const XML_Char *name, const XML_Char 
 
 		if (!href)
 			return;
-		if (s->cur->location)
-			return xp_fail(xp, -EBADMSG, "<location> appears twice in <data>");
-		if (!is_rel_path(href))
-			return xp_fail(xp, -EBADMSG, "<location> href '%.256s' is not a relative path", href);
+		if (s->cur->location) {
+			xp_fail(xp, -EBADMSG, "<location> appears twice in <data>");
+			return;
+		}
+		if (!is_rel_path(href)) {
+			xp_fail(xp, -EBADMSG, "<location> href '%.256s' is not a relative path", href);
+			return;
+		}
 		s->cur->location = strdup(href);
 		if (!s->cur->location)
 			xp_fail(xp, -ENOMEM, "out of memory");
@@ -399,8 +412,10 @@ static void XMLCALL repomd_start(void *ud, const XML_Char *name, const XML_Char 
 	for (int f = RF_CHECKSUM; f < RF__MAX; f++) {
 		if (!is(name, NS_REPO, rf_names[f]))
 			continue;
-		if (s->seen & (1u << f))
-			return xp_fail(xp, -EBADMSG, "<%s> appears twice in <data>", rf_names[f]);
+		if (s->seen & (1u << f)) {
+			xp_fail(xp, -EBADMSG, "<%s> appears twice in <data>", rf_names[f]);
+			return;
+		}
 		s->seen |= 1u << f;
 		if (f == RF_CHECKSUM || f == RF_OPEN_CHECKSUM) {
 			const char *t = need_attr(xp, atts, name, "type");
@@ -440,17 +455,21 @@ static void XMLCALL repomd_end(void *ud, const XML_Char *name)
 	v = text_end(xp);
 	switch (f) {
 	case RF_REVISION:
-		if (!is_printable(v))
-			return xp_fail(xp, -EBADMSG, "<revision> holds a control character");
+		if (!is_printable(v)) {
+			xp_fail(xp, -EBADMSG, "<revision> holds a control character");
+			return;
+		}
 		free(s->r->revision);
 		s->r->revision = strdup(v);
 		if (!s->r->revision)
 			xp_fail(xp, -ENOMEM, "out of memory");
 		return;
 	case RF_CHECKSUM:
-		return set_checksum(xp, "checksum", s->sum_type, v, &s->cur->checksum);
+		set_checksum(xp, "checksum", s->sum_type, v, &s->cur->checksum);
+		return;
 	case RF_OPEN_CHECKSUM:
-		return set_checksum(xp, "open-checksum", s->sum_type, v, &s->cur->open_checksum);
+		set_checksum(xp, "open-checksum", s->sum_type, v, &s->cur->open_checksum);
+		return;
 	default:
 		need_number(xp, rf_names[f], v, INT64_MAX, &n);
 		if (f == RF_SIZE)
@@ -609,8 +628,10 @@ static void field_start(struct pk_rpm_primary *p, const XML_Char *name, const XM
 		e = v ? need_attr(xp, atts, name, "rel") : NULL;
 		if (!e)
 			return;
-		if (!is_token(v) || !is_token(e))
-			return xp_fail(xp, -EBADMSG, "<version> ver '%.64s' rel '%.64s' are not versions", v, e);
+		if (!is_token(v) || !is_token(e)) {
+			xp_fail(xp, -EBADMSG, "<version> ver '%.64s' rel '%.64s' are not versions", v, e);
+			return;
+		}
 		copy_val(p->version, v);
 		copy_val(p->release, e);
 		v = attr(xp, atts, "epoch");
@@ -626,13 +647,17 @@ static void field_start(struct pk_rpm_primary *p, const XML_Char *name, const XM
 		v = need_attr(xp, atts, name, "href");
 		if (!v)
 			return;
-		if (!is_rel_path(v))
-			return xp_fail(xp, -EBADMSG, "<location> href '%.256s' is not a relative path", v);
+		if (!is_rel_path(v)) {
+			xp_fail(xp, -EBADMSG, "<location> href '%.256s' is not a relative path", v);
+			return;
+		}
 		copy_val(p->location, v);
 		v = attr(xp, atts, NS_XML "|base");
 		if (v) {
-			if (!is_printable(v))
-				return xp_fail(xp, -EBADMSG, "<location> xml:base holds a control character");
+			if (!is_printable(v)) {
+				xp_fail(xp, -EBADMSG, "<location> xml:base holds a control character");
+				return;
+			}
 			copy_val(p->base, v);
 		}
 		return;
@@ -675,9 +700,11 @@ static void XMLCALL primary_start(void *ud, const XML_Char *name, const XML_Char
 	if (depth == 1) {
 		const char *v;
 
-		if (!is(name, NS_COMMON, "metadata"))
-			return xp_fail(xp, -EBADMSG, "root element is <%.64s>, not primary.xml's <metadata>",
-				       local_name(name));
+		if (!is(name, NS_COMMON, "metadata")) {
+			xp_fail(xp, -EBADMSG, "root element is <%.64s>, not primary.xml's <metadata>",
+				local_name(name));
+			return;
+		}
 		v = attr(xp, atts, "packages");
 		if (v) {
 			need_number(xp, "packages", v, UINT64_MAX, &p->declared);
@@ -692,8 +719,10 @@ static void XMLCALL primary_start(void *ud, const XML_Char *name, const XML_Char
 	}
 	if (!p->in_pkg || p->skip)
 		return;
-	if (depth == 3)
-		return field_start(p, name, atts);
+	if (depth == 3) {
+		field_start(p, name, atts);
+		return;
+	}
 	if (depth == 4 && is(name, NS_RPM, "sourcerpm") && once(p, 1u << PF_SOURCERPM, "rpm:sourcerpm")) {
 		p->field = PF_SOURCERPM;
 		text_start(xp, "rpm:sourcerpm");
@@ -718,10 +747,13 @@ static void package_end(struct pk_rpm_primary *p)
 	if (p->skip || ((p->seen & (1u << PF_NAME)) && p->o.filter &&
 			!p->o.filter(p->name, p->o.filter_ctx)))
 		return;
-	for (size_t i = 0; i < PK_ARRAY_SIZE(need); i++)
-		if (!(p->seen & need[i].bit))
-			return xp_fail(xp, -EBADMSG, "the <package> of line %lu has no %s",
-				       p->pkg.line, need[i].what);
+	for (size_t i = 0; i < PK_ARRAY_SIZE(need); i++) {
+		if (!(p->seen & need[i].bit)) {
+			xp_fail(xp, -EBADMSG, "the <package> of line %lu has no %s", p->pkg.line,
+				need[i].what);
+			return;
+		}
+	}
 	p->pkg.name = p->name;
 	p->pkg.arch = p->arch;
 	p->pkg.version = p->version;
@@ -755,8 +787,10 @@ static void XMLCALL primary_end(void *ud, const XML_Char *name)
 	v = text_end(xp);
 	switch (f) {
 	case PF_NAME:
-		if (!is_token(v))
-			return xp_fail(xp, -EBADMSG, "<name> '%.64s' is not a package name", v);
+		if (!is_token(v)) {
+			xp_fail(xp, -EBADMSG, "<name> '%.64s' is not a package name", v);
+			return;
+		}
 		copy_val(p->name, v);
 		/* the filter runs as soon as the name is known: the rest of an unwanted
 		 * package is parsed, never copied */
@@ -764,15 +798,20 @@ static void XMLCALL primary_end(void *ud, const XML_Char *name)
 			p->skip = true;
 		return;
 	case PF_ARCH:
-		if (!is_token(v))
-			return xp_fail(xp, -EBADMSG, "<arch> '%.64s' is not an architecture", v);
+		if (!is_token(v)) {
+			xp_fail(xp, -EBADMSG, "<arch> '%.64s' is not an architecture", v);
+			return;
+		}
 		copy_val(p->arch, v);
 		return;
 	case PF_CHECKSUM:
-		return set_checksum(xp, "checksum", p->sum_type, v, &p->pkg.checksum);
+		set_checksum(xp, "checksum", p->sum_type, v, &p->pkg.checksum);
+		return;
 	case PF_SOURCERPM:
-		if (*v && !is_token(v))
-			return xp_fail(xp, -EBADMSG, "<rpm:sourcerpm> '%.64s' is not a file name", v);
+		if (*v && !is_token(v)) {
+			xp_fail(xp, -EBADMSG, "<rpm:sourcerpm> '%.64s' is not a file name", v);
+			return;
+		}
 		copy_val(p->sourcerpm, v);
 		return;
 	default:

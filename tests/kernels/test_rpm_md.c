@@ -468,6 +468,20 @@ static void test_primary_errors(void)
 		PASS(t);
 	}
 	{
+		const char *t = "primary: an href up into a blobstore is kept as written";
+		static const char doc[] = HEAD("1")
+			OK_PKG("kernel", "../../../../blobstore/ab12/kernel-6.1.115-126.197.amzn2023.x86_64.rpm")
+			"</metadata>";
+		struct seen s = { 0 };
+		PK_RPM_PRIMARY_OPTS(o, .emit = record, .emit_ctx = &s);
+		struct pk_error e = { 0 };
+		int rc = pk_rpm_primary__parse(doc, strlen(doc), &o, NULL, &e);
+
+		CHECK(t, rc == 0 && s.n == 1, "rc %d (%s), %d kept", rc, e.msg, s.n);
+		CHECK(t, strstr(s.lines[0], " |../../../../blobstore/ab12/kernel-6.1.115"), "got '%s'", s.lines[0]);
+		PASS(t);
+	}
+	{
 		const char *t = "primary: the error names the line";
 		static const char doc[] = HEAD("1") "\n\n<package type=\"rpm\"><name>kernel</name>\n"
 						      "<version ver=\"1\"/></package></metadata>";
