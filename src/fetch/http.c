@@ -474,6 +474,8 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 					 s->max);
 			else if (cr == CURLE_WRITE_ERROR && s->err)
 				snprintf(why, sizeof(why), "cannot keep the body: %s", strerror(-s->err));
+			else if (cr == CURLE_COULDNT_CONNECT)	/* curl says "Couldn't connect" */
+				snprintf(why, sizeof(why), "%s", strerror(-rc));
 			else
 				snprintf(why, sizeof(why), "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cr));
 		}
