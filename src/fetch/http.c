@@ -467,7 +467,15 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 			curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
 			h->st.connects += connects;
 			rc = classify(h, cr, s, &transient);
-			if (cr == CURLE_WRITE_ERROR && s->err == -EFBIG)
+			/* Content-Length over the cap on an error page: the status is the news */
+			if (cr == CURLE_FILESIZE_EXCEEDED) {
+				curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
+				if (!status_ok(*status))
+					rc = status_errno(*status, &transient);
+			}
+			if (rc != -EFBIG && cr == CURLE_FILESIZE_EXCEEDED)
+				snprintf(why, sizeof(why), "HTTP %ld", *status);
+			else if (cr == CURLE_WRITE_ERROR && s->err == -EFBIG)
 				snprintf(why, sizeof(why), "body larger than %" PRIu64 " bytes", s->max);
 			else if (cr == CURLE_FILESIZE_EXCEEDED)
 				snprintf(why, sizeof(why), "body larger than %" PRIu64 " bytes (Content-Length)",
@@ -608,17 +616,17 @@ static int cache_parse(char *data, size_t len, const char *url, struct centry *e
 static int cache_load(struct pk_http *h, const char *url, uint64_t max_bytes, struct centry *e)
 {
 	char path[PATH_MAX];
-	size_t len;
+	size_t len, limit;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
 	rc = cache_path(h, url, path, sizeof(path));
 	if (rc)
 		return rc;
-	rc = pk_file__read(path, &e->file, &len,
-			   max_bytes > SIZE_MAX - 4 * VALIDATOR_MAX - 65536 - strlen(url)
-				   ? SIZE_MAX / 2
-				   : max_bytes + 4 * VALIDATOR_MAX + 65536 + strlen(url));
+	/* the body and a header: the URL, two validators and a few short lines */
+	limit = strlen(url) + 2 * VALIDATOR_MAX + 256;
+	limit = max_bytes < SIZE_MAX / 2 - limit ? max_bytes + limit : SIZE_MAX / 2;
+	rc = pk_file__read(path, &e->file, &len, limit);
 	if (rc)
 		return rc;
 	rc = cache_parse(e->file, len, url, e);
@@ -737,14 +745,12 @@ int pk_http__get(struct pk_http *h, const char *url, const struct pk_http_get_op
 			rc = pk_error__set(err, -EPROTO, "GET %s: HTTP 304 to a request without validators", url);
 			goto done;
 		}
+		/* the entry's own buffer becomes the body: no second copy */
 		free(s.buf);
-		s.buf = malloc(ce.body_len + 1);
-		if (!s.buf) {
-			rc = pk_error__set(err, -ENOMEM, "GET %s: out of memory", url);
-			goto done;
-		}
-		memcpy(s.buf, ce.body, ce.body_len);
+		memmove(ce.file, ce.body, ce.body_len);
+		s.buf = ce.file;
 		s.got = ce.body_len;
+		ce.file = NULL;
 		out->not_modified = true;
 	} else if (!s.buf && !(s.buf = malloc(1))) {	/* an empty body is still a buffer */
 		rc = pk_error__set(err, -ENOMEM, "GET %s: out of memory", url);

@@ -254,6 +254,13 @@ static void test_cap(void)
 	CHECK(t2, st.bytes <= 1000, "%llu bytes kept", (unsigned long long)st.bytes);
 	PASS(t2);
 
+	/* an error page larger than the cap still reports its status */
+	{
+		PK_HTTP_GET_OPTS(tiny, .max_bytes = 10);
+
+		rc = pk_http__get(h, url("/nothing-here"), &tiny, &b, &e);
+		CHECK(t3, rc == -ENOENT, "404 page over the cap: rc %d: %s", rc, pk_error__str(&e));
+	}
 	rc = pk_http__get(h, url("/file"), &exact, &b, &e);
 	CHECK(t3, rc == 0 && b.len == BIG_LEN, "rc %d: %s", rc, pk_error__str(&e));
 	pk_http_body__release(&b);
