@@ -7,6 +7,8 @@
 # NGINX_DIR (its private directory). EXTRA_CONF_FILE is included inside the
 # server block: locations such as `location /e503 { return 503; }`.
 # Static files get nginx's defaults: ETag, Last-Modified, 304 on a match.
+# Callers stop it from their EXIT trap, keeping tests/lib.sh's cleanup:
+#   trap 'nginx_stop; rm -rf "$TMP"' EXIT
 
 NGINX_BIN=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 NGINX_DIR=""
@@ -25,12 +27,14 @@ nginx_start() {
 	NGINX_DIR=$(mktemp -d /tmp/pk-nginx.XXXXXX) || return 1
 	mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp"
 	# a random high port; a taken one makes nginx exit non-zero before it
-	# daemonizes (it binds first), so trying again is reliable
+	# daemonizes (it binds first), so trying again is reliable. nginx itself
+	# retries a taken port for 2.5 s: a port someone listens on is skipped first.
 	for i in $(seq 1 20); do
 		port=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
 		_nginx_conf "$root" "$extra" "$port" >"$NGINX_DIR/nginx.conf"
 		if "$NGINX_BIN" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/logs/error.log" \
-			2>>"$NGINX_DIR/start.log"; then
+			2>"$NGINX_DIR/start.log"; then
 			NGINX_PORT=$port
 			NGINX_URL=http://127.0.0.1:$port
 			NGINX_ACCESS_LOG=$NGINX_DIR/logs/access.log
