@@ -409,7 +409,7 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 	*status = 0;
 	for (attempt = 0;; attempt++) {
 		CURLcode cr;
-		long redirects = 0;
+		long redirects = 0, connects = 0;
 
 		rc = sink_reset(s);
 		if (rc)
@@ -450,22 +450,16 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 		cr = curl_easy_perform(h->curl);
 		progress_clear(s);
 		curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_COUNT, &redirects);
+		curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
 		h->st.requests += 1 + redirects;
+		h->st.connects += connects;
 		if (cr == CURLE_OK) {
-			long connects = 0;
-
-			curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
-			h->st.connects += connects;
 			curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
 			if (status_ok(*status) || *status == 304)
 				return 0;
 			rc = status_errno(*status, &transient);
 			snprintf(why, sizeof(why), "HTTP %ld", *status);
 		} else {
-			long connects = 0;
-
-			curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
-			h->st.connects += connects;
 			rc = classify(h, cr, s, &transient);
 			/* Content-Length over the cap on an error page: the status is the news */
 			if (cr == CURLE_FILESIZE_EXCEEDED) {
