@@ -25,8 +25,10 @@ location = /r4 { return 302 /r3; }
 location = /r5 { return 302 /r4; }
 location = /r6 { return 302 /r5; }
 location = /tofile { return 302 file:///etc/hostname; }
+location = /flaky { try_files /flaky-ok =503; }
+location /sf/ { alias $root/; set \$rate 4000; if (-f $root/fast-mode) { set \$rate 0; } limit_rate \$rate; }
 CONF
-nginx_start "$root" "$TMP/extra.conf" 2>"$TMP/nginx.err" ||
+NGINX_TLS=1 nginx_start "$root" "$TMP/extra.conf" 2>"$TMP/nginx.err" ||
 	{ fail "http client" "nginx did not start: $(cat "$TMP/nginx.err")"; exit 0; }
 
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY

@@ -1,8 +1,10 @@
 /* The HTTP client against a real nginx on loopback, started by tests/fetch/http.sh
  * (which passes NGINX_URL, NGINX_ACCESS_LOG and PK_HTTP_ROOT, the served directory):
  * statuses and retries counted in nginx's access log, timeouts, the byte cap, the
- * validator cache and its corruption, downloads, redirects, file://, proxy, stats. */
+ * validator cache and its corruption, downloads, redirects, file://, proxy, TLS
+ * with ca_file (NGINX_TLS_URL, NGINX_CA_FILE), retries that recover, stats. */
 #include <errno.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -653,6 +655,125 @@ static void test_progress(void)
 	PASS(t);
 }
 
+/* the retry hook: pk_debug's "retrying" line runs just before the backoff sleep,
+ * so a test can change the server between two attempts without racing it */
+static const char *retry_trigger;	/* a file to create in root, once */
+static const char *retry_watch;	/* a directory whose temp file's size is noted */
+static long long retry_watch_size = -1;
+
+static int on_print(enum pk_print_level level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!strstr(msg, "retrying"))
+		return 0;
+	if (retry_watch) {
+		DIR *d = opendir(retry_watch);
+		struct dirent *de;
+		struct stat st;
+		char p[1300];
+
+		while (d && (de = readdir(d))) {
+			snprintf(p, sizeof(p), "%s/%s", retry_watch, de->d_name);
+			if (strstr(de->d_name, ".tmp.") && !stat(p, &st))
+				retry_watch_size = st.st_size;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (retry_trigger) {
+		put(root, retry_trigger, "recovered\n", 10);
+		retry_trigger = NULL;
+	}
+	return 0;
+}
+
+static void test_recovery(void)
+{
+	const char *t = "a 503, then a 200: the retry returns the body";
+	const char *t2 = "download: a partial first attempt is discarded, the retry completes";
+	struct pk_http *h = client(3, 300, NULL, NULL);
+	struct pk_http_body b;
+	struct pk_http_stats st;
+	struct pk_error e = { 0 };
+	char dir[1100], path[1200], sha[65], ls[4096], *got = NULL;
+	unsigned char d[32];
+	size_t len;
+	int rc;
+
+	CHECK(t, h, "no client");
+	pk_set_print(on_print);
+	retry_trigger = "flaky-ok";
+	rc = pk_http__get(h, url("/flaky"), NULL, &b, &e);
+	CHECK(t, rc == 0 && b.len == 10 && !memcmp(b.data, "recovered\n", 10), "rc %d: %s", rc,
+	      pk_error__str(&e));
+	pk_http_body__release(&b);
+	pk_http__stats(h, &st);
+	CHECK_INT(t, st.retries, 1);
+	CHECK(t, settle() == 0, "marker request never logged");
+	CHECK_INT(t, log_count("\"GET /flaky HTTP/1.1\" 503"), 1);
+	CHECK_INT(t, log_count("\"GET /flaky HTTP/1.1\" 200"), 1);
+	PASS(t);
+
+	/* /sf/ is slow (4000 B/s: 100 KB would take 25 s) until root/fast-mode exists:
+	 * attempt one times out with its first burst in the temp file, attempt two is
+	 * fast and must start that file over */
+	crypto_hash_sha256(d, (unsigned char *)big, BIG_LEN);
+	sodium_bin2hex(sha, sizeof(sha), d, sizeof(d));
+	snprintf(dir, sizeof(dir), "%s/dl-retry", tmpdir);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/out.bin", dir);
+	retry_trigger = "fast-mode";
+	retry_watch = dir;
+	{
+		PK_HTTP_DOWNLOAD_OPTS(o, .sha256 = sha, .size = BIG_LEN);
+
+		rc = pk_http__download(h, url("/sf/file"), path, &o, &e);
+	}
+	retry_watch = NULL;
+	pk_set_print(NULL);
+	CHECK(t2, rc == 0, "rc %d: %s", rc, pk_error__str(&e));
+	CHECK(t2, retry_watch_size > 0, "no partial temp file at the retry (%lld bytes)", retry_watch_size);
+	CHECK(t2, !pk_file__read(path, &got, &len, 1 << 20) && len == BIG_LEN &&
+			  !memcmp(got, big, BIG_LEN), "content differs");
+	free(got);
+	listing(dir, ls, sizeof(ls));
+	CHECK_STR(t2, ls, "out.bin");
+	pk_http__free(h);
+	PASS(t2);
+}
+
+static void test_tls(void)
+{
+	const char *t = "https: ca_file trusts the server; the system's CAs do not (-EPROTO, no retry)";
+	const char *tls = getenv("NGINX_TLS_URL"), *ca = getenv("NGINX_CA_FILE");
+	struct pk_http *h = NULL, *plain = client(3, 5000, NULL, NULL);
+	struct pk_http_body b;
+	struct pk_http_stats st;
+	struct pk_error e = { 0 };
+	char u[1100];
+	int rc;
+
+	CHECK(t, tls && ca, "no NGINX_TLS_URL / NGINX_CA_FILE from tests/fetch/http.sh");
+	{
+		PK_HTTP_OPTS(o, .ca_file = ca);
+
+		CHECK(t, !pk_http__new(&o, &h, &e), "new: %s", pk_error__str(&e));
+	}
+	snprintf(u, sizeof(u), "%s/small", tls);
+	rc = pk_http__get(h, u, NULL, &b, &e);
+	CHECK(t, rc == 0 && b.len == 6, "with ca_file: rc %d: %s", rc, pk_error__str(&e));
+	pk_http_body__release(&b);
+	rc = pk_http__get(plain, u, NULL, &b, &e);
+	CHECK(t, rc == -EPROTO && strstr(e.msg, u), "without: rc %d: %s", rc, pk_error__str(&e));
+	pk_http__stats(plain, &st);
+	CHECK_INT(t, st.retries, 0);
+	pk_http__free(h);
+	pk_http__free(plain);
+	PASS(t);
+}
+
 static void test_args(void)
 {
 	const char *t = "bad arguments and options: -EINVAL";
@@ -708,6 +829,8 @@ int main(void)
 		    "GET %s: Empty reply from server (3 attempts)");
 	test_refused();
 	test_timeouts();
+	test_recovery();
+	test_tls();
 	test_cap();
 	test_conditional();
 	test_download();
