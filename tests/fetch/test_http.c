@@ -297,7 +297,7 @@ static void test_conditional(void)
 {
 	const char *t = "conditional: 200, then 304 with the cached body";
 	const char *t2 = "conditional: changed on the server -> 200 with the new body";
-	const char *t3 = "conditional: every truncation and byte flip of the entry -> a full GET";
+	const char *t3 = "conditional: truncations and byte flips of the entry -> a full GET";
 	const char *t4 = "conditional: not asked -> no validators sent";
 	char cache[1024], entry[1200], *orig = NULL;
 	struct pk_http *h;
@@ -305,7 +305,7 @@ static void test_conditional(void)
 	struct pk_http_stats st;
 	struct pk_error e = { 0 };
 	PK_HTTP_GET_OPTS(c, .conditional = true);
-	size_t olen, i;
+	size_t olen, i, tried;
 	int rc, n200, n304;
 
 	snprintf(cache, sizeof(cache), "%s/cache/sub", tmpdir);	/* created by pk_http__new */
@@ -345,10 +345,16 @@ static void test_conditional(void)
 	CHECK(t3, settle() == 0, "marker request never logged");
 	n200 = log_count("\"GET /cond HTTP/1.1\" 200");
 	n304 = log_count("\"GET /cond HTTP/1.1\" 304");
-	for (i = 0; i < 2 * olen; i++) {
+	/* every byte of the magic and digest lines, every line boundary, and a
+	 * sample of the rest (one digest covers it all: each fsync'd rewrite costs) */
+	for (i = 0, tried = 0; i < 2 * olen; i++) {
 		bool flip = i >= olen;
 		size_t at = flip ? i - olen : i;
 
+		if (!(at < 90 || at % 4 == 0 || orig[at] == '\n' || (at && orig[at - 1] == '\n') ||
+		      at + 2 >= olen))
+			continue;
+		tried++;
 		if (flip)
 			orig[at] ^= 1;
 		rc = put_fast(entry, orig, flip ? olen : at);
@@ -367,7 +373,7 @@ static void test_conditional(void)
 	CHECK(t3, rc == 0 && b.not_modified && b.len == 23, "rc %d: entry not rewritten", rc);
 	pk_http_body__release(&b);
 	CHECK(t3, settle() == 0, "marker request never logged");
-	CHECK_INT(t3, log_count("\"GET /cond HTTP/1.1\" 200") - n200, 2 * olen);
+	CHECK_INT(t3, log_count("\"GET /cond HTTP/1.1\" 200") - n200, tried);
 	CHECK_INT(t3, log_count("\"GET /cond HTTP/1.1\" 304") - n304, 1);
 	free(orig);
 	PASS(t3);
