@@ -492,6 +492,7 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 				delay *= 2;
 			if (delay > BACKOFF_MAX_MS)
 				delay = BACKOFF_MAX_MS;
+			/* tests/fetch/test_http.c changes the server on this line ("retrying") */
 			pk_debug("http: GET %s: %s, retrying in %ld ms\n", url, why, delay);
 			sleep_ms(delay);
 		}
