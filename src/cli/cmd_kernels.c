@@ -243,12 +243,17 @@ int cmd_kernels(int argc, char **argv)
 			return PK_EXIT_ERROR;
 		}
 	}
-	if (!quiet)
-		pk_note("%zu kernels from %zu suites, %zu unreadable; %.1f s, %llu requests (%llu unchanged), %.1f MiB",
-			pk_catalog__nr_kernels(cat), pk_catalog__nr_suites(cat),
+	if (!quiet) {
+		size_t unchanged = 0;
+
+		for (size_t i = 0; i < pk_catalog__nr_suites(cat); i++)
+			unchanged += pk_catalog__suite(cat, i)->unchanged;
+		pk_note("%zu kernels from %zu suites (%zu unchanged), %zu unreadable; %.1f s, %llu requests (%llu answered 304), %.1f MiB",
+			pk_catalog__nr_kernels(cat), pk_catalog__nr_suites(cat), unchanged,
 			pk_catalog__nr_errors(cat), (pk_now_ms() - t0) / 1000.0,
 			(unsigned long long)st.requests, (unsigned long long)st.not_modified,
 			st.bytes / 1048576.0);
+	}
 	rc = pk_catalog__nr_errors(cat) ? PK_EXIT_FAIL : PK_EXIT_OK;
 	pk_catalog__free(cat);
 	return rc;

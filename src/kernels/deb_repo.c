@@ -446,7 +446,11 @@ static int crawl_suite(struct crawl *c, size_t si, bool derived, bool *absent, s
 			goto out;
 		}
 	}
+	/* a mirror that sends no ETag or Last-Modified still answers the same
+	 * InRelease when nothing changed: that is "unchanged" too */
 	from_cache = cache_load(c, si, digest);
+	res = (struct pk_suite *)pk_catalog__suite(c->cat, s->res_idx);
+	res->unchanged = res->unchanged || from_cache;
 	if (!from_cache) {
 		size_t before = c->nr_pkgs;
 		const char *comps = c->d->components;

@@ -92,7 +92,8 @@ EOF
 [ "$kc" = ok ] && pass "kernel-crawler format: the kernels with headers, its four fields" ||
 	fail "kernel-crawler format: the kernels with headers, its four fields" "$kc"
 
-# nothing new: every InRelease answers 304, no index is fetched again
+# nothing new: every InRelease answers 304, or (a mirror without validators, like
+# the one this machine uses) the same bytes: no index is fetched again
 "$PK" kernels --json --allow-expired --cache "$CACHE" >"$TMP/k2.json" 2>"$TMP/k2.err"
 again=$(python3 - "$TMP/k.json" "$TMP/k2.json" <<'EOF'
 import json, sys
@@ -103,8 +104,8 @@ print("ok" if same and read and all(s["unchanged"] for s in read) else
       "same=%s unchanged=%d/%d" % (same, sum(s["unchanged"] for s in read), len(read)))
 EOF
 )
-[ "$again" = ok ] && pass "second crawl: the same catalog, every suite unchanged (304) ($(grep -o '[0-9.]* s, [0-9]* requests ([0-9]* unchanged), [0-9.]* MiB' "$TMP/k2.err"))" ||
-	fail "second crawl: the same catalog, every suite unchanged (304)" "$again"
+[ "$again" = ok ] && pass "second crawl: the same catalog, every suite unchanged ($(grep -o '[0-9.]* s, [0-9]* requests.*MiB' "$TMP/k2.err"))" ||
+	fail "second crawl: the same catalog, every suite unchanged" "$again"
 
 # a suite named on the command line that the mirror does not serve is an error
 "$PK" kernels --suite no-such-suite -q --cache "$CACHE" >"$TMP/n.txt" 2>"$TMP/n.err"
