@@ -53,7 +53,7 @@ static void write_text(const struct pk_catalog *c, FILE *f)
 {
 	size_t n = pk_catalog__nr_kernels(c);
 
-	fprintf(f, "%-8s %-20s %-32s %-28s %s\n", "DISTRO", "SUITE", "KERNELRELEASE", "UNAME -R",
+	fprintf(f, "%-15s %-20s %-32s %-28s %s\n", "DISTRO", "SUITE", "KERNELRELEASE", "UNAME -R",
 		"HEADERS");
 	for (size_t i = 0; i < n; i++) {
 		const struct pk_kernel *k = pk_catalog__kernel(c, i);
@@ -63,21 +63,21 @@ static void write_text(const struct pk_catalog *c, FILE *f)
 			snprintf(h, sizeof(h), "incomplete");
 		else
 			snprintf(h, sizeof(h), "%zu packages", k->nr_headers);
-		fprintf(f, "%-8s %-20s %-32s %-28s %s\n", k->distro, k->suite, k->kernelrelease,
+		fprintf(f, "%-15s %-20s %-32s %-28s %s\n", k->distro, k->suite, k->kernelrelease,
 			k->uname_r, h);
 	}
-	fprintf(f, "\n%-8s %-20s %-16s %s\n", "DISTRO", "SUITE", "STATE", "KERNELS / REASON");
+	fprintf(f, "\n%-15s %-20s %-16s %s\n", "DISTRO", "SUITE", "STATE", "KERNELS / REASON");
 	for (size_t i = 0; i < pk_catalog__nr_suites(c); i++) {
 		const struct pk_suite *s = pk_catalog__suite(c, i);
 		static const char *const names[] = { "ok", "expired-accepted", "absent", "ERROR" };
 
 		if (s->state == PK_SUITE_ERROR)
-			fprintf(f, "%-8s %-20s %-16s %s\n", s->distro, s->suite, names[s->state], s->reason);
+			fprintf(f, "%-15s %-20s %-16s %s\n", s->distro, s->suite, names[s->state], s->reason);
 		else if (s->state == PK_SUITE_ABSENT)
-			fprintf(f, "%-8s %-20s %-16s %s\n", s->distro, s->suite, names[s->state],
+			fprintf(f, "%-15s %-20s %-16s %s\n", s->distro, s->suite, names[s->state],
 				"not served by this mirror");
 		else
-			fprintf(f, "%-8s %-20s %-16s %zu%s\n", s->distro, s->suite, names[s->state],
+			fprintf(f, "%-15s %-20s %-16s %zu%s\n", s->distro, s->suite, names[s->state],
 				s->nr_kernels, s->unchanged ? " (unchanged)" : "");
 	}
 }

@@ -153,8 +153,13 @@ static int error_vset(struct pk_error *e, int code, const char *fmt, va_list ap)
 {
 	if (!e)
 		return code;
+	char buf[sizeof(e->msg)];
+
+	/* formatted aside first: callers may prefix the message already there,
+	 * pk_error__set(e, r, "%s: %s", url, pk_error__str(e)) */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	e->code = code;
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	memcpy(e->msg, buf, sizeof(buf));
 	return code;
 }
 

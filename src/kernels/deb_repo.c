@@ -331,6 +331,10 @@ static int fetch_component(struct crawl *c, size_t si, const struct pk_release *
 			go.label = label;
 			r = pk_http__get(c->opts->http, url, &go, &body, err);
 		}
+		if (r == -EFBIG)
+			return pk_error__set(err, -EBADMSG,
+					     "%s does not match its Release: larger than the %llu bytes listed",
+					     url, (unsigned long long)rf->size);
 		if (r)
 			return r;
 		r = pk_release__check_index(rel, rpath, body.data, body.len, err);
