@@ -34,6 +34,7 @@ static void arg(struct argv *a, const char *s)
 		return;
 	}
 	a->v[a->n++] = d;
+	a->v[a->n] = NULL;
 }
 
 static void argf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,8 +57,10 @@ static void argf(struct argv *a, const char *fmt, ...)
 
 static void argv_free(struct argv *a)
 {
-	for (int i = 0; i < a->n; i++)
+	for (int i = 0; i < a->n; i++) {
 		free(a->v[i]);
+		a->v[i] = NULL;
+	}
 	a->n = 0;
 }
 
@@ -179,7 +182,7 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	const struct pk_kheaders *kh;
 	const char *const *cflags;
 	struct pk_compile_info dummy;
-	char tmp[PATH_MAX], bc[PATH_MAX], srcdir[PATH_MAX], *text = NULL, *slash;
+	char tmp[PATH_MAX], bc[PATH_MAX], srcpath[PATH_MAX], srcdir[PATH_MAX], *text = NULL, *slash;
 	struct argv a = { 0 };
 	FILE *log = NULL;
 	int fd, ret;
@@ -210,9 +213,11 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	S = pk_kheaders__srctree(kh);
 	O = pk_kheaders__objtree(kh);
 
-	/* the source's directory, absolute: what the prefix map takes out */
-	if (!realpath(source, srcdir))
+	/* the source, absolute: its directory is what the prefix map takes out (a
+	 * relative name would be joined to the working directory after mapping) */
+	if (!realpath(source, srcpath))
 		return pk_error__set(err, -errno, "'%s': %s", source, strerror(errno));
+	pk_strlcpy(srcdir, srcpath, sizeof(srcdir));
 	slash = strrchr(srcdir, '/');
 	if (slash == srcdir)
 		slash[1] = 0;
@@ -289,11 +294,15 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 		arg(&a, quiet[i]);
 	for (; cflags && *cflags; cflags++)
 		arg(&a, *cflags);
+	/* the line text .BTF.ext carries comes from the source embedded here, never from
+	 * whatever file the mapped path names on this machine (/usr/src/linux-headers-X
+	 * may be installed on one build host and not on another) */
 	arg(&a, "-O2");
-	arg(&a, "-g");
+	arg(&a, "-gdwarf-5");
+	arg(&a, "-gembed-source");
 	arg(&a, "-emit-llvm");
 	arg(&a, "-c");
-	arg(&a, source);
+	arg(&a, srcpath);
 	arg(&a, "-o");
 	arg(&a, bc);
 	t = pk_now_ms();
