@@ -281,6 +281,8 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	argf(&a, "-I%s/include/generated/uapi", O);
 	arg(&a, "-include");
 	argf(&a, "%s/include/linux/kconfig.h", S);
+	arg(&a, "-include");	/* scripts/Makefile.lib gives every object this one too */
+	argf(&a, "%s/include/linux/compiler_types.h", S);
 	argf(&a, "-I%s", inc);
 	arg(&a, "-D__KERNEL__");
 	arg(&a, "-D__BPF_TRACING__");
