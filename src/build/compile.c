@@ -314,9 +314,10 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	if (ret)
 		goto done;
 
-	/* -g keeps the .BTF libbpf reads BTF-defined maps (__uint, __type) from */
+	/* -g keeps the .BTF libbpf reads BTF-defined maps (__uint, __type) from; the
+	 * byte order is the kernel's (plain "bpf" would be this machine's) */
 	arg(&a, llc);
-	arg(&a, "-march=bpf");
+	arg(&a, strcmp(arch, "s390") ? "-march=bpfel" : "-march=bpfeb");
 	arg(&a, "-filetype=obj");
 	arg(&a, "-o");
 	arg(&a, tmp);

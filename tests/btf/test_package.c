@@ -242,7 +242,7 @@ static bool exists(const char *name, const char *rel, mode_t type)
 	return !lstat(path, &st) && (st.st_mode & S_IFMT) == type;
 }
 
-static void test_unpack(void)
+static void test_unpack(const char *rpm)
 {
 	unsigned long files = 0, dirs = 0, links = 0, skipped = 0;
 	unsigned long long bytes = 0;
@@ -312,6 +312,16 @@ static void test_unpack(void)
 		CHECK_INT(name, rc, -EBADMSG);
 		PASS(name);
 	}
+	if (rpm) {	/* an rpm's payload is walked at the top level */
+		const char *name = "package/unpack-rpm";
+		char dir[512];
+
+		snprintf(dir, sizeof(dir), "%s/u-rpm", tmp);
+		mkdir(dir, 0700);
+		CHECK_INT(name, pk_package__unpack(rpm, dir, NULL, &e), 0);
+		CHECK(name, exists("rpm", "lib/modules/9.8.7/vmlinuz", S_IFREG), "no vmlinuz");
+		PASS(name);
+	}
 	{
 		const char *name = "package/unpack-hardlink";
 
@@ -343,7 +353,7 @@ int main(void)
 {
 	char deb[256], rpm[256], dir[256], out[512], want[512];
 	struct pk_error e = { 0 };
-	bool have_deb = false;
+	bool have_deb = false, have_rpm = false;
 	struct stat st;
 	int rc;
 
@@ -408,6 +418,7 @@ int main(void)
 	if (rc) {
 		FAIL("package/rpm", "cannot build the rpm");
 	} else {
+		have_rpm = true;
 		rc = pk_package__extract(rpm, kernels, dir, 0, out, sizeof(out), &e);
 		snprintf(want, sizeof(want), "%s/vmlinuz", dir);
 		if (rc)
@@ -417,7 +428,7 @@ int main(void)
 	}
 
 	test_cap_exact(have_deb ? deb : NULL);
-	test_unpack();
+	test_unpack(have_rpm ? rpm : NULL);
 
 	/* not a package: -ENOEXEC (verify then tries it as an image itself) */
 	snprintf(want, sizeof(want), "%s/plain", tmp);
