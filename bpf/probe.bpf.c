@@ -19,6 +19,9 @@
 #define KBUILD_MODNAME "probekit"
 #endif
 #include <linux/version.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 8, 0)
+#error "the legacy probe from kernel headers needs Linux 5.8 or later (ring buffer; sk_protocol a field, not a bitfield)"
+#endif
 #include <linux/types.h>
 #include <linux/compiler.h>
 #ifdef asm_volatile_goto

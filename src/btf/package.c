@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -416,6 +417,10 @@ static struct pk_dl la_links_dl = {
 struct unpack {
 	const char *pkg;
 	int root;			/* dir, O_PATH */
+	/* the last parent directory opened: a package lists a directory's entries
+	 * together, and directories are never removed or replaced, so it stays valid */
+	char *last_dir;
+	int last_fd;
 	unsigned long long max_bytes, bytes;
 	unsigned long max_entries, entries, files, dirs, links, skipped;
 	struct pk_error *err;
@@ -494,6 +499,42 @@ static int open_parent(int root, char **comp, int n)
 		}
 		close(fd);
 		fd = next;
+	}
+	return fd;
+}
+
+/* open_parent through the one-entry cache; the fd belongs to u */
+static int cached_parent(struct unpack *u, char **comp, int n)
+{
+	char key[PATH_MAX];
+	size_t len = 0;
+	int fd;
+
+	key[0] = 0;
+	for (int i = 0; i < n; i++) {
+		size_t cl = strlen(comp[i]);
+
+		if (len + cl + 2 > sizeof(key))
+			return -ENAMETOOLONG;
+		memcpy(key + len, comp[i], cl);
+		len += cl;
+		key[len++] = '/';
+		key[len] = 0;
+	}
+	if (u->last_dir && !strcmp(u->last_dir, key))
+		return u->last_fd;
+	fd = open_parent(u->root, comp, n);
+	if (fd < 0)
+		return fd;
+	free(u->last_dir);
+	if (u->last_fd >= 0)
+		close(u->last_fd);
+	u->last_dir = strdup(key);
+	u->last_fd = fd;
+	if (!u->last_dir) {
+		close(fd);
+		u->last_fd = -1;
+		return -ENOMEM;
 	}
 	return fd;
 }
@@ -606,7 +647,7 @@ static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e
 			return 0;
 		}
 	}
-	dirfd = open_parent(u->root, comp, e->type == AE_IFDIR ? n : n - 1);
+	dirfd = cached_parent(u, comp, e->type == AE_IFDIR ? n : n - 1);
 	if (dirfd < 0) {
 		ret = dirfd == -ENOTDIR
 			      ? pk_error__set(u->err, -EBADMSG, "'%s': %s goes through a link or a file",
@@ -628,8 +669,6 @@ static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e
 		if (!ret)
 			u->files++;
 	}
-	if (dirfd >= 0)
-		close(dirfd);
 	free(path);
 	if (ret) {
 		u->ret = ret;
@@ -641,7 +680,7 @@ static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e
 int pk_package__unpack(const char *pkg, const char *dir, const struct pk_unpack_opts *opts,
 		       struct pk_error *err)
 {
-	struct unpack u = { .pkg = pkg, .root = -1, .err = err };
+	struct unpack u = { .pkg = pkg, .root = -1, .last_fd = -1, .err = err };
 	struct pk_package *p = NULL;
 	struct pk_error why = { 0 };
 	int fd = -1, ret;
@@ -690,5 +729,8 @@ done:
 		close(fd);
 	if (u.root >= 0)
 		close(u.root);
+	if (u.last_fd >= 0)
+		close(u.last_fd);
+	free(u.last_dir);
 	return ret;
 }

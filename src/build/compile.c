@@ -34,6 +34,7 @@ static void arg(struct argv *a, const char *s)
 		return;
 	}
 	a->v[a->n++] = d;
+	a->v[a->n] = NULL;
 }
 
 static void argf(struct argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,8 +57,10 @@ static void argf(struct argv *a, const char *fmt, ...)
 
 static void argv_free(struct argv *a)
 {
-	for (int i = 0; i < a->n; i++)
+	for (int i = 0; i < a->n; i++) {
 		free(a->v[i]);
+		a->v[i] = NULL;
+	}
 	a->n = 0;
 }
 
@@ -179,7 +182,7 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	const struct pk_kheaders *kh;
 	const char *const *cflags;
 	struct pk_compile_info dummy;
-	char tmp[PATH_MAX], bc[PATH_MAX], srcdir[PATH_MAX], *text = NULL, *slash;
+	char tmp[PATH_MAX], bc[PATH_MAX], srcpath[PATH_MAX], srcdir[PATH_MAX], *text = NULL, *slash;
 	struct argv a = { 0 };
 	FILE *log = NULL;
 	int fd, ret;
@@ -210,9 +213,11 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	S = pk_kheaders__srctree(kh);
 	O = pk_kheaders__objtree(kh);
 
-	/* the source's directory, absolute: what the prefix map takes out */
-	if (!realpath(source, srcdir))
+	/* the source, absolute: its directory is what the prefix map takes out (a
+	 * relative name would be joined to the working directory after mapping) */
+	if (!realpath(source, srcpath))
 		return pk_error__set(err, -errno, "'%s': %s", source, strerror(errno));
+	pk_strlcpy(srcdir, srcpath, sizeof(srcdir));
 	slash = strrchr(srcdir, '/');
 	if (slash == srcdir)
 		slash[1] = 0;
@@ -276,6 +281,8 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	argf(&a, "-I%s/include/generated/uapi", O);
 	arg(&a, "-include");
 	argf(&a, "%s/include/linux/kconfig.h", S);
+	arg(&a, "-include");	/* scripts/Makefile.lib gives every object this one too */
+	argf(&a, "%s/include/linux/compiler_types.h", S);
 	argf(&a, "-I%s", inc);
 	arg(&a, "-D__KERNEL__");
 	arg(&a, "-D__BPF_TRACING__");
@@ -289,11 +296,15 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 		arg(&a, quiet[i]);
 	for (; cflags && *cflags; cflags++)
 		arg(&a, *cflags);
+	/* the line text .BTF.ext carries comes from the source embedded here, never from
+	 * whatever file the mapped path names on this machine (/usr/src/linux-headers-X
+	 * may be installed on one build host and not on another) */
 	arg(&a, "-O2");
-	arg(&a, "-g");
+	arg(&a, "-gdwarf-5");
+	arg(&a, "-gembed-source");
 	arg(&a, "-emit-llvm");
 	arg(&a, "-c");
-	arg(&a, source);
+	arg(&a, srcpath);
 	arg(&a, "-o");
 	arg(&a, bc);
 	t = pk_now_ms();
@@ -303,9 +314,10 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	if (ret)
 		goto done;
 
-	/* -g keeps the .BTF libbpf reads BTF-defined maps (__uint, __type) from */
+	/* -g keeps the .BTF libbpf reads BTF-defined maps (__uint, __type) from; the
+	 * byte order is the kernel's (plain "bpf" would be this machine's) */
 	arg(&a, llc);
-	arg(&a, "-march=bpf");
+	arg(&a, strcmp(arch, "s390") ? "-march=bpfel" : "-march=bpfeb");
 	arg(&a, "-filetype=obj");
 	arg(&a, "-o");
 	arg(&a, tmp);

@@ -2,7 +2,8 @@
  * rpm by mkpkg.py): the member comes out whole and only under its base name in dir; a
  * cap, a missing member, a non-package and an unreadable file each give their errno.
  * The walk under it (btf extract's too): what each entry says, a bad data.tar.*, and
- * the size cap to the byte, for entries of known and of unknown size. */
+ * the size cap to the byte, for entries of known and of unknown size. pk_package__unpack
+ * on hostile .debs (tests/build/mkdeb.py): nothing lands outside, links stay inside. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -216,11 +217,143 @@ static void test_bad_nested(const char *dir)
 	free(data);
 }
 
+
+/* pk_package__unpack: hostile .debs made by tests/build/mkdeb.py */
+static char mkdeb[4096];
+
+/* make tmp/NAME.deb from entries, unpack it into a fresh tmp/u-NAME: its rc */
+static int unpack(const char *name, const char *entries, const struct pk_unpack_opts *o, struct pk_error *e)
+{
+	char deb[512], dir[512];
+
+	snprintf(deb, sizeof(deb), "%s/%s.deb", tmp, name);
+	snprintf(dir, sizeof(dir), "%s/u-%s", tmp, name);
+	if (sh("python3 '%s' '%s' %s && rm -rf '%s' && mkdir '%s'", mkdeb, deb, entries, dir, dir))
+		return -9999;
+	return pk_package__unpack(deb, dir, o, e);
+}
+
+static bool exists(const char *name, const char *rel, mode_t type)
+{
+	char path[1024];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/u-%s/%s", tmp, name, rel);
+	return !lstat(path, &st) && (st.st_mode & S_IFMT) == type;
+}
+
+static void test_unpack(const char *rpm)
+{
+	unsigned long files = 0, dirs = 0, links = 0, skipped = 0;
+	unsigned long long bytes = 0;
+	struct pk_error e = { 0 };
+	char path[1024], link[64];
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	if (!realpath("tests/build/mkdeb.py", mkdeb)) {
+		FAIL("package/unpack", "tests/build/mkdeb.py: %s", strerror(errno));
+		return;
+	}
+	{	/* Debian's headers layout: a tree, relative links into a sibling, an absolute link */
+		PK_UNPACK_OPTS(o, .files = &files, .dirs = &dirs, .links = &links, .skipped = &skipped,
+			       .bytes = &bytes);
+		const char *name = "package/unpack-tree";
+
+		rc = unpack("tree", "d:./ d:./usr/ d:./usr/src/ f:./usr/src/h-amd64/Makefile=inc "
+			    "l:./usr/src/h-amd64/scripts=../../lib/kbuild/scripts x:./usr/lib/kbuild/scripts/run=sh "
+			    "l:./usr/src/h-common/x.h=y.h f:./usr/src/h-common/y.h=yy "
+			    "l:./lib/modules/1/build=/usr/src/h-amd64 p:./usr/fifo", &o, &e);
+		CHECK_INT(name, rc, 0);
+		CHECK(name, exists("tree", "usr/src/h-amd64/Makefile", S_IFREG), "no Makefile");
+		CHECK(name, exists("tree", "usr/src/h-amd64/scripts", S_IFLNK), "no scripts link");
+		snprintf(path, sizeof(path), "%s/u-tree/usr/src/h-amd64/scripts/run", tmp);
+		CHECK(name, !stat(path, &st) && (st.st_mode & 0111), "the link does not lead to an executable run");
+		snprintf(path, sizeof(path), "%s/u-tree/usr/src/h-common/x.h", tmp);
+		n = readlink(path, link, sizeof(link) - 1);
+		CHECK(name, n == 3 && !memcmp(link, "y.h", 3), "x.h link");
+		CHECK(name, !exists("tree", "lib/modules/1/build", S_IFLNK), "the absolute link was made");
+		CHECK(name, !exists("tree", "usr/fifo", S_IFIFO), "a fifo was made");
+		CHECK_INT(name, files, 3);
+		CHECK_INT(name, links, 2);
+		CHECK_INT(name, skipped, 2);
+		CHECK_INT(name, bytes, 7);
+		CHECK_INT(name, dirs, 2);	/* "./" is the root itself */
+		PASS(name);
+	}
+	{
+		const char *name = "package/unpack-refuses-dotdot";
+
+		rc = unpack("dotdot", "f:./usr/../../escaped=x", NULL, &e);
+		CHECK_INT(name, rc, -EBADMSG);
+		CHECK(name, strstr(e.msg, "refusing entry path"), "err: %s", e.msg);
+		snprintf(path, sizeof(path), "%s/escaped", tmp);
+		CHECK(name, access(path, F_OK), "written outside");
+		rc = unpack("abs", "f:/tmp/pk-abs-escape=x", NULL, &e);
+		CHECK_INT(name, rc, -EBADMSG);
+		CHECK(name, access("/tmp/pk-abs-escape", F_OK), "written outside");
+		PASS(name);
+	}
+	{	/* a link out of the tree is not made; a file through a link is refused */
+		const char *name = "package/unpack-links-stay-inside";
+
+		rc = unpack("linkout", "l:./a/up=../../.. l:./b=a/../.. l:./c=x/../../.. l:./d=/etc", NULL, &e);
+		CHECK_INT(name, rc, 0);
+		CHECK(name, !exists("linkout", "a/up", S_IFLNK) && !exists("linkout", "b", S_IFLNK) &&
+			    !exists("linkout", "c", S_IFLNK) && !exists("linkout", "d", S_IFLNK),
+		      "an escaping link was made");
+		rc = unpack("through", "d:./real l:./a=real f:./a/f=x", NULL, &e);
+		CHECK_INT(name, rc, -EBADMSG);
+		CHECK(name, strstr(e.msg, "through a link"), "err: %s", e.msg);
+		CHECK(name, !exists("through", "real/f", S_IFREG), "written through the link");
+		/* a link replacing a directory does not turn it into a way out */
+		rc = unpack("relink", "l:./x=y f:./x/f=1", NULL, &e);
+		CHECK_INT(name, rc, -EBADMSG);
+		PASS(name);
+	}
+	if (rpm) {	/* an rpm's payload is walked at the top level */
+		const char *name = "package/unpack-rpm";
+		char dir[512];
+
+		snprintf(dir, sizeof(dir), "%s/u-rpm", tmp);
+		mkdir(dir, 0700);
+		CHECK_INT(name, pk_package__unpack(rpm, dir, NULL, &e), 0);
+		CHECK(name, exists("rpm", "lib/modules/9.8.7/vmlinuz", S_IFREG), "no vmlinuz");
+		PASS(name);
+	}
+	{
+		const char *name = "package/unpack-hardlink";
+
+		rc = unpack("hard", "f:./a=x h:./b=./a", NULL, &e);
+		CHECK_INT(name, rc, -EBADMSG);
+		CHECK(name, strstr(e.msg, "hard link"), "err: %s", e.msg);
+		PASS(name);
+	}
+	{
+		PK_UNPACK_OPTS(few, .max_entries = 2);
+		PK_UNPACK_OPTS(small, .max_bytes = 5);
+		PK_UNPACK_OPTS(exact, .max_bytes = 6);
+		const char *name = "package/unpack-caps";
+
+		rc = unpack("caps", "f:./a=abc f:./b=def f:./c=g", &few, &e);
+		CHECK_INT(name, rc, -EFBIG);
+		CHECK(name, strstr(e.msg, "more than 2 entries"), "err: %s", e.msg);
+		rc = unpack("caps", "f:./a=abc f:./b=def", &small, &e);
+		CHECK_INT(name, rc, -EFBIG);
+		rc = unpack("caps", "f:./a=abc f:./b=def", &exact, &e);
+		CHECK_INT(name, rc, 0);
+		rc = unpack("empty", "", NULL, &e);
+		CHECK_INT(name, rc, -EBADMSG);
+		PASS(name);
+	}
+}
+
 int main(void)
 {
 	char deb[256], rpm[256], dir[256], out[512], want[512];
 	struct pk_error e = { 0 };
-	bool have_deb = false;
+	bool have_deb = false, have_rpm = false;
 	struct stat st;
 	int rc;
 
@@ -285,6 +418,7 @@ int main(void)
 	if (rc) {
 		FAIL("package/rpm", "cannot build the rpm");
 	} else {
+		have_rpm = true;
 		rc = pk_package__extract(rpm, kernels, dir, 0, out, sizeof(out), &e);
 		snprintf(want, sizeof(want), "%s/vmlinuz", dir);
 		if (rc)
@@ -294,6 +428,7 @@ int main(void)
 	}
 
 	test_cap_exact(have_deb ? deb : NULL);
+	test_unpack(have_rpm ? rpm : NULL);
 
 	/* not a package: -ENOEXEC (verify then tries it as an image itself) */
 	snprintf(want, sizeof(want), "%s/plain", tmp);
