@@ -117,6 +117,8 @@ struct job {
 	char art_sha[PK_ART__MAX][65];
 	uint64_t art_size[PK_ART__MAX];
 	char stage[PK_ART__MAX][16];
+	/* where the time goes, for the record and benchmarks (ms) */
+	double t_download, t_unpack, t_extract, t_pack;
 };
 
 static void logf_(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -146,8 +148,21 @@ static void fail(struct job *j, enum pk_artifact_kind a, const char *stage, int 
 /* A package from the cache, or downloaded into it: the file is named by its
  * SHA256 and checked again whenever it is used, so a damaged cache entry is
  * fetched again, never used. */
+static int get_package_timed(struct job *j, const struct pk_pkg *p, char *path, size_t len,
+			     struct pk_error *err);
+
 static int get_package(struct job *j, const struct pk_pkg *p, char *path, size_t len,
 		       struct pk_error *err)
+{
+	double t0 = pk_now_ms();
+	int r = get_package_timed(j, p, path, len, err);
+
+	j->t_download += pk_now_ms() - t0;
+	return r;
+}
+
+static int get_package_timed(struct job *j, const struct pk_pkg *p, char *path, size_t len,
+			     struct pk_error *err)
 {
 	const char *cache = j->opts->cache_dir;
 	char *data = NULL, got[65];
@@ -226,7 +241,9 @@ static void build_btf(struct job *j)
 		fail(j, PK_ART_REDUCED_BTF, "download", r, &e);
 		return;
 	}
+	t0 = pk_now_ms();
 	r = pk_btf_extract__file(j->image_path, &full, &full_len, &xo, &info, &e);
+	j->t_extract = pk_now_ms() - t0;
 	if (r) {
 		fail(j, PK_ART_FULL_BTF, "extract", r, &e);
 		fail(j, PK_ART_REDUCED_BTF, "extract", r, &e);
@@ -234,12 +251,14 @@ static void build_btf(struct job *j)
 	}
 	logf_(j, "btf: %zu bytes from %s (%s)", full_len, info.member, pk_btf_input__str(info.kind));
 	snprintf(member, sizeof(member), "%s.btf", j->k->uname_r);
+	t0 = pk_now_ms();
 	r = pk_btfhub__pack(full, full_len, member, &packed, &packed_len, &e);
+	j->t_pack = pk_now_ms() - t0;
 	if (!r)
 		r = write_artifact(j, PK_ART_FULL_BTF, packed, packed_len, &e);
 	if (r)
 		fail(j, PK_ART_FULL_BTF, "pack", r, &e);
-	j->art_ms[PK_ART_FULL_BTF] = pk_now_ms() - t0;
+	j->art_ms[PK_ART_FULL_BTF] = j->t_extract + j->t_pack;
 	free(packed);
 
 	t0 = pk_now_ms();
@@ -328,8 +347,10 @@ static void build_legacy(struct job *j)
 	snprintf(unpack, sizeof(unpack), "%s/headers", j->work);
 	{
 		PK_KHEADERS_OPTS(ko, .release = j->k->uname_r);
+		double tu = pk_now_ms();
 
 		r = pk_kheaders__unpack(pkgs, unpack, &ko, &kh, &e);
+		j->t_unpack = pk_now_ms() - tu;
 	}
 	if (r) {
 		fail(j, PK_ART_LEGACY, "unpack", r, &e);
@@ -481,6 +502,16 @@ static int write_record(struct job *j)
 		pk_json__obj_end(&js);
 	}
 	pk_json__arr_end(&js);
+	pk_json__key(&js, "timing");
+	pk_json__obj_begin(&js);
+	pk_json__kv_double(&js, "download", j->t_download / 1000.0);
+	pk_json__kv_double(&js, "unpack", j->t_unpack / 1000.0);
+	pk_json__kv_double(&js, "clang", j->ci.clang_ms / 1000.0);
+	pk_json__kv_double(&js, "llc", j->ci.llc_ms / 1000.0);
+	pk_json__kv_double(&js, "btf_extract", j->t_extract / 1000.0);
+	pk_json__kv_double(&js, "btf_pack", j->t_pack / 1000.0);
+	pk_json__kv_double(&js, "reduce", j->art_ms[PK_ART_REDUCED_BTF] / 1000.0);
+	pk_json__obj_end(&js);
 	pk_json__kv_str(&js, "log", logrel);
 	pk_json__kv_str(&js, "log_sha256", log_sha);
 	if (j->res->status) {

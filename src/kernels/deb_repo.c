@@ -702,6 +702,16 @@ static const char *image_uname(const char *name, char *buf, size_t len, bool *un
 	}
 	if (*r < '0' || *r > '9')
 		return NULL;	/* linux-image-amd64 and other meta packages */
+	{
+		/* a kernel's release starts x.y.z; linux-image-6.1-amd64 and
+		 * linux-image-6.12-cloud-amd64 are meta packages of a series */
+		size_t v = strcspn(r, "-+"), dots = 0;
+
+		for (size_t i = 0; i < v; i++)
+			dots += r[i] == '.';
+		if (dots < 2)
+			return NULL;
+	}
 	n = strlen(r);
 	/* debug symbols, and the template linux-signed is built from */
 	if ((n > 4 && !strcmp(r + n - 4, "-dbg")) || (n > 7 && !strcmp(r + n - 7, "-dbgsym")) ||

@@ -53,6 +53,8 @@ for m in ("5.10", "6.1", "6.12"):
         bad.append("no %s kernel" % m)
 whole = 0
 for k in ks:
+    if not re.match(r"\d+\.\d+\.\d+[-+]", k["uname_r"]) or not k["image"]["name"].startswith("linux-image-" + k["uname_r"]):
+        bad.append("%s: uname -r %s of %s (a meta package?)" % (k["key"], k["uname_r"], k["image"]["name"]))
     if k["target"] != "debian" or k["kernelversion"] != "1":
         bad.append("%s: target/kernelversion" % k["key"])
     if not re.fullmatch(r".*-(amd64|cloud-amd64|rt-amd64)", k["kernelrelease"]) or \
