@@ -22,7 +22,8 @@
 
 /* the biggest Packages index (bookworm main amd64) is 45 MiB uncompressed */
 #define PACKAGES_MAX_BYTES (512u << 20)
-#define CACHE_MAGIC "probekit-suite-cache/1"
+/* bumped whenever the stanzas kept change: an older cache is read again from the mirror */
+#define CACHE_MAGIC "probekit-suite-cache/2"
 
 struct debpkg {
 	char *name, *version, *arch, *filename, *sha256, *depends, *source;
@@ -52,8 +53,10 @@ struct crawl {
 
 static bool is_kernel_pkg(const char *name, size_t len)
 {
+	/* linux-binary-: since 7.x Debian's linux-image-<uname -r> depends on it
+	 * for the image itself */
 	static const char *const prefixes[] = { "linux-image-", "linux-headers-", "linux-kbuild-",
-						"linux-modules-" };
+						"linux-modules-", "linux-binary-" };
 
 	for (size_t i = 0; i < PK_ARRAY_SIZE(prefixes); i++) {
 		size_t n = strlen(prefixes[i]);
@@ -745,6 +748,16 @@ static int build_kernel(struct crawl *c, const struct debpkg *img, const char *u
 	k.version_id = strdup(version_id(c, s, vbuf, sizeof(vbuf)) ?: "");
 	k.machine = strdup(pk_arch__machine(c->arch));
 	k.uname_r = strdup(uname_r);
+	{
+		/* the package that holds the image: linux-binary-<uname -r> when the
+		 * image package is only its signed wrapper's dependency list (7.x) */
+		const struct debpkg *bin;
+
+		snprintf(name, sizeof(name), "linux-binary-%s", uname_r);
+		if (img->depends && strstr(img->depends, name) &&
+		    (bin = resolve(c, name, "=", img->version, img->suite)))
+			img = bin;
+	}
 	r = fill_pkg(c, img, &k.image);
 	if (r || !k.distro || !k.suite || !k.os_id || !k.version_id || !k.machine || !k.uname_r)
 		goto nomem;

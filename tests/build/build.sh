@@ -20,8 +20,9 @@ import json, sys
 from functools import cmp_to_key
 d = json.load(open(sys.argv[1]))
 out = []
-for suite in ("bullseye-security", "bookworm-security", "trixie-security"):
-    ks = [k for k in d["kernels"] if k["suite"] == suite and k["flavor"] == "amd64" and not k["headers_missing"]]
+for suite, major in (("bullseye-security", "5.10."), ("bookworm-security", "6.1."), ("trixie-security", "6.12.")):
+    ks = [k for k in d["kernels"] if k["suite"] == suite and k["flavor"] == "amd64"
+          and k["uname_r"].startswith(major) and not k["headers_missing"]]
     if ks:
         out.append(ks[-1]["key"])   # the catalog is sorted: the newest last
 # and one kernel whose headers the mirror no longer has
