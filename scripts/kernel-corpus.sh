@@ -215,7 +215,7 @@ headers_one() {
 		linux-headers-*-common|linux-headers-*-common-rt|linux-kbuild-*) want+=("$suite:$dep") ;;
 		esac
 	done
-	[ ${#want[@]} -eq 3 ] || die "$hdr: expected a -common and a linux-kbuild dependency, got: $(echo $deps)"
+	[ ${#want[@]} -eq 3 ] || die "$hdr: expected a -common and a linux-kbuild dependency, got: ${deps//$'\n'/ }"
 	for dep in "${want[@]}"; do fetch_one "$dep"; done
 }
 

@@ -55,6 +55,7 @@ static void make_tree(const char *makefile_include)
 	put(OBJ "/.config", "# comment\nCONFIG_64BIT=y\nCONFIG_X86_64=y\n");
 	put(OBJ "/Makefile", "include %s\n", makefile_include);
 	put(SRC "/include/linux/kconfig.h", "/* */\n");
+	put(SRC "/include/linux/compiler_types.h", "/* */\n");
 }
 
 static void test_split_tree(void)
