@@ -23,6 +23,9 @@ static const struct pk_dl_sym la_syms[] = {
 	SYM(entry_size, archive_entry_size),
 	SYM(entry_size_is_set, archive_entry_size_is_set),
 	SYM(entry_filetype, archive_entry_filetype),
+	SYM(entry_symlink, archive_entry_symlink),
+	SYM(entry_hardlink, archive_entry_hardlink),
+	SYM(entry_perm, archive_entry_perm),
 };
 #undef SYM
 

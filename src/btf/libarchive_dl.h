@@ -34,6 +34,9 @@ struct pk_libarchive {
 	la_int64_t (*entry_size)(struct archive_entry *);
 	int (*entry_size_is_set)(struct archive_entry *);
 	__LA_MODE_T (*entry_filetype)(struct archive_entry *);
+	const char *(*entry_symlink)(struct archive_entry *);
+	const char *(*entry_hardlink)(struct archive_entry *);
+	__LA_MODE_T (*entry_perm)(struct archive_entry *);
 };
 
 /* The library's entry points, resolved once per process. Returns NULL when the

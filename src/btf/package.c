@@ -380,36 +380,7 @@ done:
 	return ret;
 }
 
-/*
- * pk_package__unpack: a whole package under a directory. The entry points it needs
- * beyond btf/libarchive_dl.h's table (links, permissions) are resolved here, from the
- * same library, until that table carries them.
- */
-struct la_links {
-	const char *(*entry_symlink)(struct archive_entry *);
-	const char *(*entry_hardlink)(struct archive_entry *);
-	__LA_MODE_T (*entry_perm)(struct archive_entry *);
-};
-static struct la_links la_links;
-#define LSYM(field, sym) PK_DL_SYM(struct la_links, field, sym)
-static const struct pk_dl_sym la_links_syms[] = {
-	LSYM(entry_symlink, archive_entry_symlink),
-	LSYM(entry_hardlink, archive_entry_hardlink),
-	LSYM(entry_perm, archive_entry_perm),
-};
-#undef LSYM
-static struct pk_dl la_links_dl = {
-	.lib = "libarchive",
-	.package = "libarchive13",
-	.soname = PK_LIBARCHIVE_SONAME,
-	.env = "PROBEKIT_LIBARCHIVE",
-	.kind = "libarchive 3",
-	.syms = la_links_syms,
-	.nr_syms = PK_ARRAY_SIZE(la_links_syms),
-	.table = &la_links,
-	PK_DL_INIT,
-};
-
+/* pk_package__unpack: a whole package under a directory */
 #define UNPACK_MAX_BYTES (1ULL << 30)
 #define UNPACK_MAX_ENTRIES 200000UL
 #define UNPACK_MAX_DEPTH 64	/* path components of one entry */
@@ -615,7 +586,7 @@ static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e
 		u->ret = pk_error__set(u->err, -EFBIG, "'%s': more than %lu entries", u->pkg, u->max_entries);
 		return 1;
 	}
-	hard = la_links.entry_hardlink(ae);
+	hard = pkg->la->entry_hardlink(ae);
 	if (hard) {
 		u->ret = pk_error__set(u->err, -EBADMSG, "'%s': %s is a hard link, which is not supported",
 				       u->pkg, e->path);
@@ -640,7 +611,7 @@ static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e
 		return 0;
 	}
 	if (e->type == AE_IFLNK) {
-		target = la_links.entry_symlink(ae);
+		target = pkg->la->entry_symlink(ae);
 		if (!target || !link_stays_inside(target, n - 1)) {
 			u->skipped++;	/* Debian's /lib/modules/X/build -> /usr/src/...: not ours */
 			free(path);
@@ -665,7 +636,7 @@ static int unpack_entry(struct pk_package *pkg, const struct pk_package_entry *e
 		else
 			u->links++;
 	} else {
-		ret = write_file(pkg, u, dirfd, comp[n - 1], e->path, la_links.entry_perm(ae) & 0111);
+		ret = write_file(pkg, u, dirfd, comp[n - 1], e->path, pkg->la->entry_perm(ae) & 0111);
 		if (!ret)
 			u->files++;
 	}
@@ -689,10 +660,6 @@ int pk_package__unpack(const char *pkg, const char *dir, const struct pk_unpack_
 		return pk_error__set(err, -EINVAL, "bad arguments");
 	u.max_bytes = PK_OPTS_GET(opts, max_bytes, 0) ?: UNPACK_MAX_BYTES;
 	u.max_entries = PK_OPTS_GET(opts, max_entries, 0) ?: UNPACK_MAX_ENTRIES;
-	if (pk_dl__load(&la_links_dl, "reading packages", &why)) {
-		ret = pk_error__set(err, -ELIBACC, "%s", why.msg);
-		goto done;
-	}
 	u.root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (u.root < 0) {
 		ret = pk_error__set(err, -errno, "cannot open '%s': %s", dir, strerror(errno));
