@@ -120,11 +120,17 @@ for key in "${picks[@]}"; do
 	fi
 	# boot that kernel with its legacy object only
 	ln -sf "$CACHE/packages/$img" "$TMP/x/$key/image.deb"
-	if "$PK" verify --kernel "$TMP/x/$key/image.deb" --mode object --probe "$TMP/repo/$obj" \
-		--timeout "$TIMEOUT" --json >"$TMP/x/$key/v.json" 2>"$TMP/x/$key/v.err"; then
-		pass "build $key: the legacy object loads in its kernel and passes the self-check (sysfs BTF hidden) ($(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"][0]; print("%.0f s" % r.get("seconds", 0))' "$TMP/x/$key/v.json" 2>/dev/null))"
+	"$PK" verify --kernel "$TMP/x/$key/image.deb" --mode object --probe "$TMP/repo/$obj" \
+		--timeout "$TIMEOUT" --json >"$TMP/x/$key/v.json" 2>"$TMP/x/$key/v.err"
+	rc=$?
+	got=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print("%s %s %s %.0f" % (r["mode"], r["result"], r["candidate"], r["boot_to_verdict_s"] or 0))' "$TMP/x/$key/v.json" 2>/dev/null)
+	if [ $rc -eq 0 ] && [[ "$got" == "object pass explicit "* ]]; then
+		pass "build $key: the legacy object loads in its kernel and passes the self-check, sysfs BTF hidden (boot to verdict ${got##* } s)"
 	else
-		fail "build $key: the legacy object loads in its kernel and passes the self-check" "$(tail -5 "$TMP/x/$key/v.err" | tr '\n' ' ')"
+		fail "build $key: the legacy object loads in its kernel and passes the self-check" "exit $rc, '$got': $(tail -5 "$TMP/x/$key/v.err" | tr '\n' ' ')"
 	fi
 done
 
