@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build/build.h"
+#include "build/pool.h"
 #include "build/kheaders.h"
 #include "cli.h"
 #include "common/json.h"
@@ -101,56 +101,28 @@ static int local_pkg(const char *path, struct pk_pkg *p, struct pk_error *err)
 	return p->name && p->version && p->arch && p->url && p->suite ? 0 : -ENOMEM;
 }
 
-static int print_result(const char *key, const struct pk_build_result *res, bool json)
+/* one kernel's result, in the worker that built it: stdout for the person,
+ * stderr for each failure in the one error style */
+static void report(const struct pk_kernel *k, const struct pk_build_result *res, void *ctx)
 {
-	if (json)
-		return 0;
-	if (!res->status) {
-		printf("%s: ok (%.1f s)", key, res->seconds);
-	} else {
-		printf("%s: FAILED (%.1f s)", key, res->seconds);
+	bool json = *(bool *)ctx;
+
+	if (!json) {
+		printf("%s:%s: %s (%.1f s)", k->target, k->kernelrelease, res->status ? "FAILED" : "ok",
+		       res->seconds);
+		for (int a = 0; a < PK_ART__MAX; a++)
+			if (res->built[a])
+				printf(" %s", pk_artifact_kind__str(a));
+		printf("\n");
+		for (int a = 0; a < PK_ART__MAX; a++)
+			if (res->failed[a])
+				printf("  %s: %s\n", pk_artifact_kind__str(a), pk_error__str(&res->why[a]));
+		fflush(stdout);
 	}
-	for (int a = 0; a < PK_ART__MAX; a++) {
-		if (res->built[a])
-			printf(" %s", pk_artifact_kind__str(a));
-	}
-	printf("\n");
 	for (int a = 0; a < PK_ART__MAX; a++)
 		if (res->failed[a])
-			printf("  %s: %s\n", pk_artifact_kind__str(a), pk_error__str(&res->why[a]));
-	fflush(stdout);
-	return 0;
-}
-
-/* one kernel, in this process (a worker) */
-static int build_one(const struct pk_kernel *k, struct pk_build_opts *bo, bool json,
-		     const char *key, bool progress)
-{
-	struct pk_build_result res;
-	struct pk_http *http = NULL;
-	struct pk_error e = { 0 };
-	PK_HTTP_OPTS(ho, .progress = progress);
-	int r;
-
-	r = pk_http__new(&ho, &http, &e);
-	if (r) {
-		pk_err("%s: %s", key, pk_error__str(&e));
-		return 1;
-	}
-	bo->http = http;
-	r = pk_build__kernel(k, bo, &res);
-	pk_http__free(http);
-	bo->http = NULL;
-	if (r == -EINVAL && !res.record[0]) {
-		pk_err("%s: bad build options", key);
-		return 1;
-	}
-	print_result(key, &res, json);
-	if (res.status)
-		for (int a = 0; a < PK_ART__MAX; a++)
-			if (res.failed[a])
-				pk_err("%s: %s: %s", key, pk_artifact_kind__str(a), pk_error__str(&res.why[a]));
-	return res.status ? 1 : 0;
+			pk_err("%s:%s: %s: %s", k->target, k->kernelrelease, pk_artifact_kind__str(a),
+			       pk_error__str(&res->why[a]));
 }
 
 int cmd_build(int argc, char **argv)
@@ -191,7 +163,6 @@ int cmd_build(int argc, char **argv)
 			.apt_root = getenv("PROBEKIT_APT_ROOT"));
 	struct pk_catalog *cat = NULL;
 	const struct pk_kernel *todo[MAX_KERNELS];
-	char *keys[MAX_KERNELS];
 	size_t nr_todo = 0, failed = 0, nr_local = 0;
 	struct pk_kernel local = { 0 };
 	const char *local_dir = NULL;
@@ -334,8 +305,7 @@ int cmd_build(int argc, char **argv)
 				bo.no_btf = true;
 			local.uname_r = strdup("");
 		}
-		todo[nr_todo] = &local;
-		keys[nr_todo++] = strdup(target);
+		todo[nr_todo++] = &local;
 	} else {
 		/* catalog keys: crawl the distributions they name */
 		size_t nd = ko.nr_distros;
@@ -378,50 +348,20 @@ int cmd_build(int argc, char **argv)
 				failed++;
 				continue;
 			}
-			todo[nr_todo] = k;
-			keys[nr_todo++] = strdup(argv[i]);
+			todo[nr_todo++] = k;
 		}
 	}
 
-	/* the workers: at most jobs children, each building one kernel */
 	{
-		size_t next = 0, running = 0;
+		PK_BUILD_POOL_OPTS(po, .jobs = (int)jobs, .result = report, .result_ctx = &json,
+				   .progress = !quiet && isatty(2) && jobs == 1);
+		long f = pk_build__pool(todo, nr_todo, &bo, &po);
 
-		while (next < nr_todo || running) {
-			int st;
-			pid_t pid;
-
-			while (next < nr_todo && running < (size_t)jobs) {
-				fflush(stdout);
-				fflush(stderr);
-				pid = jobs == 1 ? 0 : fork();
-				if (pid < 0) {
-					pk_err("cannot fork: %s", strerror(errno));
-					failed += nr_todo - next;
-					next = nr_todo;
-					break;
-				}
-				if (pid == 0) {
-					int x = build_one(todo[next], &bo, json, keys[next],
-							  !quiet && isatty(2) && jobs == 1);
-
-					if (jobs != 1)
-						_exit(x);
-					failed += x;
-					next++;
-					continue;
-				}
-				next++;
-				running++;
-			}
-			if (!running)
-				break;
-			pid = wait(&st);
-			if (pid < 0)
-				break;
-			running--;
-			if (!WIFEXITED(st) || WEXITSTATUS(st))
-				failed++;
+		if (f < 0) {
+			pk_err("cannot build: %s", strerror((int)-f));
+			failed += nr_todo;
+		} else {
+			failed += (size_t)f;
 		}
 	}
 
@@ -451,8 +391,6 @@ int cmd_build(int argc, char **argv)
 			failed);
 	if (failed)
 		rc = PK_EXIT_FAIL;
-	for (size_t i = 0; i < nr_todo; i++)
-		free(keys[i]);
 	pk_kernel__release(&local);
 	pk_catalog__free(cat);
 	return rc;
