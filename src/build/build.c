@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <bpf/btf.h>
+#include <sodium.h>
 
 #include "agent/chain.h"
 #include "btf/btf_extract.h"
@@ -44,10 +45,27 @@ static const char *btf_arch(const char *machine)
 	return !strcmp(machine, "aarch64") ? "arm64" : machine;
 }
 
+/* a name that becomes one path component: not empty, not . or .., no '/', printable */
+static bool component_ok(const char *s)
+{
+	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s <= ' ' || *s >= 127)
+			return false;
+	return true;
+}
+
 int pk_artifact__path(enum pk_artifact_kind kind, const struct pk_kernel *k,
 		      const char *pv, char *buf, size_t len)
 {
 	int n;
+
+	/* names come from package indexes: a '/' or ".." must not steer a write */
+	if (!component_ok(pv) || !component_ok(k->machine) || !component_ok(k->target) ||
+	    !component_ok(k->kernelrelease) || !component_ok(k->kernelversion) ||
+	    !component_ok(k->os_id) || !component_ok(k->version_id) || !component_ok(k->uname_r))
+		return -EINVAL;
 
 	switch (kind) {
 	case PK_ART_LEGACY:
@@ -66,27 +84,6 @@ int pk_artifact__path(enum pk_artifact_kind kind, const struct pk_kernel *k,
 		return -EINVAL;
 	}
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static int mkdirs(const char *path, bool last)
-{
-	char tmp[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (last && mkdir(tmp, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
@@ -109,9 +106,10 @@ struct job {
 	FILE *log;		/* the build log, in memory */
 	char *log_buf;
 	size_t log_len;
-	char image_path[4096];
-	char *hdr_paths[16];
-	size_t nr_hdr;
+	char image_path[64];
+	int fds[24];		/* checked packages, open: see get_package */
+	size_t nr_fds;
+	char *uname_r;		/* found in the inputs when the kernel came without one */
 	struct pk_compile_info ci;
 	double art_ms[PK_ART__MAX];
 	char art_sha[PK_ART__MAX][65];
@@ -161,44 +159,95 @@ static int get_package(struct job *j, const struct pk_pkg *p, char *path, size_t
 	return r;
 }
 
+/* the SHA256 of what fd holds, read from its start; the size into *size */
+static int hash_fd(int fd, char hex[65], uint64_t *size)
+{
+	crypto_hash_sha256_state st;
+	unsigned char h[crypto_hash_sha256_BYTES], buf[1 << 16];
+	uint64_t n = 0;
+	ssize_t r;
+
+	if (sodium_init() < 0)
+		return -EIO;
+	crypto_hash_sha256_init(&st);
+	while ((r = pread(fd, buf, sizeof(buf), (off_t)n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		crypto_hash_sha256_update(&st, buf, (size_t)r);
+		n += (uint64_t)r;
+	}
+	crypto_hash_sha256_final(&st, h);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	*size = n;
+	return 0;
+}
+
+/*
+ * The package, checked, as an open file: path gets "/proc/self/fd/N" for the
+ * readers that take a path, so that what is unpacked is the very file whose
+ * digest was checked, not whatever the name points to by then. The fd is the
+ * job's to close.
+ */
 static int get_package_timed(struct job *j, const struct pk_pkg *p, char *path, size_t len,
 			     struct pk_error *err)
 {
 	const char *cache = j->opts->cache_dir;
-	char *data = NULL, got[65];
-	size_t dlen;
-	int r;
+	char cpath[4096], got[65];
+	uint64_t size;
+	int r, fd, tries;
 
 	if (!p->sha256[0])
 		return pk_error__set(err, -EBADMSG, "the catalog gives no SHA256 for %s", p->name);
-	if (snprintf(path, len, "%s/packages/%s-%s.pkg", cache, p->sha256, p->name) >= (int)len)
+	if (j->nr_fds == PK_ARRAY_SIZE(j->fds))
+		return pk_error__set(err, -E2BIG, "more than %zu packages for one kernel",
+				     PK_ARRAY_SIZE(j->fds));
+	if (snprintf(cpath, sizeof(cpath), "%s/packages/%s-%s.pkg", cache, p->sha256, p->name) >=
+	    (int)sizeof(cpath))
 		return pk_error__set(err, -ENAMETOOLONG, "cache path too long");
-	if (!pk_file__read(path, &data, &dlen, PACKAGE_MAX_BYTES)) {
-		r = pk_sha256__hex(data, dlen, got);
-		free(data);
-		if (!r && dlen == p->size && !strcmp(got, p->sha256)) {
-			logf_(j, "package %s %s: cached %s", p->name, p->version, path);
-			return 0;
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			r = hash_fd(fd, got, &size);
+			if (!r && size == p->size && !strcmp(got, p->sha256)) {
+				logf_(j, "package %s %s: %s (SHA256 checked)", p->name, p->version,
+				      tries ? "downloaded" : "cached");
+				j->fds[j->nr_fds++] = fd;
+				snprintf(path, len, "/proc/self/fd/%d", fd);
+				return 0;
+			}
+			close(fd);
+			if (tries)
+				return pk_error__set(err, -EBADMSG,
+						     "%s: the cached file changed after its download", cpath);
+			logf_(j, "package %s: cached copy does not match its SHA256, fetching again", p->name);
+			unlink(cpath);
+		} else if (errno != ENOENT) {
+			return pk_error__set(err, -errno, "cannot open '%s': %s", cpath, strerror(errno));
+		} else if (tries) {
+			return pk_error__set(err, -ENOENT, "'%s' vanished after its download", cpath);
 		}
-		logf_(j, "package %s: cached copy does not match its SHA256, fetching again", p->name);
-		unlink(path);
-	}
-	if (!j->opts->http)
-		return pk_error__set(err, -ENOENT, "%s is not cached and no HTTP client was given", p->name);
-	r = mkdirs(path, false);
-	if (r)
-		return pk_error__set(err, r, "cannot create '%s': %s", path, strerror(-r));
-	{
-		PK_HTTP_DOWNLOAD_OPTS(dopts, .size = p->size, .sha256 = p->sha256, .label = p->name);
-		double t0 = pk_now_ms();
-
-		r = pk_http__download(j->opts->http, p->url, path, &dopts, err);
+		if (!j->opts->http)
+			return pk_error__set(err, -ENOENT, "%s is not cached and no HTTP client was given",
+					     p->name);
+		r = pk_file__mkdirs(cpath, false);
 		if (r)
-			return r;
-		logf_(j, "package %s %s: downloaded %" PRIu64 " bytes in %.1f s from %s", p->name,
-		      p->version, p->size, (pk_now_ms() - t0) / 1000, p->url);
+			return pk_error__set(err, r, "cannot create '%s': %s", cpath, strerror(-r));
+		{
+			PK_HTTP_DOWNLOAD_OPTS(dopts, .size = p->size, .sha256 = p->sha256, .label = p->name);
+			double t0 = pk_now_ms();
+
+			r = pk_http__download(j->opts->http, p->url, cpath, &dopts, err);
+			if (r)
+				return r;
+			logf_(j, "package %s %s: downloaded %" PRIu64 " bytes in %.1f s from %s", p->name,
+			      p->version, p->size, (pk_now_ms() - t0) / 1000, p->url);
+		}
 	}
-	return 0;
+	return pk_error__set(err, -EIO, "%s: cannot get a checked copy", p->name);
 }
 
 static int write_artifact(struct job *j, enum pk_artifact_kind a, const void *data, size_t len,
@@ -208,9 +257,10 @@ static int write_artifact(struct job *j, enum pk_artifact_kind a, const void *da
 	int r = pk_artifact__path(a, j->k, j->pv, rel, sizeof(rel));
 
 	if (r)
-		return pk_error__set(err, r, "artifact path too long");
+		return pk_error__set(err, r, r == -EINVAL ? "the kernel's names cannot make a path (empty, '/', '..' or unprintable)"
+						       : "artifact path too long");
 	snprintf(path, sizeof(path), "%s/%s", j->opts->out_dir, rel);
-	r = mkdirs(path, false);
+	r = pk_file__mkdirs(path, false);
 	if (!r)
 		r = pk_file__write_atomic(path, data, len);
 	if (r)
@@ -250,6 +300,17 @@ static void build_btf(struct job *j)
 		return;
 	}
 	logf_(j, "btf: %zu bytes from %s (%s)", full_len, info.member, pk_btf_input__str(info.kind));
+	if (!j->k->uname_r || !j->k->uname_r[0]) {
+		/* local packages: the kernel says who it is in its banner */
+		if (!info.release[0] || !(j->uname_r = strdup(info.release))) {
+			pk_error__set(&e, -ENOENT, "the image names no kernel release (give --uname-r)");
+			fail(j, PK_ART_FULL_BTF, "extract", -ENOENT, &e);
+			fail(j, PK_ART_REDUCED_BTF, "extract", -ENOENT, &e);
+			free(full);
+			return;
+		}
+		((struct pk_kernel *)j->k)->uname_r = j->uname_r;
+	}
 	snprintf(member, sizeof(member), "%s.btf", j->k->uname_r);
 	t0 = pk_now_ms();
 	r = pk_btfhub__pack(full, full_len, member, &packed, &packed_len, &e);
@@ -309,11 +370,16 @@ static void build_legacy(struct job *j)
 	struct pk_kheaders *kh = NULL;
 	char unpack[4096], srcdir[2200], obj[4096], logp[4096], src[4096];
 	const char *pkgs[17];
+	char hdr_paths[16][64];
 	double t0 = pk_now_ms();
 	int r;
 
 	if (PK_OPTS_GET(j->opts, headers_dir, NULL)) {
-		r = pk_kheaders__open(j->opts->headers_dir, NULL, &kh, &e);
+		{
+		PK_KHEADERS_OPTS(ko, .release = j->k->uname_r && j->k->uname_r[0] ? j->k->uname_r : NULL);
+
+		r = pk_kheaders__open(j->opts->headers_dir, &ko, &kh, &e);
+	}
 		if (r) {
 			fail(j, PK_ART_LEGACY, "headers", r, &e);
 			return;
@@ -326,27 +392,24 @@ static void build_legacy(struct job *j)
 		fail(j, PK_ART_LEGACY, "headers", -ENOENT, &e);
 		return;
 	}
-	for (size_t i = 0; i < j->k->nr_headers && i < 16; i++) {
-		char path[4096];
-
-		r = get_package(j, &j->k->headers[i], path, sizeof(path), &e);
+	if (j->k->nr_headers > PK_ARRAY_SIZE(pkgs) - 1) {
+		pk_error__set(&e, -E2BIG, "%zu headers packages: at most %zu", j->k->nr_headers,
+			      PK_ARRAY_SIZE(pkgs) - 1);
+		fail(j, PK_ART_LEGACY, "headers", -E2BIG, &e);
+		return;
+	}
+	for (size_t i = 0; i < j->k->nr_headers; i++) {
+		r = get_package(j, &j->k->headers[i], hdr_paths[i], sizeof(hdr_paths[i]), &e);
 		if (r) {
 			fail(j, PK_ART_LEGACY, "download", r, &e);
 			return;
 		}
-		j->hdr_paths[j->nr_hdr] = strdup(path);
-		if (!j->hdr_paths[j->nr_hdr]) {
-			pk_error__set(&e, -ENOMEM, "out of memory");
-			fail(j, PK_ART_LEGACY, "download", -ENOMEM, &e);
-			return;
-		}
-		pkgs[j->nr_hdr] = j->hdr_paths[j->nr_hdr];
-		j->nr_hdr++;
+		pkgs[i] = hdr_paths[i];
 	}
-	pkgs[j->nr_hdr] = NULL;
+	pkgs[j->k->nr_headers] = NULL;
 	snprintf(unpack, sizeof(unpack), "%s/headers", j->work);
 	{
-		PK_KHEADERS_OPTS(ko, .release = j->k->uname_r);
+		PK_KHEADERS_OPTS(ko, .release = j->k->uname_r && j->k->uname_r[0] ? j->k->uname_r : NULL);
 		double tu = pk_now_ms();
 
 		r = pk_kheaders__unpack(pkgs, unpack, &ko, &kh, &e);
@@ -357,13 +420,23 @@ static void build_legacy(struct job *j)
 		return;
 	}
 compile:
+	if (!j->k->uname_r || !j->k->uname_r[0]) {
+		free(j->uname_r);
+		j->uname_r = strdup(pk_kheaders__release(kh));
+		if (!j->uname_r) {
+			pk_error__set(&e, -ENOMEM, "out of memory");
+			fail(j, PK_ART_LEGACY, "headers", -ENOMEM, &e);
+			goto out;
+		}
+		((struct pk_kernel *)j->k)->uname_r = j->uname_r;
+	}
 	snprintf(srcdir, sizeof(srcdir), "%s/src", j->work);
 	snprintf(obj, sizeof(obj), "%s/probe.legacy.o", j->work);
 	snprintf(logp, sizeof(logp), "%s/compile.log", j->work);
 	snprintf(src, sizeof(src), "%s/probe.bpf.c", srcdir);
 	logf_(j, "headers: %s (release %s, version code %u)", pk_kheaders__objtree(kh),
 	      pk_kheaders__release(kh), pk_kheaders__version_code(kh));
-	r = mkdirs(srcdir, true);
+	r = pk_file__mkdirs(srcdir, true);
 	if (r) {
 		pk_error__set(&e, r, "cannot create '%s': %s", srcdir, strerror(-r));
 		fail(j, PK_ART_LEGACY, "source", r, &e);
@@ -434,6 +507,8 @@ static int write_record(struct job *j)
 	struct pk_json js;
 	int r;
 
+	if (!component_ok(k->target) || !component_ok(k->kernelrelease))
+		return -EINVAL;	/* the record's name would leave _build/ */
 	snprintf(rel, sizeof(rel), "_build/%s/%s_%s.json", j->pv, k->target, k->kernelrelease);
 	snprintf(logrel, sizeof(logrel), "_build/%s/%s_%s.log", j->pv, k->target, k->kernelrelease);
 	snprintf(j->res->record, sizeof(j->res->record), "%s", rel);
@@ -442,7 +517,7 @@ static int write_record(struct job *j)
 		j->log = NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", o->out_dir, logrel);
-	r = mkdirs(path, false);
+	r = pk_file__mkdirs(path, false);
 	if (!r)
 		r = pk_file__write_atomic(path, j->log_buf ?: "", j->log_len);
 	if (r)
@@ -473,9 +548,9 @@ static int write_record(struct job *j)
 	pk_json__kv_str(&js, "llc", j->ci.llc_version[0] ? j->ci.llc_version : NULL);
 	pk_json__key(&js, "inputs");
 	pk_json__arr_begin(&js);
-	if (!o->no_btf)
+	if (!PK_OPTS_GET(o, no_btf, false) && k->image.name)
 		write_pkg(&js, &k->image, "image");
-	if (!o->no_legacy)
+	if (!PK_OPTS_GET(o, no_legacy, false))
 		for (size_t i = 0; i < k->nr_headers; i++)
 			write_pkg(&js, &k->headers[i], "headers");
 	pk_json__arr_end(&js);
@@ -539,22 +614,36 @@ static int write_record(struct job *j)
 int pk_build__kernel(const struct pk_kernel *k, const struct pk_build_opts *opts,
 		     struct pk_build_result *res)
 {
-	struct job j = { .k = k, .opts = opts, .res = res };
+	/* a copy whose uname_r may be filled from the inputs (local packages) */
+	struct pk_kernel kc;
+	struct job j = { .k = &kc, .opts = opts, .res = res };
 	const char *tmp = getenv("TMPDIR");
 	double t0 = pk_now_ms();
+	struct pk_error e = { 0 };
 	int r;
 
+	if (res)
+		memset(res, 0, sizeof(*res));
 	if (!k || !res || !PK_OPTS_VALID(opts, struct pk_build_opts) || !opts ||
-	    !opts->out_dir || !opts->cache_dir)
+	    !PK_OPTS_GET(opts, out_dir, NULL) || !PK_OPTS_GET(opts, cache_dir, NULL)) {
+		if (res)
+			res->status = pk_error__set(&res->why[0], -EINVAL,
+						    "bad build options (out_dir and cache_dir are required)");
 		return -EINVAL;
-	memset(res, 0, sizeof(*res));
+	}
+	kc = *k;
 	r = pk_probe_source__version(j.pv);
-	if (r)
-		return r;
+	if (r) {
+		pk_error__set(&e, r, "cannot compute the probe version (libsodium failed to start)");
+		goto setup_failed;
+	}
 	snprintf(j.work, sizeof(j.work), "%s/probekit-build.XXXXXX",
 		 PK_OPTS_GET(opts, work_dir, NULL) ?: (tmp && *tmp ? tmp : "/tmp"));
-	if (!mkdtemp(j.work))
-		return -errno;
+	if (!mkdtemp(j.work)) {
+		r = pk_error__set(&e, -errno, "cannot create a work directory '%s': %s", j.work,
+				  strerror(errno));
+		goto setup_failed;
+	}
 	j.log = open_memstream(&j.log_buf, &j.log_len);
 	logf_(&j, "probekit build %s:%s (uname -r %s), probe version %s", k->target,
 	      k->kernelrelease, k->uname_r, j.pv);
@@ -570,9 +659,24 @@ int pk_build__kernel(const struct pk_kernel *k, const struct pk_build_opts *opts
 	if (j.log)
 		fclose(j.log);
 	free(j.log_buf);
-	for (size_t i = 0; i < j.nr_hdr; i++)
-		free(j.hdr_paths[i]);
+	for (size_t i = 0; i < j.nr_fds; i++)
+		close(j.fds[i]);
+	free(j.uname_r);
 	if (!PK_OPTS_GET(opts, keep_work, false))
 		rm_tree(j.work);
 	return res->status;
+
+setup_failed:
+	/* nothing was built: every asked artifact fails with the reason, no record */
+	for (int a = 0; a < PK_ART__MAX; a++) {
+		bool asked = a == PK_ART_LEGACY ? !PK_OPTS_GET(opts, no_legacy, false)
+						: !PK_OPTS_GET(opts, no_btf, false);
+
+		if (asked) {
+			res->failed[a] = true;
+			pk_error__set(&res->why[a], r, "%s", pk_error__str(&e));
+		}
+	}
+	res->status = r;
+	return r;
 }

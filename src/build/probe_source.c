@@ -1,4 +1,4 @@
-/* The embedded probe source (probe_source.S) and its probe version. */
+/* The embedded probe source (probe_source_data.S) and its probe version. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdint.h>

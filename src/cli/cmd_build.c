@@ -57,6 +57,7 @@ static void usage(FILE *f)
 		"  local inputs (instead of catalog keys):\n"
 		"      --target T, --kernelrelease R, --kernelversion V (default 1),\n"
 		"      --os-id ID, --version-id V   (default: local, 0)\n"
+		"      --uname-r R   (default: the image's banner, else the headers tree's)\n"
 		"  catalog options: --distro, --suite, --arch, --mirror, --security-mirror,\n"
 		"      --keyring, --allow-expired, --apt-root (see 'probekit kernels --help')\n"
 		"  -q, --quiet          no progress on stderr\n"
@@ -140,6 +141,7 @@ int cmd_build(int argc, char **argv)
 		{ "kernelversion", required_argument, NULL, 'v' },
 		{ "os-id", required_argument, NULL, 'I' },
 		{ "version-id", required_argument, NULL, 'V' },
+		{ "uname-r", required_argument, NULL, 'U' },
 		{ "distro", required_argument, NULL, 'd' },
 		{ "suite", required_argument, NULL, 's' },
 		{ "arch", required_argument, NULL, 'a' },
@@ -155,6 +157,7 @@ int cmd_build(int argc, char **argv)
 	const char *distros[MAX_LIST], *suites[MAX_LIST];
 	const char *out = getenv("PROBEKIT_OUT"), *cache = getenv("PROBEKIT_CACHE");
 	const char *target = NULL, *krel = NULL, *kver = "1", *os_id = "local", *version_id = "0";
+	const char *uname_r = "";	/* local inputs: found in them unless given */
 	char cache_root[PATH_MAX], catalog_cache[PATH_MAX + 16];
 	bool json = false, quiet = false;
 	long jobs = 1;
@@ -163,7 +166,7 @@ int cmd_build(int argc, char **argv)
 			.apt_root = getenv("PROBEKIT_APT_ROOT"));
 	struct pk_catalog *cat = NULL;
 	const struct pk_kernel *todo[MAX_KERNELS];
-	size_t nr_todo = 0, failed = 0, nr_local = 0;
+	size_t nr_todo = 0, failed = 0, missing = 0, nr_local = 0;
 	struct pk_kernel local = { 0 };
 	const char *local_dir = NULL;
 	struct pk_error e = { 0 };
@@ -194,6 +197,7 @@ int cmd_build(int argc, char **argv)
 		case 'v': kver = optarg; break;
 		case 'I': os_id = optarg; break;
 		case 'V': version_id = optarg; break;
+		case 'U': uname_r = optarg; break;
 		case 'd':
 		case 's':
 			if ((c == 'd' ? ko.nr_distros : ko.nr_suites) == MAX_LIST)
@@ -271,7 +275,7 @@ int cmd_build(int argc, char **argv)
 		if (local_dir) {
 			bo.headers_dir = local_dir;
 			bo.no_btf = true;
-			local.uname_r = strdup("");
+			local.uname_r = strdup(uname_r);
 		} else {
 			for (int i = optind; i < argc; i++) {
 				struct pk_pkg p = { 0 };
@@ -303,7 +307,7 @@ int cmd_build(int argc, char **argv)
 			}
 			if (!local.image.name)
 				bo.no_btf = true;
-			local.uname_r = strdup("");
+			local.uname_r = strdup(uname_r);
 		}
 		todo[nr_todo++] = &local;
 	} else {
@@ -341,11 +345,16 @@ int cmd_build(int argc, char **argv)
 		}
 		for (int i = optind; i < argc; i++) {
 			const struct pk_kernel *k = pk_catalog__find(cat, argv[i]);
+			bool dup = false;
 
+			for (size_t t = 0; t < nr_todo; t++)
+				dup |= todo[t] == k;
+			if (k && dup)
+				continue;	/* one build per kernel: two would write the same files */
 			if (!k) {
 				pk_err("%s: not in the catalog (%zu kernels; %zu suites could not be read)",
 				       argv[i], pk_catalog__nr_kernels(cat), pk_catalog__nr_errors(cat));
-				failed++;
+				missing++;
 				continue;
 			}
 			todo[nr_todo++] = k;
@@ -387,9 +396,9 @@ int cmd_build(int argc, char **argv)
 		printf("]\n");
 	}
 	if (!quiet)
-		pk_note("%zu kernels built, %zu failed", nr_todo - (failed > nr_todo ? nr_todo : failed),
-			failed);
-	if (failed)
+		pk_note("%zu kernels built, %zu failed%s%zu not in the catalog",
+			nr_todo - (failed > nr_todo ? nr_todo : failed), failed, ", ", missing);
+	if (failed || missing)
 		rc = PK_EXIT_FAIL;
 	pk_kernel__release(&local);
 	pk_catalog__free(cat);

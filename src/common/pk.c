@@ -97,6 +97,27 @@ done:
 	return err;
 }
 
+int pk_file__mkdirs(const char *path, bool last)
+{
+	char tmp[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (last && mkdir(tmp, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int pk_file__write_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[4096];

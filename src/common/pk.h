@@ -5,6 +5,7 @@
 #define PK_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum pk_print_level {
@@ -68,6 +69,8 @@ double pk_now_ms(void);
 int pk_file__read(const char *path, char **data, size_t *len, size_t max_len);
 /* write atomically: temp file in the same directory, then rename */
 int pk_file__write_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p of path's parent directories (and of path itself when last): 0 or -errno */
+int pk_file__mkdirs(const char *path, bool last);
 /* strlcpy-like; returns 0 or -ENAMETOOLONG when truncated */
 int pk_strlcpy(char *dst, const char *src, size_t size);
 

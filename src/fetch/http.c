@@ -648,6 +648,12 @@ static const char *validator(struct pk_http *h, const char *name)
 static void cache_store(struct pk_http *h, const char *url, const char *body, size_t len)
 {
 	const char *etag = validator(h, "ETag"), *lastmod = validator(h, "Last-Modified");
+	time_t lm = lastmod ? curl_getdate(lastmod, NULL) : -1;
+
+	/* a Last-Modified in the future (or unreadable) is not kept: sent back as
+	 * If-Modified-Since it could make the server answer 304 for good */
+	if (lastmod && (lm < 0 || lm > time(NULL) + 60))
+		lastmod = NULL;
 	char path[PATH_MAX], head[64 + 2 * VALIDATOR_MAX + PATH_MAX], *blob = NULL;
 	unsigned char d[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
@@ -719,7 +725,9 @@ int pk_http__get(struct pk_http *h, const char *url, const struct pk_http_get_op
 			free(line);
 			line = NULL;
 		}
-		if (*ce.lastmod) {
+		/* the ETag alone when there is one: a Last-Modified sent back can hold a
+		 * server on 304 forever if a bad answer once carried a future date */
+		if (*ce.lastmod && !*ce.etag) {
 			struct curl_slist *n;
 
 			if (asprintf(&line, "If-Modified-Since: %s", ce.lastmod) < 0 ||

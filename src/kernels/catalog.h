@@ -70,7 +70,10 @@ void pk_catalog__free(struct pk_catalog *c);
 
 /* Takes ownership of what k points to (k itself is copied). A kernel whose
  * target:kernelrelease is already there is dropped (the first suite wins: the
- * back-ends add a codename's suites in order) and 0 returned. -ENOMEM. */
+ * back-ends add a codename's suites in order) and 0 returned. -EBADMSG (and k
+ * dropped) when a name that becomes a path component (target, kernelrelease,
+ * kernelversion, uname -r, machine) is empty, "." or "..", or holds '/', a space
+ * or a non-printable byte: the back-ends skip such a kernel. -ENOMEM. */
 int pk_catalog__add_kernel(struct pk_catalog *c, struct pk_kernel *k);
 /* returns the entry to fill (zeroed; strings owned by the catalog), or NULL */
 struct pk_suite *pk_catalog__add_suite(struct pk_catalog *c, const char *distro,

@@ -34,10 +34,10 @@ struct debpkg {
 struct suite_info {
 	char *name;		/* as requested: bookworm-security */
 	char *base;		/* mirror URL it came from */
+	char *alias;		/* the alias that named it ("stable"), or NULL */
 	char *codename;		/* bookworm */
 	char *version;		/* Release Version: "12.12", "22.04", "" */
-	struct pk_suite *res;	/* the catalog's entry (valid until the next add_suite) */
-	size_t res_idx;
+	size_t res_idx;		/* its entry in the catalog */
 };
 
 struct crawl {
@@ -226,20 +226,6 @@ static int cache_path(struct crawl *c, const char *suite, char *buf, size_t len)
 	return 0;
 }
 
-static void mkdirs(const char *path)
-{
-	char tmp[4096];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p == '/') {
-			*p = 0;
-			mkdir(tmp, 0755);
-			*p = '/';
-		}
-	}
-}
-
 /* The cache file: a first paragraph naming the InRelease it was made from, then
  * the kernel stanzas. Used only when that digest matches: a stale or damaged
  * cache is never trusted, only read again from the mirror. */
@@ -286,9 +272,9 @@ static void cache_store(struct crawl *c, size_t suite, const char *digest, const
 		return;
 	memcpy(buf, head, n);
 	memcpy(buf + n, stanzas, len);
-	mkdirs(path);
 	/* a cache that cannot be written costs the next crawl time, nothing else */
-	pk_file__write_atomic(path, buf, n + len);
+	if (!pk_file__mkdirs(path, false))
+		pk_file__write_atomic(path, buf, n + len);
 	free(buf);
 }
 
@@ -327,7 +313,8 @@ static int fetch_component(struct crawl *c, size_t si, const struct pk_release *
 			continue;
 		snprintf(url, sizeof(url), "%s/dists/%s/%s", s->base, s->name, rpath);
 		{
-			PK_HTTP_GET_OPTS(go, .max_bytes = rf->size, .conditional = true);
+			/* max_bytes 0 would mean the default cap, not "empty" */
+			PK_HTTP_GET_OPTS(go, .max_bytes = rf->size ? rf->size : 1, .conditional = true);
 			char label[512];
 
 			snprintf(label, sizeof(label), "%.200s %.200s", s->name, rpath);
@@ -396,7 +383,6 @@ static int crawl_suite(struct crawl *c, size_t si, bool derived, bool *absent, s
 	}
 	if (r)
 		return r;
-	res->unchanged = body.not_modified;
 	{
 		PK_INRELEASE_OPTS(vo, .keyring = PK_OPTS_GET(c->opts, keyring, NULL) ?: c->d->keyring,
 				  .gpgv = PK_OPTS_GET(c->opts, gpgv, NULL));
@@ -419,6 +405,14 @@ static int crawl_suite(struct crawl *c, size_t si, bool derived, bool *absent, s
 	if (strcmp(pk_release__suite(rel), s->name) && strcmp(pk_release__codename(rel), s->name)) {
 		r = pk_error__set(err, -EBADMSG, "%s is signed for suite '%s' (codename '%s'), not '%s'",
 				  url, pk_release__suite(rel), pk_release__codename(rel), s->name);
+		goto out;
+	}
+	/* the alias that named this codename, unsigned, must be what the signed
+	 * Release says it is: a mirror cannot hide a release behind another's name */
+	if (s->alias && strcmp(pk_release__suite(rel), s->alias)) {
+		r = pk_error__set(err, -EBADMSG,
+				  "the mirror's %s alias names %s, but %s's signed Release says it is '%s'",
+				  s->alias, s->name, s->name, pk_release__suite(rel));
 		goto out;
 	}
 	{
@@ -457,7 +451,9 @@ static int crawl_suite(struct crawl *c, size_t si, bool derived, bool *absent, s
 	 * InRelease when nothing changed: that is "unchanged" too */
 	from_cache = cache_load(c, si, digest);
 	res = (struct pk_suite *)pk_catalog__suite(c->cat, s->res_idx);
-	res->unchanged = res->unchanged || from_cache;
+	/* unchanged: nothing was fetched but InRelease (a 304 alone would not say
+	 * that the indexes were not fetched again) */
+	res->unchanged = from_cache;
 	if (!from_cache) {
 		size_t before = c->nr_pkgs;
 		const char *comps = c->d->components;
@@ -794,6 +790,8 @@ static int build_kernel(struct crawl *c, const struct debpkg *img, const char *u
 		size_t before = pk_catalog__nr_kernels(c->cat);
 
 		r = pk_catalog__add_kernel(c->cat, &k);
+		if (r == -EBADMSG)
+			r = 0;	/* a name that cannot be a path: not a kernel we can serve */
 		if (!r && pk_catalog__nr_kernels(c->cat) > before)
 			((struct pk_suite *)pk_catalog__suite(c->cat, s->res_idx))->nr_kernels++;
 	}
@@ -915,11 +913,35 @@ static int discover(struct crawl *c, const char *mirror, const char *security, s
 			s->reason = strdup(pk_error__str(&e));
 			continue;
 		}
+		for (size_t k = 0; k < c->nr_suites; k++) {
+			if (strcmp(c->suites[k].name, codename))
+				continue;
+			/* two aliases, one release: another release is hidden */
+			struct pk_suite *s = pk_catalog__add_suite(c->cat, c->d->name, aliases[i], url);
+
+			if (!s)
+				return -ENOMEM;
+			pk_error__set(&e, -EBADMSG, "%s names %s, which %s already named",
+				      url, codename, c->suites[k].alias ?: "another alias");
+			s->state = PK_SUITE_ERROR;
+			s->error = -EBADMSG;
+			s->reason = strdup(pk_error__str(&e));
+			codename[0] = 0;
+			break;
+		}
+		if (!codename[0])
+			continue;
 		/* unstable has no -updates, -security or -backports of its own */
-		r = !strcmp(aliases[i], "unstable") ? add_suite(c, codename, mirror)
-						     : add_codename(c, codename, mirror, security);
-		if (r)
-			return r;
+		{
+			size_t first = c->nr_suites;
+
+			r = !strcmp(aliases[i], "unstable") ? add_suite(c, codename, mirror)
+							     : add_codename(c, codename, mirror, security);
+			if (r)
+				return r;
+			if (first < c->nr_suites && !(c->suites[first].alias = strdup(aliases[i])))
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -961,6 +983,39 @@ int pk_crawl__deb(const struct pk_distro *d, const char *mirror, const char *sec
 		}
 		r = 0;
 	}
+	{
+		/* a mirror that serves none of it is wrong, not empty */
+		size_t served = 0, first = pk_catalog__nr_suites(cat);
+
+		for (size_t i = 0; i < c.nr_suites; i++) {
+			const struct pk_suite *su = pk_catalog__suite(cat, c.suites[i].res_idx);
+
+			served += su->state != PK_SUITE_ABSENT;
+			if (c.suites[i].res_idx < first)
+				first = c.suites[i].res_idx;
+		}
+		for (size_t i = 0; i < pk_catalog__nr_suites(cat); i++) {
+			const struct pk_suite *su = pk_catalog__suite(cat, i);
+
+			served += !strcmp(su->distro, d->name) && su->state == PK_SUITE_ERROR;
+		}
+		if (!served) {
+			struct pk_error e = { 0 };
+			struct pk_suite *su = c.nr_suites ? (struct pk_suite *)pk_catalog__suite(cat, first)
+							  : pk_catalog__add_suite(cat, d->name, "stable", mirror);
+
+			if (!su) {
+				r = -ENOMEM;
+				goto out;
+			}
+			pk_error__set(&e, -ENOENT, "%s serves no %s suite (every InRelease asked for answered 404)",
+				      mirror, d->name);
+			su->state = PK_SUITE_ERROR;
+			su->error = -ENOENT;
+			free(su->reason);
+			su->reason = strdup(pk_error__str(&e));
+		}
+	}
 	r = build_kernels(&c);
 out:
 	for (size_t i = 0; i < c.nr_pkgs; i++)
@@ -969,6 +1024,7 @@ out:
 	for (size_t i = 0; i < c.nr_suites; i++) {
 		free(c.suites[i].name);
 		free(c.suites[i].base);
+		free(c.suites[i].alias);
 		free(c.suites[i].codename);
 		free(c.suites[i].version);
 	}

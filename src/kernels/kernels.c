@@ -39,7 +39,7 @@ int pk_kernels__crawl(const struct pk_kernels_opts *opts, struct pk_catalog **ou
 
 	*out = NULL;
 	if (!PK_OPTS_VALID(opts, struct pk_kernels_opts))
-		return -EINVAL;
+		return pk_error__set(err, -EINVAL, "bad catalog options (built for another probekit?)");
 	distros = PK_OPTS_GET(opts, distros, NULL);
 	nr_distros = PK_OPTS_GET(opts, nr_distros, 0);
 	if (!distros || !nr_distros) {

@@ -3,8 +3,10 @@
  * index it names, checked against repomd's SHA256 and size before it is
  * decompressed and read (rpm_md.h); kernel, kernel-core and kernel-devel of each
  * version-release.arch become one catalog entry. Amazon Linux's repositories are
- * found through their mirror.list. These repositories sign packages, not repomd.xml:
- * the index's integrity rests on the transport, as with dnf's default. */
+ * found through their mirror.list. These repositories sign packages, not repomd.xml,
+ * and probekit does not check RPM package signatures (yet): the primary index is
+ * trusted as far as the transport is (use an https mirror), each package only
+ * against the SHA256 that index gives. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +123,9 @@ static int emit(const struct pk_rpm_package *p, void *ctx)
 
 	if (strcmp(p->arch, c->machine) && strcmp(p->arch, "noarch"))
 		return 0;
+	/* RPM forbids '/' in a version or release; these become file names */
+	if (strchr(p->version, '/') || strchr(p->release, '/') || strchr(p->arch, '/'))
+		return 0;
 	url = resolve_url(p->location_base[0] ? p->location_base : c->repo_url, p->location);
 	k.name = strdup(p->name);
 	k.arch = strdup(p->arch);
@@ -196,7 +201,8 @@ static int crawl_repo(struct rcrawl *c, const char *repo_url, bool *absent, stru
 	}
 	{
 		char *purl = resolve_url(repo_url, pd->location);
-		PK_HTTP_GET_OPTS(go, .max_bytes = (uint64_t)pd->size, .conditional = true, .label = "primary");
+		PK_HTTP_GET_OPTS(go, .max_bytes = pd->size ? (uint64_t)pd->size : 1, .conditional = true,
+				 .label = "primary");
 
 		if (!purl) {
 			r = -ENOMEM;
@@ -367,6 +373,8 @@ static int build_kernels(struct rcrawl *c)
 			size_t n = pk_catalog__nr_kernels(c->cat);
 
 			r = pk_catalog__add_kernel(c->cat, &k);
+			if (r == -EBADMSG)
+				continue;	/* a version that cannot be a path (a '/', "..") */
 			if (r)
 				return r;
 			if (pk_catalog__nr_kernels(c->cat) > n)
@@ -391,6 +399,8 @@ int pk_crawl__rpm(const struct pk_distro *d, const char *mirror, const char *con
 		for (nr_suites = 0; suites && suites[nr_suites]; nr_suites++)
 			;
 	}
+	size_t first_of_all = pk_catalog__nr_suites(cat), answered = 0;
+
 	for (size_t s = 0; s < nr_suites; s++) {
 		size_t found = 0, first_suite = pk_catalog__nr_suites(cat);
 
@@ -455,6 +465,7 @@ int pk_crawl__rpm(const struct pk_distro *d, const char *mirror, const char *con
 			} else {
 				found++;
 			}
+			answered += res->state != PK_SUITE_ABSENT;
 			r = 0;
 		}
 		/* a release named on the command line that no repository serves */
@@ -470,6 +481,18 @@ int pk_crawl__rpm(const struct pk_distro *d, const char *mirror, const char *con
 				res->reason = strdup(pk_error__str(&e));
 			}
 		}
+	}
+	/* a mirror that serves none of it is wrong, not empty */
+	if (!answered && pk_catalog__nr_suites(cat) > first_of_all) {
+		struct pk_suite *res = (struct pk_suite *)pk_catalog__suite(cat, first_of_all);
+		struct pk_error e = { 0 };
+
+		pk_error__set(&e, -ENOENT, "%s serves no %s repository (every one asked for answered 404)",
+			      mirror, d->name);
+		res->state = PK_SUITE_ERROR;
+		res->error = -ENOENT;
+		free(res->reason);
+		res->reason = strdup(pk_error__str(&e));
 	}
 	r = build_kernels(&c);
 	for (size_t i = 0; i < c.nr_pkgs; i++)

@@ -96,7 +96,7 @@ broken "expired Release" ubuntu broken/ubuntu-expired jammy "Release for jammy e
 broken "Packages not matching InRelease" ubuntu broken/ubuntu-index-mismatch jammy "does not match its Release" --keyring "$KEYRING"
 broken "InRelease not signed by the keyring" ubuntu ubuntu jammy "not signed by any key" --keyring /usr/share/keyrings/debian-archive-keyring.gpg
 broken "primary not matching repomd" rocky broken/rpm-checksum/rocky 9 "does not match repomd.xml"
-broken "truncated primary file" rocky broken/rpm-truncated-file/rocky 9 "corrupt or truncated|does not match repomd"
+broken "truncated primary file" rocky broken/rpm-truncated-file/rocky 9 "corrupt or truncated"
 broken "truncated primary XML" rocky broken/rpm-truncated-xml/rocky 9 "line [0-9]+"
 broken "bad mirror.list" amazonlinux2 broken/amazonlinux-bad-mirrorlist/amazonlinux 2 "mirror.list"
 broken "unreachable mirror" rocky rocky 9 "Connection refused" --mirror "http://127.0.0.1:9/rocky"
@@ -128,7 +128,7 @@ head -c "$size" /dev/urandom >"$path"
 	--suite jammy-updates --keyring "$KEYRING" --no-btf --out "$TMP/repo" --cache "$TMP/cache" -q \
 	>"$TMP/t.out" 2>"$TMP/t.err"
 rc=$?
-if [ $rc -eq 1 ] && grep -Eqi "sha256|bytes, want" "$TMP/t.err" && ! ls "$TMP/cache/packages/" 2>/dev/null | grep -q .; then
+if [ $rc -eq 1 ] && grep -Eq "SHA256 [0-9a-f]{64}, want [0-9a-f]{64}" "$TMP/t.err" && ! ls "$TMP/cache/packages/" 2>/dev/null | grep -q .; then
 	pass "tampered package: refused on its SHA256, nothing left in the cache ($(grep -io 'sha256[^;]*' "$TMP/t.err" | head -1 | cut -c1-80))"
 else
 	fail "tampered package: refused on its SHA256, nothing left in the cache" "exit $rc: $(cat "$TMP/t.err") $(ls "$TMP/cache/packages/" 2>&1)"
