@@ -41,7 +41,7 @@ endif
 
 # One folder per subsystem (docs/architecture.md); all of them go into one static
 # library, and the linker takes from it only what a binary calls.
-SUBSYSTEMS := common agent btf verify kernels fetch build
+SUBSYSTEMS := common agent btf verify kernels fetch build repo farm
 LIB_SRCS  := $(sort $(foreach d,$(SUBSYSTEMS),$(wildcard src/$(d)/*.c)))
 LIB_HDRS  := $(sort $(foreach d,$(SUBSYSTEMS),$(wildcard src/$(d)/*.h)))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))

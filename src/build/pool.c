@@ -11,9 +11,10 @@
 
 /* one kernel in this process: 0 when it built whole */
 static int build_one(const struct pk_kernel *k, const struct pk_build_opts *bo,
-		     const struct pk_build_pool_opts *po)
+		     const struct pk_build_pool_opts *po, size_t i)
 {
 	struct pk_build_opts o = *bo;
+	const bool *no_btf = PK_OPTS_GET(po, no_btf, NULL);
 	struct pk_build_result res;
 	struct pk_http *http = NULL;
 	struct pk_error e = { 0 };
@@ -24,6 +25,8 @@ static int build_one(const struct pk_kernel *k, const struct pk_build_opts *bo,
 	if (r)
 		return 1;
 	o.http = http;
+	if (no_btf && no_btf[i])
+		o.no_btf = true;
 	r = pk_build__kernel(k, &o, &res);
 	pk_http__free(http);
 	if (PK_OPTS_GET(po, result, NULL) && (res.record[0] || r != -EINVAL))
@@ -47,7 +50,7 @@ long pk_build__pool(const struct pk_kernel *const *kernels, size_t n, const stru
 		jobs = 1;
 	if (jobs == 1) {
 		for (size_t i = 0; i < n; i++) {
-			int x = build_one(kernels[i], bo, po);
+			int x = build_one(kernels[i], bo, po, i);
 
 			failed += x != 0;
 			if (done)
@@ -76,7 +79,7 @@ long pk_build__pool(const struct pk_kernel *const *kernels, size_t n, const stru
 				break;
 			}
 			if (pid == 0)
-				_exit(build_one(kernels[next], bo, po));
+				_exit(build_one(kernels[next], bo, po, next));
 			pids[next++] = pid;
 			running++;
 		}

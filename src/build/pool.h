@@ -23,6 +23,9 @@ struct pk_build_pool_opts {
 	 * worker when jobs > 1): where the CLI reports it */
 	void (*result)(const struct pk_kernel *k, const struct pk_build_result *res, void *ctx);
 	void *result_ctx;
+	/* per kernel: true to skip its BTF artifacts (another kernel of the same
+	 * uname -r publishes them), or NULL */
+	const bool *no_btf;
 };
 #define PK_BUILD_POOL_OPTS(name, ...) \
 	struct pk_build_pool_opts name = { .sz = sizeof(struct pk_build_pool_opts), __VA_ARGS__ }

@@ -1,0 +1,814 @@
+/* `repo index` and `repo verify` (repo.h): a repository directory turned into a
+ * signed index, and a repository (directory or URL) checked against its index. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fetch/http.h"
+#include "repo/html.h"
+#include "repo/repo.h"
+#include "repo/shard.h"
+
+#define RECORD_MAX_BYTES (16u << 20)
+#define ARTIFACT_MAX_BYTES (4ull << 30)
+
+int pk_repo__lock(const char *dir, struct pk_error *err)
+{
+	char path[4096];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_LOCK) >= (int)sizeof(path))
+		return pk_error__set(err, -ENAMETOOLONG, "'%s': path too long", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return pk_error__set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return pk_error__set(err, -EBUSY,
+					     "'%s' is locked: another farm or repo index is writing it", dir);
+		return pk_error__set(err, -e, "cannot lock '%s': %s", path, strerror(e));
+	}
+	return fd;
+}
+
+/* SHA256 of a file, read through fd; size into *size */
+static int hash_fd(int fd, uint8_t out[32], uint64_t *size, uint64_t max)
+{
+	crypto_hash_sha256_state st;
+	unsigned char buf[1 << 16];
+	uint64_t n = 0;
+	ssize_t r;
+
+	if (sodium_init() < 0)
+		return -EIO;
+	crypto_hash_sha256_init(&st);
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		n += (uint64_t)r;
+		if (n > max)
+			return -EFBIG;
+		crypto_hash_sha256_update(&st, buf, (size_t)r);
+	}
+	crypto_hash_sha256_final(&st, out);
+	*size = n;
+	return 0;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* open path under dir without following a link at any step */
+static int open_inside(const char *dir, const char *rel)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), next;
+	char comp[PK_INDEX_PATH_MAX + 1];
+	const char *p = rel;
+
+	if (fd < 0)
+		return -errno;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		bool last = !p[n];
+
+		if (n >= sizeof(comp)) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		next = openat(fd, comp, (last ? O_RDONLY : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		if (next < 0)
+			return -errno;
+		fd = next;
+		p += n + !last;
+		if (last)
+			break;
+	}
+	return fd;
+}
+
+/* ---- walking a repository directory ---- */
+
+struct walk {
+	const char *root;
+	size_t root_len;
+	char **records, **manifests, **files;
+	size_t nr_records, nr_manifests, nr_files;
+	size_t temps;
+	char bad[600];		/* the first link or odd file met */
+	bool remove_temps;
+};
+
+static struct walk *cur_walk;	/* nftw has no context argument; one walk at a time */
+
+static int push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	if (!(nv[*n] = strdup(s)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* pk_file__write_atomic's and the downloader's temp names: "<name>.tmp.XXXXXX" */
+static bool is_temp(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 11 && !memcmp(name + n - 11, ".tmp.", 5);
+}
+
+static int walk_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	struct walk *w = cur_walk;
+	const char *rel = path + w->root_len + (path[w->root_len] == '/');
+	const char *base = path + f->base;
+	int r = 0;
+
+	if (!*rel)
+		return 0;
+	if (flag == FTW_SL || flag == FTW_SLN) {
+		if (!w->bad[0])
+			snprintf(w->bad, sizeof(w->bad), "'%s' is a symbolic link: a repository holds regular files only", rel);
+		return 0;
+	}
+	if (flag == FTW_D || flag == FTW_DP)
+		return 0;
+	if (flag != FTW_F || !S_ISREG(st->st_mode)) {
+		if (!w->bad[0])
+			snprintf(w->bad, sizeof(w->bad), "'%s' is not a regular file", rel);
+		return 0;
+	}
+	if (is_temp(base)) {
+		/* a writer killed between its temp file and the rename */
+		if (w->remove_temps && !unlink(path)) {
+			w->temps++;
+			return 0;
+		}
+	}
+	if (!strncmp(rel, "_build/", 7) && strlen(rel) > 5 && !strcmp(rel + strlen(rel) - 5, ".json"))
+		r = push(&w->records, &w->nr_records, rel);
+	else if (!strncmp(rel, "_shards/", 8))
+		r = push(&w->manifests, &w->nr_manifests, rel);
+	if (!r)
+		r = push(&w->files, &w->nr_files, rel);
+	return r ? -1 : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk_free(struct walk *w)
+{
+	for (size_t i = 0; i < w->nr_records; i++)
+		free(w->records[i]);
+	for (size_t i = 0; i < w->nr_manifests; i++)
+		free(w->manifests[i]);
+	for (size_t i = 0; i < w->nr_files; i++)
+		free(w->files[i]);
+	free(w->records);
+	free(w->manifests);
+	free(w->files);
+}
+
+static int walk_dir(const char *dir, bool remove_temps, struct walk *w, struct pk_error *err)
+{
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	w->root = dir;
+	w->root_len = strlen(dir);
+	w->remove_temps = remove_temps;
+	cur_walk = w;
+	r = nftw(dir, walk_entry, 32, FTW_PHYS);
+	cur_walk = NULL;
+	if (r)
+		return pk_error__set(err, errno ? -errno : -ENOMEM, "cannot walk '%s': %s", dir,
+				     strerror(errno ? errno : ENOMEM));
+	qsort(w->records, w->nr_records, sizeof(char *), cmp_str);
+	qsort(w->manifests, w->nr_manifests, sizeof(char *), cmp_str);
+	qsort(w->files, w->nr_files, sizeof(char *), cmp_str);
+	return 0;
+}
+
+/* ---- reading where a repository is ---- */
+
+static bool is_url(const char *where)
+{
+	return !strncmp(where, "http://", 7) || !strncmp(where, "https://", 8) ||
+	       !strncmp(where, "file://", 7);
+}
+
+static int fetch(const char *where, const char *rel, struct pk_http *http, uint64_t max,
+		 char **data, size_t *len, struct pk_error *err)
+{
+	char path[8192];
+	int r;
+
+	snprintf(path, sizeof(path), "%s%s%s", where, where[strlen(where) - 1] == '/' ? "" : "/", rel);
+	if (is_url(where)) {
+		PK_HTTP_GET_OPTS(go, .max_bytes = max);
+		struct pk_http_body b = { 0 };
+
+		r = pk_http__get(http, path, &go, &b, err);
+		if (r)
+			return r;
+		*data = b.data;
+		*len = b.len;
+		return 0;
+	}
+	r = pk_file__read(path, data, len, max);
+	if (r == -EFBIG)
+		return pk_error__set(err, r, "'%s' is larger than %" PRIu64 " bytes", path, max);
+	if (r)
+		return pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+	return 0;
+}
+
+/* index.json and its signature, checked against pub; the index parsed only then */
+static int load_verified(const char *where, const struct pk_minisign_pubkey *pub,
+			 struct pk_http *http, struct pk_index **ix, char **index_data,
+			 size_t *index_len, struct pk_error *err)
+{
+	char *sig = NULL, *tc = NULL, *data = NULL;
+	size_t sig_len, len;
+	uint8_t digest[32], want[32];
+	uint64_t version;
+	int64_t expires;
+	int r;
+
+	*ix = NULL;
+	r = fetch(where, PK_REPO_SIG, http, PK_MINISIGN_SIG_MAX, &sig, &sig_len, err);
+	if (r)
+		return r;
+	r = fetch(where, PK_REPO_INDEX, http, PK_INDEX_MAX_LEN, &data, &len, err);
+	if (r)
+		goto out;
+	r = pk_minisign__verify(pub, data, len, sig, sig_len, &tc, err);
+	if (r) {
+		pk_error__set(err, r, "%s/%s: %s", where, PK_REPO_INDEX, pk_error__str(err));
+		goto out;
+	}
+	r = pk_minisign__parse_index_comment(tc, &version, &expires, want, err);
+	if (r) {
+		pk_error__set(err, r, "%s/%s: trusted comment: %s", where, PK_REPO_SIG, pk_error__str(err));
+		goto out;
+	}
+	crypto_hash_sha256(digest, (const unsigned char *)data, len);
+	if (memcmp(digest, want, 32)) {
+		r = pk_error__set(err, -EBADMSG, "%s/%s does not match the digest its signature carries",
+				  where, PK_REPO_INDEX);
+		goto out;
+	}
+	r = pk_index__parse(data, len, ix, err);
+	if (r) {
+		pk_error__set(err, r, "%s/%s: %s", where, PK_REPO_INDEX, pk_error__str(err));
+		goto out;
+	}
+	if ((*ix)->version != version || (*ix)->expires != expires) {
+		r = pk_error__set(err, -EBADMSG,
+				  "%s/%s says version %" PRIu64 ", expires %" PRId64
+				  "; its signature says version %" PRIu64 ", expires %" PRId64,
+				  where, PK_REPO_INDEX, (*ix)->version, (*ix)->expires, version, expires);
+		pk_index__free(*ix);
+		*ix = NULL;
+	}
+out:
+	free(sig);
+	free(tc);
+	if (!r && index_data) {
+		*index_data = data;
+		*index_len = len;
+	} else {
+		free(data);
+	}
+	return r;
+}
+
+int pk_repo__load(const char *where, const struct pk_minisign_pubkey *pub, bool allow_expired,
+		  struct pk_http *http, struct pk_index **ix, struct pk_error *err)
+{
+	struct pk_http *own = NULL;
+	int r;
+
+	*ix = NULL;
+	if (is_url(where) && !http) {
+		r = pk_http__new(NULL, &own, err);
+		if (r)
+			return r;
+		http = own;
+	}
+	if (pub) {
+		r = load_verified(where, pub, http, ix, NULL, NULL, err);
+	} else {
+		char *data;
+		size_t len;
+
+		r = fetch(where, PK_REPO_INDEX, http, PK_INDEX_MAX_LEN, &data, &len, err);
+		if (!r) {
+			r = pk_index__parse(data, len, ix, err);
+			free(data);
+		}
+	}
+	if (!r && !allow_expired && (*ix)->expires < (int64_t)time(NULL)) {
+		r = pk_error__set(err, -EKEYEXPIRED, "%s: the index expired at %" PRId64
+				  " (--allow-expired for a mirror kept old on purpose)", where, (*ix)->expires);
+		pk_index__free(*ix);
+		*ix = NULL;
+	}
+	pk_http__free(own);
+	return r;
+}
+
+/* ---- repo index ---- */
+
+/* the CO-RE objects of this probe version, published beside the legacy ones */
+static int add_probe_objects(struct pk_index *ix, const struct walk *w, struct pk_error *err)
+{
+	for (size_t i = 0; i < w->nr_files; i++) {
+		const char *f = w->files[i], *slash1 = strchr(f, '/'), *slash2;
+		struct pk_index_artifact a = { 0 };
+		const char *kind = NULL, *base;
+		int r;
+
+		if (!slash1 || !(slash2 = strchr(slash1 + 1, '/')) || strchr(slash2 + 1, '/'))
+			continue;
+		base = slash2 + 1;
+		if (!strcmp(base, "probe.core.bpf.o"))
+			kind = "core-object";
+		else if (!strcmp(base, "probe.btf.bpf.o"))
+			kind = "btf-object";
+		if (!kind || f[0] == '_' || !strncmp(f, "btf/", 4))
+			continue;
+		a.path = strdup(f);
+		a.kind = strdup(kind);
+		a.probe_version = strndup(f, slash1 - f);
+		a.arch = strndup(slash1 + 1, slash2 - slash1 - 1);
+		if (!a.path || !a.kind || !a.probe_version || !a.arch) {
+			pk_index_artifact__clear(&a);
+			return pk_error__set(err, -ENOMEM, "out of memory");
+		}
+		{
+			/* no record: the digest is what the file holds */
+			int fd = open_inside(w->root, f);
+			uint8_t d[32];
+
+			r = fd < 0 ? fd : hash_fd(fd, d, &a.size, ARTIFACT_MAX_BYTES);
+			if (fd >= 0)
+				close(fd);
+			if (r) {
+				pk_index_artifact__clear(&a);
+				return pk_error__set(err, r, "cannot read '%s': %s", f, strerror(-r));
+			}
+			hex(d, 32, a.sha256);
+		}
+		r = pk_index__add_artifact(ix, &a, err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* every artifact's file is there, is what its record says, and is no link */
+static int check_artifacts(const char *dir, struct pk_index *ix, struct pk_error *err)
+{
+	for (size_t i = 0; i < ix->nr_artifacts; i++) {
+		struct pk_index_artifact *a = &ix->artifacts[i];
+		uint8_t d[32];
+		char got[65];
+		uint64_t size;
+		int fd = open_inside(dir, a->path), r;
+
+		if (fd < 0)
+			return pk_error__set(err, fd, "'%s' (in a build record): %s", a->path,
+					     fd == -ELOOP ? "a symbolic link" : strerror(-fd));
+		r = hash_fd(fd, d, &size, ARTIFACT_MAX_BYTES);
+		close(fd);
+		if (r)
+			return pk_error__set(err, r, "cannot read '%s': %s", a->path, strerror(-r));
+		hex(d, 32, got);
+		if (size != a->size || strcmp(got, a->sha256)) {
+			return pk_error__set(err, -EBADMSG,
+					     "'%s' is not what its build record says (%" PRIu64 " bytes, SHA256 %s; the record: %" PRIu64 ", %s): rebuild it",
+					     a->path, size, got, a->size, a->sha256);
+		}
+	}
+	return 0;
+}
+
+int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struct pk_error *err)
+{
+	struct pk_minisign_seckey *sk = NULL;
+	struct pk_minisign_pubkey pub;
+	struct pk_index *old = NULL, *ix = NULL;
+	struct walk w = { 0 };
+	struct pk_json j = { 0 };
+	char path[4096], *html = NULL, *sig = NULL;
+	size_t html_len, sig_len;
+	int64_t now;
+	int lock = -1, r;
+
+	if (!dir || !PK_OPTS_VALID(opts, struct pk_repo_index_opts) || !PK_OPTS_GET(opts, key, NULL))
+		return pk_error__set(err, -EINVAL, "repo index needs a directory and a secret key");
+	now = PK_OPTS_GET(opts, now, 0) ?: (int64_t)time(NULL);
+	if (!PK_OPTS_GET(opts, locked, false)) {
+		lock = pk_repo__lock(dir, err);
+		if (lock < 0)
+			return lock;
+	}
+	r = pk_minisign_seckey__load(&sk, opts->key, PK_OPTS_GET(opts, password, NULL), err);
+	if (r)
+		goto out;
+	pk_minisign_seckey__pubkey(sk, &pub);
+
+	/* the previous index, if any, continues: signed by this key, version + 1 */
+	snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_INDEX);
+	if (!access(path, F_OK)) {
+		r = load_verified(dir, &pub, NULL, &old, NULL, NULL, err);
+		if (r) {
+			pk_error__set(err, r == -EBADMSG || r == -EKEYREJECTED ? -EKEYREJECTED : r,
+				      "%s (the index must go on with the key that signed it; remove index.json to start a new one)",
+				      pk_error__str(err));
+			r = -EKEYREJECTED;
+			goto out;
+		}
+	}
+
+	r = walk_dir(dir, true, &w, err);
+	if (r)
+		goto out;
+	if (w.bad[0]) {
+		r = pk_error__set(err, -EBADMSG, "%s", w.bad);
+		goto out;
+	}
+	ix = pk_index__new();
+	if (!ix) {
+		r = pk_error__set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < w.nr_records; i++) {
+		char *data;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, w.records[i]);
+		r = pk_file__read(path, &data, &len, RECORD_MAX_BYTES);
+		if (r) {
+			pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+			goto out;
+		}
+		r = pk_index__add_record(ix, data, len, err);
+		free(data);
+		if (r) {
+			pk_error__set(err, r, "%s: %s", w.records[i], pk_error__str(err));
+			goto out;
+		}
+	}
+	r = pk_shard__check_all(dir, (const char *const *)w.manifests, w.nr_manifests, err);
+	if (r)
+		goto out;
+	r = add_probe_objects(ix, &w, err);
+	if (r)
+		goto out;
+	r = check_artifacts(dir, ix, err);
+	if (r)
+		goto out;
+	/* what the VM verification found still holds for the very same bytes */
+	if (old) {
+		for (size_t i = 0; i < ix->nr_artifacts; i++) {
+			struct pk_index_artifact *a = &ix->artifacts[i];
+			const struct pk_index_artifact *o = pk_index__find(old, a->path);
+			const struct pk_index_verification *v;
+
+			if (!o || strcmp(o->sha256, a->sha256))
+				continue;
+			v = &o->verification;
+			if (v->state && pk_index_artifact__set_verification(a, v->state, v->kernel, v->mode,
+									    v->date, v->reason)) {
+				r = pk_error__set(err, -ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+	ix->version = old ? old->version + 1 : 1;
+	ix->generated = now;
+	ix->expires = now + (PK_OPTS_GET(opts, valid_for, 0) ?: PK_REPO_VALID_FOR_DEFAULT);
+	if (PK_OPTS_GET(opts, next_key, NULL)) {
+		struct pk_minisign_pubkey next;
+		char *key_text = NULL;
+
+		r = pk_minisign_pubkey__load(&next, opts->next_key, err);
+		if (!r)
+			r = pk_minisign__sign_key(sk, &next, &key_text, &sig, &sig_len, err);
+		if (r)
+			goto out;
+		free(ix->next_key);
+		free(ix->next_key_sig);
+		ix->next_key = key_text;
+		ix->next_key_sig = sig;
+		sig = NULL;
+	} else if (old && old->next_key) {
+		/* an announced key stays announced until it signs */
+		ix->next_key = strdup(old->next_key);
+		ix->next_key_sig = strdup(old->next_key_sig);
+		if (!ix->next_key || !ix->next_key_sig) {
+			r = pk_error__set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+
+	/* html, then the index, then its signature: a client that reads the index
+	 * between the last two renames sees a digest mismatch and retries */
+	r = pk_index__write_html(ix, PK_OPTS_GET(opts, title, NULL) ?: "probekit repository", &html,
+				 &html_len, err);
+	if (r)
+		goto out;
+	snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_HTML);
+	r = pk_file__write_atomic(path, html, html_len);
+	if (r) {
+		pk_error__set(err, r, "cannot write '%s': %s", path, strerror(-r));
+		goto out;
+	}
+	pk_json__init(&j, true);
+	pk_index__write(ix, &j);
+	if (j.err) {
+		r = pk_error__set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	{
+		uint8_t d[32];
+		char tc[PK_MINISIGN_INDEX_COMMENT_LEN];
+
+		crypto_hash_sha256(d, (const unsigned char *)j.buf, j.len);
+		pk_minisign__format_index_comment(ix->version, ix->expires, d, tc, sizeof(tc));
+		r = pk_minisign__sign(sk, j.buf, j.len, tc, &sig, &sig_len, err);
+		if (r)
+			goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_INDEX);
+	r = pk_file__write_atomic(path, j.buf, j.len);
+	if (!r) {
+		snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_SIG);
+		r = pk_file__write_atomic(path, sig, sig_len);
+	}
+	if (r) {
+		pk_error__set(err, r, "cannot write '%s': %s", path, strerror(-r));
+		goto out;
+	}
+	if (PK_OPTS_GET(opts, result, NULL)) {
+		struct pk_repo_index_result *res = opts->result;
+
+		res->version = ix->version;
+		res->expires = ix->expires;
+		res->artifacts = ix->nr_artifacts;
+		res->failures = ix->nr_failures;
+		res->records = w.nr_records;
+		res->manifests = w.nr_manifests;
+		res->temps_removed = w.temps;
+	}
+out:
+	pk_json__free(&j);
+	free(html);
+	free(sig);
+	walk_free(&w);
+	pk_index__free(ix);
+	pk_index__free(old);
+	pk_minisign_seckey__free(sk);
+	if (lock >= 0)
+		close(lock);
+	return r;
+}
+
+/* ---- repo verify ---- */
+
+struct vctx {
+	const struct pk_repo_verify_opts *o;
+	struct pk_repo_verify_result *res;
+	struct pk_error *err;
+	int first;
+};
+
+static void problem(struct vctx *v, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(struct vctx *v, int code, const char *fmt, ...)
+{
+	char msg[PK_ERROR_MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->res->problems++;
+	if (!v->first) {
+		v->first = code;
+		pk_error__set(v->err, code, "%s", msg);
+	}
+	if (PK_OPTS_GET(v->o, problem, NULL))
+		v->o->problem(msg, PK_OPTS_GET(v->o, ctx, NULL));
+}
+
+/* the state file: "<key id> <version>" lines, the highest version seen per key */
+static int rollback_check(struct vctx *v, const char *state, const char *key_id, uint64_t version)
+{
+	char *data = NULL, *out = NULL, line[128];
+	size_t len = 0, out_len = 0;
+	uint64_t seen = 0;
+	int r = pk_file__read(state, &data, &len, 1 << 20);
+	FILE *f;
+
+	if (r && r != -ENOENT)
+		return pk_error__set(v->err, r, "cannot read '%s': %s", state, strerror(-r));
+	f = open_memstream(&out, &out_len);
+	if (!f) {
+		free(data);
+		return -ENOMEM;
+	}
+	for (char *p = data; p && p < data + len;) {
+		char *nl = memchr(p, '\n', data + len - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(data + len - p);
+		char id[64];
+		uint64_t ver;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		p += n + (nl != NULL);
+		if (sscanf(line, "%63s %" SCNu64, id, &ver) != 2)
+			continue;
+		if (!strcmp(id, key_id)) {
+			seen = ver;
+			continue;
+		}
+		fprintf(f, "%s %" PRIu64 "\n", id, ver);
+	}
+	free(data);
+	if (version < seen) {
+		fclose(f);
+		free(out);
+		problem(v, -EBADMSG, "rollback: index version %" PRIu64 " is older than version %" PRIu64
+			" already seen for key %s", version, seen, key_id);
+		return 0;
+	}
+	fprintf(f, "%s %" PRIu64 "\n", key_id, version);
+	fclose(f);
+	r = pk_file__write_atomic(state, out, out_len);
+	free(out);
+	if (r)
+		return pk_error__set(v->err, r, "cannot write '%s': %s", state, strerror(-r));
+	return 0;
+}
+
+static bool allowed_unlisted(const char *rel)
+{
+	return !strcmp(rel, PK_REPO_INDEX) || !strcmp(rel, PK_REPO_SIG) || !strcmp(rel, PK_REPO_HTML) ||
+	       !strcmp(rel, PK_REPO_LOCK);
+}
+
+int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, struct pk_error *err)
+{
+	struct pk_repo_verify_result local_res = { 0 };
+	struct vctx v = { .o = opts, .err = err };
+	struct pk_minisign_pubkey pub;
+	struct pk_http *own = NULL, *http;
+	struct pk_index *ix = NULL;
+	int64_t now;
+	int r;
+
+	if (!where || !PK_OPTS_VALID(opts, struct pk_repo_verify_opts) || !PK_OPTS_GET(opts, key, NULL))
+		return pk_error__set(err, -EINVAL, "repo verify needs a repository and a public key");
+	v.res = PK_OPTS_GET(opts, result, NULL) ?: &local_res;
+	memset(v.res, 0, sizeof(*v.res));
+	now = PK_OPTS_GET(opts, now, 0) ?: (int64_t)time(NULL);
+	http = PK_OPTS_GET(opts, http, NULL);
+	if (is_url(where) && !http) {
+		r = pk_http__new(NULL, &own, err);
+		if (r)
+			return r;
+		http = own;
+	}
+	r = pk_minisign_pubkey__load(&pub, opts->key, err);
+	if (r)
+		goto out;
+	pk_minisign__key_id_str(pub.id, v.res->key_id);
+	/* the signature before anything in the index is believed */
+	r = load_verified(where, &pub, http, &ix, NULL, NULL, err);
+	if (r)
+		goto out;
+	v.res->version = ix->version;
+	v.res->generated = ix->generated;
+	v.res->expires = ix->expires;
+	if (ix->expires < now && !PK_OPTS_GET(opts, allow_expired, false))
+		problem(&v, -EKEYEXPIRED, "the index expired at %" PRId64 " (now %" PRId64
+			"); --allow-expired accepts it", ix->expires, now);
+	if (PK_OPTS_GET(opts, state, NULL)) {
+		r = rollback_check(&v, opts->state, v.res->key_id, ix->version);
+		if (r)
+			goto out;
+	}
+	if (PK_OPTS_GET(opts, index_only, false))
+		goto done;
+	for (size_t i = 0; i < ix->nr_artifacts; i++) {
+		const struct pk_index_artifact *a = &ix->artifacts[i];
+		char got[65];
+		uint8_t d[32];
+
+		if (pk_index__check_path(a->path, NULL)) {
+			problem(&v, -EBADMSG, "'%s': a path outside the repository", a->path);
+			continue;
+		}
+		if (is_url(where)) {
+			char *data;
+			size_t len;
+			struct pk_error e = { 0 };
+
+			/* never more than the index lists */
+			r = fetch(where, a->path, http, a->size ? a->size : 1, &data, &len, &e);
+			if (r) {
+				problem(&v, r, "'%s': %s", a->path, pk_error__str(&e));
+				continue;
+			}
+			crypto_hash_sha256(d, (unsigned char *)data, len);
+			free(data);
+			hex(d, 32, got);
+			v.res->bytes += len;
+			if (len != a->size || strcmp(got, a->sha256))
+				problem(&v, -EBADMSG, "'%s': %zu bytes, SHA256 %s; the index says %" PRIu64 ", %s",
+					a->path, len, got, a->size, a->sha256);
+		} else {
+			int fd = open_inside(where, a->path);
+			uint64_t size;
+
+			if (fd < 0) {
+				problem(&v, fd, "'%s': %s", a->path,
+					fd == -ELOOP ? "a symbolic link" : strerror(-fd));
+				continue;
+			}
+			r = hash_fd(fd, d, &size, a->size + 1);
+			close(fd);
+			if (r == -EFBIG) {
+				problem(&v, -EBADMSG, "'%s': larger than the %" PRIu64 " bytes the index says",
+					a->path, a->size);
+				continue;
+			}
+			if (r) {
+				problem(&v, r, "'%s': %s", a->path, strerror(-r));
+				continue;
+			}
+			hex(d, 32, got);
+			v.res->bytes += size;
+			if (size != a->size || strcmp(got, a->sha256))
+				problem(&v, -EBADMSG, "'%s': %" PRIu64 " bytes, SHA256 %s; the index says %" PRIu64 ", %s",
+					a->path, size, got, a->size, a->sha256);
+		}
+		v.res->files++;
+	}
+	if (!is_url(where)) {
+		struct walk w;
+
+		r = walk_dir(where, false, &w, err);
+		if (r)
+			goto out;
+		if (w.bad[0])
+			problem(&v, -EBADMSG, "%s", w.bad);
+		for (size_t i = 0; i < w.nr_files; i++) {
+			const char *f = w.files[i];
+
+			if (allowed_unlisted(f) || pk_index__find(ix, f))
+				continue;
+			/* build records and logs are listed through the artifacts they made */
+			if (!strncmp(f, "_build/", 7) || !strncmp(f, "_shards/", 8))
+				continue;
+			problem(&v, -EBADMSG, "'%s' is not in the index", f);
+		}
+		walk_free(&w);
+	}
+done:
+	r = v.first ? -EBADMSG : 0;
+out:
+	pk_index__free(ix);
+	pk_http__free(own);
+	return r;
+}

@@ -1,0 +1,103 @@
+/* The repository as a directory or a URL: `repo index` (build records and shard
+ * manifests in, a signed index.json, index.json.minisig and index.html out),
+ * `repo verify` (signature first, then every listed file, nothing unlisted, not
+ * expired, not rolled back) and the reading that `repo ls` and the farm share. */
+#ifndef PK_REPO_REPO_H
+#define PK_REPO_REPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/pk.h"
+#include "repo/index.h"
+#include "repo/minisign.h"
+
+struct pk_http;
+
+#define PK_REPO_INDEX "index.json"
+#define PK_REPO_SIG "index.json.minisig"
+#define PK_REPO_HTML "index.html"
+#define PK_REPO_LOCK ".probekit.lock"
+#define PK_REPO_VALID_FOR_DEFAULT (7 * 86400)
+
+struct pk_repo_index_result {
+	uint64_t version;
+	int64_t expires;
+	size_t artifacts, failures, records, manifests, temps_removed;
+};
+
+struct pk_repo_index_opts {
+	size_t sz;
+	const char *key;		/* minisign secret key file (required) */
+	const char *password;		/* of an encrypted key, or NULL */
+	int64_t valid_for;		/* seconds, default PK_REPO_VALID_FOR_DEFAULT */
+	int64_t now;			/* 0: the clock */
+	const char *title;		/* index.html's title */
+	const char *next_key;		/* a public key file to announce for rotation, or NULL */
+	bool locked;			/* the caller holds the directory's lock (the farm) */
+	struct pk_repo_index_result *result;	/* filled when given */
+};
+#define PK_REPO_INDEX_OPTS(name, ...) \
+	struct pk_repo_index_opts name = { .sz = sizeof(struct pk_repo_index_opts), __VA_ARGS__ }
+
+/*
+ * Index dir: under its lock, remove temp files a killed writer left, read every
+ * build record (_build/<pv>/<key>.json) and shard manifest (_shards/<pv>/shard-I-of-N), check each
+ * artifact's size and SHA256 against its record, keep the verification state of
+ * artifacts that did not change, and write index.html, index.json (version one
+ * more than the previous index's, which must verify with this key) and its
+ * signature, in that order, each atomically. -EBUSY when another process holds the
+ * lock; -EBADMSG for a record, manifest or artifact that does not check out (err
+ * names it); -EKEYREJECTED when the existing index is not signed by this key.
+ */
+int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struct pk_error *err);
+
+/* a problem found by pk_repo__verify, one sentence */
+typedef void (*pk_repo_problem_fn)(const char *msg, void *ctx);
+
+struct pk_repo_verify_result {
+	uint64_t version;
+	int64_t generated, expires;
+	char key_id[PK_MINISIGN_KEYID_STR_LEN];
+	size_t files, bytes, problems;
+};
+
+struct pk_repo_verify_opts {
+	size_t sz;
+	const char *key;		/* minisign public key file (required) */
+	bool allow_expired;		/* an air-gapped mirror's index may be old on purpose */
+	int64_t now;			/* 0: the clock */
+	const char *state;		/* file keeping the highest version seen per key: rollback */
+	struct pk_http *http;		/* for URLs; NULL: made when needed */
+	bool index_only;		/* signature, expiry and rollback, not every file */
+	pk_repo_problem_fn problem;
+	void *ctx;
+	struct pk_repo_verify_result *result;
+};
+#define PK_REPO_VERIFY_OPTS(name, ...) \
+	struct pk_repo_verify_opts name = { .sz = sizeof(struct pk_repo_verify_opts), __VA_ARGS__ }
+
+/*
+ * Verify a repository (a directory, or an http(s):// or file:// URL): the signature
+ * of index.json before it is parsed, the trusted comment's version, expiry and
+ * digest against the index, not expired (unless allow_expired), not older than the
+ * state file's version for this key, every listed file's size and SHA256 (at most
+ * size bytes fetched), and for a directory no unlisted file and no link. Every
+ * problem goes to the callback; returns 0, or -EBADMSG when there was any (the
+ * first in err), or -errno when the index itself cannot be read or its signature
+ * does not verify (-EKEYREJECTED).
+ */
+int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, struct pk_error *err);
+
+/*
+ * Load where's index: verified with pub when given (signature first), else read
+ * unverified. allow_expired as above. *ix to free.
+ */
+int pk_repo__load(const char *where, const struct pk_minisign_pubkey *pub, bool allow_expired,
+		  struct pk_http *http, struct pk_index **ix, struct pk_error *err);
+
+/* the lock of a repository directory: fd to close, -EBUSY when held elsewhere */
+int pk_repo__lock(const char *dir, struct pk_error *err);
+
+#endif
