@@ -110,7 +110,9 @@ int pk_minisign__verify(const struct pk_minisign_pubkey *pk, const void *data, s
  * version only grows (rollback), expires is a Unix time (freeze), sha256 is
  * index.json's (the signature covers BLAKE2b of the file; the SHA256 lets a client
  * that already has the file say which one it trusts). Parsing is strict: that exact
- * order, single spaces, decimal without sign or leading zeros, nothing else.
+ * order, single spaces, decimal without sign or leading zeros, nothing else; text is
+ * NUL-terminated (what pk_minisign__verify returns). The caller checks version and
+ * expiry against what it has seen and the clock; this only reads them.
  */
 #define PK_MINISIGN_INDEX_COMMENT_LEN 160
 int pk_minisign__format_index_comment(uint64_t version, int64_t expires, const uint8_t sha256[32],
