@@ -256,6 +256,10 @@ int cmd_repo_verify_sig(int argc, char **argv)
 		rc = PK_EXIT_FAIL;
 		goto done;
 	}
+	/* signed, but by whoever holds the key: no escape sequences onto a terminal */
+	for (char *p = tc; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			*p = '?';
 	if (!quiet)
 		printf("signature verified (key %s)\ntrusted comment: %s\n",
 		       pk_minisign__key_id_str(pk.id, id), tc);
