@@ -1379,6 +1379,14 @@ out:
 	return r;
 }
 
+static void empty_to_null(char **s)
+{
+	if (*s && !**s) {
+		free(*s);
+		*s = NULL;
+	}
+}
+
 static int record_header(struct json_object *root, struct record *c, struct pk_error *err)
 {
 	struct json_object *arr;
@@ -1397,14 +1405,19 @@ static int record_header(struct json_object *root, struct record *c, struct pk_e
 	    (r = get_str(root, "", "target", false, &c->target, err)) ||
 	    (r = get_str(root, "", "kernelrelease", false, &c->kernelrelease, err)) ||
 	    (r = get_str(root, "", "kernelversion", false, &c->kernelversion, err)) ||
-	    (r = get_str(root, "", "os_id", false, &c->os_id, err)) ||
-	    (r = get_str(root, "", "version_id", false, &c->version_id, err)) ||
+	    (r = get_str(root, "", "os_id", true, &c->os_id, err)) ||
+	    (r = get_str(root, "", "version_id", true, &c->version_id, err)) ||
 	    (r = get_str(root, "", "machine", false, &c->machine, err)) ||
-	    (r = get_str(root, "", "uname_r", false, &c->uname_r, err)) ||
+	    (r = get_str(root, "", "uname_r", true, &c->uname_r, err)) ||
 	    (r = get_str(root, "", "compiler", true, &c->compiler, err)) ||
 	    (r = get_hex64(root, "", "log_sha256", false, c->log_sha256, NULL, err)) ||
 	    (r = get_opt_str(root, "", "log_tail", &c->log_tail, err)))
 		return r;
+	/* a local build may not know these: only the BTF kinds need them, and
+	 * pk_index_artifact__check says so for an artifact that lacks one */
+	empty_to_null(&c->os_id);
+	empty_to_null(&c->version_id);
+	empty_to_null(&c->uname_r);
 	if (!valid_component(c->pv))
 		return bad(err, "", "probe_version", "not one path component");
 	/* build.c writes the key as target:kernelrelease; the failures are found by it */

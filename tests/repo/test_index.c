@@ -585,6 +585,15 @@ static void test_record(void)
 	CHECK_STR(t, a->compiler, "Debian clang version 14.0.6");
 	CHECK(t, a->nr_inputs >= 2 && strstr(a->inputs[0].name, "headers"), "inputs %zu", a->nr_inputs);
 
+	/* a local build knows no uname -r: its failure is recorded all the same */
+	CHECK(t, !read_corpus(CORPUS "record-other", &data, &len), "cannot read the record");
+	CHECK(t, !pk_index__add_record(ix, data, len, &e), "add_record: %s", e.msg);
+	free(data);
+	CHECK_INT(t, ix->nr_artifacts, 5);
+	CHECK_INT(t, ix->nr_failures, 2);
+	CHECK(t, pk_index__find_failure(ix, "debian:6.1.999-1-amd64", "legacy-object",
+					"pa71567effdd297c"), "local failure missing");
+
 	/* what the records gave writes and reads back byte for byte */
 	ix->version = 1;
 	ix->generated = 1;
