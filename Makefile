@@ -30,7 +30,7 @@ PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-i
 # (src/btf/dl.h); their -dev packages are still needed for the headers. libcurl
 # (downloads) and libsodium (SHA256 now, minisign signatures next) serve both the
 # farm commands and the agent's repository downloads (docs/architecture.md).
-LDLIBS    += -lbpf -lz -lzstd -lcurl -lsodium
+LDLIBS    += -lbpf -lz -lzstd -lcurl -lsodium -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 

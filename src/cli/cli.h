@@ -38,7 +38,12 @@ int cmd_btf(int argc, char **argv);		/* btf extract|min|pack|ls|get */
 int cmd_btf_min(int argc, char **argv);		/* btf min */
 int cmd_canary(int argc, char **argv);		/* internal: the self-check's canary */
 int cmd_verify(int argc, char **argv);		/* boot kernels under QEMU, selftest inside */
-int cmd_kernels(int argc, char **argv);
-int cmd_build(int argc, char **argv);		/* one kernel's legacy object, reduced and full BTF */		/* the catalog of every distribution's kernels */
+int cmd_kernels(int argc, char **argv);		/* the catalog of every distribution's kernels */
+int cmd_build(int argc, char **argv);		/* one kernel's legacy object, reduced and full BTF */
+int cmd_repo(int argc, char **argv);		/* repo index|verify|ls|keygen|sign|verify-sig */
+int cmd_repo_keygen(int argc, char **argv);	/* repo keygen */
+int cmd_repo_sign(int argc, char **argv);		/* repo sign */
+int cmd_repo_verify_sig(int argc, char **argv);	/* repo verify-sig */
+int cmd_farm(int argc, char **argv);		/* crawl, build what is missing, index, sign */
 
 #endif

@@ -19,6 +19,8 @@ static const struct pk_cmd commands[] = {
 	{ "verify", cmd_verify, "boot kernel images under QEMU and run the selftest in each" },
 	{ "kernels", cmd_kernels, "list every kernel package of the distributions' mirrors" },
 	{ "build", cmd_build, "build kernels' legacy probe, reduced and full BTF into a repository" },
+	{ "repo", cmd_repo, "the signed repository: index, verify, ls, keygen, sign (repo --help)" },
+	{ "farm", cmd_farm, "crawl, build what the repository lacks, index and sign" },
 	{ "btf", cmd_btf, "extract, reduce and pack kernel BTF (btf --help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "__canary", cmd_canary, NULL },

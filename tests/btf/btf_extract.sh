@@ -184,16 +184,16 @@ done
 
 # ---- liblzma, libbz2, liblz4: loaded at run time, only for images that need them ----
 # The node agent links only what nodes need: its NEEDED list is exactly libbpf,
-# libcurl, libsodium, libz, libzstd and libc (README's runtime dependencies). A sanitizer build adds
+# libcurl, libsodium, libjson-c, libz, libzstd and libc (README's runtime dependencies). A sanitizer build adds
 # the sanitizer runtime's own libraries (libm, libgcc_s, ...), so there the exact
-# list cannot hold; it must still name those six and none of the dlopen'd ones.
+# list cannot hold; it must still name those seven and none of the dlopen'd ones.
 needed=$(readelf -d "$PK" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort | tr '\n' ' ')
-want="libbpf.so.1 libc.so.6 libcurl.so.4 libsodium.so.23 libz.so.1 libzstd.so.1 "
+want="libbpf.so.1 libc.so.6 libcurl.so.4 libjson-c.so.5 libsodium.so.23 libz.so.1 libzstd.so.1 "
 if [ "${PK_SAN:-0}" != 1 ]; then
 	if [ "$needed" = "$want" ]; then
-		pass "agent binary NEEDs exactly libbpf, libcurl, libsodium, libz, libzstd, libc"
+		pass "agent binary NEEDs exactly libbpf, libcurl, libsodium, libjson-c, libz, libzstd, libc"
 	else
-		fail "agent binary NEEDs exactly libbpf, libcurl, libsodium, libz, libzstd, libc" "NEEDED: $needed"
+		fail "agent binary NEEDs exactly libbpf, libcurl, libsodium, libjson-c, libz, libzstd, libc" "NEEDED: $needed"
 	fi
 else
 	missing=""
