@@ -581,6 +581,12 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 		pk_error__set(err, r, "cannot write '%s': %s", path, strerror(-r));
 		goto out;
 	}
+	/* a manifest serves one merge: gone once its shards are in a signed index, so
+	 * that a later rebuild of one of its kernels does not make it stale */
+	for (size_t i = 0; i < w.nr_manifests; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, w.manifests[i]);
+		unlink(path);
+	}
 	if (PK_OPTS_GET(opts, result, NULL)) {
 		struct pk_repo_index_result *res = opts->result;
 

@@ -47,7 +47,8 @@ struct pk_repo_index_opts {
  * artifact's size and SHA256 against its record, keep the verification state of
  * artifacts that did not change, and write index.html, index.json (version one
  * more than the previous index's, which must verify with this key) and its
- * signature, in that order, each atomically. -EBUSY when another process holds the
+ * signature, in that order, each atomically; then remove the shard manifests it
+ * consumed (a manifest serves one merge). -EBUSY when another process holds the
  * lock; -EBADMSG for a record, manifest or artifact that does not check out (err
  * names it); -EKEYREJECTED when the existing index is not signed by this key.
  */
