@@ -166,12 +166,10 @@ static int cmp_null_last(const char *a, const char *b)
 
 /* rows read by probe version, distribution, kernel, kind; the path (unique)
  * breaks ties so the order is total */
-static const struct pk_index_artifact *row_base;
-
-static int cmp_row(const void *x, const void *y)
+static int cmp_row(const void *x, const void *y, void *base)
 {
-	const struct pk_index_artifact *a = &row_base[*(const size_t *)x];
-	const struct pk_index_artifact *b = &row_base[*(const size_t *)y];
+	const struct pk_index_artifact *a = (const struct pk_index_artifact *)base + *(const size_t *)x;
+	const struct pk_index_artifact *b = (const struct pk_index_artifact *)base + *(const size_t *)y;
 	int c;
 
 	if ((c = cmp_null_last(a->probe_version, b->probe_version)) ||
@@ -343,10 +341,10 @@ static void failure_row(struct out *o, const struct pk_index_failure *f)
 	puts_(o, "</td></tr>\n");
 }
 
-static int cmp_kernel(const void *x, const void *y)
+static int cmp_kernel(const void *x, const void *y, void *base)
 {
-	const struct pk_index_artifact *a = &row_base[*(const size_t *)x];
-	const struct pk_index_artifact *b = &row_base[*(const size_t *)y];
+	const struct pk_index_artifact *a = (const struct pk_index_artifact *)base + *(const size_t *)x;
+	const struct pk_index_artifact *b = (const struct pk_index_artifact *)base + *(const size_t *)y;
 	int c;
 
 	if ((c = cmp_null_last(a->os_id, b->os_id)) ||
@@ -374,8 +372,7 @@ static int distributions(struct out *o, const struct pk_index *ix)
 	for (size_t i = 0; i < ix->nr_artifacts; i++)
 		if (ix->artifacts[i].os_id && ix->artifacts[i].version_id && ix->artifacts[i].uname_r)
 			k[n++] = i;
-	row_base = ix->artifacts;
-	qsort(k, n, sizeof(*k), cmp_kernel);
+	qsort_r(k, n, sizeof(*k), cmp_kernel, ix->artifacts);
 	puts_(o, "<p>Distributions:");
 	for (size_t i = 0; i < n;) {
 		const struct pk_index_artifact *a = &ix->artifacts[k[i]];
@@ -439,8 +436,7 @@ int pk_index__write_html(struct pk_index *ix, const char *title, char **buf, siz
 			return pk_error__set(err, -ENOMEM, "out of memory");
 		for (size_t i = 0; i < ix->nr_artifacts; i++)
 			order[i] = i;
-		row_base = ix->artifacts;
-		qsort(order, ix->nr_artifacts, sizeof(*order), cmp_row);
+		qsort_r(order, ix->nr_artifacts, sizeof(*order), cmp_row, ix->artifacts);
 	}
 	if (!title)
 		title = "probekit repository";
