@@ -640,6 +640,20 @@ void pk_index__sort(struct pk_index *ix)
 	ix->map->valid = false;
 }
 
+int pk_index__check_fresh(const struct pk_index *ix, int64_t now, uint64_t min_version,
+			  struct pk_error *err)
+{
+	if (now >= ix->expires)
+		return pk_error__set(err, -EKEYEXPIRED,
+				     "index version %" PRIu64 " expired %" PRId64 " s ago (expires %" PRId64 ")",
+				     ix->version, now - ix->expires, ix->expires);
+	if (ix->version < min_version)
+		return pk_error__set(err, -ESTALE,
+				     "index version %" PRIu64 " is older than version %" PRIu64
+				     " already seen: a rollback", ix->version, min_version);
+	return 0;
+}
+
 /* ---- writer ---- */
 
 static void write_artifact(struct pk_json *j, const struct pk_index_artifact *a)
@@ -919,7 +933,7 @@ static int get_seconds(struct json_object *o, const char *pre, const char *key, 
 		return bad(err, pre, key, "missing");
 	if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int))
 		return bad(err, pre, key, "not a number");
-	*out = json_object_get_double(v);
+	*out = json_object_get_double(v) + 0.0;	/* -0 becomes 0: "-0.000" is not canonical */
 	if (!isfinite(*out) || *out < 0 || *out > SECONDS_MAX)
 		return bad(err, pre, key, "not a duration (0 to 1e9 seconds)");
 	return 0;

@@ -92,6 +92,14 @@ int pk_index__remove(struct pk_index *ix, const char *path);
 /* artifacts by path, failures by key, kind, probe version: deterministic order */
 void pk_index__sort(struct pk_index *ix);
 
+/*
+ * Freshness, what a client checks after the signature (TUF's timestamp rules):
+ * -EKEYEXPIRED when now >= expires, -ESTALE when version < min_version (the
+ * highest version this client has seen: an older one is a rollback). err says which.
+ */
+int pk_index__check_fresh(const struct pk_index *ix, int64_t now, uint64_t min_version,
+			  struct pk_error *err);
+
 /* the path rule above: 0, or -EBADMSG with why (err may be NULL) */
 int pk_index__check_path(const char *path, struct pk_error *err);
 /* one artifact's fields (path, sha256, kind, probe version, the kernel fields its
