@@ -488,6 +488,32 @@ static void test_model(void)
 	CHECK_INT(t, ix->nr_failures, 1);
 	CHECK(t, !pk_index__find_failure(ix, "debian:6.1.200-1-amd64", "legacy-object", PV),
 	      "the failure stayed after a success");
+	/* a CO-RE object belongs to no kernel: its arch and probe version are enough */
+	memset(&a, 0, sizeof(a));
+	a.path = xstrdup(PV "/x86_64/probe.core.bpf.o");
+	a.kind = xstrdup("core-object");
+	a.probe_version = xstrdup(PV);
+	a.arch = xstrdup("x86_64");
+	a.size = 30000;
+	hex64(a.sha256, 'e');
+	CHECK(t, !pk_index__add_artifact(ix, &a, &e), "core-object: %s", e.msg);
+	{
+		struct pk_index *back;
+		char *js, *js2;
+		size_t jl, jl2;
+
+		ix->version = 1;
+		ix->expires = 1;
+		js = to_json(ix, &jl);
+		CHECK(t, js && !pk_index__parse(js, jl, &back, &e), "parse: %s", e.msg);
+		CHECK(t, !pk_index__find(back, PV "/x86_64/probe.core.bpf.o")->kernelrelease, "kernel");
+		js2 = to_json(back, &jl2);
+		CHECK(t, js2 && jl == jl2 && !memcmp(js, js2, jl), "not byte-identical");
+		free(js);
+		free(js2);
+		pk_index__free(back);
+	}
+
 	/* freshness: expiry and rollback */
 	ix->version = 5;
 	ix->expires = 1000;
