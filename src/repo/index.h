@@ -67,7 +67,14 @@ struct pk_index {
 	struct pk_index_map *map;	/* private */
 };
 
-/* an empty index (version 0, no artifacts); NULL with errno on failure */
+/*
+ * Fields may be read and changed in place (verification, version, expiry), with
+ * two exceptions: an artifact's path changes only by pk_index__remove + add (the
+ * path lookup is keyed on it), and the arrays grow only through the add functions.
+ */
+
+/* an empty index (version 0, no artifacts); NULL with errno on failure. The only
+ * way to get a struct pk_index: one on the stack has no lookup map */
 struct pk_index *pk_index__new(void);
 void pk_index__free(struct pk_index *ix);
 
