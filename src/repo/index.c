@@ -444,7 +444,7 @@ static void remove_failure_at(struct pk_index *ix, size_t i)
 	ix->nr_failures--;
 }
 
-/* add without checking: the parser checks first and reports by position */
+/* add or replace, moving *a in; the caller has checked it */
 static int add_artifact_raw(struct pk_index *ix, struct pk_index_artifact *a)
 {
 	ssize_t at = map_find(ix, a->path);
