@@ -166,12 +166,10 @@ static int cmp_null_last(const char *a, const char *b)
 
 /* rows read by probe version, distribution, kernel, kind; the path (unique)
  * breaks ties so the order is total */
-static const struct pk_index_artifact *row_base;
-
-static int cmp_row(const void *x, const void *y)
+static int cmp_row(const void *x, const void *y, void *base)
 {
-	const struct pk_index_artifact *a = &row_base[*(const size_t *)x];
-	const struct pk_index_artifact *b = &row_base[*(const size_t *)y];
+	const struct pk_index_artifact *a = (const struct pk_index_artifact *)base + *(const size_t *)x;
+	const struct pk_index_artifact *b = (const struct pk_index_artifact *)base + *(const size_t *)y;
 	int c;
 
 	if ((c = cmp_null_last(a->probe_version, b->probe_version)) ||
@@ -277,14 +275,20 @@ static void artifact_row(struct out *o, const struct pk_index_artifact *a)
 		puts_(o, "<br>");
 		link(o, a->record, "record");
 	}
-	for (size_t i = 0; i < a->nr_inputs; i++) {
-		puts_(o, "<br><small title=\"sha256 ");
-		esc(o, a->inputs[i].sha256);
-		puts_(o, "\">");
-		esc(o, a->inputs[i].name);
-		puts_(o, " ");
-		esc(o, a->inputs[i].version);
-		puts_(o, "</small>");
+	if (a->nr_inputs) {
+		/* folded: a row stays one line high, and the filter still finds them */
+		putf(o, "<details><summary>%zu input%s</summary><small>", a->nr_inputs,
+		     a->nr_inputs == 1 ? "" : "s");
+		for (size_t i = 0; i < a->nr_inputs; i++) {
+			puts_(o, i ? "<br><span title=\"sha256 " : "<span title=\"sha256 ");
+			esc(o, a->inputs[i].sha256);
+			puts_(o, "\">");
+			esc(o, a->inputs[i].name);
+			puts_(o, " ");
+			esc(o, a->inputs[i].version);
+			puts_(o, "</span>");
+		}
+		puts_(o, "</small></details>");
 	}
 	puts_(o, "</td><td class=\"");
 	/* a class name only from our own set (the parser and the model allow no other) */
@@ -337,7 +341,60 @@ static void failure_row(struct out *o, const struct pk_index_failure *f)
 	puts_(o, "</td></tr>\n");
 }
 
-/* "p123… (N artifacts)": the probe versions and distributions at a glance */
+static int cmp_kernel(const void *x, const void *y, void *base)
+{
+	const struct pk_index_artifact *a = (const struct pk_index_artifact *)base + *(const size_t *)x;
+	const struct pk_index_artifact *b = (const struct pk_index_artifact *)base + *(const size_t *)y;
+	int c;
+
+	if ((c = cmp_null_last(a->os_id, b->os_id)) ||
+	    (c = cmp_null_last(a->version_id, b->version_id)) ||
+	    (c = cmp_null_last(a->uname_r, b->uname_r)))
+		return c;
+	return (*(const size_t *)x > *(const size_t *)y) - (*(const size_t *)x < *(const size_t *)y);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return !cmp_null_last(a, b);
+}
+
+/* "debian 12 (N kernels)": distinct uname -r per distribution release */
+static int distributions(struct out *o, const struct pk_index *ix)
+{
+	size_t *k, n = 0;
+
+	if (!ix->nr_artifacts)
+		return 0;
+	k = malloc(ix->nr_artifacts * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < ix->nr_artifacts; i++)
+		if (ix->artifacts[i].os_id && ix->artifacts[i].version_id && ix->artifacts[i].uname_r)
+			k[n++] = i;
+	qsort_r(k, n, sizeof(*k), cmp_kernel, ix->artifacts);
+	puts_(o, "<p>Distributions:");
+	for (size_t i = 0; i < n;) {
+		const struct pk_index_artifact *a = &ix->artifacts[k[i]];
+		size_t kernels = 0, j = i;
+
+		for (; j < n && same(ix->artifacts[k[j]].os_id, a->os_id) &&
+		       same(ix->artifacts[k[j]].version_id, a->version_id); j++)
+			kernels += j == i || !same(ix->artifacts[k[j]].uname_r,
+						   ix->artifacts[k[j - 1]].uname_r);
+		puts_(o, i ? ", " : " ");
+		esc(o, a->os_id);
+		puts_(o, " ");
+		esc(o, a->version_id);
+		putf(o, " (%zu kernel%s)", kernels, kernels == 1 ? "" : "s");
+		i = j;
+	}
+	puts_(o, n ? ".</p>\n" : " none.</p>\n");
+	free(k);
+	return 0;
+}
+
+/* "p123… (N artifacts)": the probe versions at a glance */
 static void summary(struct out *o, const struct pk_index *ix, const size_t *order)
 {
 	size_t i = 0, n;
@@ -379,8 +436,7 @@ int pk_index__write_html(struct pk_index *ix, const char *title, char **buf, siz
 			return pk_error__set(err, -ENOMEM, "out of memory");
 		for (size_t i = 0; i < ix->nr_artifacts; i++)
 			order[i] = i;
-		row_base = ix->artifacts;
-		qsort(order, ix->nr_artifacts, sizeof(*order), cmp_row);
+		qsort_r(order, ix->nr_artifacts, sizeof(*order), cmp_row, ix->artifacts);
 	}
 	if (!title)
 		title = "probekit repository";
@@ -403,6 +459,8 @@ int pk_index__write_html(struct pk_index *ix, const char *title, char **buf, siz
 		  "(<a href=\"index.json.minisig\">minisign signature</a>); "
 		  "check a download's SHA256 against it.</p>\n");
 	summary(&o, ix, order);
+	if (distributions(&o, ix))
+		o.err = -ENOMEM;
 	puts_(&o, "<p id=\"filter\" hidden><label for=\"q\">Filter</label> "
 		  "<input id=\"q\" type=\"search\" placeholder=\"kernel, distribution, probe "
 		  "version, kind...\" autofocus> <span id=\"count\"></span></p>\n");

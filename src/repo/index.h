@@ -67,7 +67,14 @@ struct pk_index {
 	struct pk_index_map *map;	/* private */
 };
 
-/* an empty index (version 0, no artifacts); NULL with errno on failure */
+/*
+ * Fields may be read and changed in place (verification, version, expiry), with
+ * two exceptions: an artifact's path changes only by pk_index__remove + add (the
+ * path lookup is keyed on it), and the arrays grow only through the add functions.
+ */
+
+/* an empty index (version 0, no artifacts); NULL with errno on failure. The only
+ * way to get a struct pk_index: one on the stack has no lookup map */
 struct pk_index *pk_index__new(void);
 void pk_index__free(struct pk_index *ix);
 
@@ -91,6 +98,14 @@ struct pk_index_failure *pk_index__find_failure(const struct pk_index *ix, const
 int pk_index__remove(struct pk_index *ix, const char *path);
 /* artifacts by path, failures by key, kind, probe version: deterministic order */
 void pk_index__sort(struct pk_index *ix);
+
+/*
+ * Freshness, what a client checks after the signature (TUF's timestamp rules):
+ * -EKEYEXPIRED when now >= expires, -ESTALE when version < min_version (the
+ * highest version this client has seen: an older one is a rollback). err says which.
+ */
+int pk_index__check_fresh(const struct pk_index *ix, int64_t now, uint64_t min_version,
+			  struct pk_error *err);
 
 /* the path rule above: 0, or -EBADMSG with why (err may be NULL) */
 int pk_index__check_path(const char *path, struct pk_error *err);

@@ -263,6 +263,7 @@ static void test_malformed(void)
 		{ "\"kernel\": {", "\"kernel\": null, \"build\": {", "artifacts[0].kernel: null" },
 		{ "\"seconds\": 2.250", "\"seconds\": NaN", "artifacts[2].build.seconds: not a duration" },
 		{ "\"seconds\": 2.250", "\"seconds\": -1", "artifacts[2].build.seconds: not a duration" },
+		{ "\"seconds\": 2.250", "\"seconds\": 1e9.5", "JSON error" },
 		{ "\"log_sha256\": \"", "\"log_sha256\": \"x", "artifacts[0].build.log_sha256: not 64" },
 		{ "\"record\": \"_build/", "\"record\": \"_build//", "artifacts[0].build.record: '_build//" },
 		{ "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd", "dddd",
@@ -275,7 +276,8 @@ static void test_malformed(void)
 		{ "\"stage\": \"compile\"", "\"stage\": 5", "failures[0].stage: not a string" },
 		{ "\"stage\": \"compile\"", "\"stage\": \"\"", "failures[0].stage: empty" },
 		{ "no headers", "no\\u0000headers", "failures[0].reason: holds a NUL character" },
-		{ "no headers", "no \xff headers", "JSON error" },
+		{ "no headers", "no \xff headers", "failures[0].reason: not valid UTF-8" },
+		{ "\"kernel\": {", "\"kernel\": {\"\xff\": 1, ", "artifacts[0].kernel.\xff: unknown key" },
 		{ "no headers", "no \xed\xa0\x80 headers", "failures[0].reason: not valid UTF-8" },
 		{ "\"key\": \"debian:6.1.153-1-amd64\"", "\"key\": \"\"", "failures[0].key: empty" },
 		{ "\"kind\": \"legacy-object\",\n      \"probe_version\": \"" PV "\",\n      \"stage\"",
@@ -342,6 +344,18 @@ static void test_malformed(void)
 		free(dup);
 		CHECK(t, strstr(e.msg, "failures[1]: same key, kind and probe_version as failures[0]"),
 		      "'%s'", e.msg);
+	}
+	/* accepted, and written in its one canonical form */
+	{
+		char *odd = subst(base, "\"seconds\": 2.250", "\"seconds\": -0.0"), *w;
+		size_t wl;
+
+		CHECK(t, odd && !pk_index__parse(odd, strlen(odd), &out, &e), "-0.0: %s", e.msg);
+		w = to_json(out, &wl);
+		CHECK(t, w && strstr(w, "\"seconds\": 0.000") && !strstr(w, "-0.000"), "-0 written as is");
+		free(w);
+		free(odd);
+		pk_index__free(out);
 	}
 	/* the size cap comes before any parsing */
 	{
@@ -474,6 +488,40 @@ static void test_model(void)
 	CHECK_INT(t, ix->nr_failures, 1);
 	CHECK(t, !pk_index__find_failure(ix, "debian:6.1.200-1-amd64", "legacy-object", PV),
 	      "the failure stayed after a success");
+	/* a CO-RE object belongs to no kernel: its arch and probe version are enough */
+	memset(&a, 0, sizeof(a));
+	a.path = xstrdup(PV "/x86_64/probe.core.bpf.o");
+	a.kind = xstrdup("core-object");
+	a.probe_version = xstrdup(PV);
+	a.arch = xstrdup("x86_64");
+	a.size = 30000;
+	hex64(a.sha256, 'e');
+	CHECK(t, !pk_index__add_artifact(ix, &a, &e), "core-object: %s", e.msg);
+	{
+		struct pk_index *back;
+		char *js, *js2;
+		size_t jl, jl2;
+
+		ix->version = 1;
+		ix->expires = 1;
+		js = to_json(ix, &jl);
+		CHECK(t, js && !pk_index__parse(js, jl, &back, &e), "parse: %s", e.msg);
+		CHECK(t, !pk_index__find(back, PV "/x86_64/probe.core.bpf.o")->kernelrelease, "kernel");
+		js2 = to_json(back, &jl2);
+		CHECK(t, js2 && jl == jl2 && !memcmp(js, js2, jl), "not byte-identical");
+		free(js);
+		free(js2);
+		pk_index__free(back);
+	}
+
+	/* freshness: expiry and rollback */
+	ix->version = 5;
+	ix->expires = 1000;
+	CHECK_INT(t, pk_index__check_fresh(ix, 999, 5, &e), 0);
+	CHECK_INT(t, pk_index__check_fresh(ix, 1000, 5, &e), -EKEYEXPIRED);
+	CHECK(t, strstr(e.msg, "expired 0 s ago"), "'%s'", e.msg);
+	CHECK_INT(t, pk_index__check_fresh(ix, 999, 6, &e), -ESTALE);
+	CHECK(t, strstr(e.msg, "rollback"), "'%s'", e.msg);
 	pk_index__free(ix);
 	pk_index__free(NULL);
 	PASS(t);
