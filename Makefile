@@ -145,6 +145,7 @@ bench: deps
 	$(Q)OUT=$(OUT) bash bench/run.sh
 	$(Q)OUT=$(OUT) BTF_CORPUS=$(BTF_CORPUS) bash bench/btf.sh
 	$(Q)OUT=$(OUT) bash bench/kernels.sh
+	$(Q)OUT=$(OUT) bash bench/farm.sh
 
 # boot every Debian kernel image of the configured suites in QEMU; writes docs/kernel-matrix.md
 verify-all: deps
