@@ -136,3 +136,18 @@ if minisign -G -W -p "$TMP/mk/pub" -s "$TMP/mk/sec" >/dev/null 2>&1; then
 else
 	fail "minisign -G" "cannot make a minisign key"
 fi
+
+# key rotation: the index announces the next key, signed by the current one, and keeps
+# announcing it in later indexes
+restore
+"$PK" repo index "$R" --key "$TMP/k/sec" --next-key "$TMP/k/pub2" >/dev/null 2>&1
+"$PK" repo index "$R" --key "$TMP/k/sec" >/dev/null 2>&1
+nk=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = d["next_key"]
+print("ok" if n and n["key"].strip().splitlines()[-1] == open(sys.argv[2]).read().strip().splitlines()[-1]
+      and "probekit-next-key" in n["signature"] else "next_key %r" % (n,))' "$R/index.json" "$TMP/k/pub2")
+[ "$nk" = ok ] && "$PK" repo verify "$R" --key "$TMP/k/pub" >/dev/null 2>&1 &&
+	pass "key rotation: --next-key puts the next public key and its signature by the current key in the index, kept by later indexes" ||
+	fail "key rotation: --next-key" "$nk"
