@@ -175,6 +175,49 @@ static const char *const quiet[] = {
 	"-Wno-tautological-compare", "-Wno-unknown-warning-option",
 };
 
+/*
+ * What kbuild derives from .config that headers check for: since 6.19 the dialect
+ * flag CONFIG_CC_MS_EXTENSIONS (-fms-extensions: tagged anonymous structs such as
+ * socket_lock_t's "struct slock_owned { ... };"), and -DCC_USING_FENTRY when the
+ * kernel traces functions with fentry (asm/ftrace.h refuses to be included
+ * without it, and linux/bpf.h includes it since 7.x). No code-generation flag is
+ * taken: only what the headers read.
+ */
+struct kconfig_flags {
+	char dialect[64];	/* "-fms-extensions" or "" */
+	bool fentry;
+};
+
+static bool kconfig_y(const char *data, const char *name)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), "\n%s=y\n", name);
+	return strstr(data, want) != NULL;
+}
+
+static void kconfig_flags(const struct pk_kheaders *kh, struct kconfig_flags *f)
+{
+	const char *cfg = pk_kheaders__config(kh);
+	char *data = NULL, *p;
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	if (!cfg || pk_file__read(cfg, &data, &n, 16u << 20))
+		return;
+	p = strstr(data, "\nCONFIG_CC_MS_EXTENSIONS=\"");
+	if (p) {
+		p += strlen("\nCONFIG_CC_MS_EXTENSIONS=\"");
+		n = strcspn(p, "\"\n");
+		if (n && n < sizeof(f->dialect) && !strncmp(p, "-f", 2) && !memchr(p, ' ', n)) {
+			memcpy(f->dialect, p, n);
+			f->dialect[n] = 0;
+		}
+	}
+	f->fentry = kconfig_y(data, "CONFIG_FUNCTION_TRACER") && kconfig_y(data, "CONFIG_HAVE_FENTRY");
+	free(data);
+}
+
 int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compile_info *info,
 			     struct pk_error *err)
 {
@@ -183,6 +226,7 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	const char *const *cflags;
 	struct pk_compile_info dummy;
 	char tmp[PATH_MAX], bc[PATH_MAX], srcpath[PATH_MAX], srcdir[PATH_MAX], *text = NULL, *slash;
+	struct kconfig_flags kf;
 	struct argv a = { 0 };
 	FILE *log = NULL;
 	int fd, ret;
@@ -212,6 +256,7 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	cflags = PK_OPTS_GET(opts, cflags, NULL);
 	S = pk_kheaders__srctree(kh);
 	O = pk_kheaders__objtree(kh);
+	kconfig_flags(kh, &kf);
 
 	/* the source, absolute: its directory is what the prefix map takes out (a
 	 * relative name would be joined to the working directory after mapping) */
@@ -289,6 +334,13 @@ int pk_build__compile_legacy(const struct pk_compile_opts *opts, struct pk_compi
 	argf(&a, "-D__TARGET_ARCH_%s", arch);
 	arg(&a, "-DPK_MODE_LEGACY");
 	arg(&a, "-DPK_KHEADERS");
+	if (kf.fentry)
+		arg(&a, "-DCC_USING_FENTRY");
+	if (kf.dialect[0]) {
+		arg(&a, kf.dialect);
+		arg(&a, "-Wno-microsoft-anon-tag");
+		arg(&a, "-Wno-unknown-warning-option");	/* clang before 17 lacks the one above */
+	}
 	arg(&a, "-fno-jump-tables");
 	arg(&a, "-fno-stack-protector");
 	arg(&a, "-fno-asynchronous-unwind-tables");

@@ -226,7 +226,8 @@ done:
 int pk_kimg__from_package(const char *pkg, const char *dir, char *out, size_t out_len,
 			  struct pk_error *e)
 {
-	static const char *const images[] = { "boot/vmlinuz-*", "lib/modules/*/vmlinuz", "boot/vmlinux-*", NULL };
+	static const char *const images[] = { "boot/vmlinuz-*", "lib/modules/*/vmlinuz", "usr/lib/modules/*/vmlinuz",
+					      "boot/vmlinux-*", NULL };
 
 	/* 0: package.c's cap, 256 MiB; -ENOENT says "package 'p' has no member boot/vmlinuz-*
 	 * (or the like)" */
