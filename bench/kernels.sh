@@ -85,6 +85,23 @@ wall=$(secs "$t0" "$t1")
 down=$(du -sb "$work/pc/packages" 2>/dev/null | cut -f1)
 written=$(du -sb --exclude=_build "$work/rN" | cut -f1)
 okn=$(grep -c ': ok' "$work/n.out" || true)
+# why the others failed, from their build records
+why=$(python3 - "$work/rN" <<'EOF2'
+import glob, json, sys
+from collections import Counter
+c = Counter()
+for f in glob.glob(sys.argv[1] + "/_build/*/*.json"):
+    for a in json.load(open(f))["artifacts"]:
+        if a["status"] != "failed":
+            continue
+        m = a["reason"]
+        k = ("no headers package in any suite" if "no headers package" in m else
+             "HTTP 404: listed in the mirror's index, not served by it" if "HTTP 404" in m else
+             "compile error" if "clang failed" in m or "llc failed" in m else m[:60])
+        c[(a["kind"], k)] += 1
+print("; ".join("%s: %d %s" % (k[0], v, k[1]) for k, v in sorted(c.items())) or "none")
+EOF2
+)
 
 block=$(cat <<DOC
 <!-- bench:kernels:begin -->
@@ -114,7 +131,8 @@ Whole \`probekit build\` of that kernel, all three artifacts: $one s.
 
 ### Build: $nk kernels spread over the catalog, -j 2, empty package cache
 
-$okn of $nk built whole (a kernel without headers gets its BTF only) in $wall s wall;
+$okn of $nk built whole (a kernel without headers gets its BTF only) in $wall s wall.
+Failed artifacts, by reason: $why.
 $(python3 -c "print('%.1f' % (int('${down:-0}') / 1048576))") MiB downloaded, $(python3 -c "print('%.1f' % (int('${written:-0}') / 1048576))") MiB of artifacts written.
 The whole catalog is \`BENCH_BUILD_N=all make bench\`; at this rate its $(python3 -c "import json; print(len(json.load(open('$work/cold.json'))['kernels']))") kernels
 would download roughly $(python3 -c "
