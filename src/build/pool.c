@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,8 +80,13 @@ long pk_build__pool(const struct pk_kernel *const *kernels, size_t n, const stru
 				}
 				break;
 			}
-			if (pid == 0)
+			if (pid == 0) {
+				/* a worker dies with its parent: a farm killed with SIGKILL
+				 * leaves no orphan writing into the repository */
+				if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+					_exit(1);
 				_exit(build_one(kernels[next], bo, po, next));
+			}
 			pids[next++] = pid;
 			running++;
 		}

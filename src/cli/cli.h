@@ -5,6 +5,7 @@
 #define PK_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* exit codes, documented in docs/agent.md ("Commands and exit codes") */
 #define PK_EXIT_OK 0
@@ -27,6 +28,8 @@ void pk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "probekit: ..." on stderr */
 /* "probekit: error: unknown option '--x' (see 'probekit CMD --help')", returns PK_EXIT_USAGE */
 int pk_usage_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "7d", "12h", "30m", "3600" or "3600s" -> seconds (1 s to 10 years); -1 when bad */
+int64_t pk_cli__parse_duration(const char *s);
 /* run a sub-table: argv[0] is the parent command, argv[1] the subcommand */
 int pk_dispatch(const char *parent, const struct pk_cmd *table, int argc, char **argv);
 

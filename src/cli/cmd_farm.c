@@ -50,24 +50,6 @@ static void usage(FILE *f)
 		"not be read (recorded, listed in the summary), 2 usage, 3 the run could not go on\n");
 }
 
-static int64_t parse_duration(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	int64_t mul = 1;
-
-	if (end == s || v <= 0)
-		return -1;
-	if (!strcmp(end, "d"))
-		mul = 86400;
-	else if (!strcmp(end, "h"))
-		mul = 3600;
-	else if (!strcmp(end, "m"))
-		mul = 60;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	return (int64_t)(v * mul);
-}
 
 static void on_result(const struct pk_kernel *k, const struct pk_build_result *res, void *ctx)
 {
@@ -147,7 +129,7 @@ int cmd_farm(int argc, char **argv)
 			break;
 		}
 		case 'v':
-			fo.valid_for = parse_duration(optarg);
+			fo.valid_for = pk_cli__parse_duration(optarg);
 			if (fo.valid_for < 0)
 				return pk_usage_err("farm", "bad --valid-for '%s' (e.g. 7d, 12h, 3600)", optarg);
 			break;

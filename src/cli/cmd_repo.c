@@ -14,27 +14,6 @@
 #include "common/pk.h"
 #include "repo/repo.h"
 
-/* "7d", "12h", "30m", "3600" (seconds) -> seconds; -1 when bad */
-static int64_t parse_duration(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	int64_t mul = 1;
-
-	if (end == s || v <= 0)
-		return -1;
-	if (!strcmp(end, "d"))
-		mul = 86400;
-	else if (!strcmp(end, "h"))
-		mul = 3600;
-	else if (!strcmp(end, "m"))
-		mul = 60;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	if (v * mul > 10.0 * 365 * 86400)
-		return -1;
-	return (int64_t)(v * mul);
-}
 
 static const char *password_env(void)
 {
@@ -67,7 +46,7 @@ static int cmd_repo_index(int argc, char **argv)
 		switch (c) {
 		case 'k': io.key = optarg; break;
 		case 'v':
-			io.valid_for = parse_duration(optarg);
+			io.valid_for = pk_cli__parse_duration(optarg);
 			if (io.valid_for < 0)
 				return pk_usage_err("repo index", "bad --valid-for '%s' (e.g. 7d, 12h, 3600)", optarg);
 			break;

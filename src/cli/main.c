@@ -2,6 +2,7 @@
  * Dispatches to one function per command; commands live in cmd_*.c. */
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,26 @@ void pk_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
+}
+
+int64_t pk_cli__parse_duration(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end), mul = 1;
+
+	if (end == s || !isfinite(v) || v <= 0)
+		return -1;
+	if (!strcmp(end, "d"))
+		mul = 86400;
+	else if (!strcmp(end, "h"))
+		mul = 3600;
+	else if (!strcmp(end, "m"))
+		mul = 60;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	if (v * mul > 10.0 * 365 * 86400 || v * mul < 1)
+		return -1;
+	return (int64_t)(v * mul);
 }
 
 int pk_usage_err(const char *cmd, const char *fmt, ...)

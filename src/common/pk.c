@@ -150,9 +150,31 @@ int pk_file__write_atomic(const char *path, const void *data, size_t len)
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
-	if (err)
+	if (err) {
 		unlink(tmp);
-	return err;
+		return err;
+	}
+	{
+		/* the rename itself survives a power loss only once its directory is synced */
+		char dir[4096];
+		char *slash;
+		int dfd;
+
+		pk_strlcpy(dir, path, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = 0;
+		else if (slash)
+			*slash = 0;
+		else
+			strcpy(dir, ".");
+		dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	return 0;
 }
 
 int pk_strlcpy(char *dst, const char *src, size_t size)

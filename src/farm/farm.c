@@ -27,6 +27,14 @@ static void key_of(const struct pk_kernel *k, char *buf, size_t len)
 	snprintf(buf, len, "%s:%s", k->target, k->kernelrelease);
 }
 
+/* what decides a kernel's shard: its BTF identity, so that package versions of one
+ * uname -r (which share one BTF path) meet in one shard and pick one publisher
+ * the same way in one run and in N */
+static void shard_key_of(const struct pk_kernel *k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s/%s", k->os_id, k->version_id, k->machine, k->uname_r);
+}
+
 static void record_of(const struct pk_kernel *k, const char *pv, char *buf, size_t len)
 {
 	snprintf(buf, len, "_build/%s/%s_%s.json", pv, k->target, k->kernelrelease);
@@ -116,6 +124,28 @@ struct done_ctx {
 	const char *repo, *pv;
 };
 
+/* the reason the kernel's record gives for its first failed artifact */
+static void first_failure(const struct done_ctx *d, const struct pk_kernel *k, char *buf, size_t len)
+{
+	char path[4096], rec[1024], *data = NULL;
+	struct pk_index *tmp = pk_index__new();
+	struct pk_error e = { 0 };
+	size_t n;
+
+	record_of(k, d->pv, rec, sizeof(rec));
+	snprintf(path, sizeof(path), "%s/%s", d->repo, rec);
+	snprintf(buf, len, "no build record (the worker died?): %.300s", path);
+	if (tmp && !pk_file__read(path, &data, &n, 16u << 20) &&
+	    !pk_index__add_record(tmp, data, n, &e) && tmp->nr_failures)
+		snprintf(buf, len, "%s: %s: %s", tmp->failures[0].kind,
+			 tmp->failures[0].stage ? tmp->failures[0].stage : "?",
+			 tmp->failures[0].reason ? tmp->failures[0].reason : "");
+	else if (data)
+		snprintf(buf, len, "see %.350s", path);
+	free(data);
+	pk_index__free(tmp);
+}
+
 static void on_done(size_t i, bool ok, void *ctx)
 {
 	struct done_ctx *d = ctx;
@@ -134,8 +164,7 @@ static void on_done(size_t i, bool ok, void *ctx)
 		d->res->failures = v;
 		v = &v[d->res->nr_failures++];
 		key_of(d->todo[i], v->key, sizeof(v->key));
-		snprintf(v->reason, sizeof(v->reason), "see %s/_build/%s/%s_%s.json", d->repo, d->pv,
-			 d->todo[i]->target, d->todo[i]->kernelrelease);
+		first_failure(d, d->todo[i], v->reason, sizeof(v->reason));
 	}
 }
 
@@ -144,11 +173,11 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 	struct pk_farm_result local = { 0 }, *res;
 	struct pk_catalog *cat = NULL;
 	struct pk_index *ix = NULL;
-	const struct pk_kernel **todo = NULL;
+	const struct pk_kernel **todo = NULL, **sel = NULL;
 	bool *no_btf = NULL;
 	char pv[PK_PROBE_VERSION_LEN + 1];
 	unsigned nshards;
-	size_t nr_todo = 0, n;
+	size_t nr_todo = 0, nr_sel = 0, n;
 	double t0 = pk_now_ms();
 	int lock = -1, r;
 
@@ -204,8 +233,9 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 	}
 
 	todo = calloc(n ? n : 1, sizeof(*todo));
+	sel = calloc(n ? n : 1, sizeof(*sel));
 	no_btf = calloc(n ? n : 1, sizeof(*no_btf));
-	if (!todo || !no_btf) {
+	if (!todo || !sel || !no_btf) {
 		r = pk_error__set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -213,12 +243,13 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 		const struct pk_kernel *k = pk_catalog__kernel(cat, i);
 		char key[600];
 
-		key_of(k, key, sizeof(key));
+		shard_key_of(k, key, sizeof(key));
 		if (!matches(k, o))
 			continue;
 		if (nshards > 1 && pk_shard__of(key, nshards) != PK_OPTS_GET(o, shard, 0))
 			continue;
 		res->selected++;
+		sel[nr_sel++] = k;
 		if (held(ix, o->repo, k, pv, PK_OPTS_GET(o, retry_failed, false))) {
 			res->held++;
 			continue;
@@ -226,25 +257,30 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 		todo[nr_todo++] = k;
 	}
 	/*
-	 * One BTF per uname -r (btfhub's layout has no room for two): when two package
-	 * versions share a uname -r, the newest publishes it, and one already in the
-	 * index stays (a later build would change the bytes under an existing record).
+	 * One BTF per uname -r (btfhub's layout has no room for two): among every
+	 * selected kernel of that uname -r, held ones included, the newest package
+	 * version publishes it; and a BTF already there (in the index, or on disk from
+	 * a run that was killed) is never built over, since a record names its bytes.
 	 */
 	for (size_t i = 0; i < nr_todo; i++) {
-		char path[4096];
+		char path[4096], full[PATH_MAX + 4200];
 
-		if (ix) {
-			if (!pk_artifact__path(PK_ART_FULL_BTF, todo[i], pv, path, sizeof(path)) &&
-			    pk_index__find(ix, path)) {
+		if (!pk_artifact__path(PK_ART_FULL_BTF, todo[i], pv, path, sizeof(path))) {
+			snprintf(full, sizeof(full), "%s/%s", o->repo, path);
+			if ((ix && pk_index__find(ix, path)) || !access(full, F_OK)) {
 				no_btf[i] = true;
 				continue;
 			}
 		}
-		for (size_t j = 0; j < nr_todo; j++)
-			if (j != i && same_btf(todo[i], todo[j]) &&
-			    (pk_debver__cmp(todo[j]->kernelrelease, todo[i]->kernelrelease) > 0 ||
-			     (!pk_debver__cmp(todo[j]->kernelrelease, todo[i]->kernelrelease) && j < i)))
+		for (size_t j = 0; j < nr_sel; j++) {
+			int c;
+
+			if (sel[j] == todo[i] || !same_btf(todo[i], sel[j]))
+				continue;
+			c = pk_debver__cmp(sel[j]->kernelrelease, todo[i]->kernelrelease);
+			if (c > 0 || (!c && strcmp(sel[j]->target, todo[i]->target) > 0))
 				no_btf[i] = true;
+		}
 	}
 
 	{
@@ -269,7 +305,8 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 		po.ctx = &dc;
 		f = pk_build__pool(todo, nr_todo, &bo, &po);
 		if (f < 0) {
-			r = pk_error__set(err, (int)f, "cannot start builds: %s", strerror((int)-f));
+			r = pk_error__set(err, f == -EINVAL ? -EIO : (int)f, "cannot start builds: %s",
+					  strerror((int)-f));
 			goto out;
 		}
 	}
@@ -287,7 +324,7 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 			const struct pk_kernel *k = pk_catalog__kernel(cat, i);
 			char key[600], rec[1024], path[4096];
 
-			key_of(k, key, sizeof(key));
+			shard_key_of(k, key, sizeof(key));
 			if (!matches(k, o) || pk_shard__of(key, nshards) != PK_OPTS_GET(o, shard, 0))
 				continue;
 			record_of(k, pv, rec, sizeof(rec));
@@ -322,6 +359,7 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 out:
 	res->seconds = (pk_now_ms() - t0) / 1000.0;
 	free(todo);
+	free(sel);
 	free(no_btf);
 	pk_index__free(ix);
 	pk_catalog__free(cat);

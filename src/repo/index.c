@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "build/build.h"
 #include "repo/index.h"
 
 /* strings we keep: long enough for a log tail, short enough that one field cannot
@@ -117,6 +118,9 @@ int pk_index__check_path(const char *path, struct pk_error *err)
 		if (c <= 0x20 || c >= 0x7f)
 			return pk_error__set(err, -EBADMSG,
 					     "byte %zu is 0x%02x: not printable ASCII without spaces", i, c);
+		/* bytes a URL gives meaning to: a path must fetch the file it names */
+		if (c == '%' || c == '?' || c == '#' || c == '\\')
+			return pk_error__set(err, -EBADMSG, "'%s': '%c' has a meaning in URLs", path, c);
 	}
 	return 0;
 }
@@ -1363,6 +1367,24 @@ static int record_artifact(const struct record *c, struct json_object *o, const 
 	r = pk_index_artifact__check(a, err);
 	if (r)
 		return pk_error__set(err, r, "%s%s", pre, pk_error__str(err));
+	{
+		/* a record may only claim the path its kernel's names give: a shard
+		 * (which holds no key) cannot publish under another kernel's name */
+		struct pk_kernel k = { .target = a->target, .kernelrelease = a->kernelrelease,
+				       .kernelversion = a->kernelversion, .os_id = a->os_id,
+				       .version_id = a->version_id, .machine = a->arch,
+				       .uname_r = a->uname_r };
+		enum pk_artifact_kind kind = !strcmp(a->kind, "legacy-object") ? PK_ART_LEGACY :
+					     !strcmp(a->kind, "reduced-btf") ? PK_ART_REDUCED_BTF :
+					     !strcmp(a->kind, "full-btf") ? PK_ART_FULL_BTF : PK_ART__MAX;
+		char want[4096];
+
+		if (kind == PK_ART__MAX || pk_artifact__path(kind, &k, c->pv, want, sizeof(want)) ||
+		    strcmp(want, a->path))
+			return pk_error__set(err, -EBADMSG, "%spath: '%s' is not where a %s of %s goes%s%s%s",
+					     pre, a->path, a->kind, c->key, kind == PK_ART__MAX ? "" : " ('",
+					     kind == PK_ART__MAX ? "" : want, kind == PK_ART__MAX ? "" : "')");
+	}
 	return 0;
 }
 

@@ -683,6 +683,31 @@ done:
 	return r;
 }
 
+int pk_minisign__sig_key_id(const char *sig_text, size_t sig_len,
+			    uint8_t id[PK_MINISIGN_KEYID_BYTES], struct pk_error *err)
+{
+	uint8_t sigstruct[SIGSTRUCT_BYTES];
+	struct line lines[4];
+	size_t n;
+	int r = init_sodium(err);
+
+	if (r)
+		return r;
+	if (sig_len > PK_MINISIGN_SIG_MAX)
+		return pk_error__set(err, -EBADMSG, "signature: %zu bytes, more than %d", sig_len,
+				     PK_MINISIGN_SIG_MAX);
+	r = split_lines(sig_text, sig_len, lines, 4, &n, "signature", err);
+	if (r)
+		return r;
+	if (n < 2)
+		return pk_error__set(err, -EBADMSG, "signature: fewer than 2 lines");
+	r = b64_decode(&lines[1], sigstruct, sizeof(sigstruct), "signature", err);
+	if (r)
+		return r;
+	memcpy(id, sigstruct + 2, PK_MINISIGN_KEYID_BYTES);
+	return 0;
+}
+
 int pk_minisign__verify(const struct pk_minisign_pubkey *pk, const void *data, size_t len,
 			const char *sig_text, size_t sig_len, char **trusted_comment,
 			struct pk_error *err)

@@ -133,6 +133,12 @@ int pk_minisign__sign_key(const struct pk_minisign_seckey *sk, const struct pk_m
 /* next_key_text as the index carries it (not NUL-terminated); on success *next_pk is
  * the key it names. -EKEYREJECTED when pk did not sign it or the comment names another
  * key; -EBADMSG for malformed text. */
+/* The key id a signature file names, read without verifying anything: only to
+ * tell "signed by another key" from "a signature that does not match", never to
+ * trust the file. */
+int pk_minisign__sig_key_id(const char *sig_text, size_t sig_len,
+			    uint8_t id[PK_MINISIGN_KEYID_BYTES], struct pk_error *err);
+
 int pk_minisign__verify_key(const struct pk_minisign_pubkey *pk, const char *next_key_text,
 			    size_t next_key_len, const char *sig_text, size_t sig_len,
 			    struct pk_minisign_pubkey *next_pk, struct pk_error *err);

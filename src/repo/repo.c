@@ -96,7 +96,8 @@ static int open_inside(const char *dir, const char *rel)
 		}
 		memcpy(comp, p, n);
 		comp[n] = 0;
-		next = openat(fd, comp, (last ? O_RDONLY : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		next = openat(fd, comp, (last ? O_RDONLY | O_NONBLOCK : O_PATH | O_DIRECTORY) |
+				     O_NOFOLLOW | O_CLOEXEC);
 		close(fd);
 		if (next < 0)
 			return -errno;
@@ -104,6 +105,15 @@ static int open_inside(const char *dir, const char *rel)
 		p += n + !last;
 		if (last)
 			break;
+	}
+	{
+		/* a FIFO or a device under a listed name must not hang or feed us */
+		struct stat st;
+
+		if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return -EBADF;
+		}
 	}
 	return fd;
 }
@@ -212,9 +222,13 @@ static int walk_dir(const char *dir, bool remove_temps, struct walk *w, struct p
 	if (r)
 		return pk_error__set(err, errno ? -errno : -ENOMEM, "cannot walk '%s': %s", dir,
 				     strerror(errno ? errno : ENOMEM));
-	qsort(w->records, w->nr_records, sizeof(char *), cmp_str);
-	qsort(w->manifests, w->nr_manifests, sizeof(char *), cmp_str);
-	qsort(w->files, w->nr_files, sizeof(char *), cmp_str);
+	/* qsort's base may not be NULL, even for no elements */
+	if (w->nr_records)
+		qsort(w->records, w->nr_records, sizeof(char *), cmp_str);
+	if (w->nr_manifests)
+		qsort(w->manifests, w->nr_manifests, sizeof(char *), cmp_str);
+	if (w->nr_files)
+		qsort(w->files, w->nr_files, sizeof(char *), cmp_str);
 	return 0;
 }
 
@@ -226,13 +240,64 @@ static bool is_url(const char *where)
 	       !strncmp(where, "file://", 7);
 }
 
+/* a relative path in a URL: every byte but [A-Za-z0-9._~/-] percent-encoded
+ * ('+' as %2B, as falcoctl sends it) */
+static void url_path(const char *rel, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)rel; *p && o + 4 < len; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("._~/-", *p))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, len - o, "%%%02X", *p);
+	}
+	out[o] = 0;
+}
+
 static int fetch(const char *where, const char *rel, struct pk_http *http, uint64_t max,
 		 char **data, size_t *len, struct pk_error *err)
 {
 	char path[8192];
 	int r;
 
-	snprintf(path, sizeof(path), "%s%s%s", where, where[strlen(where) - 1] == '/' ? "" : "/", rel);
+	if (!*where)
+		return pk_error__set(err, -EINVAL, "an empty repository location");
+	if (!is_url(where)) {
+		/* inside the tree, never through a link, regular files only */
+		int fd = open_inside(where, rel);
+		struct stat st;
+		char *buf;
+		ssize_t got;
+		size_t n = 0;
+
+		if (fd < 0)
+			return pk_error__set(err, fd, "cannot read '%s/%s': %s", where, rel,
+					     fd == -ELOOP ? "a symbolic link" : fd == -EBADF ? "not a regular file" : strerror(-fd));
+		if (fstat(fd, &st) || (uint64_t)st.st_size > max) {
+			close(fd);
+			return pk_error__set(err, -EFBIG, "'%s/%s' is larger than %" PRIu64 " bytes", where, rel, max);
+		}
+		buf = malloc((size_t)st.st_size + 1);
+		if (!buf) {
+			close(fd);
+			return pk_error__set(err, -ENOMEM, "out of memory");
+		}
+		while (n < (size_t)st.st_size && (got = read(fd, buf + n, (size_t)st.st_size - n)) > 0)
+			n += (size_t)got;
+		close(fd);
+		buf[n] = 0;
+		*data = buf;
+		*len = n;
+		return 0;
+	}
+	{
+		char esc[6000];
+
+		url_path(rel, esc, sizeof(esc));
+		snprintf(path, sizeof(path), "%s%s%s", where, where[strlen(where) - 1] == '/' ? "" : "/", esc);
+	}
 	if (is_url(where)) {
 		PK_HTTP_GET_OPTS(go, .max_bytes = max);
 		struct pk_http_body b = { 0 };
@@ -244,12 +309,7 @@ static int fetch(const char *where, const char *rel, struct pk_http *http, uint6
 		*len = b.len;
 		return 0;
 	}
-	r = pk_file__read(path, data, len, max);
-	if (r == -EFBIG)
-		return pk_error__set(err, r, "'%s' is larger than %" PRIu64 " bytes", path, max);
-	if (r)
-		return pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
-	return 0;
+	return -EINVAL;
 }
 
 /* index.json and its signature, checked against pub; the index parsed only then */
@@ -349,6 +409,47 @@ int pk_repo__load(const char *where, const struct pk_minisign_pubkey *pub, bool 
 
 /* ---- repo index ---- */
 
+/*
+ * index.json does not verify with index.json.minisig: a writer killed between the
+ * two renames (or a disk that filled up) leaves a new index beside the old
+ * signature. When that signature names this very key, the index is this farm's
+ * own (written under its lock, like the build records it is made from, which are
+ * checked against the files anyway): go on from the higher of its version and the
+ * signed one. A signature by another key is refused: the index goes on with the
+ * key that signed it.
+ */
+static int recover_torn(const char *dir, const struct pk_minisign_pubkey *pub,
+			struct pk_index **old, struct pk_error *err)
+{
+	struct pk_error why = *err;
+	uint8_t id[PK_MINISIGN_KEYID_BYTES];
+	char *sig = NULL, *data = NULL, want[PK_MINISIGN_KEYID_STR_LEN], got[PK_MINISIGN_KEYID_STR_LEN];
+	size_t sig_len, len;
+	int r;
+
+	*old = NULL;
+	r = fetch(dir, PK_REPO_SIG, NULL, PK_MINISIGN_SIG_MAX, &sig, &sig_len, err);
+	if (!r)
+		r = pk_minisign__sig_key_id(sig, sig_len, id, err);
+	free(sig);
+	if (r || memcmp(id, pub->id, sizeof(id))) {
+		pk_minisign__key_id_str(pub->id, want);
+		if (!r)
+			pk_minisign__key_id_str(id, got);
+		return pk_error__set(err, -EKEYREJECTED,
+				     "%s: %s; the index goes on with the key that signed it (%s), this is %s",
+				     dir, pk_error__str(&why), r ? "unreadable" : got, want);
+	}
+	r = fetch(dir, PK_REPO_INDEX, NULL, PK_INDEX_MAX_LEN, &data, &len, err);
+	if (!r)
+		r = pk_index__parse(data, len, old, err);
+	free(data);
+	if (r)
+		return pk_error__set(err, -EKEYREJECTED, "%s: %s, and index.json cannot be read either: %s",
+				     dir, pk_error__str(&why), pk_error__str(err));
+	return 0;
+}
+
 /* the CO-RE objects of this probe version, published beside the legacy ones */
 static int add_probe_objects(struct pk_index *ix, const struct walk *w, struct pk_error *err)
 {
@@ -430,13 +531,20 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 	struct pk_index *old = NULL, *ix = NULL;
 	struct walk w = { 0 };
 	struct pk_json j = { 0 };
-	char path[4096], *html = NULL, *sig = NULL;
+	char path[PATH_MAX + 64], realdir[PATH_MAX], *html = NULL, *sig = NULL;
 	size_t html_len, sig_len;
 	int64_t now;
 	int lock = -1, r;
 
 	if (!dir || !PK_OPTS_VALID(opts, struct pk_repo_index_opts) || !PK_OPTS_GET(opts, key, NULL))
 		return pk_error__set(err, -EINVAL, "repo index needs a directory and a secret key");
+	if (PK_OPTS_GET(opts, valid_for, 0) < 0 || PK_OPTS_GET(opts, valid_for, 0) > 10LL * 366 * 86400)
+		return pk_error__set(err, -EINVAL, "valid_for: between 1 second and 10 years");
+	/* the real directory: a link to it would be walked as one link, and the
+	 * index signed empty */
+	if (!realpath(dir, realdir))
+		return pk_error__set(err, -errno, "cannot open '%s': %s", dir, strerror(errno));
+	dir = realdir;
 	now = PK_OPTS_GET(opts, now, 0) ?: (int64_t)time(NULL);
 	if (!PK_OPTS_GET(opts, locked, false)) {
 		lock = pk_repo__lock(dir, err);
@@ -452,13 +560,10 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 	snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_INDEX);
 	if (!access(path, F_OK)) {
 		r = load_verified(dir, &pub, NULL, &old, NULL, NULL, err);
-		if (r) {
-			pk_error__set(err, r == -EBADMSG || r == -EKEYREJECTED ? -EKEYREJECTED : r,
-				      "%s (the index must go on with the key that signed it; remove index.json to start a new one)",
-				      pk_error__str(err));
-			r = -EKEYREJECTED;
+		if (r)
+			r = recover_torn(dir, &pub, &old, err);
+		if (r)
 			goto out;
-		}
 	}
 
 	r = walk_dir(dir, true, &w, err);
@@ -566,7 +671,11 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 		char tc[PK_MINISIGN_INDEX_COMMENT_LEN];
 
 		crypto_hash_sha256(d, (const unsigned char *)j.buf, j.len);
-		pk_minisign__format_index_comment(ix->version, ix->expires, d, tc, sizeof(tc));
+		r = pk_minisign__format_index_comment(ix->version, ix->expires, d, tc, sizeof(tc));
+		if (r < 0) {
+			pk_error__set(err, r, "cannot write the index's trusted comment");
+			goto out;
+		}
 		r = pk_minisign__sign(sk, j.buf, j.len, tc, &sig, &sig_len, err);
 		if (r)
 			goto out;
@@ -638,53 +747,89 @@ static void problem(struct vctx *v, int code, const char *fmt, ...)
 		v->o->problem(msg, PK_OPTS_GET(v->o, ctx, NULL));
 }
 
-/* the state file: "<key id> <version>" lines, the highest version seen per key */
-static int rollback_check(struct vctx *v, const char *state, const char *key_id, uint64_t version)
+/*
+ * The state file: "<key id> <version> <repository>" lines, the highest index
+ * version seen per repository and key (TUF's defence against rollback). Read and
+ * rewritten under a lock; written only for an index that passed every check.
+ */
+static int rollback_state(struct vctx *v, const char *state, const char *key_id, const char *where,
+			  uint64_t version, bool write)
 {
-	char *data = NULL, *out = NULL, line[128];
+	char *data = NULL, *out = NULL;
 	size_t len = 0, out_len = 0;
 	uint64_t seen = 0;
-	int r = pk_file__read(state, &data, &len, 1 << 20);
+	int lock, r;
 	FILE *f;
 
-	if (r && r != -ENOENT)
+	lock = open(state, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0)
+		return pk_error__set(v->err, -errno, "cannot open '%s': %s", state, strerror(errno));
+	if (flock(lock, LOCK_EX)) {
+		r = -errno;
+		close(lock);
+		return pk_error__set(v->err, r, "cannot lock '%s': %s", state, strerror(-r));
+	}
+	r = pk_file__read(state, &data, &len, 1 << 20);
+	if (r && r != -ENOENT) {
+		close(lock);
 		return pk_error__set(v->err, r, "cannot read '%s': %s", state, strerror(-r));
+	}
 	f = open_memstream(&out, &out_len);
 	if (!f) {
 		free(data);
+		close(lock);
 		return -ENOMEM;
 	}
 	for (char *p = data; p && p < data + len;) {
-		char *nl = memchr(p, '\n', data + len - p);
+		char *nl = memchr(p, '\n', data + len - p), line[4200], id[64], ver[32], repo[4096];
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(data + len - p);
-		char id[64];
-		uint64_t ver;
+		char *end;
+		uint64_t x;
 
 		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
 		p += n + (nl != NULL);
-		if (sscanf(line, "%63s %" SCNu64, id, &ver) != 2)
+		if (sscanf(line, "%63s %31s %4095s", id, ver, repo) != 3 || ver[0] < '0' || ver[0] > '9')
 			continue;
-		if (!strcmp(id, key_id)) {
-			seen = ver;
+		errno = 0;
+		x = strtoull(ver, &end, 10);
+		if (*end || errno)
+			continue;
+		if (!strcmp(id, key_id) && !strcmp(repo, where)) {
+			seen = x;
 			continue;
 		}
-		fprintf(f, "%s %" PRIu64 "\n", id, ver);
+		fprintf(f, "%s %" PRIu64 " %s\n", id, x, repo);
 	}
 	free(data);
 	if (version < seen) {
 		fclose(f);
 		free(out);
+		close(lock);
 		problem(v, -EBADMSG, "rollback: index version %" PRIu64 " is older than version %" PRIu64
-			" already seen for key %s", version, seen, key_id);
+			" already seen for key %s at %s", version, seen, key_id, where);
 		return 0;
 	}
-	fprintf(f, "%s %" PRIu64 "\n", key_id, version);
+	fprintf(f, "%s %" PRIu64 " %s\n", key_id, version, where);
 	fclose(f);
-	r = pk_file__write_atomic(state, out, out_len);
+	r = write ? pk_file__write_atomic(state, out, out_len) : 0;
 	free(out);
+	close(lock);
 	if (r)
 		return pk_error__set(v->err, r, "cannot write '%s': %s", state, strerror(-r));
 	return 0;
+}
+
+static int rollback_check(struct vctx *v, const char *state, const char *key_id, const char *where,
+			  uint64_t version)
+{
+	return rollback_state(v, state, key_id, where, version, true);
+}
+
+/* with other problems: say a rollback too, remember nothing */
+static void rollback_peek(struct vctx *v, const char *state, const char *key_id, const char *where,
+			  uint64_t version)
+{
+	rollback_state(v, state, key_id, where, version, false);
 }
 
 static bool allowed_unlisted(const char *rel)
@@ -700,6 +845,7 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 	struct pk_minisign_pubkey pub;
 	struct pk_http *own = NULL, *http;
 	struct pk_index *ix = NULL;
+	char realdir[PATH_MAX];
 	int64_t now;
 	int r;
 
@@ -715,6 +861,17 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 			return r;
 		http = own;
 	}
+	if (!*where) {
+		r = pk_error__set(err, -EINVAL, "an empty repository location");
+		goto out;
+	}
+	if (!is_url(where)) {
+		if (!realpath(where, realdir)) {
+			r = pk_error__set(err, -errno, "cannot open '%s': %s", where, strerror(errno));
+			goto out;
+		}
+		where = realdir;
+	}
 	r = pk_minisign_pubkey__load(&pub, opts->key, err);
 	if (r)
 		goto out;
@@ -729,10 +886,15 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 	if (ix->expires < now && !PK_OPTS_GET(opts, allow_expired, false))
 		problem(&v, -EKEYEXPIRED, "the index expired at %" PRId64 " (now %" PRId64
 			"); --allow-expired accepts it", ix->expires, now);
-	if (PK_OPTS_GET(opts, state, NULL)) {
-		r = rollback_check(&v, opts->state, v.res->key_id, ix->version);
-		if (r)
-			goto out;
+	if (ix->next_key || ix->next_key_sig) {
+		/* an announced key counts only when the current one signed it */
+		struct pk_minisign_pubkey next;
+		struct pk_error e = { 0 };
+
+		if (!ix->next_key || !ix->next_key_sig ||
+		    pk_minisign__verify_key(&pub, ix->next_key, strlen(ix->next_key), ix->next_key_sig,
+					    strlen(ix->next_key_sig), &next, &e))
+			problem(&v, -EBADMSG, "next_key: not signed by this key: %s", pk_error__str(&e));
 	}
 	if (PK_OPTS_GET(opts, index_only, false))
 		goto done;
@@ -769,7 +931,8 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 
 			if (fd < 0) {
 				problem(&v, fd, "'%s': %s", a->path,
-					fd == -ELOOP ? "a symbolic link" : strerror(-fd));
+					fd == -ELOOP ? "a symbolic link" :
+					fd == -EBADF ? "not a regular file" : strerror(-fd));
 				continue;
 			}
 			r = hash_fd(fd, d, &size, a->size + 1);
@@ -795,8 +958,10 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 		struct walk w;
 
 		r = walk_dir(where, false, &w, err);
-		if (r)
+		if (r) {
+			walk_free(&w);
 			goto out;
+		}
 		if (w.bad[0])
 			problem(&v, -EBADMSG, "%s", w.bad);
 		for (size_t i = 0; i < w.nr_files; i++) {
@@ -812,6 +977,14 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 		walk_free(&w);
 	}
 done:
+	/* the highest version seen is kept only for an index that passed every check */
+	if (PK_OPTS_GET(opts, state, NULL) && !v.first) {
+		r = rollback_check(&v, opts->state, v.res->key_id, where, ix->version);
+		if (r)
+			goto out;
+	} else if (PK_OPTS_GET(opts, state, NULL)) {
+		rollback_peek(&v, opts->state, v.res->key_id, where, ix->version);
+	}
 	r = v.first ? -EBADMSG : 0;
 out:
 	pk_index__free(ix);
