@@ -16,6 +16,7 @@
 #include "build/build.h"
 #include "build/pool.h"
 #include "build/kheaders.h"
+#include "catalog_opts.h"
 #include "cli.h"
 #include "common/json.h"
 #include "common/pk.h"
@@ -25,7 +26,6 @@
 #include "kernels/kernels.h"
 
 #define MAX_KERNELS 4096
-#define MAX_LIST 64
 
 static void usage(FILE *f)
 {
@@ -142,19 +142,13 @@ int cmd_build(int argc, char **argv)
 		{ "os-id", required_argument, NULL, 'I' },
 		{ "version-id", required_argument, NULL, 'V' },
 		{ "uname-r", required_argument, NULL, 'U' },
-		{ "distro", required_argument, NULL, 'd' },
-		{ "suite", required_argument, NULL, 's' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "mirror", required_argument, NULL, 'M' },
-		{ "security-mirror", required_argument, NULL, 'S' },
-		{ "keyring", required_argument, NULL, 'K' },
-		{ "allow-expired", no_argument, NULL, 'E' },
-		{ "apt-root", required_argument, NULL, 'R' },
+		PK_CLI_CATALOG_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *distros[MAX_LIST], *suites[MAX_LIST];
+	struct pk_cli_catalog cc;
+	const char **distros = cc.distros;
 	const char *out = getenv("PROBEKIT_OUT"), *cache = getenv("PROBEKIT_CACHE");
 	const char *target = NULL, *krel = NULL, *kver = "1", *os_id = "local", *version_id = "0";
 	const char *uname_r = "";	/* local inputs: found in them unless given */
@@ -162,8 +156,7 @@ int cmd_build(int argc, char **argv)
 	bool json = false, quiet = false;
 	long jobs = 1;
 	PK_BUILD_OPTS(bo);
-	PK_KERNELS_OPTS(ko, .mirror = getenv("PROBEKIT_MIRROR"), .keyring = getenv("PROBEKIT_KEYRING"),
-			.apt_root = getenv("PROBEKIT_APT_ROOT"));
+	struct pk_kernels_opts *ko = &cc.ko;
 	struct pk_catalog *cat = NULL;
 	const struct pk_kernel *todo[MAX_KERNELS];
 	size_t nr_todo = 0, failed = 0, missing = 0, nr_local = 0;
@@ -172,11 +165,16 @@ int cmd_build(int argc, char **argv)
 	struct pk_error e = { 0 };
 	int c, r, rc = PK_EXIT_OK;
 
-	ko.distros = distros;
-	ko.suites = suites;
+	pk_cli_catalog__init(&cc);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:j:d:s:a:qh", opts, NULL)) != -1) {
+		int taken = pk_cli_catalog__opt(&cc, pk_cli_catalog__short(c), optarg, "build");
+
+		if (taken == PK_EXIT_USAGE)
+			return taken;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'j': {
@@ -198,21 +196,6 @@ int cmd_build(int argc, char **argv)
 		case 'I': os_id = optarg; break;
 		case 'V': version_id = optarg; break;
 		case 'U': uname_r = optarg; break;
-		case 'd':
-		case 's':
-			if ((c == 'd' ? ko.nr_distros : ko.nr_suites) == MAX_LIST)
-				return pk_usage_err("build", "too many --%s", c == 'd' ? "distro" : "suite");
-			if (c == 'd')
-				distros[ko.nr_distros++] = optarg;
-			else
-				suites[ko.nr_suites++] = optarg;
-			break;
-		case 'a': ko.arch = optarg; break;
-		case 'M': ko.mirror = optarg; break;
-		case 'S': ko.security_mirror = optarg; break;
-		case 'K': ko.keyring = optarg; break;
-		case 'E': ko.allow_expired = true; break;
-		case 'R': ko.apt_root = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return PK_EXIT_OK;
 		case ':': return pk_usage_err("build", "option '%s' needs a value", argv[optind - 1]);
@@ -225,8 +208,7 @@ int cmd_build(int argc, char **argv)
 		return pk_usage_err("build", "missing KERNEL (a catalog key such as debian:6.1.153-1-amd64, packages, or a headers directory)");
 	if (argc - optind > MAX_KERNELS)
 		return pk_usage_err("build", "at most %d kernels at once", MAX_KERNELS);
-	if (ko.mirror && !*ko.mirror)
-		ko.mirror = NULL;
+	pk_cli_catalog__done(&cc);
 	snprintf(cache_root, sizeof(cache_root), "%s", cache && *cache ? cache : "/var/cache/probekit");
 	snprintf(catalog_cache, sizeof(catalog_cache), "%s/catalog", cache_root);
 	bo.out_dir = out;
@@ -258,7 +240,7 @@ int cmd_build(int argc, char **argv)
 		local.kernelversion = strdup(kver);
 		local.flavor = strdup("");
 		{
-			const char *machine = ko.arch ? pk_arch__machine(pk_arch__deb(ko.arch) ?: ko.arch) : NULL;
+			const char *machine = ko->arch ? pk_arch__machine(pk_arch__deb(ko->arch) ?: ko->arch) : NULL;
 
 			if (!machine) {
 				FILE *p = popen("uname -m", "r");
@@ -312,31 +294,31 @@ int cmd_build(int argc, char **argv)
 		todo[nr_todo++] = &local;
 	} else {
 		/* catalog keys: crawl the distributions they name */
-		size_t nd = ko.nr_distros;
+		size_t nd = ko->nr_distros;
 
 		for (int i = optind; i < argc && !nd; i++) {
 			const char *d = !strncmp(argv[i], "ubuntu-", 7) ? "ubuntu" : NULL;
 			size_t tl = strcspn(argv[i], ":");
 
 			if (!d) {
-				static char names[MAX_LIST][32];
+				static char names[PK_CLI_CATALOG_MAX][32];
 				static size_t nn;
 
 				snprintf(names[nn], sizeof(names[nn]), "%.*s", (int)tl, argv[i]);
 				d = names[nn];
-				if (nn < MAX_LIST - 1)
+				if (nn < PK_CLI_CATALOG_MAX - 1)
 					nn++;
 			}
 			bool seen = false;
 
-			for (size_t n = 0; n < ko.nr_distros; n++)
+			for (size_t n = 0; n < ko->nr_distros; n++)
 				seen |= !strcmp(distros[n], d);
-			if (!seen && ko.nr_distros < MAX_LIST)
-				distros[ko.nr_distros++] = d;
+			if (!seen && ko->nr_distros < PK_CLI_CATALOG_MAX)
+				distros[ko->nr_distros++] = d;
 		}
-		ko.cache_dir = catalog_cache;
-		ko.progress = !quiet && isatty(2);
-		r = pk_kernels__crawl(&ko, &cat, &e);
+		ko->cache_dir = catalog_cache;
+		ko->progress = !quiet && isatty(2);
+		r = pk_kernels__crawl(ko, &cat, &e);
 		if (r == -EINVAL)
 			return pk_usage_err("build", "%s", pk_error__str(&e));
 		if (r) {

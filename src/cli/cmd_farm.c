@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog_opts.h"
 #include "cli.h"
 #include "common/json.h"
 #include "common/pk.h"
@@ -77,36 +78,33 @@ int cmd_farm(int argc, char **argv)
 		{ "retry-failed", no_argument, NULL, 'F' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
-		{ "distro", required_argument, NULL, 'd' },
-		{ "suite", required_argument, NULL, 's' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "mirror", required_argument, NULL, 'M' },
-		{ "security-mirror", required_argument, NULL, 'Y' },
-		{ "keyring", required_argument, NULL, 'G' },
-		{ "allow-expired", no_argument, NULL, 'E' },
-		{ "apt-root", required_argument, NULL, 'R' },
+		PK_CLI_CATALOG_LONGOPTS,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *distros[MAX_LIST], *suites[MAX_LIST], *patterns[MAX_LIST];
+	struct pk_cli_catalog cc;
+	const char *patterns[MAX_LIST];
 	const char *cache = getenv("PROBEKIT_CACHE"), *pw = getenv("PROBEKIT_KEY_PASSWORD");
 	char cache_root[4096], catalog_cache[4200];
 	struct pk_farm_result res = { 0 };
-	PK_KERNELS_OPTS(ko, .mirror = getenv("PROBEKIT_MIRROR"), .keyring = getenv("PROBEKIT_KEYRING"),
-			.apt_root = getenv("PROBEKIT_APT_ROOT"));
 	PK_FARM_OPTS(fo, .repo = getenv("PROBEKIT_REPO_DIR"), .key = getenv("PROBEKIT_REPO_SECRET_KEY"),
 		     .password = pw && *pw ? pw : NULL, .result = &res, .on_result = on_result);
 	struct pk_error e = { 0 };
 	bool json = false, quiet = false;
 	int c, r, rc;
 
-	ko.distros = distros;
-	ko.suites = suites;
+	pk_cli_catalog__init(&cc);
 	fo.patterns = patterns;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":r:k:j:d:s:a:qh", opts, NULL)) != -1) {
+		int taken = pk_cli_catalog__opt(&cc, pk_cli_catalog__short(c), optarg, "farm");
+
+		if (taken == PK_EXIT_USAGE)
+			return taken;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'r': fo.repo = optarg; break;
 		case 'k': fo.key = optarg; break;
@@ -136,21 +134,6 @@ int cmd_farm(int argc, char **argv)
 		case 'F': fo.retry_failed = true; break;
 		case 'C': cache = optarg; break;
 		case 'J': json = true; break;
-		case 'd':
-		case 's':
-			if ((c == 'd' ? ko.nr_distros : ko.nr_suites) == MAX_LIST)
-				return pk_usage_err("farm", "too many --%s", c == 'd' ? "distro" : "suite");
-			if (c == 'd')
-				distros[ko.nr_distros++] = optarg;
-			else
-				suites[ko.nr_suites++] = optarg;
-			break;
-		case 'a': ko.arch = optarg; break;
-		case 'M': ko.mirror = optarg; break;
-		case 'Y': ko.security_mirror = optarg; break;
-		case 'G': ko.keyring = optarg; break;
-		case 'E': ko.allow_expired = true; break;
-		case 'R': ko.apt_root = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return PK_EXIT_OK;
 		case ':': return pk_usage_err("farm", "option '%s' needs a value", argv[optind - 1]);
@@ -163,14 +146,13 @@ int cmd_farm(int argc, char **argv)
 		return pk_usage_err("farm", "missing --repo DIR");
 	if (fo.nr_shards <= 1 && (!fo.key || !*fo.key))
 		return pk_usage_err("farm", "missing --key SECRET (only a --shard run goes without)");
-	if (ko.mirror && !*ko.mirror)
-		ko.mirror = NULL;
+	pk_cli_catalog__done(&cc);
 	snprintf(cache_root, sizeof(cache_root), "%s", cache && *cache ? cache : "/var/cache/probekit");
 	snprintf(catalog_cache, sizeof(catalog_cache), "%s/catalog", cache_root);
-	ko.cache_dir = catalog_cache;
-	ko.progress = !quiet && isatty(2);
+	cc.ko.cache_dir = catalog_cache;
+	cc.ko.progress = !quiet && isatty(2);
 	fo.cache_dir = cache_root;
-	fo.catalog = &ko;
+	fo.catalog = &cc.ko;
 	fo.progress = !quiet && isatty(2) && fo.jobs <= 1;
 	fo.ctx = &quiet;
 

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog_opts.h"
 #include "cli.h"
 #include "common/json.h"
 #include "common/pk.h"
 #include "kernels/kernels.h"
 
-#define MAX_LIST 64
 
 static void usage(FILE *f)
 {
@@ -85,71 +85,53 @@ static void write_text(const struct pk_catalog *c, FILE *f)
 int cmd_kernels(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "distro", required_argument, NULL, 'd' },
-		{ "suite", required_argument, NULL, 's' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "mirror", required_argument, NULL, 'M' },
-		{ "security-mirror", required_argument, NULL, 'S' },
-		{ "keyring", required_argument, NULL, 'K' },
-		{ "allow-expired", no_argument, NULL, 'E' },
+		PK_CLI_CATALOG_LONGOPTS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "no-cache", no_argument, NULL, 'N' },
-		{ "apt-root", required_argument, NULL, 'R' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *distros[MAX_LIST], *suites[MAX_LIST];
+	struct pk_cli_catalog cc;
 	const char *format = "text", *output = NULL, *cache = getenv("PROBEKIT_CACHE");
 	char cache_dir[4096];
 	bool no_cache = false, quiet = false;
 	struct pk_http_stats st = { 0 };
 	struct pk_catalog *cat = NULL;
 	struct pk_error e = { 0 };
-	PK_KERNELS_OPTS(ko, .mirror = getenv("PROBEKIT_MIRROR"), .keyring = getenv("PROBEKIT_KEYRING"),
-			.apt_root = getenv("PROBEKIT_APT_ROOT"));
+	struct pk_kernels_opts *ko;
 	double t0;
 	int c, r, rc;
 
-	ko.distros = distros;
-	ko.suites = suites;
+	pk_cli_catalog__init(&cc);
+	ko = &cc.ko;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":d:s:a:f:o:qh", opts, NULL)) != -1) {
+		int taken = pk_cli_catalog__opt(&cc, pk_cli_catalog__short(c), optarg, "kernels");
+
+		if (taken == PK_EXIT_USAGE)
+			return taken;
+		if (taken)
+			continue;
 		switch (c) {
-		case 'd':
-		case 's':
-			if ((c == 'd' ? ko.nr_distros : ko.nr_suites) == MAX_LIST)
-				return pk_usage_err("kernels", "at most %d --%s", MAX_LIST,
-						    c == 'd' ? "distro" : "suite");
-			if (c == 'd')
-				distros[ko.nr_distros++] = optarg;
-			else
-				suites[ko.nr_suites++] = optarg;
-			break;
-		case 'a': ko.arch = optarg; break;
-		case 'M': ko.mirror = optarg; break;
-		case 'S': ko.security_mirror = optarg; break;
-		case 'K': ko.keyring = optarg; break;
-		case 'E': ko.allow_expired = true; break;
 		case 'f': format = optarg; break;
 		case 'j': format = "json"; break;
 		case 'o': output = optarg; break;
 		case 'C': cache = optarg; break;
 		case 'N': no_cache = true; break;
-		case 'R': ko.apt_root = optarg; break;
 		case 'T': {
 			char *end;
 			double s = strtod(optarg, &end);
 
 			if (*end || s <= 0 || s > 86400)
 				return pk_usage_err("kernels", "bad --timeout '%s' (seconds)", optarg);
-			ko.timeout_ms = (long)(s * 1000);
+			ko->timeout_ms = (long)(s * 1000);
 			break;
 		}
 		case 'r': {
@@ -158,7 +140,7 @@ int cmd_kernels(int argc, char **argv)
 
 			if (*end || n < 0 || n > 100)
 				return pk_usage_err("kernels", "bad --retries '%s' (0-100)", optarg);
-			ko.retries = (int)n;
+			ko->retries = (int)n;
 			break;
 		}
 		case 'q': quiet = true; break;
@@ -171,17 +153,16 @@ int cmd_kernels(int argc, char **argv)
 		return pk_usage_err("kernels", "unexpected argument '%s'", argv[optind]);
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "kernel-crawler"))
 		return pk_usage_err("kernels", "unknown format '%s' (text, json, kernel-crawler)", format);
-	if (ko.mirror && !*ko.mirror)
-		ko.mirror = NULL;
+	pk_cli_catalog__done(&cc);
 	if (!no_cache) {
 		snprintf(cache_dir, sizeof(cache_dir), "%s/catalog", cache && *cache ? cache : "/var/cache/probekit");
-		ko.cache_dir = cache_dir;
+		ko->cache_dir = cache_dir;
 	}
-	ko.progress = !quiet && isatty(2);
-	ko.stats = &st;
+	ko->progress = !quiet && isatty(2);
+	ko->stats = &st;
 
 	t0 = pk_now_ms();
-	r = pk_kernels__crawl(&ko, &cat, &e);
+	r = pk_kernels__crawl(ko, &cat, &e);
 	if (r == -EINVAL)
 		return pk_usage_err("kernels", "%s", pk_error__str(&e));
 	if (r) {

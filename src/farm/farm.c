@@ -60,8 +60,18 @@ static bool held(const struct pk_index *ix, const char *repo, const struct pk_ke
 				any_failed = true;
 	}
 	snprintf(path, sizeof(path), "%s/%s", repo, rec);
-	if (!any_ok && !any_failed && !access(path, F_OK))
-		return true;	/* built by a run that did not get to index it */
+	if (!any_ok && !any_failed && !access(path, F_OK)) {
+		/* built by a run that did not get to index it: held, unless it failed
+		 * and failures are retried */
+		char *data = NULL;
+		size_t n;
+		bool failed = true;
+
+		if (retry_failed && !pk_file__read(path, &data, &n, 16u << 20))
+			failed = strstr(data, "\"status\": \"failed\"") != NULL;
+		free(data);
+		return !(retry_failed && failed);
+	}
 	if (any_failed && retry_failed)
 		return false;
 	return any_ok || any_failed;

@@ -167,6 +167,14 @@ static int check_one(const char *dir, const char *rel, struct manifest *m, struc
 	free(data);
 	if (r || line < 3)
 		return pk_error__set(err, -EBADMSG, "%s: line %d: not a shard manifest", rel, line);
+	{
+		/* the name says the same as the content: _shards/<pv>/shard-<i>-of-<n> */
+		char want[256];
+
+		snprintf(want, sizeof(want), "_shards/%s/shard-%u-of-%u", m->pv, m->i, m->n);
+		if (strcmp(rel, want))
+			return pk_error__set(err, -EBADMSG, "%s: its content says it is %s", rel, want);
+	}
 	return 0;
 }
 
