@@ -343,6 +343,23 @@ static int write_member(struct pk_package *pkg, const struct pk_package_entry *e
 	return 1;
 }
 
+/* a walk's outcome as the callers report it: the callback's own result when it
+ * stopped the walk (ret > 0), else the walk's error with the package named */
+static int walk_result(struct pk_package *p, const char *pkg, int ret, int cb_ret,
+		       const struct pk_error *why, struct pk_error *err)
+{
+	if (ret > 0)
+		return cb_ret;
+	if (ret == -ENOEXEC)
+		return pk_error__set(err, -EBADMSG, "'%s': cannot read %s: %s", pkg, pk_package__archive(p),
+				     why->msg);
+	if (ret == -EBADMSG)
+		return pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why->msg);
+	if (ret)
+		return pk_error__set(err, ret, "%s", why->msg);
+	return 0;
+}
+
 int pk_package__extract(const char *pkg, const char *const *patterns, const char *dir,
 			size_t max_size, char *out, size_t out_len, struct pk_error *err)
 {
@@ -360,14 +377,8 @@ int pk_package__extract(const char *pkg, const char *const *patterns, const char
 	if (ret)
 		goto done;
 	ret = pk_package__walk(p, write_member, &m, &why);
-	if (ret > 0)
-		ret = m.ret;
-	else if (ret == -ENOEXEC)
-		ret = pk_error__set(err, -EBADMSG, "'%s': cannot read %s: %s", pkg, pk_package__archive(p), why.msg);
-	else if (ret == -EBADMSG)
-		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
-	else if (ret)
-		ret = pk_error__set(err, ret, "%s", why.msg);
+	if (ret)
+		ret = walk_result(p, pkg, ret, m.ret, &why, err);
 	else
 		ret = pk_error__set(err, -ENOENT, "package '%s' has no member %s%s", pkg, patterns[0],
 				    patterns[1] ? " (or the like)" : "");
@@ -670,14 +681,8 @@ int pk_package__unpack(const char *pkg, const char *dir, const struct pk_unpack_
 		goto done;
 	p->all_types = true;
 	ret = pk_package__walk(p, unpack_entry, &u, &why);
-	if (ret > 0)
-		ret = u.ret;
-	else if (ret == -ENOEXEC)
-		ret = pk_error__set(err, -EBADMSG, "'%s': cannot read %s: %s", pkg, pk_package__archive(p), why.msg);
-	else if (ret == -EBADMSG)
-		ret = pk_error__set(err, ret, "'%s': corrupt package: %s", pkg, why.msg);
-	else if (ret)
-		ret = pk_error__set(err, ret, "%s", why.msg);
+	if (ret)
+		ret = walk_result(p, pkg, ret, u.ret, &why, err);
 	else if (!u.entries)
 		ret = pk_error__set(err, -EBADMSG, "'%s' holds no files", pkg);
 done:

@@ -45,26 +45,15 @@ static const char *btf_arch(const char *machine)
 	return !strcmp(machine, "aarch64") ? "arm64" : machine;
 }
 
-/* a name that becomes one path component: not empty, not . or .., no '/', printable */
-static bool component_ok(const char *s)
-{
-	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s <= ' ' || *s >= 127)
-			return false;
-	return true;
-}
-
 int pk_artifact__path(enum pk_artifact_kind kind, const struct pk_kernel *k,
 		      const char *pv, char *buf, size_t len)
 {
 	int n;
 
 	/* names come from package indexes: a '/' or ".." must not steer a write */
-	if (!component_ok(pv) || !component_ok(k->machine) || !component_ok(k->target) ||
-	    !component_ok(k->kernelrelease) || !component_ok(k->kernelversion) ||
-	    !component_ok(k->os_id) || !component_ok(k->version_id) || !component_ok(k->uname_r))
+	if (!pk_path__component_ok(pv) || !pk_path__component_ok(k->machine) || !pk_path__component_ok(k->target) ||
+	    !pk_path__component_ok(k->kernelrelease) || !pk_path__component_ok(k->kernelversion) ||
+	    !pk_path__component_ok(k->os_id) || !pk_path__component_ok(k->version_id) || !pk_path__component_ok(k->uname_r))
 		return -EINVAL;
 
 	switch (kind) {
@@ -507,7 +496,7 @@ static int write_record(struct job *j)
 	struct pk_json js;
 	int r;
 
-	if (!component_ok(k->target) || !component_ok(k->kernelrelease))
+	if (!pk_path__component_ok(k->target) || !pk_path__component_ok(k->kernelrelease))
 		return -EINVAL;	/* the record's name would leave _build/ */
 	snprintf(rel, sizeof(rel), "_build/%s/%s_%s.json", j->pv, k->target, k->kernelrelease);
 	snprintf(logrel, sizeof(logrel), "_build/%s/%s_%s.log", j->pv, k->target, k->kernelrelease);

@@ -97,6 +97,16 @@ done:
 	return err;
 }
 
+bool pk_path__component_ok(const char *s)
+{
+	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s <= ' ' || *s >= 127)
+			return false;
+	return true;
+}
+
 int pk_file__mkdirs(const char *path, bool last)
 {
 	char tmp[4096];

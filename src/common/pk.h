@@ -69,6 +69,9 @@ double pk_now_ms(void);
 int pk_file__read(const char *path, char **data, size_t *len, size_t max_len);
 /* write atomically: temp file in the same directory, then rename */
 int pk_file__write_atomic(const char *path, const void *data, size_t len);
+/* a name that becomes one path component: not empty, not "." or "..", no '/',
+ * printable ASCII without spaces */
+bool pk_path__component_ok(const char *s);
 /* mkdir -p of path's parent directories (and of path itself when last): 0 or -errno */
 int pk_file__mkdirs(const char *path, bool last);
 /* strlcpy-like; returns 0 or -ENAMETOOLONG when truncated */

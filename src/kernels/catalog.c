@@ -101,21 +101,10 @@ static bool same_key(const struct pk_kernel *a, const struct pk_kernel *b)
 	       !strcmp(a->machine, b->machine);
 }
 
-/* names that become path components of artifacts and records */
-static bool name_ok(const char *s)
-{
-	if (!s || !*s || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s == '/' || *s <= ' ' || *s >= 127)
-			return false;
-	return true;
-}
-
 int pk_catalog__add_kernel(struct pk_catalog *c, struct pk_kernel *k)
 {
-	if (!name_ok(k->target) || !name_ok(k->kernelrelease) || !name_ok(k->kernelversion) ||
-	    !name_ok(k->uname_r) || !name_ok(k->machine)) {
+	if (!pk_path__component_ok(k->target) || !pk_path__component_ok(k->kernelrelease) || !pk_path__component_ok(k->kernelversion) ||
+	    !pk_path__component_ok(k->uname_r) || !pk_path__component_ok(k->machine)) {
 		pk_kernel__release(k);
 		return -EBADMSG;
 	}
