@@ -7,7 +7,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev liblzma-dev liblz4-dev libbz2-dev
 	libarchive-dev libarchive13 libsodium-dev gpgv debian-archive-keyring
 	libcurl4-openssl-dev libexpat1-dev libexpat1 nginx-light gnupg
-	libjson-c-dev minisign chromium
+	libjson-c-dev minisign chromium openssl
 	python3 iproute2 util-linux procps
 	dwarves xz-utils zstd lz4 bzip2
 	qemu-system-x86 busybox-static

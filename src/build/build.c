@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <bpf/btf.h>
-#include <sodium.h>
 
 #include "agent/chain.h"
 #include "btf/btf_extract.h"
@@ -25,7 +24,7 @@
 #include "build/kheaders.h"
 #include "common/json.h"
 #include "fetch/http.h"
-#include "kernels/digest.h"
+#include "common/sha256.h"
 
 #define PACKAGE_MAX_BYTES (2ull << 30)
 
@@ -148,33 +147,6 @@ static int get_package(struct job *j, const struct pk_pkg *p, char *path, size_t
 	return r;
 }
 
-/* the SHA256 of what fd holds, read from its start; the size into *size */
-static int hash_fd(int fd, char hex[65], uint64_t *size)
-{
-	crypto_hash_sha256_state st;
-	unsigned char h[crypto_hash_sha256_BYTES], buf[1 << 16];
-	uint64_t n = 0;
-	ssize_t r;
-
-	if (sodium_init() < 0)
-		return -EIO;
-	crypto_hash_sha256_init(&st);
-	while ((r = pread(fd, buf, sizeof(buf), (off_t)n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		crypto_hash_sha256_update(&st, buf, (size_t)r);
-		n += (uint64_t)r;
-	}
-	crypto_hash_sha256_final(&st, h);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	*size = n;
-	return 0;
-}
-
 /*
  * The package, checked, as an open file: path gets "/proc/self/fd/N" for the
  * readers that take a path, so that what is unpacked is the very file whose
@@ -200,7 +172,7 @@ static int get_package_timed(struct job *j, const struct pk_pkg *p, char *path, 
 	for (tries = 0; tries < 2; tries++) {
 		fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0) {
-			r = hash_fd(fd, got, &size);
+			r = pk_sha256__fd(fd, PACKAGE_MAX_BYTES, got, &size);
 			if (!r && size == p->size && !strcmp(got, p->sha256)) {
 				logf_(j, "package %s %s: %s (SHA256 checked)", p->name, p->version,
 				      tries ? "downloaded" : "cached");

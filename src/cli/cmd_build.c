@@ -22,7 +22,7 @@
 #include "common/pk.h"
 #include "fetch/http.h"
 #include "kernels/crawl.h"
-#include "kernels/digest.h"
+#include "common/sha256.h"
 #include "kernels/kernels.h"
 
 #define MAX_KERNELS 4096
@@ -77,20 +77,16 @@ static bool is_local(const char *arg)
 /* a local package as a catalog package: file:// URL, its own SHA256 and size */
 static int local_pkg(const char *path, struct pk_pkg *p, struct pk_error *err)
 {
-	char abs[PATH_MAX], url[PATH_MAX + 8], *data;
+	char abs[PATH_MAX], url[PATH_MAX + 8];
 	const char *base;
-	size_t len;
+	uint64_t size;
 	int r;
 
 	if (!realpath(path, abs))
 		return pk_error__set(err, -errno, "cannot open '%s': %s", path, strerror(errno));
-	r = pk_file__read(abs, &data, &len, 2ull << 30);
+	r = pk_sha256__file(abs, UINT64_MAX, p->sha256, &size);
 	if (r)
 		return pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
-	r = pk_sha256__hex(data, len, p->sha256);
-	free(data);
-	if (r)
-		return pk_error__set(err, r, "cannot compute SHA256");
 	base = strrchr(abs, '/') + 1;
 	snprintf(url, sizeof(url), "file://%s", abs);
 	p->name = strndup(base, strcspn(base, "_"));
@@ -98,7 +94,7 @@ static int local_pkg(const char *path, struct pk_pkg *p, struct pk_error *err)
 	p->arch = strdup("");
 	p->url = strdup(url);
 	p->suite = strdup("local");
-	p->size = len;
+	p->size = size;
 	return p->name && p->version && p->arch && p->url && p->suite ? 0 : -ENOMEM;
 }
 

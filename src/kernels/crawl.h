@@ -67,6 +67,15 @@ int pk_crawl__distro(const struct pk_distro *d, const char *mirror, const char *
 		     const char *const *suites, size_t nr_suites, const struct pk_crawl_opts *opts,
 		     struct pk_catalog *cat, struct pk_error *err);
 
+/* the two families' back-ends (deb_repo.c, rpm_repo.c), which pk_crawl__distro picks
+ * between; same contract */
+int pk_crawl__deb(const struct pk_distro *d, const char *mirror, const char *security,
+		  const char *const *suites, size_t nr_suites, const struct pk_crawl_opts *opts,
+		  struct pk_catalog *cat, struct pk_error *err);
+int pk_crawl__rpm(const struct pk_distro *d, const char *mirror, const char *const *suites,
+		  size_t nr_suites, const struct pk_crawl_opts *opts, struct pk_catalog *cat,
+		  struct pk_error *err);
+
 /* Debian architecture -> uname -m: amd64 -> x86_64, arm64 -> aarch64 */
 const char *pk_arch__machine(const char *deb_arch);
 

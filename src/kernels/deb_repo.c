@@ -16,7 +16,7 @@
 #include "fetch/http.h"
 #include "kernels/crawl.h"
 #include "kernels/deb822.h"
-#include "kernels/digest.h"
+#include "common/sha256.h"
 #include "kernels/release.h"
 #include "kernels/version.h"
 

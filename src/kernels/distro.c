@@ -7,12 +7,6 @@
 #include "kernels/crawl.h"
 #include "kernels/release.h"
 
-int pk_crawl__rpm(const struct pk_distro *d, const char *mirror, const char *const *suites,
-		  size_t nr_suites, const struct pk_crawl_opts *opts, struct pk_catalog *cat,
-		  struct pk_error *err);
-int pk_crawl__deb(const struct pk_distro *d, const char *mirror, const char *security,
-		  const char *const *suites, size_t nr_suites, const struct pk_crawl_opts *opts,
-		  struct pk_catalog *cat, struct pk_error *err);
 
 /* Ubuntu releases still served by its archive: the LTS ones and the current one */
 static const char *const ubuntu_suites[] = { "focal", "jammy", "noble", NULL };

@@ -92,8 +92,7 @@ int pk_release__check_valid(const struct pk_release *r, int64_t now,
 /*
  * An index file's bytes against the SHA256 and size Release lists for path
  * (e.g. "main/binary-amd64/Packages"): 0, -ENOENT when Release does not list it,
- * -EBADMSG on a size or digest mismatch. In release_index.c, the one caller of
- * the SHA256 code (digest.c), so that nothing else links its library.
+ * -EBADMSG on a size or digest mismatch (SHA256: common/sha256.h).
  */
 int pk_release__check_index(const struct pk_release *r, const char *path,
 			    const void *data, size_t len, struct pk_error *err);

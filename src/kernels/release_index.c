@@ -1,10 +1,10 @@
 /* Checks an index file (Packages, Packages.xz, ...) against the size and SHA256
- * its Release lists. Its own file: it is the one user of digest.c (libsodium). */
+ * its Release lists. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
-#include "kernels/digest.h"
+#include "common/sha256.h"
 #include "kernels/release.h"
 
 int pk_release__check_index(const struct pk_release *r, const char *path,

@@ -15,7 +15,7 @@
 #include "btf/decompress.h"
 #include "fetch/http.h"
 #include "kernels/crawl.h"
-#include "kernels/digest.h"
+#include "common/sha256.h"
 #include "kernels/rpm_md.h"
 
 #define REPOMD_MAX_BYTES (16u << 20)

@@ -683,12 +683,12 @@ done:
 	return r;
 }
 
-int pk_minisign__sig_key_id(const char *sig_text, size_t sig_len,
-			    uint8_t id[PK_MINISIGN_KEYID_BYTES], struct pk_error *err)
+/* A signature file's four lines, the first checked, the second decoded into
+ * sigstruct (algorithm, key id, signature): what verifying and naming the key
+ * both start from. n gets the number of lines. */
+static int sig_open(const char *sig_text, size_t sig_len, struct line lines[4], size_t *n,
+		    uint8_t sigstruct[SIGSTRUCT_BYTES], struct pk_error *err)
 {
-	uint8_t sigstruct[SIGSTRUCT_BYTES];
-	struct line lines[4];
-	size_t n;
 	int r = init_sodium(err);
 
 	if (r)
@@ -696,12 +696,26 @@ int pk_minisign__sig_key_id(const char *sig_text, size_t sig_len,
 	if (sig_len > PK_MINISIGN_SIG_MAX)
 		return pk_error__set(err, -EBADMSG, "signature: %zu bytes, more than %d", sig_len,
 				     PK_MINISIGN_SIG_MAX);
-	r = split_lines(sig_text, sig_len, lines, 4, &n, "signature", err);
+	r = split_lines(sig_text, sig_len, lines, 4, n, "signature", err);
 	if (r)
 		return r;
-	if (n < 2)
-		return pk_error__set(err, -EBADMSG, "signature: fewer than 2 lines");
-	r = b64_decode(&lines[1], sigstruct, sizeof(sigstruct), "signature", err);
+	if (*n != 4)
+		return pk_error__set(err, -EBADMSG, "signature: expected 4 lines, found %s%zu",
+				     *n > 4 ? "more than " : "", *n > 4 ? (size_t)4 : *n);
+	r = check_comment_line(&lines[0], COMMENT_PREFIX, "signature", err);
+	if (r)
+		return r;
+	return b64_decode(&lines[1], sigstruct, SIGSTRUCT_BYTES, "signature", err);
+}
+
+int pk_minisign__sig_key_id(const char *sig_text, size_t sig_len,
+			    uint8_t id[PK_MINISIGN_KEYID_BYTES], struct pk_error *err)
+{
+	uint8_t sigstruct[SIGSTRUCT_BYTES];
+	struct line lines[4];
+	size_t n;
+	int r = sig_open(sig_text, sig_len, lines, &n, sigstruct, err);
+
 	if (r)
 		return r;
 	memcpy(id, sigstruct + 2, PK_MINISIGN_KEYID_BYTES);
@@ -725,22 +739,7 @@ int pk_minisign__verify(const struct pk_minisign_pubkey *pk, const void *data, s
 
 	if (trusted_comment)
 		*trusted_comment = NULL;
-	r = init_sodium(err);
-	if (r)
-		return r;
-	if (sig_len > PK_MINISIGN_SIG_MAX)
-		return pk_error__set(err, -EBADMSG, "signature: %zu bytes, more than %d", sig_len,
-				     PK_MINISIGN_SIG_MAX);
-	r = split_lines(sig_text, sig_len, lines, 4, &n, "signature", err);
-	if (r)
-		return r;
-	if (n != 4)
-		return pk_error__set(err, -EBADMSG, "signature: expected 4 lines, found %s%zu",
-				     n > 4 ? "more than " : "", n > 4 ? (size_t)4 : n);
-	r = check_comment_line(&lines[0], COMMENT_PREFIX, "signature", err);
-	if (r)
-		return r;
-	r = b64_decode(&lines[1], sigstruct, sizeof(sigstruct), "signature", err);
+	r = sig_open(sig_text, sig_len, lines, &n, sigstruct, err);
 	if (r)
 		return r;
 	if (!has_prefix(&lines[2], TRUSTED_PREFIX))

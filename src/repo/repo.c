@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/sha256.h"
 #include "fetch/http.h"
 #include "repo/html.h"
 #include "repo/repo.h"
@@ -42,39 +43,6 @@ int pk_repo__lock(const char *dir, struct pk_error *err)
 		return pk_error__set(err, -e, "cannot lock '%s': %s", path, strerror(e));
 	}
 	return fd;
-}
-
-/* SHA256 of a file, read through fd; size into *size */
-static int hash_fd(int fd, uint8_t out[32], uint64_t *size, uint64_t max)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[1 << 16];
-	uint64_t n = 0;
-	ssize_t r;
-
-	if (sodium_init() < 0)
-		return -EIO;
-	crypto_hash_sha256_init(&st);
-	while ((r = read(fd, buf, sizeof(buf))) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		n += (uint64_t)r;
-		if (n > max)
-			return -EFBIG;
-		crypto_hash_sha256_update(&st, buf, (size_t)r);
-	}
-	crypto_hash_sha256_final(&st, out);
-	*size = n;
-	return 0;
-}
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 /* open path under dir without following a link at any step */
@@ -479,16 +447,14 @@ static int add_probe_objects(struct pk_index *ix, const struct walk *w, struct p
 		{
 			/* no record: the digest is what the file holds */
 			int fd = open_inside(w->root, f);
-			uint8_t d[32];
 
-			r = fd < 0 ? fd : hash_fd(fd, d, &a.size, ARTIFACT_MAX_BYTES);
+			r = fd < 0 ? fd : pk_sha256__fd(fd, ARTIFACT_MAX_BYTES, a.sha256, &a.size);
 			if (fd >= 0)
 				close(fd);
 			if (r) {
 				pk_index_artifact__clear(&a);
 				return pk_error__set(err, r, "cannot read '%s': %s", f, strerror(-r));
 			}
-			hex(d, 32, a.sha256);
 		}
 		r = pk_index__add_artifact(ix, &a, err);
 		if (r)
@@ -502,7 +468,6 @@ static int check_artifacts(const char *dir, struct pk_index *ix, struct pk_error
 {
 	for (size_t i = 0; i < ix->nr_artifacts; i++) {
 		struct pk_index_artifact *a = &ix->artifacts[i];
-		uint8_t d[32];
 		char got[65];
 		uint64_t size;
 		int fd = open_inside(dir, a->path), r;
@@ -510,11 +475,10 @@ static int check_artifacts(const char *dir, struct pk_index *ix, struct pk_error
 		if (fd < 0)
 			return pk_error__set(err, fd, "'%s' (in a build record): %s", a->path,
 					     fd == -ELOOP ? "a symbolic link" : strerror(-fd));
-		r = hash_fd(fd, d, &size, ARTIFACT_MAX_BYTES);
+		r = pk_sha256__fd(fd, ARTIFACT_MAX_BYTES, got, &size);
 		close(fd);
 		if (r)
 			return pk_error__set(err, r, "cannot read '%s': %s", a->path, strerror(-r));
-		hex(d, 32, got);
 		if (size != a->size || strcmp(got, a->sha256)) {
 			return pk_error__set(err, -EBADMSG,
 					     "'%s' is not what its build record says (%" PRIu64 " bytes, SHA256 %s; the record: %" PRIu64 ", %s): rebuild it",
@@ -901,7 +865,6 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 	for (size_t i = 0; i < ix->nr_artifacts; i++) {
 		const struct pk_index_artifact *a = &ix->artifacts[i];
 		char got[65];
-		uint8_t d[32];
 
 		if (pk_index__check_path(a->path, NULL)) {
 			problem(&v, -EBADMSG, "'%s': a path outside the repository", a->path);
@@ -918,9 +881,8 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 				problem(&v, r, "'%s': %s", a->path, pk_error__str(&e));
 				continue;
 			}
-			crypto_hash_sha256(d, (unsigned char *)data, len);
+			pk_sha256__hex(data, len, got);
 			free(data);
-			hex(d, 32, got);
 			v.res->bytes += len;
 			if (len != a->size || strcmp(got, a->sha256))
 				problem(&v, -EBADMSG, "'%s': %zu bytes, SHA256 %s; the index says %" PRIu64 ", %s",
@@ -935,7 +897,7 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 					fd == -EBADF ? "not a regular file" : strerror(-fd));
 				continue;
 			}
-			r = hash_fd(fd, d, &size, a->size + 1);
+			r = pk_sha256__fd(fd, a->size + 1, got, &size);
 			close(fd);
 			if (r == -EFBIG) {
 				problem(&v, -EBADMSG, "'%s': larger than the %" PRIu64 " bytes the index says",
@@ -946,7 +908,6 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 				problem(&v, r, "'%s': %s", a->path, strerror(-r));
 				continue;
 			}
-			hex(d, 32, got);
 			v.res->bytes += size;
 			if (size != a->size || strcmp(got, a->sha256))
 				problem(&v, -EBADMSG, "'%s': %" PRIu64 " bytes, SHA256 %s; the index says %" PRIu64 ", %s",

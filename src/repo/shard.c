@@ -6,31 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sha256.h"
 #include "repo/index.h"
 #include "repo/shard.h"
 
 #define MANIFEST_MAX_BYTES (64u << 20)
 #define SHARDS_MAX 4096
-
-static int file_sha256(const char *path, char hex[65])
-{
-	uint8_t d[32];
-	char *data;
-	size_t len;
-	int r = pk_file__read(path, &data, &len, 1u << 30);
-
-	if (r)
-		return r;
-	if (sodium_init() < 0) {
-		free(data);
-		return -EIO;
-	}
-	crypto_hash_sha256(d, (unsigned char *)data, len);
-	free(data);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
-}
 
 int pk_shard__parse_spec(const char *spec, unsigned *i, unsigned *n, struct pk_error *err)
 {
@@ -82,7 +63,7 @@ int pk_shard__write(const char *dir, const char *pv, unsigned i, unsigned n,
 		char hex[65];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, records[k]);
-		r = file_sha256(path, hex);
+		r = pk_sha256__file(path, UINT64_MAX, hex, NULL);
 		if (r) {
 			fclose(f);
 			free(buf);
@@ -156,7 +137,7 @@ static int check_one(const char *dir, const char *rel, struct manifest *m, struc
 				break;
 			}
 			snprintf(rp, sizeof(rp), "%s/%s", dir, a);
-			r = file_sha256(rp, want);
+			r = pk_sha256__file(rp, UINT64_MAX, want, NULL);
 			if (r || strcmp(want, b)) {
 				free(data);
 				return pk_error__set(err, -EBADMSG, "%s: %s is %s", rel, a,

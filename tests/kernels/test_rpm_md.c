@@ -12,7 +12,7 @@
 #include <zlib.h>
 
 #include "btf/decompress.h"
-#include "kernels/digest.h"
+#include "common/sha256.h"
 #include "kernels/release.h"
 #include "kernels/rpm_md.h"
 #include "unit.h"
