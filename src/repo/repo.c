@@ -280,63 +280,83 @@ static int fetch(const char *where, const char *rel, struct pk_http *http, uint6
 	return -EINVAL;
 }
 
-/* index.json and its signature, checked against pub; the index parsed only then */
-static int load_verified(const char *where, const struct pk_minisign_pubkey *pub,
-			 struct pk_http *http, struct pk_index **ix, char **index_data,
-			 size_t *index_len, struct pk_error *err)
+/* index.json's bytes and its signature's, checked against pub; the index parsed
+ * only then. label names them in messages. */
+static int verify_mem(const char *label, const struct pk_minisign_pubkey *pub,
+		      const char *data, size_t len, const char *sig, size_t sig_len,
+		      struct pk_index **ix, struct pk_error *err)
 {
-	char *sig = NULL, *tc = NULL, *data = NULL;
-	size_t sig_len, len;
+	char *tc = NULL;
 	uint8_t digest[32], want[32];
 	uint64_t version;
 	int64_t expires;
 	int r;
 
 	*ix = NULL;
-	r = fetch(where, PK_REPO_SIG, http, PK_MINISIGN_SIG_MAX, &sig, &sig_len, err);
-	if (r)
-		return r;
-	r = fetch(where, PK_REPO_INDEX, http, PK_INDEX_MAX_LEN, &data, &len, err);
-	if (r)
-		goto out;
 	r = pk_minisign__verify(pub, data, len, sig, sig_len, &tc, err);
 	if (r) {
-		pk_error__set(err, r, "%s/%s: %s", where, PK_REPO_INDEX, pk_error__str(err));
+		pk_error__set(err, r, "%s/%s: %s", label, PK_REPO_INDEX, pk_error__str(err));
 		goto out;
 	}
 	r = pk_minisign__parse_index_comment(tc, &version, &expires, want, err);
 	if (r) {
-		pk_error__set(err, r, "%s/%s: trusted comment: %s", where, PK_REPO_SIG, pk_error__str(err));
+		pk_error__set(err, r, "%s/%s: trusted comment: %s", label, PK_REPO_SIG, pk_error__str(err));
 		goto out;
 	}
 	crypto_hash_sha256(digest, (const unsigned char *)data, len);
 	if (memcmp(digest, want, 32)) {
 		r = pk_error__set(err, -EBADMSG, "%s/%s does not match the digest its signature carries",
-				  where, PK_REPO_INDEX);
+				  label, PK_REPO_INDEX);
 		goto out;
 	}
 	r = pk_index__parse(data, len, ix, err);
 	if (r) {
-		pk_error__set(err, r, "%s/%s: %s", where, PK_REPO_INDEX, pk_error__str(err));
+		pk_error__set(err, r, "%s/%s: %s", label, PK_REPO_INDEX, pk_error__str(err));
 		goto out;
 	}
 	if ((*ix)->version != version || (*ix)->expires != expires) {
 		r = pk_error__set(err, -EBADMSG,
 				  "%s/%s says version %" PRIu64 ", expires %" PRId64
 				  "; its signature says version %" PRIu64 ", expires %" PRId64,
-				  where, PK_REPO_INDEX, (*ix)->version, (*ix)->expires, version, expires);
+				  label, PK_REPO_INDEX, (*ix)->version, (*ix)->expires, version, expires);
 		pk_index__free(*ix);
 		*ix = NULL;
 	}
 out:
-	free(sig);
 	free(tc);
+	return r;
+}
+
+/* fetch index.json and its signature (the signature first: an index whose
+ * signature cannot be had is never read), then verify_mem */
+static int load_verified(const char *where, const struct pk_minisign_pubkey *pub,
+			 struct pk_http *http, uint64_t max_index, struct pk_index **ix,
+			 char **index_data, size_t *index_len, char **sig_data, size_t *sig_len,
+			 struct pk_error *err)
+{
+	char *sig = NULL, *data = NULL;
+	size_t slen = 0, len = 0;
+	int r;
+
+	*ix = NULL;
+	r = fetch(where, PK_REPO_SIG, http, PK_MINISIGN_SIG_MAX, &sig, &slen, err);
+	if (!r)
+		r = fetch(where, PK_REPO_INDEX, http, max_index ? max_index : PK_INDEX_MAX_LEN, &data,
+			  &len, err);
+	if (!r)
+		r = verify_mem(where, pub, data, len, sig, slen, ix, err);
 	if (!r && index_data) {
 		*index_data = data;
 		*index_len = len;
-	} else {
-		free(data);
+		data = NULL;
 	}
+	if (!r && sig_data) {
+		*sig_data = sig;
+		*sig_len = slen;
+		sig = NULL;
+	}
+	free(sig);
+	free(data);
 	return r;
 }
 
@@ -354,7 +374,7 @@ int pk_repo__load(const char *where, const struct pk_minisign_pubkey *pub, bool 
 		http = own;
 	}
 	if (pub) {
-		r = load_verified(where, pub, http, ix, NULL, NULL, err);
+		r = load_verified(where, pub, http, 0, ix, NULL, NULL, NULL, NULL, err);
 	} else {
 		char *data;
 		size_t len;
@@ -372,6 +392,70 @@ int pk_repo__load(const char *where, const struct pk_minisign_pubkey *pub, bool 
 		*ix = NULL;
 	}
 	pk_http__free(own);
+	return r;
+}
+
+int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struct pk_index **ix,
+		  struct pk_error *err)
+{
+	const struct pk_minisign_pubkey *pub = PK_OPTS_GET(opts, pub, NULL);
+	const char *label = PK_OPTS_GET(opts, label, NULL) ?: where;
+	const char *given = PK_OPTS_GET(opts, index_data, NULL);
+	struct pk_http *own = NULL, *http = PK_OPTS_GET(opts, http, NULL);
+	char *data = NULL, *sig = NULL, key_id[PK_MINISIGN_KEYID_STR_LEN];
+	size_t len = 0, slen = 0;
+	int64_t now;
+	int r;
+
+	*ix = NULL;
+	if (!where || !*where || !PK_OPTS_VALID(opts, struct pk_repo_open_opts) || !pub)
+		return pk_error__set(err, -EINVAL, "opening a repository needs its location and a public key");
+	now = PK_OPTS_GET(opts, now, 0) ?: (int64_t)time(NULL);
+	if (given) {
+		r = verify_mem(label, pub, given, PK_OPTS_GET(opts, index_len, 0),
+			       PK_OPTS_GET(opts, sig_data, NULL) ?: "", PK_OPTS_GET(opts, sig_len, 0), ix, err);
+	} else {
+		if (is_url(where) && !http) {
+			r = pk_http__new(NULL, &own, err);
+			if (r)
+				return r;
+			http = own;
+		}
+		r = load_verified(where, pub, http, PK_OPTS_GET(opts, max_index_bytes, 0), ix, &data,
+				  &len, &sig, &slen, err);
+		pk_http__free(own);
+	}
+	if (r)
+		goto out;
+	if ((*ix)->expires < now && !PK_OPTS_GET(opts, allow_expired, false)) {
+		r = pk_error__set(err, -EKEYEXPIRED, "%s: the index (version %" PRIu64 ") expired at %"
+				  PRId64 "; refused as a possible freeze attack (--allow-expired for a mirror "
+				  "kept old on purpose)", label, (*ix)->version, (*ix)->expires);
+		goto out;
+	}
+	if (PK_OPTS_GET(opts, state, NULL)) {
+		pk_minisign__key_id_str(pub->id, key_id);
+		r = pk_repo__state(opts->state, key_id, PK_OPTS_GET(opts, state_name, NULL) ?: where,
+				   (*ix)->version, true, NULL, err);
+		if (r) {
+			pk_error__set(err, r, "%s: %s", label, pk_error__str(err));
+			goto out;
+		}
+	}
+	if (!given && PK_OPTS_GET(opts, index_out, NULL) && PK_OPTS_GET(opts, sig_out, NULL)) {
+		*opts->index_out = data;
+		*opts->index_out_len = len;
+		*opts->sig_out = sig;
+		*opts->sig_out_len = slen;
+		data = sig = NULL;
+	}
+out:
+	if (r) {
+		pk_index__free(*ix);
+		*ix = NULL;
+	}
+	free(data);
+	free(sig);
 	return r;
 }
 
@@ -523,7 +607,7 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 	/* the previous index, if any, continues: signed by this key, version + 1 */
 	snprintf(path, sizeof(path), "%s/%s", dir, PK_REPO_INDEX);
 	if (!access(path, F_OK)) {
-		r = load_verified(dir, &pub, NULL, &old, NULL, NULL, err);
+		r = load_verified(dir, &pub, NULL, 0, &old, NULL, NULL, NULL, NULL, err);
 		if (r)
 			r = recover_torn(dir, &pub, &old, err);
 		if (r)
@@ -711,13 +795,8 @@ static void problem(struct vctx *v, int code, const char *fmt, ...)
 		v->o->problem(msg, PK_OPTS_GET(v->o, ctx, NULL));
 }
 
-/*
- * The state file: "<key id> <version> <repository>" lines, the highest index
- * version seen per repository and key (TUF's defence against rollback). Read and
- * rewritten under a lock; written only for an index that passed every check.
- */
-static int rollback_state(struct vctx *v, const char *state, const char *key_id, const char *where,
-			  uint64_t version, bool write)
+int pk_repo__state(const char *state, const char *key_id, const char *where, uint64_t version,
+		   bool write, uint64_t *seen_out, struct pk_error *err)
 {
 	char *data = NULL, *out = NULL;
 	size_t len = 0, out_len = 0;
@@ -727,22 +806,22 @@ static int rollback_state(struct vctx *v, const char *state, const char *key_id,
 
 	lock = open(state, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lock < 0)
-		return pk_error__set(v->err, -errno, "cannot open '%s': %s", state, strerror(errno));
+		return pk_error__set(err, -errno, "cannot open '%s': %s", state, strerror(errno));
 	if (flock(lock, LOCK_EX)) {
 		r = -errno;
 		close(lock);
-		return pk_error__set(v->err, r, "cannot lock '%s': %s", state, strerror(-r));
+		return pk_error__set(err, r, "cannot lock '%s': %s", state, strerror(-r));
 	}
 	r = pk_file__read(state, &data, &len, 1 << 20);
 	if (r && r != -ENOENT) {
 		close(lock);
-		return pk_error__set(v->err, r, "cannot read '%s': %s", state, strerror(-r));
+		return pk_error__set(err, r, "cannot read '%s': %s", state, strerror(-r));
 	}
 	f = open_memstream(&out, &out_len);
 	if (!f) {
 		free(data);
 		close(lock);
-		return -ENOMEM;
+		return pk_error__set(err, -ENOMEM, "out of memory");
 	}
 	for (char *p = data; p && p < data + len;) {
 		char *nl = memchr(p, '\n', data + len - p), line[4200], id[64], ver[32], repo[4096];
@@ -765,21 +844,39 @@ static int rollback_state(struct vctx *v, const char *state, const char *key_id,
 		fprintf(f, "%s %" PRIu64 " %s\n", id, x, repo);
 	}
 	free(data);
+	if (seen_out)
+		*seen_out = seen;
 	if (version < seen) {
 		fclose(f);
 		free(out);
 		close(lock);
-		problem(v, -EBADMSG, "rollback: index version %" PRIu64 " is older than version %" PRIu64
-			" already seen for key %s at %s", version, seen, key_id, where);
-		return 0;
+		return pk_error__set(err, -ESTALE, "rollback: index version %" PRIu64
+				     " is older than version %" PRIu64 " already seen for key %s at %s",
+				     version, seen, key_id, where);
 	}
 	fprintf(f, "%s %" PRIu64 " %s\n", key_id, version, where);
 	fclose(f);
-	r = write ? pk_file__write_atomic(state, out, out_len) : 0;
+	r = write && version > seen ? pk_file__write_atomic(state, out, out_len) : 0;
 	free(out);
 	close(lock);
 	if (r)
-		return pk_error__set(v->err, r, "cannot write '%s': %s", state, strerror(-r));
+		return pk_error__set(err, r, "cannot write '%s': %s", state, strerror(-r));
+	return 0;
+}
+
+/* the state file, for pk_repo__verify: a rollback is one more problem */
+static int rollback_state(struct vctx *v, const char *state, const char *key_id, const char *where,
+			  uint64_t version, bool write)
+{
+	struct pk_error e = { 0 };
+	int r = pk_repo__state(state, key_id, where, version, write, NULL, &e);
+
+	if (r == -ESTALE) {
+		problem(v, -EBADMSG, "%s", e.msg);
+		return 0;
+	}
+	if (r)
+		return pk_error__set(v->err, r, "%s", e.msg);
 	return 0;
 }
 
@@ -841,7 +938,7 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 		goto out;
 	pk_minisign__key_id_str(pub.id, v.res->key_id);
 	/* the signature before anything in the index is believed */
-	r = load_verified(where, &pub, http, &ix, NULL, NULL, err);
+	r = load_verified(where, &pub, http, 0, &ix, NULL, NULL, NULL, NULL, err);
 	if (r)
 		goto out;
 	v.res->version = ix->version;

@@ -98,6 +98,50 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 int pk_repo__load(const char *where, const struct pk_minisign_pubkey *pub, bool allow_expired,
 		  struct pk_http *http, struct pk_index **ix, struct pk_error *err);
 
+/*
+ * What an agent or a mirror does with a repository: index.json and its signature
+ * fetched (signature first) from where (a directory, or an http(s):// or file://
+ * URL) or taken from given bytes (a cached copy), the signature checked against
+ * pub before the index is parsed, the trusted comment's version, expiry and digest
+ * against the index, refused when expired (unless allow_expired) and when older
+ * than the highest version the state file holds for (key, state_name); the state
+ * then records this version. Errors: -EKEYREJECTED (signature or key), -EBADMSG
+ * (digest, version or index malformed), -EKEYEXPIRED (expired: a freeze), -ESTALE
+ * (rolled back), or the fetch's -errno; err says which and where.
+ */
+struct pk_repo_open_opts {
+	size_t sz;
+	const struct pk_minisign_pubkey *pub;	/* required: the pinned key */
+	bool allow_expired;
+	int64_t now;				/* 0: the clock */
+	const char *state;			/* rollback state file, or NULL */
+	const char *state_name;			/* the repository's name in it, default where */
+	const char *label;			/* what messages call it, default where */
+	struct pk_http *http;			/* for URLs; NULL: one made for the call */
+	uint64_t max_index_bytes;		/* default PK_INDEX_MAX_LEN */
+	/* verify these bytes instead of fetching (both or neither) */
+	const char *index_data, *sig_data;
+	size_t index_len, sig_len;
+	/* the verified bytes, exactly as fetched (malloc'd; set only on success and
+	 * only when fetched) */
+	char **index_out, **sig_out;
+	size_t *index_out_len, *sig_out_len;
+};
+#define PK_REPO_OPEN_OPTS(name, ...) \
+	struct pk_repo_open_opts name = { .sz = sizeof(struct pk_repo_open_opts), __VA_ARGS__ }
+int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struct pk_index **ix,
+		  struct pk_error *err);
+
+/*
+ * The rollback state file: "<key id> <version> <repository>" lines, the highest
+ * index version seen per repository and key (TUF's defence against rollback), read
+ * and rewritten under a lock. -ESTALE (reason in err) when version is below the
+ * one kept; otherwise 0, and with write the higher version is kept. *seen (may be
+ * NULL) gets the version kept before.
+ */
+int pk_repo__state(const char *state, const char *key_id, const char *where, uint64_t version,
+		   bool write, uint64_t *seen, struct pk_error *err);
+
 /* the lock of a repository directory: fd to close, -EBUSY when held elsewhere */
 int pk_repo__lock(const char *dir, struct pk_error *err);
 
