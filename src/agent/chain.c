@@ -75,6 +75,35 @@ static void skipped(struct pk_candidate *c)
 	c->state = PK_ATTEMPT_SKIPPED;
 }
 
+void pk_candidate__skip(struct pk_candidate *c)
+{
+	skipped(c);
+}
+
+void pk_candidate__set_obj(struct pk_candidate *c, void *data, size_t len, const char *desc)
+{
+	if (c->obj_data_owned)
+		free((void *)c->obj_data);
+	c->obj_src = PK_CAND_OBJ_MEMORY;
+	c->obj_data = data;
+	c->obj_len = len;
+	c->obj_data_owned = true;
+	if (desc)
+		pk_strlcpy(c->obj_desc, desc, sizeof(c->obj_desc));
+}
+
+void pk_candidate__set_btf(struct pk_candidate *c, void *data, size_t len, const char *desc)
+{
+	if (c->btf_data_owned)
+		free((void *)c->btf_data);
+	c->btf_src = PK_CAND_BTF_MEMORY;
+	c->btf_data = data;
+	c->btf_len = len;
+	c->btf_data_owned = true;
+	if (desc)
+		snprintf(c->btf_desc, sizeof(c->btf_desc), "%s", desc);
+}
+
 /* the kernel's BTF as the host has it: sysfs (libbpf finds it) or a file path */
 static void set_kernel_btf(struct pk_candidate *c, const struct pk_host *h)
 {
@@ -90,6 +119,11 @@ static void set_kernel_btf(struct pk_candidate *c, const struct pk_host *h)
 		c->btf_src = PK_CAND_BTF_KERNEL;
 		snprintf(c->btf_desc, sizeof(c->btf_desc), "none found");
 	}
+}
+
+void pk_candidate__use_kernel_btf(struct pk_candidate *c, const struct pk_host *h)
+{
+	set_kernel_btf(c, h);
 }
 
 static void set_explicit_btf(struct pk_candidate *c, const char *path, const char *origin)
@@ -235,6 +269,9 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 			set_kernel_btf(c, h);
 	}
 
+	if (PK_OPTS_GET(o, extend, NULL))
+		o->extend(ch, PK_CHAIN_SLOT_FIRST, h, f, PK_OPTS_GET(o, extend_ctx, NULL));
+
 	c = add_embedded(ch, "embedded-btf", true);
 	if (btf_path)
 		set_explicit_btf(c, btf_path, btf_origin);
@@ -270,6 +307,9 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 			PK_OPTS_GET(o, btf_archive_len, 0));
 	if (c->state != PK_ATTEMPT_SKIPPED && !f->raw_tp && probed)
 		skip_unsupported(c, "raw tracepoint");
+
+	if (PK_OPTS_GET(o, extend, NULL))
+		o->extend(ch, PK_CHAIN_SLOT_LAST, h, f, PK_OPTS_GET(o, extend_ctx, NULL));
 	return 0;
 }
 
@@ -282,7 +322,45 @@ void pk_chain__free(struct pk_chain *ch)
 			free((void *)ch->c[i].btf_data);
 		ch->c[i].btf_data = NULL;
 		ch->c[i].btf_data_owned = false;
+		if (ch->c[i].obj_data_owned)
+			free((void *)ch->c[i].obj_data);
+		ch->c[i].obj_data = NULL;
+		ch->c[i].obj_data_owned = false;
 	}
+}
+
+/* "source": the repository path asked for, what served it (when fetched) and
+ * every place asked, in order, with its outcome */
+static void source_to_json(const struct pk_cand_source *s, bool fetched, struct pk_json *j)
+{
+	pk_json__key(j, "source");
+	pk_json__obj_begin(j);
+	pk_json__kv_str(j, "path", s->path);
+	pk_json__kv_str(j, "kind", s->kind);
+	if (fetched) {
+		pk_json__kv_str(j, "repository", s->where);
+		pk_json__kv_str(j, "url", s->url);
+		pk_json__kv_str(j, "sha256", s->sha256);
+		pk_json__kv_str(j, "cache_entry", s->cache[0] ? s->cache : NULL);
+		pk_json__kv_uint(j, "index_version", s->index_version);
+		pk_json__kv_bool(j, "from_cache", s->from_cache);
+	}
+	pk_json__key(j, "attempts");
+	pk_json__arr_begin(j);
+	for (int i = 0; i < s->nr_attempts; i++) {
+		const struct pk_cand_attempt *a = &s->attempts[i];
+
+		pk_json__obj_begin(j);
+		pk_json__kv_str(j, "where", a->where);
+		pk_json__kv_str(j, "url", a->url[0] ? a->url : NULL);
+		pk_json__kv_str(j, "outcome", a->outcome);
+		if (a->code)
+			pk_json__kv_int(j, "errno", -a->code);
+		pk_json__kv_str(j, "reason", a->reason[0] ? a->reason : NULL);
+		pk_json__obj_end(j);
+	}
+	pk_json__arr_end(j);
+	pk_json__obj_end(j);
 }
 
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j)
@@ -303,6 +381,11 @@ void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j)
 		pk_json__kv_str(j, "reason", c->err.msg[0] ? c->err.msg : NULL);
 		if (c->state == PK_ATTEMPT_OK || c->state == PK_ATTEMPT_FAILED)
 			pk_json__kv_double(j, "load_ms", c->load_ms);
+		if (c->fetch && c->state != PK_ATTEMPT_PENDING && c->state != PK_ATTEMPT_SKIPPED)
+			pk_json__kv_double(j, "fetch_ms", c->fetch_ms);
+		if (c->has_source)
+			source_to_json(&c->source, c->state == PK_ATTEMPT_OK ||
+				       (c->state == PK_ATTEMPT_FAILED && strcmp(c->stage, "fetch")), j);
 		pk_json__obj_end(j);
 	}
 	pk_json__arr_end(j);

@@ -19,6 +19,7 @@ struct pk_candidate;
 enum pk_cand_obj {
 	PK_CAND_OBJ_FILE,		/* --probe / PROBEKIT_BPF_FILE */
 	PK_CAND_OBJ_EMBEDDED,	/* compiled into the agent */
+	PK_CAND_OBJ_MEMORY,	/* fetched bytes (repository, cache), verified, owned */
 };
 
 enum pk_cand_btf {
@@ -42,6 +43,31 @@ typedef int (*pk_cand_fetch_fn)(struct pk_candidate *c, void *ctx, struct pk_err
 
 #define PK_MAX_CANDIDATES 12
 
+/* One place asked for a candidate's file (a repository, the cache, a probe
+ * directory), and what came of it: status and detect show every one. */
+#define PK_CAND_MAX_ATTEMPTS 6
+struct pk_cand_attempt {
+	char where[256];		/* the repository as configured, "cache", a directory */
+	char url[768];			/* what was read: a URL or a path */
+	char outcome[16];		/* ok, cached, not-listed, not-found, http, timeout, reset,
+					 * size, digest, signature, rollback, expired, unverified,
+					 * offline, index, error */
+	int code;			/* 0 or -errno */
+	char reason[384];
+};
+
+/* Where a fetched candidate's file came from: the repository path asked for and,
+ * once fetched, the repository, URL, digest and cache entry that served it. */
+struct pk_cand_source {
+	char path[512];			/* relative path in the repository layout */
+	char kind[16];			/* legacy-object, reduced-btf, core-object */
+	char where[256], url[768], sha256[65], cache[512];
+	uint64_t index_version;		/* of the signed index that listed it; 0 unsigned (probe dir) */
+	bool from_cache;		/* nothing downloaded this time */
+	int nr_attempts;
+	struct pk_cand_attempt attempts[PK_CAND_MAX_ATTEMPTS];
+};
+
 struct pk_candidate {
 	char name[48];			/* "explicit", "embedded-btf", "embedded-core" ... */
 	/* the source: where the object and the BTF come from */
@@ -54,6 +80,9 @@ struct pk_candidate {
 	const void *btf_data;		/* PK_CAND_BTF_MEMORY */
 	size_t btf_len;
 	bool btf_data_owned;		/* freed by pk_chain__free */
+	bool obj_data_owned;		/* freed by pk_chain__free */
+	bool has_source;		/* fetched: source below says from where */
+	struct pk_cand_source source;
 	pk_cand_fetch_fn fetch;		/* NULL: object and BTF are at hand */
 	void *fetch_ctx;
 	bool archive_hit;		/* reduced BTF: this host's key is in the archive */
@@ -66,6 +95,7 @@ struct pk_candidate {
 	char stage[16];			/* fetch, open, load, attach, self-check */
 	struct pk_error err;		/* skip or failure: errno and reason (+ verifier log tail) */
 	double load_ms;			/* open+load+attach */
+	double fetch_ms;		/* the fetch hook, when there is one */
 };
 
 struct pk_chain {
@@ -73,6 +103,16 @@ struct pk_chain {
 	struct pk_candidate c[PK_MAX_CANDIDATES];
 	int winner;			/* index, -1 if none */
 };
+
+/* Where a source outside the agent (src/fetch: repository, cache) adds its
+ * candidates: FIRST after an explicit --probe, before the embedded objects (ADR
+ * 0002's downloaded probe); LAST after the embedded ones. */
+enum pk_chain_slot {
+	PK_CHAIN_SLOT_FIRST,
+	PK_CHAIN_SLOT_LAST,
+};
+typedef void (*pk_chain_extend_fn)(struct pk_chain *ch, enum pk_chain_slot slot,
+				   const struct pk_host *h, const struct pk_features *f, void *ctx);
 
 struct pk_chain_opts {
 	size_t sz;
@@ -82,6 +122,8 @@ struct pk_chain_opts {
 	const char *btf_origin;		/* "--btf" or "PROBEKIT_BTF_FILE" */
 	const void *btf_archive_data;	/* reduced-BTF archive to use instead of the embedded one */
 	size_t btf_archive_len;
+	pk_chain_extend_fn extend;	/* more candidate sources, or NULL */
+	void *extend_ctx;
 };
 #define PK_CHAIN_OPTS(name, ...)                                               \
 	struct pk_chain_opts name = { .sz = sizeof(struct pk_chain_opts), __VA_ARGS__ }
@@ -93,6 +135,15 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 		    const struct pk_chain_opts *opts);
 /* one more source at the end of the chain, zeroed but for its name; NULL when full */
 struct pk_candidate *pk_chain__add(struct pk_chain *ch, const char *name);
+/* c does not apply to this host: the reason is in c->err (pk_error__set_once) */
+void pk_candidate__skip(struct pk_candidate *c);
+/* a fetch hook's result: the object's bytes (taken over: freed by pk_chain__free) */
+void pk_candidate__set_obj(struct pk_candidate *c, void *data, size_t len, const char *desc);
+/* ... or the BTF's (taken over) */
+void pk_candidate__set_btf(struct pk_candidate *c, void *data, size_t len, const char *desc);
+/* the candidate's object and BTF as the kernel's own BTF would serve it: sysfs or a
+ * standard path (desc says which), for a source outside chain.c */
+void pk_candidate__use_kernel_btf(struct pk_candidate *c, const struct pk_host *h);
 void pk_chain__free(struct pk_chain *ch);	/* what the chain owns (BTF copies) */
 const char *pk_attempt_state__str(enum pk_attempt_state s);
 /* c's attempt failed at stage (fetch, open, load, attach, self-check): sets its

@@ -23,7 +23,7 @@ static int attempt(struct pk_candidate *c, const struct pk_loader_opts *o, struc
 
 		pk_error__clear(&c->err);
 		err = c->fetch(c, c->fetch_ctx, &c->err);
-		c->load_ms = pk_now_ms() - t0;
+		c->fetch_ms = pk_now_ms() - t0;
 		if (err) {
 			pk_error__set_once(&c->err, err, "%s", strerror(-err));
 			return pk_candidate__fail(c, "fetch");

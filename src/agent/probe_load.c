@@ -466,6 +466,7 @@ struct pk_probe *pk_probe__load(struct pk_candidate *c, const struct pk_probe_op
 		libbpf_strerror(err, msg, sizeof(msg));
 		pk_error__set(&c->err, err, "%s: %s",
 			      c->obj_src == PK_CAND_OBJ_FILE ? "cannot open BPF object" :
+			      c->obj_src == PK_CAND_OBJ_MEMORY ? "cannot open the fetched object" :
 			      "cannot open embedded object", msg);
 		err = pk_candidate__fail(c, "open");
 		goto out;

@@ -184,8 +184,29 @@ void pk_status__print_startup(const struct pk_status *s, FILE *f)
 				fprintf(f, "not tried\n");
 		}
 	}
+	/* every place asked for a file that did not serve it, and why */
+	for (int i = 0; s->chain && i < s->chain->n; i++) {
+		const struct pk_candidate *c = &s->chain->c[i];
+
+		for (int k = 0; c->has_source && k < c->source.nr_attempts; k++) {
+			const struct pk_cand_attempt *a = &c->source.attempts[k];
+
+			if (!strcmp(a->outcome, "ok") || !strcmp(a->outcome, "cached"))
+				continue;
+			fprintf(f, "  %-11s %s: %s %s: %s\n", "download:", c->name, a->where, a->outcome,
+				a->reason);
+		}
+	}
 	if (w) {
 		fprintf(f, "  using:      %s with %s buffer\n", w->name, s->buffer ? s->buffer : "?");
+		if (w->has_source && w->source.index_version)
+			fprintf(f, "  source:     %s (signed index version %llu, SHA256 %s, cache %s, %s)\n",
+				w->source.url, (unsigned long long)w->source.index_version,
+				w->source.sha256, w->source.cache,
+				w->source.from_cache ? "nothing downloaded" : "downloaded");
+		else if (w->has_source)
+			fprintf(f, "  source:     %s (probe directory, not signed; SHA256 %s)\n",
+				w->source.url, w->source.sha256);
 		pk_status__format_fallback(s, buf, sizeof(buf));
 		if (buf[0])
 			fprintf(f, "  FALLBACK:   %s\n", buf);

@@ -21,6 +21,7 @@
 #include "common/pk.h"
 #include "agent/selfcheck.h"
 #include "agent/status.h"
+#include "cli/repo_opts.h"
 
 /* Events go out through our own buffer, not stdio: a failed write must say how
  * many events it lost, and each event is one line, so the lines still in the
@@ -64,6 +65,7 @@ struct run {
 	struct pk_features feat;
 	struct pk_chain chain;
 	uint64_t invalid;
+	struct pk_cli_repo repo;	/* --repo and the other repository options */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -233,6 +235,7 @@ static void usage(FILE *f, bool selftest)
 			"  --output FILE         write events here instead of stdout\n"
 			"  --duration S          stop after S seconds\n"
 			"  --flush-ms MS         drain the buffer at least this often (default 10)\n");
+	fputs(pk_cli_repo_help, f);
 	fprintf(f, "  -v, --verbose         libbpf and loader diagnostics on stderr\n"
 		"  -h, --help            this help\n\n"
 		"exit codes: 0 ok, 1 no candidate worked / self-check failed, 2 usage, 3 error%s\n",
@@ -270,12 +273,14 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ "flush-ms", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		PK_CLI_REPO_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	char bad[64];
 	double d;
 	int c;
 
+	pk_cli_repo__init(&r->repo);
 	r->kinds = PK_KINDS_DEFAULT;
 	r->selfcheck_timeout_s = PK_SELFCHECK_TIMEOUT_S;
 	r->flush_ms = 10;
@@ -372,7 +377,14 @@ static int parse_args(struct run *r, int argc, char **argv)
 		case 'v': pk_cli__set_verbose(true); break;
 		case 'h': usage(stdout, r->selftest); exit(PK_EXIT_OK);
 		case ':': return pk_usage_err(cmd, "option '%s' needs a value", argv[optind - 1]);
-		default: return pk_usage_err(cmd, "unknown option '%s'", argv[optind - 1]);
+		default: {
+			int taken = c == '?' ? 0 : pk_cli_repo__opt(&r->repo, c, optarg, cmd);
+
+			if (taken < 0 || taken > 1)
+				return taken;
+			if (!taken)
+				return pk_usage_err(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
 		}
 	}
 	if (optind < argc)
@@ -565,6 +577,11 @@ static int run_main(struct run *r, int argc, char **argv)
 		goto out;
 	}
 	pk_features__probe(&r->feat, &r->host);
+	err = pk_cli_repo__setup(&r->repo, &r->host, r->selftest ? "selftest" : "run");
+	if (err) {
+		rc = err;
+		goto out;
+	}
 	if (r->btf_archive_path) {
 		err = pk_file__read(r->btf_archive_path, &r->btf_archive, &r->btf_archive_len, 1u << 30);
 		if (err) {
@@ -576,7 +593,8 @@ static int run_main(struct run *r, int argc, char **argv)
 	{
 		PK_CHAIN_OPTS(copts, .probe_path = r->probe_path, .probe_origin = r->probe_origin,
 			      .btf_path = r->btf_path, .btf_origin = r->btf_origin,
-			      .btf_archive_data = r->btf_archive, .btf_archive_len = r->btf_archive_len);
+			      .btf_archive_data = r->btf_archive, .btf_archive_len = r->btf_archive_len,
+			      .extend = pk_repo_source__extend, .extend_ctx = &r->repo.source);
 		PK_PROBE_OPTS(popts, .kinds = r->kinds, .force_perf = r->buffer_mode == 2,
 			      .force_ringbuf = r->buffer_mode == 1, .ringbuf_ok = r->feat.ringbuf,
 			      .ringbuf_bytes = r->ringbuf_bytes, .lockdown = r->host.lockdown);
@@ -674,6 +692,7 @@ out:
 	close_output(r);
 	pk_json__free(&r->j);
 	pk_chain__free(&r->chain);
+	pk_cli_repo__free(&r->repo);
 	free(r->btf_archive);
 	return rc;
 }

@@ -224,6 +224,19 @@ static void url_path(const char *rel, char *out, size_t len)
 	out[o] = 0;
 }
 
+int pk_repo__url(const char *where, const char *rel, char *buf, size_t len)
+{
+	char esc[6000];
+	size_t n = where ? strlen(where) : 0;
+
+	if (!n || !is_url(where) || strlen(rel) * 3 >= sizeof(esc))
+		return -EINVAL;
+	url_path(rel, esc, sizeof(esc));
+	if ((size_t)snprintf(buf, len, "%s%s%s", where, where[n - 1] == '/' ? "" : "/", esc) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 static int fetch(const char *where, const char *rel, struct pk_http *http, uint64_t max,
 		 char **data, size_t *len, struct pk_error *err)
 {

@@ -142,6 +142,11 @@ int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struc
 int pk_repo__state(const char *state, const char *key_id, const char *where, uint64_t version,
 		   bool write, uint64_t *seen, struct pk_error *err);
 
+/* the URL of rel under the repository URL where: every byte of rel but
+ * [A-Za-z0-9._~/-] percent-encoded ('+' as %2B, as falcoctl sends it). -EINVAL
+ * when where is not an http(s):// or file:// URL */
+int pk_repo__url(const char *where, const char *rel, char *buf, size_t len);
+
 /* the lock of a repository directory: fd to close, -EBUSY when held elsewhere */
 int pk_repo__lock(const char *dir, struct pk_error *err);
 

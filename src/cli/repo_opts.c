@@ -1,0 +1,247 @@
+/* The agent's repository and host options (repo_opts.h), parsed in one place for
+ * run, selftest, detect and fetch, and turned into a fetcher and the chain's
+ * repository candidates. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build/probe_source.h"
+#include "cli.h"
+#include "cli/repo_opts.h"
+#include "common/pk.h"
+#include "fetch/cache.h"
+
+/* The key the agent trusts when none is given: set at build time with
+ * `make REPO_PUBKEY=FILE` (the public key file's second line). None by default:
+ * a repository is then trusted only through --repo-key or PROBEKIT_REPO_KEY. */
+#ifndef PK_BUILTIN_REPO_KEY
+#define PK_BUILTIN_REPO_KEY ""
+#endif
+
+const char pk_cli_repo_help[] =
+	"repository (docs/agent.md, \"Repositories\"):\n"
+	"  --repo URL            a signed probe repository: http(s)://, file:// or a\n"
+	"                        directory; repeatable, tried in order (env PROBEKIT_REPOS,\n"
+	"                        separated by spaces, commas or ';')\n"
+	"  --repo-key FILE       the minisign public key its index must be signed with\n"
+	"                        (env PROBEKIT_REPO_KEY; default the key built in, if any)\n"
+	"  --cache DIR           verified downloads and indexes (env PROBEKIT_CACHE,\n"
+	"                        default " PK_CACHE_DIR_DEFAULT ")\n"
+	"  --offline             the cache alone, nothing downloaded (env PROBEKIT_OFFLINE=1)\n"
+	"  --allow-expired       accept an expired index: a mirror kept old on purpose\n"
+	"                        (env PROBEKIT_ALLOW_EXPIRED=1)\n"
+	"  --require-verified    only artifacts the VM verification marked verified\n"
+	"                        (env PROBEKIT_REQUIRE_VERIFIED=1)\n"
+	"  --ca-file FILE        CA bundle for https (env PROBEKIT_CA_FILE); proxies from\n"
+	"                        HTTPS_PROXY, HTTP_PROXY, NO_PROXY\n"
+	"  --connect-timeout S   per connection (default 5), --fetch-timeout S per request\n"
+	"                        (default 30), --retries N on 5xx, reset, timeout (default 2)\n"
+	"  --probe-dir DIR       legacy objects named as the repository names them\n"
+	"                        (probekit_<target>_<kernelrelease>_<kernelversion>.o;\n"
+	"                        env PROBEKIT_PROBE_DIR; trusted like --probe)\n"
+	"  --download-probe      try the repository's CO-RE object for this probe version\n"
+	"                        before the embedded one (env PROBEKIT_DOWNLOAD_PROBE=1)\n";
+
+const char pk_cli_host_help[] =
+	"another host (an agent in a container, or a host described from outside):\n"
+	"  --host-root DIR       read etc/os-release and the other files falcoctl reads\n"
+	"                        under DIR (env HOST_ROOT)\n"
+	"  --uname-r R, --uname-v V, --uname-m M   that host's uname -r, -v, -m\n";
+
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+}
+
+static const char *env_str(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+void pk_cli_repo__init(struct pk_cli_repo *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->key_path = env_str("PROBEKIT_REPO_KEY");
+	o->key_origin = "PROBEKIT_REPO_KEY";
+	o->cache_dir = env_str("PROBEKIT_CACHE");
+	o->offline = env_on("PROBEKIT_OFFLINE");
+	o->allow_expired = env_on("PROBEKIT_ALLOW_EXPIRED");
+	o->require_verified = env_on("PROBEKIT_REQUIRE_VERIFIED");
+	o->download_probe = env_on("PROBEKIT_DOWNLOAD_PROBE");
+	o->ca_file = env_str("PROBEKIT_CA_FILE");
+	o->probe_dir = env_str("PROBEKIT_PROBE_DIR");
+	o->host_root = env_str("HOST_ROOT");
+	if (env_str("PROBEKIT_REPOS")) {
+		o->repos_env = strdup(getenv("PROBEKIT_REPOS"));
+		for (char *save = NULL, *t = o->repos_env ? strtok_r(o->repos_env, " \t\n,;", &save) : NULL;
+		     t && o->nr_repos < PK_CLI_REPOS_MAX; t = strtok_r(NULL, " \t\n,;", &save))
+			o->repos[o->nr_repos++] = t;
+	}
+}
+
+static int seconds_ms(const char *arg, long *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(arg, &end);
+	if (errno || *end || end == arg || !(d > 0) || d > 3600)
+		return -EINVAL;
+	*out = (long)(d * 1000);
+	return *out > 0 ? 0 : -EINVAL;
+}
+
+int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char *cmd)
+{
+	char *end;
+	long v;
+
+	switch (opt) {
+	case PK_CLI_OPT_REPO:
+		if (!o->repos_given) {
+			o->nr_repos = 0;	/* the command line replaces PROBEKIT_REPOS */
+			o->repos_given = true;
+		}
+		if (!*arg)
+			return pk_usage_err(cmd, "--repo needs a URL or a directory");
+		if (o->nr_repos >= PK_CLI_REPOS_MAX)
+			return pk_usage_err(cmd, "at most %d repositories", PK_CLI_REPOS_MAX);
+		o->repos[o->nr_repos++] = arg;
+		return 1;
+	case PK_CLI_OPT_REPO_KEY: o->key_path = arg; o->key_origin = "--repo-key"; return 1;
+	case PK_CLI_OPT_CACHE: o->cache_dir = arg; return 1;
+	case PK_CLI_OPT_OFFLINE: o->offline = true; return 1;
+	case PK_CLI_OPT_REPO_ALLOW_EXPIRED: o->allow_expired = true; return 1;
+	case PK_CLI_OPT_REQUIRE_VERIFIED: o->require_verified = true; return 1;
+	case PK_CLI_OPT_CA_FILE: o->ca_file = arg; return 1;
+	case PK_CLI_OPT_CONNECT_TIMEOUT:
+		if (seconds_ms(arg, &o->connect_timeout_ms))
+			return pk_usage_err(cmd, "invalid --connect-timeout '%s' (seconds, up to 3600)", arg);
+		return 1;
+	case PK_CLI_OPT_FETCH_TIMEOUT:
+		if (seconds_ms(arg, &o->timeout_ms))
+			return pk_usage_err(cmd, "invalid --fetch-timeout '%s' (seconds, up to 3600)", arg);
+		return 1;
+	case PK_CLI_OPT_RETRIES:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 0 || v > 10)
+			return pk_usage_err(cmd, "invalid --retries '%s' (0 to 10)", arg);
+		o->retries = v ? (int)v : -1;
+		return 1;
+	case PK_CLI_OPT_PROBE_DIR: o->probe_dir = arg; return 1;
+	case PK_CLI_OPT_DOWNLOAD_PROBE: o->download_probe = true; return 1;
+	case PK_CLI_OPT_HOST_ROOT: o->host_root = arg; return 1;
+	case PK_CLI_OPT_UNAME_R: o->uname_r = arg; return 1;
+	case PK_CLI_OPT_UNAME_V: o->uname_v = arg; return 1;
+	case PK_CLI_OPT_UNAME_M: o->uname_m = arg; return 1;
+	}
+	return 0;
+}
+
+void pk_cli_repo__host_opts(const struct pk_cli_repo *o, struct pk_host_opts *ho)
+{
+	(void)o;
+	(void)ho;
+}
+
+/* this host's paths in the repository layout (build/build.c pk_artifact__path) */
+static void host_paths(struct pk_cli_repo *o, const struct pk_host *h)
+{
+	struct pk_repo_source *s = &o->source;
+	const char *arch = pk_host__btf_arch(h->arch);
+
+	if (!h->target_id[0])
+		snprintf(s->no_legacy_why, sizeof(s->no_legacy_why),
+			 "no target id for this host (os-release gives no usable ID): no legacy object can be named");
+	else if (!pk_path__component_ok(h->target_id) || !pk_path__component_ok(h->kernel_release) ||
+		 !pk_path__component_ok(h->kernel_version) || !pk_path__component_ok(h->arch))
+		snprintf(s->no_legacy_why, sizeof(s->no_legacy_why),
+			 "this host's names cannot be a repository path");
+	else
+		snprintf(s->legacy_path, sizeof(s->legacy_path), "%s/%s/probekit_%s_%s_%s.o",
+			 o->probe_version, h->arch, h->target_id, h->kernel_release, h->kernel_version);
+	if (!h->os.id[0] || !h->os.version_id[0])
+		snprintf(s->no_btf_why, sizeof(s->no_btf_why),
+			 "os-release gives no ID and VERSION_ID: no reduced BTF can be named");
+	else if (!pk_path__component_ok(h->os.id) || !pk_path__component_ok(h->os.version_id) ||
+		 !pk_path__component_ok(arch) || !pk_path__component_ok(h->kernel_release))
+		snprintf(s->no_btf_why, sizeof(s->no_btf_why),
+			 "this host's names cannot be a repository path");
+	else
+		snprintf(s->reduced_btf_path, sizeof(s->reduced_btf_path), "%s/btf/%s/%s/%s/%s.btf",
+			 o->probe_version, h->os.id, h->os.version_id, arch, h->kernel_release);
+	if (pk_path__component_ok(h->arch))
+		snprintf(s->core_path, sizeof(s->core_path), "%s/%s/probe.core.bpf.o", o->probe_version,
+			 h->arch);
+}
+
+int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const char *cmd)
+{
+	struct pk_error err = { 0 };
+	struct stat st;
+	char cached[4200];
+	int r;
+
+	if (pk_probe_source__version(o->probe_version)) {
+		pk_err("%s: cannot compute this agent's probe version", cmd);
+		return PK_EXIT_ERROR;
+	}
+	if (o->key_path) {
+		r = pk_minisign_pubkey__load(&o->key, o->key_path, &err);
+		if (r) {
+			pk_err("%s: %s", o->key_origin, pk_error__str(&err));
+			return PK_EXIT_ERROR;
+		}
+		o->have_key = true;
+		snprintf(o->key_desc, sizeof(o->key_desc), "%s %s", o->key_origin, o->key_path);
+	} else if (PK_BUILTIN_REPO_KEY[0]) {
+		r = pk_minisign_pubkey__parse(&o->key, PK_BUILTIN_REPO_KEY, strlen(PK_BUILTIN_REPO_KEY), &err);
+		if (r) {
+			pk_err("%s: the built-in repository key: %s", cmd, pk_error__str(&err));
+			return PK_EXIT_ERROR;
+		}
+		o->have_key = true;
+		snprintf(o->key_desc, sizeof(o->key_desc), "built in");
+	}
+	host_paths(o, h);
+	o->source.have_repos = o->nr_repos > 0;
+	o->source.download_probe = o->download_probe;
+	o->source.probe_dir = o->probe_dir;
+
+	/* a fetcher when there is something to fetch from: a repository, or a
+	 * cache that already holds indexes (nothing is created otherwise) */
+	snprintf(cached, sizeof(cached), "%s/agent/repos", o->cache_dir ? o->cache_dir : PK_CACHE_DIR_DEFAULT);
+	if (o->nr_repos || !stat(cached, &st)) {
+		PK_FETCHER_OPTS(fo, .repos = o->repos, .nr_repos = o->nr_repos,
+				.key = o->have_key ? &o->key : NULL, .key_origin = o->key_desc,
+				.cache_dir = o->cache_dir, .offline = o->offline,
+				.allow_expired = o->allow_expired, .require_verified = o->require_verified,
+				.cached_repos = true, .ca_file = o->ca_file,
+				.connect_timeout_ms = o->connect_timeout_ms, .timeout_ms = o->timeout_ms,
+				.retries = o->retries);
+
+		r = pk_fetcher__new(&fo, &o->fetcher, &err);
+		if (r) {
+			pk_err("%s: %s", cmd, pk_error__str(&err));
+			return PK_EXIT_ERROR;
+		}
+	}
+	o->source.fetcher = o->fetcher;
+	return 0;
+}
+
+void pk_cli_repo__free(struct pk_cli_repo *o)
+{
+	pk_fetcher__free(o->fetcher);
+	o->fetcher = NULL;
+	free(o->repos_env);
+	o->repos_env = NULL;
+}

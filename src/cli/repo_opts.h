@@ -1,0 +1,101 @@
+/* The agent's repository options that `run`, `selftest`, `detect` and `fetch`
+ * share (--repo, --repo-key, --cache, --offline, --allow-expired,
+ * --require-verified, --ca-file, timeouts, --probe-dir) and the host options of
+ * `detect` and `fetch` (--host-root, --uname-r, --uname-v, --uname-m), with their
+ * environment defaults: parsed in one place, turned into a fetcher and the
+ * chain's repository candidates. */
+#ifndef PK_CLI_REPO_OPTS_H
+#define PK_CLI_REPO_OPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "agent/host.h"
+#include "fetch/fetcher.h"
+#include "fetch/repo_source.h"
+#include "repo/minisign.h"
+
+#define PK_CLI_REPOS_MAX 16
+
+enum {
+	PK_CLI_OPT_REPO = 0x300,
+	PK_CLI_OPT_REPO_KEY,
+	PK_CLI_OPT_CACHE,
+	PK_CLI_OPT_OFFLINE,
+	PK_CLI_OPT_REPO_ALLOW_EXPIRED,
+	PK_CLI_OPT_REQUIRE_VERIFIED,
+	PK_CLI_OPT_CA_FILE,
+	PK_CLI_OPT_CONNECT_TIMEOUT,
+	PK_CLI_OPT_FETCH_TIMEOUT,
+	PK_CLI_OPT_RETRIES,
+	PK_CLI_OPT_PROBE_DIR,
+	PK_CLI_OPT_DOWNLOAD_PROBE,
+	PK_CLI_OPT_HOST_ROOT,
+	PK_CLI_OPT_UNAME_R,
+	PK_CLI_OPT_UNAME_V,
+	PK_CLI_OPT_UNAME_M,
+};
+
+#define PK_CLI_REPO_LONGOPTS                                                             \
+	{ "repo", required_argument, NULL, PK_CLI_OPT_REPO },                             \
+	{ "repo-key", required_argument, NULL, PK_CLI_OPT_REPO_KEY },                     \
+	{ "cache", required_argument, NULL, PK_CLI_OPT_CACHE },                           \
+	{ "offline", no_argument, NULL, PK_CLI_OPT_OFFLINE },                             \
+	{ "allow-expired", no_argument, NULL, PK_CLI_OPT_REPO_ALLOW_EXPIRED },            \
+	{ "require-verified", no_argument, NULL, PK_CLI_OPT_REQUIRE_VERIFIED },           \
+	{ "ca-file", required_argument, NULL, PK_CLI_OPT_CA_FILE },                       \
+	{ "connect-timeout", required_argument, NULL, PK_CLI_OPT_CONNECT_TIMEOUT },       \
+	{ "fetch-timeout", required_argument, NULL, PK_CLI_OPT_FETCH_TIMEOUT },           \
+	{ "retries", required_argument, NULL, PK_CLI_OPT_RETRIES },                       \
+	{ "probe-dir", required_argument, NULL, PK_CLI_OPT_PROBE_DIR },                   \
+	{ "download-probe", no_argument, NULL, PK_CLI_OPT_DOWNLOAD_PROBE }
+
+#define PK_CLI_HOST_LONGOPTS                                                             \
+	{ "host-root", required_argument, NULL, PK_CLI_OPT_HOST_ROOT },                   \
+	{ "uname-r", required_argument, NULL, PK_CLI_OPT_UNAME_R },                       \
+	{ "uname-v", required_argument, NULL, PK_CLI_OPT_UNAME_V },                       \
+	{ "uname-m", required_argument, NULL, PK_CLI_OPT_UNAME_M }
+
+/* what --help says about them */
+extern const char pk_cli_repo_help[];
+extern const char pk_cli_host_help[];
+
+struct pk_cli_repo {
+	const char *repos[PK_CLI_REPOS_MAX];
+	size_t nr_repos;
+	bool repos_given;		/* --repo on the command line: PROBEKIT_REPOS ignored */
+	char *repos_env;		/* PROBEKIT_REPOS, split in place */
+	const char *key_path, *key_origin;
+	const char *cache_dir;
+	bool offline, allow_expired, require_verified, download_probe;
+	const char *ca_file;
+	long connect_timeout_ms, timeout_ms;
+	int retries;
+	const char *probe_dir;
+	/* host options (detect, fetch) */
+	const char *host_root, *uname_r, *uname_v, *uname_m;
+	/* made by pk_cli_repo__setup */
+	struct pk_minisign_pubkey key;
+	bool have_key;
+	char key_desc[300];
+	struct pk_fetcher *fetcher;
+	struct pk_repo_source source;
+	char probe_version[32];
+};
+
+/* defaults from PROBEKIT_REPOS, PROBEKIT_REPO_KEY, PROBEKIT_CACHE, PROBEKIT_OFFLINE,
+ * PROBEKIT_ALLOW_EXPIRED, PROBEKIT_REQUIRE_VERIFIED, PROBEKIT_CA_FILE,
+ * PROBEKIT_PROBE_DIR, PROBEKIT_DOWNLOAD_PROBE, HOST_ROOT */
+void pk_cli_repo__init(struct pk_cli_repo *o);
+/* 1 when opt was one of these (taken), 0 when not; PK_EXIT_USAGE after reporting
+ * a bad one for cmd */
+int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char *cmd);
+/* the host options as pk_host__detect takes them */
+void pk_cli_repo__host_opts(const struct pk_cli_repo *o, struct pk_host_opts *ho);
+/* After the host is known: the pinned key, the fetcher, this host's paths in the
+ * repository layout. PK_EXIT_ERROR after reporting (a key that cannot be read),
+ * else 0. */
+int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const char *cmd);
+void pk_cli_repo__free(struct pk_cli_repo *o);
+
+#endif

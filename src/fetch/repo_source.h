@@ -1,0 +1,35 @@
+/* The candidates a repository, the cache and a probe directory add to the chain
+ * (docs/agent.md, "The candidate chain"), as a pk_chain_extend_fn: nothing is
+ * fetched when the chain is built, only when the walk reaches a candidate.
+ *   FIRST  repo-core          (PROBEKIT_DOWNLOAD_PROBE=1) the repository's CO-RE object
+ *                             for this probe version, with the kernel's BTF
+ *   LAST   repo-reduced-btf   the embedded CO-RE object + this kernel's reduced BTF
+ *          repo-legacy        this kernel's legacy object
+ *          cache-legacy       this kernel's legacy object from the cache (indexes of
+ *                             repositories not configured now) or a probe directory */
+#ifndef PK_FETCH_REPO_SOURCE_H
+#define PK_FETCH_REPO_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent/chain.h"
+
+struct pk_fetcher;
+
+struct pk_repo_source {
+	struct pk_fetcher *fetcher;	/* NULL: no repository and no cache */
+	bool have_repos;		/* the operator configured at least one */
+	bool download_probe;		/* PROBEKIT_DOWNLOAD_PROBE=1 */
+	const char *probe_dir;		/* legacy objects under their repository file name, or NULL */
+	/* this host's paths in the repository layout; "" when they cannot be computed,
+	 * with the reason beside */
+	char legacy_path[512], reduced_btf_path[512], core_path[512];
+	char no_legacy_why[256], no_btf_why[256];
+};
+
+/* pk_chain_extend_fn; ctx is a struct pk_repo_source that outlives the walk */
+void pk_repo_source__extend(struct pk_chain *ch, enum pk_chain_slot slot, const struct pk_host *h,
+			    const struct pk_features *f, void *ctx);
+
+#endif
