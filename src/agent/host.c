@@ -1,5 +1,5 @@
-/* Host detection: uname, os-release, falco-style target id, where kernel BTF
- * is, privileges. The parsers take untrusted bytes (never NUL-terminated,
+/* Host detection: uname, os-release, falco-style target id and falcoctl's
+ * kernelrelease/kernelversion, where kernel BTF is, privileges. The parsers take untrusted bytes (never NUL-terminated,
  * never trusted to be well formed); nothing here prints or exits: a parser says
  * why it rejected its input in the caller's struct pk_error. */
 #include <ctype.h>
@@ -56,6 +56,7 @@ static int osr_line(const char *s, size_t n, unsigned int line, struct pk_os_rel
 	struct { const char *key; char *dst; size_t size; } fields[] = {
 		{ "ID", out->id, sizeof(out->id) },
 		{ "VERSION_ID", out->version_id, sizeof(out->version_id) },
+		{ "VARIANT_ID", out->variant_id, sizeof(out->variant_id) },
 		{ "PRETTY_NAME", out->pretty_name, sizeof(out->pretty_name) },
 	};
 	struct osr_value v = { .len = 0 };
@@ -149,7 +150,7 @@ int pk_os_release__parse(const char *buf, size_t len, struct pk_os_release *out,
 		rc = osr_line(buf + pos, end - pos, ++line, out, err);
 		if (rc) {
 			/* all or nothing: no half-parsed fields */
-			out->id[0] = out->version_id[0] = out->pretty_name[0] = 0;
+			memset(out, 0, sizeof(*out));
 			return rc;
 		}
 		pos = end + 1;
@@ -249,6 +250,189 @@ int pk_target_id__format(const char *os_id, const char *version_id, const char *
 		return pk_strlcpy(out, t, size);
 	}
 	return pk_strlcpy(out, id, size);
+}
+
+/* ---- falcoctl's kernelrelease / kernelversion ------------------------------ */
+
+/* The leftmost match of \d+\.\d+\.\d+-\d+ (seps "..-"), or of \d+(\.\d+){2}
+ * (seps ".."), each \d+ as long as it goes, as RE2 finds it: its start and
+ * length, 0 when none. A start inside a run of digits fails exactly as the run's
+ * first digit did, so only run starts are tried: linear in the input. */
+static size_t find_dotted(const char *s, const char *seps, const char **start)
+{
+	size_t groups = strlen(seps) + 1;
+
+	for (const char *p = s; *p; p++) {
+		const char *q = p;
+
+		if (!isdigit((unsigned char)*p) || (p > s && isdigit((unsigned char)p[-1])))
+			continue;
+		for (size_t g = 0;; g++) {
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (g + 1 == groups) {
+				*start = p;
+				return q - p;
+			}
+			if (*q != seps[g] || !isdigit((unsigned char)q[1]))
+				break;
+			q++;
+		}
+	}
+	return 0;
+}
+
+/* falcoctl debian.go: the leftmost -?(rt-|cloud-|)(amd64|arm64) in the release,
+ * rebuilt as "-<flavor><arch>"; "" when there is none */
+static void debian_arch_extra(const char *rel, char *out, size_t size)
+{
+	static const char *const flavors[] = { "rt-", "cloud-", "" };
+	static const char *const arches[] = { "amd64", "arm64" };
+
+	out[0] = 0;
+	for (const char *p = rel; *p; p++) {
+		const char *q = *p == '-' ? p + 1 : p;
+
+		for (size_t f = 0; f < PK_ARRAY_SIZE(flavors); f++) {
+			size_t fl = strlen(flavors[f]);
+
+			if (strncmp(q, flavors[f], fl))
+				continue;
+			for (size_t a = 0; a < PK_ARRAY_SIZE(arches); a++) {
+				if (!strncmp(q + fl, arches[a], strlen(arches[a]))) {
+					snprintf(out, size, "-%s%s", flavors[f], arches[a]);
+					return;
+				}
+			}
+		}
+	}
+}
+
+/* falcoctl ubuntu.go: "#111~20.04.1-Ubuntu SMP ..." -> "111~20.04.1" */
+static int ubuntu_kernel_version(const char *uname_v, char *out, size_t size)
+{
+	size_t n;
+
+	while (*uname_v == '#')
+		uname_v++;
+	n = strcspn(uname_v, " ");
+	if (n >= 7 && !memcmp(uname_v + n - 7, "-Ubuntu", 7))
+		n -= 7;
+	if (!n)
+		return -EINVAL;
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(out, uname_v, n);
+	out[n] = 0;
+	return 0;
+}
+
+/* a value from the host for a message: at most 64 bytes, unprintables as '?' */
+static const char *shown(const char *s, char buf[68])
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i < 64; i++)
+		buf[i] = s[i] > ' ' && s[i] < 127 ? s[i] : '?';
+	buf[i] = 0;
+	if (s && s[i])
+		strcpy(buf + i, "...");
+	return buf;
+}
+
+__attribute__((format(printf, 4, 5)))
+static int put(char *dst, size_t size, struct pk_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return pk_error__set(err, -ENAMETOOLONG, "name longer than %zu bytes", size - 1);
+	return 0;
+}
+
+int pk_falco_names__compute(const char *target_id, const struct pk_os_release *os,
+			    const char *uname_r, const char *uname_v, const char *etc_version,
+			    struct pk_falco_names *out, struct pk_error *err)
+{
+	const char *t = target_id ? target_id : "", *vid = os ? os->version_id : "";
+	char *kr, *kv, show[68];
+	size_t krs, kvs;
+	int r;
+
+	if (!out)
+		return pk_error__set(err, -EINVAL, "no output");
+	memset(out, 0, sizeof(*out));
+	kr = out->kernelrelease, krs = sizeof(out->kernelrelease);
+	kv = out->kernelversion, kvs = sizeof(out->kernelversion);
+	if (!uname_r || !uname_r[0])
+		return pk_error__set(err, -EINVAL, "no kernel release (uname -r)");
+	if (!uname_v)
+		uname_v = "";
+
+	r = put(kr, krs, err, "%s", uname_r);
+	if (!r && !strncmp(t, "ubuntu-", 7)) {
+		r = ubuntu_kernel_version(uname_v, kv, kvs);
+		if (r)
+			r = pk_error__set(err, r, "uname -v '%s' has no Ubuntu kernel version (#N...)",
+					  shown(uname_v, show));
+	} else if (!r && !strcmp(t, "debian")) {
+		/* uname -r names the ABI (5.10.0-0.deb10.22-rt-amd64); the package
+		 * version in uname -v names the kernel (Debian 5.10.178-3) */
+		const char *v = NULL;
+		size_t n = find_dotted(uname_v, "..-", &v);
+		char extra[16];
+
+		if (n) {
+			debian_arch_extra(uname_r, extra, sizeof(extra));
+			r = put(kr, krs, err, "%.*s%s", (int)n, v, extra);
+			if (!r)
+				r = put(kv, kvs, err, "1");
+		} else {
+			r = pk_kernel_version__parse(uname_v, kv, kvs);
+			if (r)
+				r = pk_error__set(err, r, "uname -v '%s' holds neither a Debian version (d.d.d-d) nor #N",
+						  shown(uname_v, show));
+		}
+	} else if (!r && !strcmp(t, "bottlerocket")) {
+		const char *var = os ? os->variant_id : "";
+
+		if (!vid[0] || !var[0])
+			r = pk_error__set(err, -EINVAL, "bottlerocket: os-release has no %s",
+					  vid[0] ? "VARIANT_ID" : "VERSION_ID");
+		else
+			r = put(kv, kvs, err, "1_%s-%.*s", vid, (int)strcspn(var, "-"), var);
+	} else if (!r && !strcmp(t, "minikube")) {
+		const char *v = NULL;
+		size_t n = etc_version ? find_dotted(etc_version, "..", &v) : 0;
+
+		if (!n)
+			r = pk_error__set(err, -EINVAL, "minikube: /etc/VERSION holds no x.y.z version");
+		else
+			r = put(kv, kvs, err, "1_%.*s", (int)n, v);
+	} else if (!r && !strcmp(t, "talos")) {
+		if (!vid[0])
+			r = pk_error__set(err, -EINVAL, "talos: os-release has no VERSION_ID");
+		else
+			r = put(kv, kvs, err, "1_%s", vid);
+	} else if (!r) {
+		r = pk_kernel_version__parse(uname_v, kv, kvs);
+		if (r)
+			r = pk_error__set(err, r, "uname -v '%s' does not start with #N", shown(uname_v, show));
+	}
+	if (!r && !strcmp(t, "flatcar")) {
+		/* Flatcar's kernel is named by the OS release it ships in */
+		if (!vid[0])
+			r = pk_error__set(err, -EINVAL, "flatcar: os-release has no VERSION_ID");
+		else
+			r = put(kr, krs, err, "%s", vid);
+	}
+	if (r)
+		memset(out, 0, sizeof(*out));
+	return r;
 }
 
 /* ---- /proc/self/status -------------------------------------------------- */
@@ -352,39 +536,23 @@ static bool rooted_exists(const char *root, const char *path)
 	return !root_path(p, sizeof(p), root, "%s", path) && access(p, F_OK) == 0;
 }
 
-/* falcoctl minikube.go: /etc/VERSION matching (\d+(\.\d+){2}) means minikube */
-static bool has_xyz_version(const char *s)
+/* falcoctl minikube.go: /etc/VERSION matching (\d+(\.\d+){2}) means minikube;
+ * the text (malloc'd) when it does, else NULL */
+static char *minikube_version(const char *root)
 {
-	for (; *s; s++) {
-		const char *p = s;
-		int parts = 0;
-
-		while (parts < 3 && isdigit((unsigned char)*p)) {
-			while (isdigit((unsigned char)*p))
-				p++;
-			if (++parts < 3 && *p++ != '.')
-				break;
-		}
-		if (parts == 3)
-			return true;
-	}
-	return false;
-}
-
-static bool is_minikube(const char *root)
-{
+	const char *v;
 	char *data = NULL;
 	size_t len = 0;
-	bool yes;
 
 	if (read_rooted(root, "/etc/VERSION", 4096, &data, &len))
-		return false;
-	yes = has_xyz_version(data);
+		return NULL;
+	if (find_dotted(data, "..", &v))
+		return data;
 	free(data);
-	return yes;
+	return NULL;
 }
 
-static void detect_target_id(struct pk_host *h, const char *root)
+static void detect_target_id(struct pk_host *h, const char *root, const char *etc_version)
 {
 	/* falcoctl distro.go Discover(): without os-release, probe release files */
 	static const struct { const char *file, *id; } fallback[] = {
@@ -395,7 +563,7 @@ static void detect_target_id(struct pk_host *h, const char *root)
 	const char *id = h->os.id;
 	int err;
 
-	if (id[0] && is_minikube(root))
+	if (id[0] && etc_version)
 		id = "minikube";
 	for (size_t i = 0; !id[0] && i < PK_ARRAY_SIZE(fallback); i++)
 		if (rooted_exists(root, fallback[i].file))
@@ -517,9 +685,19 @@ static void detect_privileges(struct pk_host *h, const char *root)
 	h->cap_bpf = caps >> CAP_BPF & 1;
 }
 
+static void detect_falco_names(struct pk_host *h, const char *etc_version)
+{
+	int err = pk_falco_names__compute(h->target_id, &h->os, h->kernel_release, h->uname_version,
+					  etc_version, &h->falco, &h->falco_error);
+
+	if (err)
+		pk_debug("host: no falco kernel names: %s\n", pk_error__str(&h->falco_error));
+}
+
 int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
 {
-	const char *root = NULL;
+	const char *root = NULL, *os_root, *ur, *uv, *um;
+	char *etc_version;
 	struct utsname u;
 
 	if (!h)
@@ -527,17 +705,30 @@ int pk_host__detect(struct pk_host *h, const struct pk_host_opts *opts)
 	if (!PK_OPTS_VALID(opts, struct pk_host_opts))
 		return -EINVAL;
 	root = PK_OPTS_GET(opts, root, NULL);
+	os_root = PK_OPTS_GET(opts, os_root, NULL);
+	if (!os_root)
+		os_root = root;
+	ur = PK_OPTS_GET(opts, uname_r, NULL);
+	uv = PK_OPTS_GET(opts, uname_v, NULL);
+	um = PK_OPTS_GET(opts, machine, NULL);
+	/* uname(2)'s own limit: 64 bytes each */
+	if ((ur && strlen(ur) >= sizeof(h->kernel_release)) ||
+	    (uv && strlen(uv) >= sizeof(h->uname_version)) || (um && strlen(um) >= sizeof(h->arch)))
+		return -EINVAL;
 	memset(h, 0, sizeof(*h));
 	if (uname(&u))
 		return -errno;
-	pk_strlcpy(h->kernel_release, u.release, sizeof(h->kernel_release));
-	pk_strlcpy(h->uname_version, u.version, sizeof(h->uname_version));
-	pk_strlcpy(h->arch, u.machine, sizeof(h->arch));
+	pk_strlcpy(h->kernel_release, ur ? ur : u.release, sizeof(h->kernel_release));
+	pk_strlcpy(h->uname_version, uv ? uv : u.version, sizeof(h->uname_version));
+	pk_strlcpy(h->arch, um ? um : u.machine, sizeof(h->arch));
 	if (pk_kernel_version__parse(h->uname_version, h->kernel_version, sizeof(h->kernel_version)))
 		pk_debug("host: uname -v '%s' has no #N kernel version\n", h->uname_version);
 
-	detect_os_release(h, root);
-	detect_target_id(h, root);
+	detect_os_release(h, os_root);
+	etc_version = minikube_version(os_root);
+	detect_target_id(h, os_root, etc_version);
+	detect_falco_names(h, etc_version);
+	free(etc_version);
 	detect_btf(h, root);
 	detect_privileges(h, root);
 	detect_lockdown(h, root);

@@ -1,6 +1,7 @@
 /* What host are we on: kernel release/version, arch, os-release, falco-style
- * target id, where kernel BTF is, privileges. Parsers take untrusted text and
- * reject bad input with -EINVAL, and say why in the caller's struct pk_error. */
+ * target id and falcoctl's kernelrelease/kernelversion for it, where kernel BTF
+ * is, privileges. Parsers take untrusted text and reject bad input with -EINVAL,
+ * and say why in the caller's struct pk_error. */
 #ifndef PK_HOST_H
 #define PK_HOST_H
 
@@ -13,6 +14,7 @@
 struct pk_os_release {
 	char id[64];		/* ID=, lowercase, "" if absent */
 	char version_id[64];	/* VERSION_ID=, "" if absent */
+	char variant_id[64];	/* VARIANT_ID=, "" if absent (bottlerocket: aws-k8s-1.28) */
 	char pretty_name[128];
 };
 
@@ -30,6 +32,32 @@ int pk_kernel_version__parse(const char *uname_v, char *out, size_t size);
  * "ubuntu-aws", "amazonlinux2", "centos", ... -EINVAL on empty os id. */
 int pk_target_id__format(const char *os_id, const char *version_id, const char *kernel_release,
 			 char *out, size_t size);
+
+/* The names falcoctl (pkg/driver/distro/) gives a kernel, under which the
+ * farm publishes its legacy object: <target>_<kernelrelease>_<kernelversion>. */
+struct pk_falco_names {
+	char kernelrelease[128];
+	char kernelversion[160];	/* bottlerocket: 1_<VERSION_ID>-<variant> */
+};
+
+/* falcoctl's per-distribution rules, keyed by the target id (ANCHORS.md):
+ *   generic:      kernelrelease = uname -r, kernelversion = the N of "#N" in uname -v
+ *   ubuntu-*:     kernelversion = uname -v without '#', up to the first space,
+ *                 minus a trailing "-Ubuntu" ("#111~20.04.1-Ubuntu SMP" -> 111~20.04.1)
+ *   debian:       when uname -v holds d.d.d-d (the package version, "Debian
+ *                 6.1.153-1"), kernelrelease = that + "-[rt-|cloud-]amd64|arm64" as
+ *                 found in uname -r, kernelversion "1"; otherwise generic
+ *   flatcar:      kernelrelease = os VERSION_ID
+ *   bottlerocket: kernelversion = 1_<VERSION_ID>-<VARIANT_ID up to its first '-'>
+ *   minikube:     kernelversion = 1_<the x.y.z in etc_version (/etc/VERSION text)>
+ *   talos:        kernelversion = 1_<VERSION_ID>
+ * target_id NULL or "" (undetermined) takes the generic rule. os and etc_version
+ * may be NULL when the rule does not need them. -EINVAL with the reason in *err
+ * (may be NULL) when a name cannot be made (the legacy object then cannot be
+ * named); *out is then all "". -ENAMETOOLONG when a name does not fit. */
+int pk_falco_names__compute(const char *target_id, const struct pk_os_release *os,
+			    const char *uname_r, const char *uname_v, const char *etc_version,
+			    struct pk_falco_names *out, struct pk_error *err);
 
 /* The CapEff: mask from /proc/<pid>/status text; -ENOENT when absent,
  * -EINVAL when malformed. */
@@ -55,7 +83,9 @@ struct pk_host {
 	struct pk_os_release os;
 	struct pk_error os_error;	/* why os-release was not used: unreadable or
 					 * malformed (code 0 when fine or absent) */
-	char target_id[64];
+	char target_id[64];		/* "" when undetermined (falcoctl: no download) */
+	struct pk_falco_names falco;	/* "" when not computable, see falco_error */
+	struct pk_error falco_error;	/* why falco is empty (code 0 when filled) */
 	enum pk_kernel_btf btf_source;
 	char btf_path[256];		/* "" when btf_source == PK_KERNEL_BTF_NONE */
 	bool is_root;
@@ -67,6 +97,17 @@ struct pk_host {
 struct pk_host_opts {
 	size_t sz;
 	const char *root;	/* prefix for every file path: /etc, /usr, /sys, /boot, /lib, /proc (tests); NULL = "/" */
+	/* Describing another host (falcoctl's HOST_ROOT: an agent in a container
+	 * sees the host's files under /host). os_root prefixes the files that
+	 * name the OS: etc/os-release (else usr/lib/os-release), etc/VERSION,
+	 * etc/centos-release, etc/redhat-release, etc/debian_version; NULL = root.
+	 * uname_r/uname_v/machine replace uname(2)'s release, version and machine
+	 * (NULL = this kernel's); longer than 64 bytes is -EINVAL. BTF, privileges
+	 * and lockdown are still read under root. */
+	const char *os_root;
+	const char *uname_r;
+	const char *uname_v;
+	const char *machine;
 };
 #define PK_HOST_OPTS(name, ...)                                                \
 	struct pk_host_opts name = { .sz = sizeof(struct pk_host_opts), __VA_ARGS__ }

@@ -1,25 +1,78 @@
 /* `probekit detect [--json]`: this host, what its kernel can do for the probe,
- * and the candidate chain `run` would walk, in order, with the reason for each. */
+ * the names the repository publishes its artifacts under, and the candidate
+ * chain `run` would walk, in order, with the reason for each. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "agent/features.h"
 #include "agent/host.h"
 #include "common/json.h"
 #include "agent/loader.h"
+#include "agent/repo_key.h"
+#include "build/probe_source.h"
 #include "common/pk.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: probekit detect [--json] [--probe FILE] [--btf FILE] [--btf-archive FILE]\n\n"
+	fprintf(f, "usage: probekit detect [--json] [--probe FILE] [--btf FILE] [--btf-archive FILE]\n"
+		"                       [--host-root DIR] [--uname-r R] [--uname-v V] [--uname-m M]\n\n"
 		"Describe this host (kernel, OS, target id, kernel BTF, kernel features,\n"
-		"privileges) and the candidate chain `probekit run` would try, in order.\n"
+		"privileges), the names the repository publishes its probe and BTF under\n"
+		"(repository: target, kernelrelease and kernelversion as falcoctl computes\n"
+		"them, and the relative paths), and the candidate chain `probekit run` would\n"
+		"try, in order.\n"
 		"--probe/--btf/--btf-archive (or PROBEKIT_BPF_FILE/PROBEKIT_BTF_FILE/\n"
-		"PROBEKIT_BTF_ARCHIVE) shape the chain as for run.\n");
+		"PROBEKIT_BTF_ARCHIVE) shape the chain as for run.\n\n"
+		"Another host's names:\n"
+		"  --host-root DIR  read the OS files (etc/os-release, usr/lib/os-release,\n"
+		"                   etc/VERSION, etc/*-release, etc/debian_version) under DIR,\n"
+		"                   as falcoctl's HOST_ROOT (default: $HOST_ROOT, else /)\n"
+		"  --uname-r R      that host's `uname -r` (default: this kernel's)\n"
+		"  --uname-v V      that host's `uname -v`\n"
+		"  --uname-m M      that host's `uname -m`\n"
+		"Kernel BTF, features, privileges and candidates stay this machine's.\n");
+}
+
+/* the repository's names for this host; NULL for what cannot be made */
+static const char *opt_str(const char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const struct pk_error *e)
+{
+	pk_json__key(j, "repository_key");
+	pk_json__obj_begin(j);
+	pk_json__kv_str(j, "target", opt_str(k->target));
+	pk_json__kv_str(j, "kernelrelease", opt_str(k->kernelrelease));
+	pk_json__kv_str(j, "kernelversion", opt_str(k->kernelversion));
+	pk_json__kv_str(j, "legacy_object", opt_str(k->legacy_object));
+	pk_json__kv_str(j, "reduced_btf", opt_str(k->reduced_btf));
+	pk_json__kv_str(j, "core_object", opt_str(k->core_object));
+	pk_json__kv_str(j, "btf_object", opt_str(k->btf_object));
+	if (e->code)
+		pk_json__kv_str(j, "error", pk_error__str(e));
+	pk_json__obj_end(j);
+}
+
+static void repo_key_text(const struct pk_repo_key *k, const struct pk_error *e)
+{
+	const char *none = "(none)";
+
+	printf("repository:  target %s, kernelrelease %s, kernelversion %s\n",
+	       k->target[0] ? k->target : none, k->kernelrelease[0] ? k->kernelrelease : none,
+	       k->kernelversion[0] ? k->kernelversion : none);
+	printf("             legacy object %s\n", k->legacy_object[0] ? k->legacy_object : none);
+	printf("             reduced BTF   %s\n", k->reduced_btf[0] ? k->reduced_btf : none);
+	printf("             CO-RE object  %s\n", k->core_object[0] ? k->core_object : none);
+	printf("             BTF object    %s\n", k->btf_object[0] ? k->btf_object : none);
+	if (e->code)
+		printf("             not all names: %s\n", pk_error__str(e));
 }
 
 int cmd_detect(int argc, char **argv)
@@ -29,6 +82,10 @@ int cmd_detect(int argc, char **argv)
 		{ "probe", required_argument, NULL, 'P' },
 		{ "btf", required_argument, NULL, 'B' },
 		{ "btf-archive", required_argument, NULL, 'A' },
+		{ "host-root", required_argument, NULL, 'R' },
+		{ "uname-r", required_argument, NULL, 'r' },
+		{ "uname-v", required_argument, NULL, 'V' },
+		{ "uname-m", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -38,7 +95,11 @@ int cmd_detect(int argc, char **argv)
 	const char *probe = getenv("PROBEKIT_BPF_FILE"), *btf = getenv("PROBEKIT_BTF_FILE");
 	const char *probe_origin = "PROBEKIT_BPF_FILE", *btf_origin = "PROBEKIT_BTF_FILE";
 	const char *archive_path = getenv("PROBEKIT_BTF_ARCHIVE");
+	const char *host_root = getenv("HOST_ROOT"), *uname_r = NULL, *uname_v = NULL, *uname_m = NULL;
 	const struct pk_candidate *red = NULL;
+	struct pk_repo_key key;
+	struct pk_error key_err = { 0 };
+	char pv[PK_PROBE_VERSION_LEN + 1];
 	char *archive = NULL;
 	size_t archive_len = 0;
 	bool json = false;
@@ -52,6 +113,10 @@ int cmd_detect(int argc, char **argv)
 		case 'P': probe = optarg; probe_origin = "--probe"; break;
 		case 'B': btf = optarg; btf_origin = "--btf"; break;
 		case 'A': archive_path = optarg; break;
+		case 'R': host_root = optarg; break;
+		case 'r': uname_r = optarg; break;
+		case 'V': uname_v = optarg; break;
+		case 'm': uname_m = optarg; break;
 		case 'h': usage(stdout); return PK_EXIT_OK;
 		case ':': return pk_usage_err("detect", "option '%s' needs a value", argv[optind - 1]);
 		default: return pk_usage_err("detect", "unknown option '%s'", argv[optind - 1]);
@@ -64,11 +129,46 @@ int cmd_detect(int argc, char **argv)
 	if (btf && !*btf)
 		btf = NULL;
 
-	err = pk_host__detect(&h, NULL);
+	{
+		static const char *const names[] = { "--uname-r", "--uname-v", "--uname-m" };
+		const char *vals[] = { uname_r, uname_v, uname_m };
+
+		/* uname(2)'s fields hold 64 bytes */
+		for (size_t i = 0; i < PK_ARRAY_SIZE(vals); i++)
+			if (vals[i] && (!vals[i][0] || strlen(vals[i]) > 64))
+				return pk_usage_err("detect", "%s must be 1 to 64 bytes", names[i]);
+	}
+	if (host_root && !*host_root)
+		host_root = NULL;
+	if (host_root) {
+		struct stat st;
+
+		if (stat(host_root, &st)) {
+			pk_err("cannot open host root '%s': %s", host_root, strerror(errno));
+			return PK_EXIT_ERROR;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			pk_err("host root '%s' is not a directory", host_root);
+			return PK_EXIT_ERROR;
+		}
+	}
+	{
+		PK_HOST_OPTS(hopts, .os_root = host_root, .uname_r = uname_r, .uname_v = uname_v,
+			     .machine = uname_m);
+
+		err = pk_host__detect(&h, &hopts);
+	}
 	if (err) {
 		pk_err("cannot detect the host: %s", strerror(-err));
 		return PK_EXIT_ERROR;
 	}
+	err = pk_probe_source__version(pv);
+	if (err) {
+		pk_err("cannot compute the probe version: %s", strerror(-err));
+		return PK_EXIT_ERROR;
+	}
+	/* a name that cannot be made is part of the answer, not a failure */
+	pk_repo_key__from_host(&h, pv, &key, &key_err);
 	pk_features__probe(&f, &h);
 	if (archive_path && *archive_path) {
 		err = pk_file__read(archive_path, &archive, &archive_len, 1u << 30);
@@ -101,6 +201,7 @@ int cmd_detect(int argc, char **argv)
 		if (h.os_error.code)
 			pk_json__kv_str(&j, "os_release_error", pk_error__str(&h.os_error));
 		pk_json__kv_str(&j, "target_id", h.target_id);
+		repo_key_json(&j, &key, &key_err);
 		pk_json__key(&j, "kernel_btf");
 		pk_json__obj_begin(&j);
 		pk_json__kv_str(&j, "source", pk_kernel_btf__str(h.btf_source));
@@ -160,7 +261,8 @@ int cmd_detect(int argc, char **argv)
 	       h.os.pretty_name);
 	if (h.os_error.code)
 		printf("             os-release ignored: %s\n", pk_error__str(&h.os_error));
-	printf("target id:   %s\n", h.target_id);
+	printf("target id:   %s\n", h.target_id[0] ? h.target_id : "undetermined");
+	repo_key_text(&key, &key_err);
 	printf("kernel BTF:  %s%s%s\n", pk_kernel_btf__str(h.btf_source),
 	       h.btf_source == PK_KERNEL_BTF_NONE ? "" : " ", h.btf_source == PK_KERNEL_BTF_NONE ? "" : h.btf_path);
 	printf("features:    ringbuf %s, perfbuf %s, raw_tp %s, tp_btf %s\n", f.ringbuf ? "yes" : "no",

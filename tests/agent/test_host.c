@@ -1,5 +1,7 @@
 /* Unit tests for host detection: os-release, uname -v and target id parsers,
- * CapEff, and pk_host__detect against fake roots built in a temp dir. */
+ * falcoctl's kernelrelease/kernelversion per distribution (and that they meet
+ * the catalog's names for the same kernel), the repository key, CapEff, and
+ * pk_host__detect against fake roots built in a temp dir. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -10,7 +12,9 @@
 #include <sys/utsname.h>
 
 #include "agent/host.h"
+#include "agent/repo_key.h"
 #include "common/pk.h"
+#include "kernels/crawl.h"
 #include "unit.h"
 
 /* ---- os-release ---------------------------------------------------------- */
@@ -280,6 +284,307 @@ static void test_target_id_small_buffer(void)
 	CHECK_INT(name, pk_target_id__format("amzn", "2023", "", out, sizeof(out)), -ENAMETOOLONG);
 	CHECK_INT(name, pk_target_id__format("debian", "", "", out, sizeof(out)), 0);
 	CHECK_STR(name, out, "debian");
+	PASS(name);
+}
+
+/* ---- falcoctl's kernelrelease / kernelversion -------------------------------- */
+
+struct names_case {
+	const char *target, *version_id, *variant_id, *uname_r, *uname_v, *etc_version;
+	int rc;
+	const char *kr, *kv;
+};
+
+static const struct names_case names_cases[] = {
+	/* debian: the package version in uname -v names the kernel */
+	{ "debian", "12", "", "6.1.0-40-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.153-1 (2025-09-20)", NULL,
+	  0, "6.1.153-1-amd64", "1" },
+	{ "debian", "12", "", "6.1.0-40-arm64", "#1 SMP Debian 6.1.153-1 (2025-09-20)", NULL,
+	  0, "6.1.153-1-arm64", "1" },
+	{ "debian", "13", "", "6.12.57+deb13-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.12.57-1 (2025-11-05)",
+	  NULL, 0, "6.12.57-1-amd64", "1" },
+	{ "debian", "13", "", "6.12.57+deb13-cloud-amd64",
+	  "#1 SMP PREEMPT_DYNAMIC Debian 6.12.57-1 (2025-11-05)", NULL, 0, "6.12.57-1-cloud-amd64", "1" },
+	/* falcoctl debian_test.go: an ABI release of the backported rt kernel */
+	{ "debian", "10", "", "5.10.0-0.deb10.22-rt-amd64",
+	  "#1 SMP PREEMPT_RT Debian 5.10.178-3~deb10u1 (2023-05-27)", NULL, 0, "5.10.178-3-rt-amd64", "1" },
+	{ "debian", "10", "", "5.10.0-0.deb10.22-rt-amd64", "5.10.178-3", NULL, 0, "5.10.178-3-rt-amd64", "1" },
+	{ "debian", "10", "", "5.10.0-0.deb10.22-amd64", "5.10.178-3", NULL, 0, "5.10.178-3-amd64", "1" },
+	/* falcoctl's regex stops at -N: a backport's ~bpo12+1 is not kept */
+	{ "debian", "12", "", "6.12.38+deb12-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.12.38-1~bpo12+1 (2025-07-20)",
+	  NULL, 0, "6.12.38-1-amd64", "1" },
+	/* no arch falcoctl knows: the version alone */
+	{ "debian", "12", "", "6.1.0-40-686-pae", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.153-1 (2025-09-20)", NULL,
+	  0, "6.1.153-1", "1" },
+	/* a kernel Debian did not build: generic */
+	{ "debian", "12", "", "6.18.44-custom", "#3 SMP PREEMPT_DYNAMIC Tue Nov 18 10:00:00 UTC 2025", NULL,
+	  0, "6.18.44-custom", "3" },
+	{ "debian", "12", "", "6.18.44-custom", "SMP", NULL, -EINVAL, "", "" },
+	/* ubuntu: uname -v's upload number, "-Ubuntu" cut */
+	{ "ubuntu-generic", "20.04", "", "5.15.0-101-generic",
+	  "#111~20.04.1-Ubuntu SMP Mon Mar 11 15:44:43 UTC 2024", NULL, 0, "5.15.0-101-generic", "111~20.04.1" },
+	{ "ubuntu-aws", "22.04", "", "6.5.0-1014-aws", "#14~22.04.1-Ubuntu SMP Thu Feb 15 15:27:06 UTC 2024",
+	  NULL, 0, "6.5.0-1014-aws", "14~22.04.1" },
+	{ "ubuntu-generic", "22.04", "", "5.15.0-91-generic", "#101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023",
+	  NULL, 0, "5.15.0-91-generic", "101" },
+	{ "ubuntu-generic", "24.04", "", "6.8.0-31-generic", "#1 SMP PREEMPT_DYNAMIC Tue, 10 Oct 2023 21:10:21 +0000",
+	  NULL, 0, "6.8.0-31-generic", "1" },
+	{ "ubuntu-generic", "22.04", "", "5.15.0-91-generic", "#", NULL, -EINVAL, "", "" },
+	{ "ubuntu-generic", "22.04", "", "5.15.0-91-generic", "", NULL, -EINVAL, "", "" },
+	/* rpm distributions and the rest: uname -r and #N */
+	{ "centos", "7", "", "3.10.0-1160.el7.x86_64", "#1 SMP Mon Oct 19 16:18:59 UTC 2020", NULL,
+	  0, "3.10.0-1160.el7.x86_64", "1" },
+	{ "rhel", "", "", "4.18.0-513.5.1.el8_9.x86_64", "#1 SMP Fri Sep 29 05:21:10 EDT 2023", NULL,
+	  0, "4.18.0-513.5.1.el8_9.x86_64", "1" },
+	{ "fedora", "39", "", "6.5.6-300.fc39.x86_64", "#1 SMP PREEMPT_DYNAMIC Fri Oct  6 19:57:21 UTC 2023", NULL,
+	  0, "6.5.6-300.fc39.x86_64", "1" },
+	{ "amazonlinux2", "2", "", "5.10.205-195.807.amzn2.x86_64", "#1 SMP Tue Jan 16 18:28:59 UTC 2024", NULL,
+	  0, "5.10.205-195.807.amzn2.x86_64", "1" },
+	{ "amazonlinux2023", "2023", "", "6.1.72-96.166.amzn2023.aarch64", "#1 SMP Wed Jan 10 22:11:01 UTC 2024",
+	  NULL, 0, "6.1.72-96.166.amzn2023.aarch64", "1" },
+	{ NULL, "", "", "6.1.0", "#7 SMP", NULL, 0, "6.1.0", "7" },
+	{ "", "", "", "6.1.0", "#7 SMP", NULL, 0, "6.1.0", "7" },
+	/* flatcar: the OS release is the kernel's name */
+	{ "flatcar", "3815.2.0", "", "6.1.73-flatcar", "#1 SMP PREEMPT_DYNAMIC Mon Jan 15 22:44:27 -00 2024", NULL,
+	  0, "3815.2.0", "1" },
+	{ "flatcar", "", "", "6.1.73-flatcar", "#1 SMP", NULL, -EINVAL, "", "" },
+	/* bottlerocket: 1_<VERSION_ID>-<first word of VARIANT_ID> */
+	{ "bottlerocket", "1.19.2", "aws-k8s-1.28", "6.1.72", "#1 SMP Fri Feb  2 22:38:10 UTC 2024", NULL,
+	  0, "6.1.72", "1_1.19.2-aws" },
+	{ "bottlerocket", "1.19.2", "metal", "6.1.72", "junk", NULL, 0, "6.1.72", "1_1.19.2-metal" },
+	{ "bottlerocket", "1.19.2", "", "6.1.72", "#1 SMP", NULL, -EINVAL, "", "" },
+	/* minikube: 1_<x.y.z of /etc/VERSION> */
+	{ "minikube", "2023.02.9", "", "5.10.207", "#1 SMP Thu Apr 18 22:45:33 UTC 2024", "v1.33.0\n",
+	  0, "5.10.207", "1_1.33.0" },
+	{ "minikube", "2021.02.12", "", "4.19.235", "#1 SMP", "v1.26.0-1655407986-14197\n",
+	  0, "4.19.235", "1_1.26.0" },
+	{ "minikube", "", "", "4.19.235", "#1 SMP", "none\n", -EINVAL, "", "" },
+	{ "minikube", "", "", "4.19.235", "#1 SMP", NULL, -EINVAL, "", "" },
+	/* talos: 1_<VERSION_ID> */
+	{ "talos", "v1.6.4", "", "6.1.74-talos", "#1 SMP Tue Feb  6 10:47:27 UTC 2024", NULL, 0, "6.1.74-talos",
+	  "1_v1.6.4" },
+	{ "talos", "", "", "6.1.74-talos", "#1 SMP", NULL, -EINVAL, "", "" },
+	/* no release, nothing */
+	{ "debian", "12", "", "", "#1 SMP", NULL, -EINVAL, "", "" },
+	{ "debian", "12", "", NULL, "#1 SMP", NULL, -EINVAL, "", "" },
+};
+
+static void test_falco_names(void)
+{
+	char name[160];
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(names_cases); i++) {
+		const struct names_case *c = &names_cases[i];
+		struct pk_os_release os = { 0 };
+		struct pk_falco_names n;
+		struct pk_error e = { 0 };
+		int rc;
+
+		snprintf(name, sizeof(name), "falco_names/%zu %s %s %.30s", i, c->target ? c->target : "NULL",
+			 c->uname_r ? c->uname_r : "NULL", c->uname_v);
+		snprintf(os.version_id, sizeof(os.version_id), "%s", c->version_id);
+		snprintf(os.variant_id, sizeof(os.variant_id), "%s", c->variant_id);
+		memset(&n, 'x', sizeof(n));
+		rc = pk_falco_names__compute(c->target, &os, c->uname_r, c->uname_v, c->etc_version, &n, &e);
+		if (rc != c->rc) {
+			FAIL(name, "rc %d (%s), want %d", rc, pk_error__str(&e), c->rc);
+			continue;
+		}
+		if (strcmp(n.kernelrelease, c->kr) || strcmp(n.kernelversion, c->kv)) {
+			FAIL(name, "got '%s' '%s', want '%s' '%s'", n.kernelrelease, n.kernelversion, c->kr, c->kv);
+			continue;
+		}
+		if (rc && (!e.msg[0] || e.code != rc)) {
+			FAIL(name, "no reason for %d", rc);
+			continue;
+		}
+		PASS(name);
+	}
+}
+
+/* a name that does not fit is refused whole, never cut */
+static void test_falco_names_limits(void)
+{
+	const char *name = "falco_names/limits";
+	struct pk_os_release os = { 0 };
+	struct pk_falco_names n;
+	struct pk_error e = { 0 };
+	char longv[400];
+
+	memset(longv, '7', sizeof(longv) - 1);
+	longv[0] = '#';
+	longv[sizeof(longv) - 1] = 0;
+	CHECK_INT(name, pk_falco_names__compute("centos", &os, "3.10.0", longv, NULL, &n, &e), -ENAMETOOLONG);
+	CHECK_STR(name, n.kernelversion, "");
+	CHECK_STR(name, n.kernelrelease, "");
+	CHECK_INT(name, pk_falco_names__compute("ubuntu-generic", &os, "5.15.0-1-generic", longv, NULL, &n, &e),
+		  -ENAMETOOLONG);
+	/* the longest os-release fields still fit */
+	memset(os.version_id, '1', sizeof(os.version_id) - 1);
+	memset(os.variant_id, 'a', sizeof(os.variant_id) - 1);
+	CHECK_INT(name, pk_falco_names__compute("bottlerocket", &os, "6.1.72", "#1", NULL, &n, &e), 0);
+	CHECK_INT(name, strlen(n.kernelversion), 2 + 63 + 1 + 63);
+	CHECK_INT(name, pk_falco_names__compute("debian", NULL, "6.1.0-40-amd64", "#1 SMP", NULL, &n, NULL), 0);
+	CHECK_INT(name, pk_falco_names__compute("flatcar", NULL, "6.1.73", "#1", NULL, &n, NULL), -EINVAL);
+	CHECK_INT(name, pk_falco_names__compute("debian", NULL, "6.1.0", "#1", NULL, NULL, &e), -EINVAL);
+	PASS(name);
+}
+
+/* The agent asks the repository for what the farm publishes: for one kernel,
+ * the host's names from (uname -r, uname -v, os-release) must equal the catalog's
+ * from (uname -r, package version) in pk_deb_kernel__name. Real pairs. */
+static void test_names_meet_catalog(void)
+{
+	static const struct {
+		const char *distro, *os_id, *uname_r, *uname_v, *pkg_version;
+	} cases[] = {
+		{ "debian", "debian", "6.1.0-40-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.153-1 (2025-09-20)",
+		  "6.1.153-1" },
+		{ "debian", "debian", "6.1.0-40-cloud-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.153-1 (2025-09-20)",
+		  "6.1.153-1" },
+		{ "debian", "debian", "6.1.0-40-rt-amd64", "#1 SMP PREEMPT_RT Debian 6.1.153-1 (2025-09-20)",
+		  "6.1.153-1" },
+		{ "debian", "debian", "6.1.0-40-arm64", "#1 SMP Debian 6.1.153-1 (2025-09-20)", "6.1.153-1" },
+		{ "debian", "debian", "6.12.57+deb13-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.12.57-1 (2025-11-05)",
+		  "6.12.57-1" },
+		{ "debian", "debian", "6.12.48+deb13-cloud-amd64",
+		  "#1 SMP PREEMPT_DYNAMIC Debian 6.12.48-1 (2025-09-20)", "6.12.48-1" },
+		{ "debian", "debian", "5.10.0-35-rt-amd64", "#1 SMP PREEMPT_RT Debian 5.10.237-1 (2025-05-19)",
+		  "5.10.237-1" },
+		{ "ubuntu", "ubuntu", "5.15.0-101-generic", "#111~20.04.1-Ubuntu SMP Mon Mar 11 15:44:43 UTC 2024",
+		  "5.15.0-101.111~20.04.1" },
+		{ "ubuntu", "ubuntu", "5.15.0-91-generic", "#101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023",
+		  "5.15.0-91.101" },
+		{ "ubuntu", "ubuntu", "6.5.0-1014-aws", "#14~22.04.1-Ubuntu SMP Thu Feb 15 15:27:06 UTC 2024",
+		  "6.5.0-1014.14~22.04.1" },
+		{ "ubuntu", "ubuntu", "5.15.0-1051-azure-fde", "#59-Ubuntu SMP Wed Oct 25 12:49:02 UTC 2023",
+		  "5.15.0-1051.59" },
+	};
+	char name[160];
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+		char *fl, *t, *kr, *kv, target[64];
+		struct pk_falco_names n;
+		struct pk_error e = { 0 };
+		int r;
+
+		snprintf(name, sizeof(name), "names_meet_catalog/%s %s", cases[i].distro, cases[i].uname_r);
+		r = pk_deb_kernel__name(cases[i].distro, cases[i].uname_r, cases[i].pkg_version, &fl, &t, &kr, &kv);
+		if (r) {
+			FAIL(name, "catalog: %d", r);
+			continue;
+		}
+		if (pk_target_id__format(cases[i].os_id, "", cases[i].uname_r, target, sizeof(target)) ||
+		    pk_falco_names__compute(target, NULL, cases[i].uname_r, cases[i].uname_v, NULL, &n, &e))
+			FAIL(name, "host: %s", pk_error__str(&e));
+		else if (strcmp(target, t) || strcmp(n.kernelrelease, kr) || strcmp(n.kernelversion, kv))
+			FAIL(name, "host %s %s %s, catalog %s %s %s", target, n.kernelrelease, n.kernelversion,
+			     t, kr, kv);
+		else
+			PASS(name);
+		free(fl), free(t), free(kr), free(kv);
+	}
+}
+
+/* ---- the repository key ------------------------------------------------------ */
+
+static void fake_host(struct pk_host *h, const char *os_id, const char *vid, const char *target,
+		      const char *uname_r, const char *uname_v, const char *machine)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->os.id, sizeof(h->os.id), "%s", os_id);
+	snprintf(h->os.version_id, sizeof(h->os.version_id), "%s", vid);
+	snprintf(h->target_id, sizeof(h->target_id), "%s", target);
+	snprintf(h->kernel_release, sizeof(h->kernel_release), "%s", uname_r);
+	snprintf(h->uname_version, sizeof(h->uname_version), "%s", uname_v);
+	snprintf(h->arch, sizeof(h->arch), "%s", machine);
+	pk_falco_names__compute(h->target_id, &h->os, h->kernel_release, h->uname_version, NULL, &h->falco,
+				&h->falco_error);
+}
+
+static void test_repo_key(void)
+{
+	const char *name = "repo_key/paths";
+	struct pk_repo_key k;
+	struct pk_error e = { 0 };
+	struct pk_host h;
+
+	fake_host(&h, "debian", "12", "debian", "6.1.0-40-amd64",
+		  "#1 SMP PREEMPT_DYNAMIC Debian 6.1.153-1 (2025-09-20)", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "p0123456789abcde", &k, &e), 0);
+	CHECK_INT(name, e.code, 0);
+	CHECK_STR(name, k.target, "debian");
+	CHECK_STR(name, k.kernelrelease, "6.1.153-1-amd64");
+	CHECK_STR(name, k.kernelversion, "1");
+	CHECK_STR(name, k.legacy_object, "p0123456789abcde/x86_64/probekit_debian_6.1.153-1-amd64_1.o");
+	CHECK_STR(name, k.reduced_btf, "p0123456789abcde/btf/debian/12/x86_64/6.1.0-40-amd64.btf");
+	CHECK_STR(name, k.core_object, "p0123456789abcde/x86_64/probe.core.bpf.o");
+	CHECK_STR(name, k.btf_object, "p0123456789abcde/x86_64/probe.btf.bpf.o");
+
+	/* btfhub's arch name in the BTF path, uname -m in the object paths */
+	fake_host(&h, "ubuntu", "22.04", "ubuntu-aws", "6.5.0-1014-aws",
+		  "#14~22.04.1-Ubuntu SMP Thu Feb 15 15:27:06 UTC 2024", "aarch64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), 0);
+	CHECK_STR(name, k.legacy_object, "pv/aarch64/probekit_ubuntu-aws_6.5.0-1014-aws_14~22.04.1.o");
+	CHECK_STR(name, k.reduced_btf, "pv/btf/ubuntu/22.04/arm64/6.5.0-1014-aws.btf");
+	CHECK_STR(name, k.core_object, "pv/aarch64/probe.core.bpf.o");
+	PASS(name);
+}
+
+static void test_repo_key_refusals(void)
+{
+	const char *name = "repo_key/refusals";
+	struct pk_repo_key k;
+	struct pk_error e = { 0 };
+	struct pk_host h;
+
+	/* undetermined: no legacy object, no reduced BTF, CO-RE objects still */
+	fake_host(&h, "", "", "", "6.1.0", "#1 SMP", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), -EINVAL);
+	CHECK_STR(name, k.target, "");
+	CHECK_STR(name, k.kernelrelease, "6.1.0");
+	CHECK_STR(name, k.legacy_object, "");
+	CHECK_STR(name, k.reduced_btf, "");
+	CHECK_STR(name, k.core_object, "pv/x86_64/probe.core.bpf.o");
+	CHECK(name, strstr(e.msg, "undetermined") && strstr(e.msg, "no legacy object path") &&
+	      strstr(e.msg, "no os-release ID"), "reason '%s'", e.msg);
+
+	/* hostile ID: refused as target id by pk_target_id__format, and as a component */
+	fake_host(&h, "../../x", "12", "", "6.1.0-40-amd64", "#1 SMP", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), -EINVAL);
+	CHECK_STR(name, k.legacy_object, "");
+	CHECK_STR(name, k.reduced_btf, "");
+	CHECK(name, strstr(e.msg, "os-release ID is not an os id") &&
+	      strstr(e.msg, "os-release ID '../../x' cannot be a path component"), "reason '%s'", e.msg);
+	/* ".." passes the os id alphabet but is no path component */
+	fake_host(&h, "..", "12", "..", "6.1.0-40-amd64", "#1 SMP", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), -EINVAL);
+	CHECK_STR(name, k.target, "");
+	CHECK_STR(name, k.legacy_object, "");
+	CHECK_STR(name, k.reduced_btf, "");
+	/* flatcar's VERSION_ID becomes the kernelrelease: "a/b" must not */
+	fake_host(&h, "flatcar", "a/b", "flatcar", "6.1.73-flatcar", "#1 SMP", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), -EINVAL);
+	CHECK_STR(name, k.kernelrelease, "");
+	CHECK_STR(name, k.legacy_object, "");
+	CHECK_STR(name, k.reduced_btf, "");
+	CHECK(name, strstr(e.msg, "kernelrelease 'a/b' cannot be a path component"), "reason '%s'", e.msg);
+	/* names that cannot be made: the reason carried through */
+	fake_host(&h, "talos", "", "talos", "6.1.74-talos", "#1 SMP", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), -EINVAL);
+	CHECK(name, strstr(e.msg, "talos: os-release has no VERSION_ID"), "reason '%s'", e.msg);
+	CHECK_STR(name, k.target, "talos");
+	CHECK_STR(name, k.legacy_object, "");
+	/* a bad machine: no path at all; a bad probe version: nothing */
+	fake_host(&h, "debian", "12", "debian", "6.1.0-40-amd64", "#1 SMP", "x/86");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "pv", &k, &e), -EINVAL);
+	CHECK(name, !k.legacy_object[0] && !k.reduced_btf[0] && !k.core_object[0] && !k.btf_object[0],
+	      "a path without machine");
+	fake_host(&h, "debian", "12", "debian", "6.1.0-40-amd64", "#1 SMP", "x86_64");
+	CHECK_INT(name, pk_repo_key__from_host(&h, "..", &k, &e), -EINVAL);
+	CHECK(name, !k.target[0] && !k.core_object[0], "filled with a bad probe version");
+	CHECK_INT(name, pk_repo_key__from_host(&h, NULL, &k, NULL), -EINVAL);
+	CHECK_INT(name, pk_repo_key__from_host(NULL, "pv", &k, NULL), -EINVAL);
 	PASS(name);
 }
 
@@ -569,6 +874,60 @@ static void test_detect_fake_quirks(void)
 	PASS(name);
 }
 
+/* another host: os files under os_root, the rest under root, uname given */
+static void test_detect_host_root(void)
+{
+	const char *name = "detect/host_root_and_uname";
+	char root[] = "/tmp/pk-host-XXXXXX", hostroot[64];
+	struct pk_host h, h2;
+	int rc, rc2;
+
+	CHECK(name, mkdtemp(root), "mkdtemp: %s", strerror(errno));
+	snprintf(hostroot, sizeof(hostroot), "%s/host", root);
+	write_file(root, "etc/os-release", "ID=fedora\nVERSION_ID=39\n");
+	write_file(root, "proc/self/status", status_all_caps);
+	write_file(root, "host/etc/os-release",
+		   "NAME=Bottlerocket\nID=bottlerocket\nVERSION_ID=1.19.2\nVARIANT_ID=aws-k8s-1.28\n");
+	{
+		PK_HOST_OPTS(opts, .root = root, .os_root = hostroot, .uname_r = "6.1.72",
+			     .uname_v = "#1 SMP Fri Feb  2 22:38:10 UTC 2024", .machine = "aarch64");
+
+		rc = pk_host__detect(&h, &opts);
+	}
+	/* minikube under the host root */
+	write_file(root, "host/etc/os-release", "ID=buildroot\nVERSION_ID=2023.02.9\n");
+	write_file(root, "host/etc/VERSION", "v1.33.0\n");
+	{
+		PK_HOST_OPTS(opts, .root = root, .os_root = hostroot, .uname_r = "5.10.207");
+
+		rc2 = pk_host__detect(&h2, &opts);
+	}
+	rm_rf(root);
+	CHECK_INT(name, rc, 0);
+	CHECK_STR(name, h.os.id, "bottlerocket");
+	CHECK_STR(name, h.os.variant_id, "aws-k8s-1.28");
+	CHECK_STR(name, h.target_id, "bottlerocket");
+	CHECK_STR(name, h.kernel_release, "6.1.72");
+	CHECK_STR(name, h.kernel_version, "1");
+	CHECK_STR(name, h.arch, "aarch64");
+	CHECK_STR(name, h.falco.kernelrelease, "6.1.72");
+	CHECK_STR(name, h.falco.kernelversion, "1_1.19.2-aws");
+	CHECK_INT(name, h.falco_error.code, 0);
+	CHECK(name, h.cap_bpf, "proc read outside root");
+	CHECK_INT(name, rc2, 0);
+	CHECK_STR(name, h2.target_id, "minikube");
+	CHECK_STR(name, h2.falco.kernelversion, "1_1.33.0");
+	{
+		char big[80];
+		PK_HOST_OPTS(opts, .uname_r = big);
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		CHECK_INT(name, pk_host__detect(&h, &opts), -EINVAL);
+	}
+	PASS(name);
+}
+
 /* options struct: an older caller's shorter struct is read up to its size; a
  * newer caller's longer one is refused when it sets fields we do not know */
 static void test_detect_opts(void)
@@ -635,6 +994,11 @@ int main(void)
 	test_kernel_version_small_buffer();
 	test_target_id();
 	test_target_id_small_buffer();
+	test_falco_names();
+	test_falco_names_limits();
+	test_names_meet_catalog();
+	test_repo_key();
+	test_repo_key_refusals();
 	test_cap_eff();
 	test_btf_arch();
 	test_lockdown();
@@ -648,6 +1012,7 @@ int main(void)
 	test_detect_fake_empty();
 	test_detect_fake_lockdown();
 	test_detect_fake_quirks();
+	test_detect_host_root();
 	test_detect_opts();
 	test_detect_real_host();
 	return UNIT_EXIT();
