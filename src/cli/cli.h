@@ -47,6 +47,7 @@ int cmd_repo(int argc, char **argv);		/* repo index|verify|ls|keygen|sign|verify
 int cmd_repo_keygen(int argc, char **argv);	/* repo keygen */
 int cmd_repo_sign(int argc, char **argv);		/* repo sign */
 int cmd_repo_verify_sig(int argc, char **argv);	/* repo verify-sig */
-int cmd_farm(int argc, char **argv);		/* crawl, build what is missing, index, sign */
+int cmd_farm(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);		/* this host's files from the repositories into the cache */		/* crawl, build what is missing, index, sign */
 
 #endif

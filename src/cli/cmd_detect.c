@@ -15,6 +15,9 @@
 #include "agent/loader.h"
 #include "agent/repo_key.h"
 #include "build/probe_source.h"
+#include "cli/repo_opts.h"
+#include "fetch/cache.h"
+#include "repo/repo.h"
 #include "common/pk.h"
 
 static void usage(FILE *f)
@@ -35,7 +38,74 @@ static void usage(FILE *f)
 		"  --uname-r R      that host's `uname -r` (default: this kernel's)\n"
 		"  --uname-v V      that host's `uname -v`\n"
 		"  --uname-m M      that host's `uname -m`\n"
-		"Kernel BTF, features, privileges and candidates stay this machine's.\n");
+		"Kernel BTF, features, privileges and candidates stay this machine's.\n\n");
+	fputs(pk_cli_repo_help, f);
+	fprintf(f, "\nWith repositories, detect lists the URLs the agent would fetch (nothing is\n"
+		"fetched) and the repository candidates of the chain.\n");
+}
+
+/* what the agent would fetch, per repository: nothing is fetched here */
+static void repos_json(struct pk_json *j, const struct pk_cli_repo *ro)
+{
+	const struct pk_repo_source *s = &ro->source;
+	const char *paths[] = { s->reduced_btf_path, s->legacy_path, s->legacy_alt_path,
+				ro->download_probe ? s->core_path : "" };
+	static const char *const names[] = { "reduced_btf", "legacy_object", "legacy_object_alternative",
+					     "core_object" };
+	size_t n = pk_fetcher__nr_repos(ro->fetcher);
+	char url[4096];
+
+	pk_json__key(j, "repositories");
+	pk_json__arr_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		pk_json__obj_begin(j);
+		pk_json__kv_str(j, "url", pk_fetcher__repo(ro->fetcher, i));
+		pk_json__kv_bool(j, "configured", pk_fetcher__configured(ro->fetcher, i));
+		if (!pk_fetcher__url(ro->fetcher, i, PK_REPO_SIG, url, sizeof(url)))
+			pk_json__kv_str(j, "signature_url", url);
+		if (!pk_fetcher__url(ro->fetcher, i, PK_REPO_INDEX, url, sizeof(url)))
+			pk_json__kv_str(j, "index_url", url);
+		pk_json__key(j, "urls");
+		pk_json__obj_begin(j);
+		for (size_t k = 0; k < PK_ARRAY_SIZE(paths); k++)
+			if (paths[k][0] && !pk_fetcher__url(ro->fetcher, i, paths[k], url, sizeof(url)))
+				pk_json__kv_str(j, names[k], url);
+		pk_json__obj_end(j);
+		pk_json__obj_end(j);
+	}
+	pk_json__arr_end(j);
+	pk_json__kv_str(j, "repository_pinned_key", ro->have_key ? ro->key_desc : NULL);
+	pk_json__kv_str(j, "cache", ro->cache_dir ? ro->cache_dir : PK_CACHE_DIR_DEFAULT);
+	pk_json__kv_bool(j, "offline", ro->offline);
+}
+
+static void repos_text(const struct pk_cli_repo *ro)
+{
+	const struct pk_repo_source *s = &ro->source;
+	size_t n = pk_fetcher__nr_repos(ro->fetcher);
+	char url[4096];
+
+	if (!n) {
+		printf("repositories: none (--repo URL or PROBEKIT_REPOS)\n");
+		return;
+	}
+	printf("repositories: key %s; cache %s%s\n", ro->have_key ? ro->key_desc : "NONE (--repo-key FILE)",
+	       ro->cache_dir ? ro->cache_dir : PK_CACHE_DIR_DEFAULT, ro->offline ? " (offline)" : "");
+	for (size_t i = 0; i < n; i++) {
+		printf("  %zu. %s%s\n", i + 1, pk_fetcher__repo(ro->fetcher, i),
+		       pk_fetcher__configured(ro->fetcher, i) ? "" : " (only in the cache)");
+		if (!pk_fetcher__url(ro->fetcher, i, PK_REPO_INDEX, url, sizeof(url)))
+			printf("     %s (+ .minisig)\n", url);
+		if (s->reduced_btf_path[0] && !pk_fetcher__url(ro->fetcher, i, s->reduced_btf_path, url, sizeof(url)))
+			printf("     %s\n", url);
+		if (s->legacy_path[0] && !pk_fetcher__url(ro->fetcher, i, s->legacy_path, url, sizeof(url)))
+			printf("     %s\n", url);
+		if (s->legacy_alt_path[0] && !pk_fetcher__url(ro->fetcher, i, s->legacy_alt_path, url, sizeof(url)))
+			printf("     %s\n", url);
+		if (ro->download_probe && s->core_path[0] &&
+		    !pk_fetcher__url(ro->fetcher, i, s->core_path, url, sizeof(url)))
+			printf("     %s\n", url);
+	}
 }
 
 /* the repository's names for this host; NULL for what cannot be made */
@@ -44,7 +114,8 @@ static const char *opt_str(const char *s)
 	return s[0] ? s : NULL;
 }
 
-static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const struct pk_error *e)
+static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const char *alt,
+			  const struct pk_error *e)
 {
 	pk_json__key(j, "repository_key");
 	pk_json__obj_begin(j);
@@ -55,12 +126,14 @@ static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const 
 	pk_json__kv_str(j, "reduced_btf", opt_str(k->reduced_btf));
 	pk_json__kv_str(j, "core_object", opt_str(k->core_object));
 	pk_json__kv_str(j, "btf_object", opt_str(k->btf_object));
+	/* a Debian kernel with a suffixed version: the farm's name (repo_opts.c) */
+	pk_json__kv_str(j, "legacy_object_alternative", opt_str(alt));
 	if (e->code)
 		pk_json__kv_str(j, "error", pk_error__str(e));
 	pk_json__obj_end(j);
 }
 
-static void repo_key_text(const struct pk_repo_key *k, const struct pk_error *e)
+static void repo_key_text(const struct pk_repo_key *k, const char *alt, const struct pk_error *e)
 {
 	const char *none = "(none)";
 
@@ -71,22 +144,22 @@ static void repo_key_text(const struct pk_repo_key *k, const struct pk_error *e)
 	printf("             reduced BTF   %s\n", k->reduced_btf[0] ? k->reduced_btf : none);
 	printf("             CO-RE object  %s\n", k->core_object[0] ? k->core_object : none);
 	printf("             BTF object    %s\n", k->btf_object[0] ? k->btf_object : none);
+	if (alt[0])
+		printf("             or legacy     %s (the farm's name for a suffixed Debian version)\n", alt);
 	if (e->code)
 		printf("             not all names: %s\n", pk_error__str(e));
 }
 
-int cmd_detect(int argc, char **argv)
+static int detect(int argc, char **argv, struct pk_cli_repo *ro)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "probe", required_argument, NULL, 'P' },
 		{ "btf", required_argument, NULL, 'B' },
 		{ "btf-archive", required_argument, NULL, 'A' },
-		{ "host-root", required_argument, NULL, 'R' },
-		{ "uname-r", required_argument, NULL, 'r' },
-		{ "uname-v", required_argument, NULL, 'V' },
-		{ "uname-m", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		PK_CLI_REPO_LONGOPTS,
+		PK_CLI_HOST_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pk_host h;
@@ -95,7 +168,7 @@ int cmd_detect(int argc, char **argv)
 	const char *probe = getenv("PROBEKIT_BPF_FILE"), *btf = getenv("PROBEKIT_BTF_FILE");
 	const char *probe_origin = "PROBEKIT_BPF_FILE", *btf_origin = "PROBEKIT_BTF_FILE";
 	const char *archive_path = getenv("PROBEKIT_BTF_ARCHIVE");
-	const char *host_root = getenv("HOST_ROOT"), *uname_r = NULL, *uname_v = NULL, *uname_m = NULL;
+	const char *host_root, *uname_r, *uname_v, *uname_m;
 	const struct pk_candidate *red = NULL;
 	struct pk_repo_key key;
 	struct pk_error key_err = { 0 };
@@ -113,17 +186,25 @@ int cmd_detect(int argc, char **argv)
 		case 'P': probe = optarg; probe_origin = "--probe"; break;
 		case 'B': btf = optarg; btf_origin = "--btf"; break;
 		case 'A': archive_path = optarg; break;
-		case 'R': host_root = optarg; break;
-		case 'r': uname_r = optarg; break;
-		case 'V': uname_v = optarg; break;
-		case 'm': uname_m = optarg; break;
 		case 'h': usage(stdout); return PK_EXIT_OK;
-		case ':': return pk_usage_err("detect", "option '%s' needs a value", argv[optind - 1]);
-		default: return pk_usage_err("detect", "unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return pk_usage_err("detect", "option '%s' needs a value", argv[optind - 1]);
+		default: {
+			int taken = c == '?' ? 0 : pk_cli_repo__opt(ro, c, optarg, "detect");
+
+			if (taken == 1)
+				break;
+			return taken ? taken : pk_usage_err("detect", "unknown option '%s'", argv[optind - 1]);
+		}
 		}
 	}
-	if (optind < argc)
+	host_root = ro->host_root;
+	uname_r = ro->uname_r;
+	uname_v = ro->uname_v;
+	uname_m = ro->uname_m;
+	if (optind < argc) {
 		return pk_usage_err("detect", "unexpected argument '%s'", argv[optind]);
+	}
 	if (probe && !*probe)
 		probe = NULL;
 	if (btf && !*btf)
@@ -135,8 +216,9 @@ int cmd_detect(int argc, char **argv)
 
 		/* uname(2)'s fields hold 64 bytes */
 		for (size_t i = 0; i < PK_ARRAY_SIZE(vals); i++)
-			if (vals[i] && (!vals[i][0] || strlen(vals[i]) > 64))
-				return pk_usage_err("detect", "%s must be 1 to 64 bytes", names[i]);
+			if (vals[i] && (!vals[i][0] || strlen(vals[i]) > 64)) {
+					return pk_usage_err("detect", "%s must be 1 to 64 bytes", names[i]);
+			}
 	}
 	if (host_root && !*host_root)
 		host_root = NULL;
@@ -169,6 +251,10 @@ int cmd_detect(int argc, char **argv)
 	}
 	/* a name that cannot be made is part of the answer, not a failure */
 	pk_repo_key__from_host(&h, pv, &key, &key_err);
+	err = pk_cli_repo__setup(ro, &h, "detect");
+	if (err) {
+		return err;
+	}
 	pk_features__probe(&f, &h);
 	if (archive_path && *archive_path) {
 		err = pk_file__read(archive_path, &archive, &archive_len, 1u << 30);
@@ -180,11 +266,12 @@ int cmd_detect(int argc, char **argv)
 	{
 		PK_CHAIN_OPTS(copts, .probe_path = probe, .probe_origin = probe_origin,
 			      .btf_path = btf, .btf_origin = btf_origin,
-			      .btf_archive_data = archive, .btf_archive_len = archive_len);
+			      .btf_archive_data = archive, .btf_archive_len = archive_len,
+			      .extend = pk_repo_source__extend, .extend_ctx = &ro->source);
 		pk_chain__build(&ch, &h, &f, &copts);
 	}
 	for (int i = 0; i < ch.n; i++)
-		if (ch.c[i].btf_src == PK_CAND_BTF_MEMORY)
+		if (!strcmp(ch.c[i].name, "embedded-core+reduced-btf"))
 			red = &ch.c[i];
 
 	if (json) {
@@ -201,7 +288,8 @@ int cmd_detect(int argc, char **argv)
 		if (h.os_error.code)
 			pk_json__kv_str(&j, "os_release_error", pk_error__str(&h.os_error));
 		pk_json__kv_str(&j, "target_id", h.target_id);
-		repo_key_json(&j, &key, &key_err);
+		repo_key_json(&j, &key, ro->source.legacy_alt_path, &key_err);
+		repos_json(&j, ro);
 		pk_json__key(&j, "kernel_btf");
 		pk_json__obj_begin(&j);
 		pk_json__kv_str(&j, "source", pk_kernel_btf__str(h.btf_source));
@@ -262,7 +350,8 @@ int cmd_detect(int argc, char **argv)
 	if (h.os_error.code)
 		printf("             os-release ignored: %s\n", pk_error__str(&h.os_error));
 	printf("target id:   %s\n", h.target_id[0] ? h.target_id : "undetermined");
-	repo_key_text(&key, &key_err);
+	repo_key_text(&key, ro->source.legacy_alt_path, &key_err);
+	repos_text(ro);
 	printf("kernel BTF:  %s%s%s\n", pk_kernel_btf__str(h.btf_source),
 	       h.btf_source == PK_KERNEL_BTF_NONE ? "" : " ", h.btf_source == PK_KERNEL_BTF_NONE ? "" : h.btf_path);
 	printf("features:    ringbuf %s, perfbuf %s, raw_tp %s, tp_btf %s\n", f.ringbuf ? "yes" : "no",
@@ -301,4 +390,15 @@ int cmd_detect(int argc, char **argv)
 	pk_chain__free(&ch);
 	free(archive);
 	return PK_EXIT_OK;
+}
+
+int cmd_detect(int argc, char **argv)
+{
+	struct pk_cli_repo ro;
+	int rc;
+
+	pk_cli_repo__init(&ro);
+	rc = detect(argc, argv, &ro);
+	pk_cli_repo__free(&ro);
+	return rc;
 }

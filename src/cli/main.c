@@ -17,6 +17,7 @@ static const struct pk_cmd commands[] = {
 	{ "run", cmd_run, "load the probe (first working candidate) and stream events" },
 	{ "selftest", cmd_selftest, "load via the candidate chain, run the canary, report pass/fail" },
 	{ "detect", cmd_detect, "describe this host and the candidate chain it would try" },
+	{ "fetch", cmd_fetch, "download and verify into the cache what this host needs (init container)" },
 	{ "verify", cmd_verify, "boot kernel images under QEMU and run the selftest in each" },
 	{ "kernels", cmd_kernels, "list every kernel package of the distributions' mirrors" },
 	{ "build", cmd_build, "build kernels' legacy probe, reduced and full BTF into a repository" },

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/repo_key.h"
 #include "build/probe_source.h"
 #include "cli.h"
 #include "cli/repo_opts.h"
@@ -148,39 +149,64 @@ int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char
 
 void pk_cli_repo__host_opts(const struct pk_cli_repo *o, struct pk_host_opts *ho)
 {
-	(void)o;
-	(void)ho;
+	ho->os_root = o->host_root;
+	ho->uname_r = o->uname_r;
+	ho->uname_v = o->uname_v;
+	ho->machine = o->uname_m;
 }
 
-/* this host's paths in the repository layout (build/build.c pk_artifact__path) */
+/*
+ * Debian kernels whose package version carries a suffix (bullseye's backported
+ * 6.1.180-1~deb11u1, bookworm-backports' 6.12.38-1~bpo12+1): falcoctl names them
+ * by the first d.d.d-d in uname -v (6.1.180-1-amd64), the catalog and the farm
+ * by the whole package version (6.1.180-1~deb11u1-amd64), as kernel-crawler does;
+ * the shorter name would give two kernels one path. The agent asks for
+ * falcoctl's name first and then for the farm's, so both kinds of repository
+ * serve it. "" when the two are the same.
+ */
+static void debian_full_name(const struct pk_host *h, const struct pk_repo_key *k, char *out,
+			     size_t len)
+{
+	const char *d = strstr(h->uname_version, " Debian "), *v, *e;
+	size_t vl, pl;
+	char kr[256];
+
+	out[0] = 0;
+	if (strcmp(k->target, "debian") || !d || !k->kernelrelease[0] || !k->legacy_object[0])
+		return;
+	v = d + 8;
+	e = v + strcspn(v, " ");
+	vl = (size_t)(e - v);
+	/* falcoctl's prefix is the version without its suffix: the name must start with it */
+	pl = strcspn(v, "~+ ");
+	if (pl == vl || pl >= sizeof(kr) || strncmp(k->kernelrelease, v, pl) || k->kernelrelease[pl] != '-')
+		return;
+	if ((size_t)snprintf(kr, sizeof(kr), "%.*s%s", (int)vl, v, k->kernelrelease + pl) >= sizeof(kr) ||
+	    !pk_path__component_ok(kr))
+		return;
+	snprintf(out, len, "/%s/probekit_%s_%s_%s.o", h->arch, k->target, kr, k->kernelversion);
+}
+
+/* this host's paths in the repository layout (agent/repo_key.h) */
 static void host_paths(struct pk_cli_repo *o, const struct pk_host *h)
 {
 	struct pk_repo_source *s = &o->source;
-	const char *arch = pk_host__btf_arch(h->arch);
+	struct pk_error err = { 0 };
+	char alt[512];
 
-	if (!h->target_id[0])
-		snprintf(s->no_legacy_why, sizeof(s->no_legacy_why),
-			 "no target id for this host (os-release gives no usable ID): no legacy object can be named");
-	else if (!pk_path__component_ok(h->target_id) || !pk_path__component_ok(h->kernel_release) ||
-		 !pk_path__component_ok(h->kernel_version) || !pk_path__component_ok(h->arch))
-		snprintf(s->no_legacy_why, sizeof(s->no_legacy_why),
-			 "this host's names cannot be a repository path");
-	else
-		snprintf(s->legacy_path, sizeof(s->legacy_path), "%s/%s/probekit_%s_%s_%s.o",
-			 o->probe_version, h->arch, h->target_id, h->kernel_release, h->kernel_version);
-	if (!h->os.id[0] || !h->os.version_id[0])
-		snprintf(s->no_btf_why, sizeof(s->no_btf_why),
-			 "os-release gives no ID and VERSION_ID: no reduced BTF can be named");
-	else if (!pk_path__component_ok(h->os.id) || !pk_path__component_ok(h->os.version_id) ||
-		 !pk_path__component_ok(arch) || !pk_path__component_ok(h->kernel_release))
-		snprintf(s->no_btf_why, sizeof(s->no_btf_why),
-			 "this host's names cannot be a repository path");
-	else
-		snprintf(s->reduced_btf_path, sizeof(s->reduced_btf_path), "%s/btf/%s/%s/%s/%s.btf",
-			 o->probe_version, h->os.id, h->os.version_id, arch, h->kernel_release);
-	if (pk_path__component_ok(h->arch))
-		snprintf(s->core_path, sizeof(s->core_path), "%s/%s/probe.core.bpf.o", o->probe_version,
-			 h->arch);
+	pk_repo_key__from_host(h, o->probe_version, &o->key_names, &err);
+	snprintf(s->legacy_path, sizeof(s->legacy_path), "%s", o->key_names.legacy_object);
+	snprintf(s->reduced_btf_path, sizeof(s->reduced_btf_path), "%s", o->key_names.reduced_btf);
+	snprintf(s->core_path, sizeof(s->core_path), "%s", o->key_names.core_object);
+	if (!s->legacy_path[0])
+		snprintf(s->no_legacy_why, sizeof(s->no_legacy_why), "no legacy object can be named for this host: %s",
+			 err.msg[0] ? err.msg : "no target id");
+	if (!s->reduced_btf_path[0])
+		snprintf(s->no_btf_why, sizeof(s->no_btf_why), "no reduced BTF can be named for this host: %s",
+			 err.msg[0] ? err.msg : "no os-release ID and VERSION_ID");
+	debian_full_name(h, &o->key_names, alt, sizeof(alt));
+	if (alt[0])
+		snprintf(s->legacy_alt_path, sizeof(s->legacy_alt_path), "%s%s", o->probe_version, alt);
 }
 
 int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const char *cmd)

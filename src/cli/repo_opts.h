@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "agent/host.h"
+#include "agent/repo_key.h"
 #include "fetch/fetcher.h"
 #include "fetch/repo_source.h"
 #include "repo/minisign.h"
@@ -80,6 +81,7 @@ struct pk_cli_repo {
 	char key_desc[300];
 	struct pk_fetcher *fetcher;
 	struct pk_repo_source source;
+	struct pk_repo_key key_names;	/* falcoctl's names and the paths they make */
 	char probe_version[32];
 };
 

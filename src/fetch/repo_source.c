@@ -31,6 +31,27 @@ static int fetch_file(struct pk_repo_source *rs, const char *path, const char *k
 	return pk_fetcher__get(rs->fetcher, path, kind, configured, data, len, &c->source, err);
 }
 
+/* the legacy object under falcoctl's name, then (a Debian kernel with a
+ * suffixed version) under the farm's; the attempts of both are kept */
+static int fetch_legacy(struct pk_repo_source *rs, bool configured, void **data, size_t *len,
+			struct pk_candidate *c, struct pk_error *err)
+{
+	struct pk_cand_source first;
+	int r;
+
+	r = fetch_file(rs, rs->legacy_path, "legacy-object", configured, data, len, c, err);
+	if (r != -ENOENT || !rs->legacy_alt_path[0] || !rs->fetcher)
+		return r;
+	first = c->source;
+	r = fetch_file(rs, rs->legacy_alt_path, "legacy-object", configured, data, len, c, err);
+	/* the first name's attempts go first */
+	for (int i = 0; i < c->source.nr_attempts && first.nr_attempts < PK_CAND_MAX_ATTEMPTS; i++)
+		first.attempts[first.nr_attempts++] = c->source.attempts[i];
+	c->source.nr_attempts = first.nr_attempts;
+	memcpy(c->source.attempts, first.attempts, sizeof(first.attempts));
+	return r;
+}
+
 /* the probe directory: a file under the name the repository gives it; the
  * operator's own, trusted as --probe is (no index, no signature) */
 static int from_probe_dir(struct pk_repo_source *rs, struct pk_candidate *c, struct pk_error *err)
@@ -94,13 +115,13 @@ static int hook(struct pk_candidate *c, void *ctx, struct pk_error *err)
 		pk_candidate__set_btf(c, data, len, desc);
 		return 0;
 	case REPO_LEGACY:
-		r = fetch_file(rs, rs->legacy_path, "legacy-object", true, &data, &len, c, err);
+		r = fetch_legacy(rs, true, &data, &len, c, err);
 		if (r)
 			return r;
 		pk_candidate__set_obj(c, data, len, c->source.url);
 		return 0;
 	case CACHE_LEGACY:
-		r = rs->fetcher ? fetch_file(rs, rs->legacy_path, "legacy-object", false, &data, &len, c, err) :
+		r = rs->fetcher ? fetch_legacy(rs, false, &data, &len, c, err) :
 		    pk_error__set(err, -ENOENT, "no cache");
 		if (!r) {
 			pk_candidate__set_obj(c, data, len, c->source.url);

@@ -25,7 +25,8 @@ struct pk_repo_source {
 	/* this host's paths in the repository layout; "" when they cannot be computed,
 	 * with the reason beside */
 	char legacy_path[512], reduced_btf_path[512], core_path[512];
-	char no_legacy_why[256], no_btf_why[256];
+	char legacy_alt_path[512];	/* asked for when legacy_path is listed nowhere, or "" */
+	char no_legacy_why[1200], no_btf_why[1200];
 };
 
 /* pk_chain_extend_fn; ctx is a struct pk_repo_source that outlives the walk */
