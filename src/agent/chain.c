@@ -363,6 +363,11 @@ static void source_to_json(const struct pk_cand_source *s, bool fetched, struct 
 	pk_json__obj_end(j);
 }
 
+void pk_candidate__source_json(const struct pk_candidate *c, struct pk_json *j)
+{
+	source_to_json(&c->source, true, j);
+}
+
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j)
 {
 	pk_json__arr_begin(j);

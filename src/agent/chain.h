@@ -151,6 +151,8 @@ const char *pk_attempt_state__str(enum pk_attempt_state s);
  * becomes -EINVAL. Returns c->err.code. */
 int pk_candidate__fail(struct pk_candidate *c, const char *stage);
 void pk_chain__to_json(const struct pk_chain *ch, struct pk_json *j);
+/* a fetched candidate's "source": {...} (key and object) */
+void pk_candidate__source_json(const struct pk_candidate *c, struct pk_json *j);
 
 /* embedded objects */
 void pk_embedded__btf_obj(const void **data, size_t *len);

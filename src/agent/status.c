@@ -84,6 +84,11 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	pk_json__kv_str(j, "object", w ? w->obj_desc : NULL);
 	pk_json__kv_str(j, "btf", w ? w->btf_desc : NULL);
 	pk_json__kv_str(j, "buffer", s->buffer);
+	/* the winner's repository, URL, digest and cache entry, when it was fetched */
+	if (w && w->has_source)
+		pk_candidate__source_json(w, j);
+	else
+		pk_json__kv_str(j, "source", NULL);
 	pk_status__format_fallback(s, buf, sizeof(buf));
 	pk_json__kv_bool(j, "fallback", buf[0] != 0);
 	pk_json__kv_str(j, "fallback_reason", buf[0] ? buf : NULL);

@@ -570,7 +570,12 @@ static int run_main(struct run *r, int argc, char **argv)
 		}
 	}
 
-	err = pk_host__detect(&r->host, NULL);
+	{
+		/* an agent in a container reads the host's os-release under HOST_ROOT */
+		PK_HOST_OPTS(hopts, .os_root = r->repo.host_root);
+
+		err = pk_host__detect(&r->host, &hopts);
+	}
 	if (err) {
 		pk_err("cannot detect the host: %s", strerror(-err));
 		rc = PK_EXIT_ERROR;
