@@ -3,11 +3,12 @@
 #ifndef PK_MICROHTTPD_DL_H
 #define PK_MICROHTTPD_DL_H
 
-/* Why not linked: libmicrohttpd brings gnutls and its crypto libraries (nettle,
- * p11-kit, idn2, ...); the metrics endpoint is off by default, and an agent started
- * without it must neither load them nor fail on a node that lacks them. Looked up
- * by its soname (libmicrohttpd.so.12) when first needed, or at
- * PROBEKIT_LIBMICROHTTPD. The header gives types and constants only. */
+/* Why not linked: the endpoint is off by default, and an agent started without it
+ * must neither need the package on the node nor pay for loading it. (On Debian
+ * its own dependencies, gnutls and friends, come with libcurl already; what a
+ * link would add is one more package every node must carry.) Looked up by its
+ * soname (libmicrohttpd.so.12) when first needed, or at PROBEKIT_LIBMICROHTTPD.
+ * The header gives types and constants only. */
 
 #include <stddef.h>
 #include <stdint.h>
