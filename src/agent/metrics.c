@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,6 +406,7 @@ int pk_metrics__start(const char *addr, const struct pk_metrics_opts *opts,
 	static const char *const verify[] = { "signature", "rollback", "expired", "size", "digest" };
 	struct sockaddr_storage ss;
 	struct pk_metrics *m;
+	sigset_t all, old;
 	bool any;
 	int fd, r;
 
@@ -448,12 +450,17 @@ int pk_metrics__start(const char *addr, const struct pk_metrics_opts *opts,
 	bound_addr(m, fd);
 	/* We bind the socket ourselves and hand it over: MHD_start_daemon says only
 	 * NULL when its own bind fails, and an operator needs "address in use". */
+	/* The server's thread inherits this mask: with every signal blocked there,
+	 * SIGTERM and SIGINT reach the agent's own thread and interrupt its waits. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	m->daemon = m->mhd->start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL, NULL,
 					 on_request, m,
 					 MHD_OPTION_LISTEN_SOCKET, fd,
 					 MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
 					 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 					 MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!m->daemon) {
 		r = pk_error__set(err, -EIO, "cannot serve metrics on '%s': libmicrohttpd did not start", addr);
 		/* whether a failed start closed the socket is not documented: close

@@ -1,10 +1,13 @@
 /* Unit tests for the metrics endpoint (src/agent/metrics.c): the real
  * libmicrohttpd on 127.0.0.1 (port 0), fetched with libcurl: exact exposition
  * lines, label escaping, /healthz, /ready, 404, 405, bad addresses, a taken port. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -133,6 +136,35 @@ static const char *check_shape(const char *body)
 	return NULL;
 }
 
+/* threads other than this one that block SIGTERM and SIGINT, and those that do not */
+static void count_blocking_threads(int *blocking, int *not_blocking)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
+	*blocking = *not_blocking = 0;
+	while (d && (e = readdir(d))) {
+		char path[300], line[256];
+		unsigned long long blk = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.' || atoi(e->d_name) == gettid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			sscanf(line, "SigBlk: %llx", &blk);
+		if (f)
+			fclose(f);
+		if ((blk >> (SIGTERM - 1) & 1) && (blk >> (SIGINT - 1) & 1))
+			(*blocking)++;
+		else
+			(*not_blocking)++;
+	}
+	if (d)
+		closedir(d);
+}
+
 static struct pk_chain chain_a, chain_b;
 
 static void make_chains(void)
@@ -175,6 +207,17 @@ static void test_endpoints(void)
 	CHECK("metrics/port_0_takes_a_free_port", port > 0, "port %d", port);
 	CHECK_STR("metrics/addr", pk_metrics__addr(m), want);
 	PASS("metrics/start on 127.0.0.1:0");
+	{
+		int blocking, not_blocking;
+		sigset_t mine;
+
+		count_blocking_threads(&blocking, &not_blocking);
+		pthread_sigmask(SIG_SETMASK, NULL, &mine);
+		CHECK("metrics/server_thread_blocks_signals", blocking >= 1 && !not_blocking &&
+		      !sigismember(&mine, SIGTERM), "%d threads block SIGTERM/SIGINT, %d do not",
+		      blocking, not_blocking);
+		PASS("metrics/the server's thread blocks SIGTERM and SIGINT (the agent's thread gets them)");
+	}
 
 	fetch(&r, "GET", "127.0.0.1", port, "/healthz");
 	CHECK("metrics/healthz", r.rc == CURLE_OK && r.status == 200 && !strcmp(r.body, "ok\n"),
