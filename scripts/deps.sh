@@ -8,6 +8,7 @@ pkgs=(
 	libarchive-dev libarchive13 libsodium-dev gpgv debian-archive-keyring
 	libcurl4-openssl-dev libexpat1-dev libexpat1 nginx-light gnupg
 	libjson-c-dev minisign chromium openssl
+	libmicrohttpd-dev libmicrohttpd12 python3-yaml yamllint
 	python3 iproute2 util-linux procps
 	dwarves xz-utils zstd lz4 bzip2
 	qemu-system-x86 busybox-static

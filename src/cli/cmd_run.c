@@ -18,6 +18,7 @@
 #include "agent/host.h"
 #include "common/json.h"
 #include "agent/loader.h"
+#include "agent/metrics.h"
 #include "common/pk.h"
 #include "agent/selfcheck.h"
 #include "agent/status.h"
@@ -54,6 +55,8 @@ struct run {
 	double duration_s;
 	int flush_ms;
 	uint32_t ringbuf_bytes;
+	const char *metrics_addr;	/* --metrics / PROBEKIT_METRICS (run only) */
+	struct pk_metrics *metrics;	/* NULL: off */
 
 	struct out out;
 	struct pk_json j;
@@ -234,7 +237,10 @@ static void usage(FILE *f, bool selftest)
 			"  --format json|text    event output format (default json: one object per line)\n"
 			"  --output FILE         write events here instead of stdout\n"
 			"  --duration S          stop after S seconds\n"
-			"  --flush-ms MS         drain the buffer at least this often (default 10)\n");
+			"  --flush-ms MS         drain the buffer at least this often (default 10)\n"
+			"  --metrics ADDR        serve Prometheus /metrics, /healthz and /ready on ADDR:\n"
+			"                        127.0.0.1:9464, [::1]:9464, or :9464 for every address\n"
+			"                        (env PROBEKIT_METRICS; off by default)\n");
 	fputs(pk_cli_repo_help, f);
 	fprintf(f, "  -v, --verbose         libbpf and loader diagnostics on stderr\n"
 		"  -h, --help            this help\n\n"
@@ -271,6 +277,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "flush-ms", required_argument, NULL, 'F' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		PK_CLI_REPO_LONGOPTS,
@@ -295,6 +302,9 @@ static int parse_args(struct run *r, int argc, char **argv)
 	r->btf_archive_path = getenv("PROBEKIT_BTF_ARCHIVE");
 	if (r->btf_archive_path && !*r->btf_archive_path)
 		r->btf_archive_path = NULL;
+	r->metrics_addr = r->selftest ? NULL : getenv("PROBEKIT_METRICS");
+	if (r->metrics_addr && !*r->metrics_addr)
+		r->metrics_addr = NULL;
 
 	opterr = 0;
 	optind = 1;
@@ -374,6 +384,11 @@ static int parse_args(struct run *r, int argc, char **argv)
 			r->flush_ms = v;
 			break;
 		}
+		case 'M':
+			if (r->selftest)
+				return pk_usage_err(cmd, "unknown option '--metrics'");
+			r->metrics_addr = optarg;
+			break;
 		case 'v': pk_cli__set_verbose(true); break;
 		case 'h': usage(stdout, r->selftest); exit(PK_EXIT_OK);
 		case ':': return pk_usage_err(cmd, "option '%s' needs a value", argv[optind - 1]);
@@ -570,6 +585,20 @@ static int run_main(struct run *r, int argc, char **argv)
 		}
 	}
 
+	/* before the walk: /healthz answers and /ready says 503 while it runs */
+	if (r->metrics_addr) {
+		PK_METRICS_OPTS(mopts, .version = PK_VERSION, .start_time = r->st.start_time, .kinds = r->kinds);
+		struct pk_error merr = { 0 };
+
+		err = pk_metrics__start(r->metrics_addr, &mopts, &r->metrics, &merr);
+		if (err) {
+			rc = err == -EINVAL ? pk_usage_err("run", "%s", merr.msg) : PK_EXIT_ERROR;
+			if (err != -EINVAL)
+				pk_err("%s", pk_error__str(&merr));
+			goto out;
+		}
+	}
+
 	{
 		/* an agent in a container reads the host's os-release under HOST_ROOT */
 		PK_HOST_OPTS(hopts, .os_root = r->repo.host_root);
@@ -618,6 +647,7 @@ static int run_main(struct run *r, int argc, char **argv)
 		}
 	}
 	selfcheck_status(r);
+	pk_metrics__set_chain(r->metrics, &r->chain);
 
 	if (r->chain.winner < 0) {
 		r->st.state = "failed";
@@ -648,9 +678,13 @@ static int run_main(struct run *r, int argc, char **argv)
 		goto out;
 	}
 	pk_status__print_startup(&r->st, stderr);	/* stderr: --json output stays clean */
+	if (r->metrics)
+		fprintf(stderr, "  metrics:    http://%s/metrics (and /healthz, /ready)\n",
+			pk_metrics__addr(r->metrics));
 	write_status(r);
 	if (r->selftest)
 		goto out;
+	pk_metrics__set_ready(r->metrics, true);
 
 	next_status = pk_now_ms() + 2000;
 	while (!stop_signal) {
@@ -661,16 +695,20 @@ static int run_main(struct run *r, int argc, char **argv)
 			break;
 		}
 		out_flush(r);
+		pk_metrics__set_events(r->metrics, r->st.events, PK_EV_MAX);
 		if (r->duration_s && pk_now_ms() - t0 >= r->duration_s * 1000)
 			break;
-		if (r->status_path && pk_now_ms() >= next_status) {
+		if ((r->status_path || r->metrics) && pk_now_ms() >= next_status) {
 			read_drops(r, probe);
 			r->st.lost = pk_buffer__lost(won.buffer);
+			pk_metrics__set_drops(r->metrics, r->st.drops, PK_EV_MAX);
+			pk_metrics__set_lost(r->metrics, r->st.lost);
 			write_status(r);
 			next_status = pk_now_ms() + 2000;
 		}
 	}
 	/* detach, then drain what is already in the buffer */
+	pk_metrics__set_ready(r->metrics, false);
 	pk_probe__detach(probe);
 	while (pk_buffer__poll(won.buffer, 0) > 0)
 		;
@@ -689,6 +727,7 @@ static int run_main(struct run *r, int argc, char **argv)
 	}
 
 out:
+	pk_metrics__stop(r->metrics);
 	pk_loaded__destroy(&won);
 	if (r->selftest)
 		rc = print_report(r, rc);
