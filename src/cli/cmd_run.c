@@ -23,6 +23,7 @@
 #include "agent/selfcheck.h"
 #include "agent/status.h"
 #include "cli/repo_opts.h"
+#include "fetch/fetcher.h"
 
 /* Events go out through our own buffer, not stdio: a failed write must say how
  * many events it lost, and each event is one line, so the lines still in the
@@ -543,6 +544,32 @@ static int print_report(struct run *r, int rc)
 	return rc;
 }
 
+/* every failed download and verification of the walk, by class, for --metrics
+ * (the outcomes of src/fetch/fetcher.c: "not-found" becomes not_found) */
+static void metrics_downloads(struct run *r)
+{
+	for (int i = 0; r->metrics && i < r->chain.n; i++) {
+		const struct pk_candidate *c = &r->chain.c[i];
+
+		for (int k = 0; c->has_source && k < c->source.nr_attempts; k++) {
+			const char *o = c->source.attempts[k].outcome;
+			char cls[16];
+
+			if (!strcmp(o, "ok") || !strcmp(o, "cached") || !strcmp(o, "not-listed") ||
+			    !strcmp(o, "offline"))
+				continue;
+			snprintf(cls, sizeof(cls), "%s", !strcmp(o, "reset") ? "network" : o);
+			for (char *p = cls; *p; p++)
+				if (*p == '-')
+					*p = '_';
+			if (pk_fetch_outcome__is_verification(o))
+				pk_metrics__add_verify_failure(r->metrics, cls);
+			else
+				pk_metrics__add_download_failure(r->metrics, cls);
+		}
+	}
+}
+
 static int run_main(struct run *r, int argc, char **argv)
 {
 	double t0 = pk_now_ms(), next_status;
@@ -648,6 +675,7 @@ static int run_main(struct run *r, int argc, char **argv)
 	}
 	selfcheck_status(r);
 	pk_metrics__set_chain(r->metrics, &r->chain);
+	metrics_downloads(r);
 
 	if (r->chain.winner < 0) {
 		r->st.state = "failed";
