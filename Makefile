@@ -25,12 +25,14 @@ CFLAGS    ?= -O2 -g
 PK_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
              -D_GNU_SOURCE -iquote src -iquote bpf -iquote $(OUT) -DPK_VERSION='"$(VERSION)"'
 # What every binary links, the node agent included: libbpf (which brings libelf and
-# zlib itself), zlib, and libzstd for the embedded reduced-BTF archive. liblzma,
-# libbz2, liblz4 and libarchive serve only `btf extract` and are loaded with dlopen
-# (src/btf/dl.h); their -dev packages are still needed for the headers. libcurl
-# (downloads) and libsodium (SHA256 now, minisign signatures next) serve both the
-# farm commands and the agent's repository downloads (docs/architecture.md).
-LDLIBS    += -lbpf -lz -lzstd -lcurl -lsodium -ljson-c
+# zlib itself), zlib, libzstd for the embedded reduced-BTF archive, libsodium
+# (SHA256, minisign signatures) and json-c (the signed index). What only some
+# commands need is loaded with dlopen on first use (src/common/dl.h): libcurl for
+# downloads (the catalog, builds, and an agent with a repository), libarchive,
+# liblzma, libbz2 and liblz4 for packages and kernel images, Expat for the RPM
+# family, libmicrohttpd for run --metrics; their -dev packages are still needed
+# for the headers (docs/architecture.md).
+LDLIBS    += -lbpf -lz -lzstd -lsodium -ljson-c
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
              -I$(OUT) -Ibpf
 
@@ -121,6 +123,8 @@ $(OUT)/tests/btf/test_btf_extract: LDLIBS += -llzma -llz4 -lbz2
 $(OUT)/tests/kernels/test_release: LDLIBS += -llz4
 # test_features reads the objects' ELF with libelf, independently of our own reader
 $(OUT)/tests/agent/test_features: LDLIBS += -lelf
+# test_metrics scrapes the endpoint with libcurl itself (the agent loads it with dlopen)
+$(OUT)/tests/agent/test_metrics: LDLIBS += -lcurl
 $(OUT)/tests/%: tests/%.c tests/unit.h $(OUT)/libprobekit.a
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(PK_CFLAGS) $(CFLAGS) $(LDFLAGS) -iquote tests $< $(OUT)/libprobekit.a $(LDLIBS) -o $@

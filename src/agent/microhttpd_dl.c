@@ -1,7 +1,7 @@
-/* libmicrohttpd through dlopen (btf/dl.h): the symbol table and its one loader
+/* libmicrohttpd through dlopen (common/dl.h): the symbol table and its one loader
  * entry. See microhttpd_dl.h for why it is not linked. */
 #include "agent/microhttpd_dl.h"
-#include "btf/dl.h"
+#include "common/dl.h"
 
 static struct pk_microhttpd mhd;
 

@@ -1,6 +1,6 @@
 /* Decompressors for kernel image payloads. Each reads exactly one stream from an
  * untrusted buffer into a capped, growable output; none of them prints. zlib and
- * zstd are linked; liblzma, libbz2 and liblz4 come through dlopen (btf/dl.h). */
+ * zstd are linked; liblzma, libbz2 and liblz4 come through dlopen (common/dl.h). */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -17,7 +17,7 @@
 #include <zstd_errors.h>
 
 #include "btf/decompress.h"
-#include "btf/dl.h"
+#include "common/dl.h"
 #include "common/bytes.h"
 
 #define DEFAULT_MAX_OUT (1UL << 30)

@@ -6,7 +6,7 @@
 
 /* Trailing bytes after the first stream are ignored. zlib and libzstd are linked
  * (the agent needs them); liblzma, libbz2 and liblz4 are loaded with dlopen on
- * first use (btf/dl.h), so that the node agent does not link them. */
+ * first use (common/dl.h), so that the node agent does not link them. */
 
 #include <stddef.h>
 

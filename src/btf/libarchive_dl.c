@@ -1,6 +1,6 @@
-/* libarchive through dlopen (btf/dl.h): the symbol table and its one loader entry.
+/* libarchive through dlopen (common/dl.h): the symbol table and its one loader entry.
  * See libarchive_dl.h for why it is not linked. */
-#include "btf/dl.h"
+#include "common/dl.h"
 #include "btf/libarchive_dl.h"
 
 static struct pk_libarchive la;

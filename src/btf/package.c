@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "btf/dl.h"
+#include "common/dl.h"
 #include "btf/libarchive_dl.h"
 #include "btf/package.h"
 

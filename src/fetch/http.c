@@ -1,7 +1,11 @@
 /* The HTTP client every probekit download goes through (libcurl's easy interface,
  * one handle per pk_http so that connections are reused). Library code: returns
  * -errno with the URL in the error; it writes to stderr only for the progress line
- * a caller asked for (opts->progress), nowhere else. */
+ * a caller asked for (opts->progress), nowhere else.
+ * libcurl is loaded with dlopen by the first pk_http__new (common/dl.h), not
+ * linked: with its TLS, Kerberos, LDAP and SSH libraries it maps about 5 MB and
+ * two dozen libraries, which a node agent that downloads nothing (no repository,
+ * or --offline from the cache) must not pay for at every start. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,11 +18,74 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the calls go through the table below: no type-checking macros over them */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <sodium.h>
 
+#include "common/dl.h"
 #include "common/pk.h"
 #include "fetch/http.h"
+
+/* libcurl's functions, filled by dlopen; the names below call through them */
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int, struct curl_header **);
+	void (*easy_reset)(CURL *);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	time_t (*getdate)(const char *, const time_t *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+#define SYM(field, sym) PK_DL_SYM(__typeof__(cu), field, sym)
+static const struct pk_dl_sym cu_syms[] = {
+	SYM(global_init, curl_global_init),
+	SYM(easy_init, curl_easy_init),
+	SYM(easy_setopt, curl_easy_setopt),
+	SYM(easy_perform, curl_easy_perform),
+	SYM(easy_getinfo, curl_easy_getinfo),
+	SYM(easy_header, curl_easy_header),
+	SYM(easy_reset, curl_easy_reset),
+	SYM(easy_cleanup, curl_easy_cleanup),
+	SYM(easy_strerror, curl_easy_strerror),
+	SYM(getdate, curl_getdate),
+	SYM(slist_append, curl_slist_append),
+	SYM(slist_free_all, curl_slist_free_all),
+};
+#undef SYM
+
+static struct pk_dl cu_dl = {
+	.lib = "libcurl",
+	.package = "libcurl4",
+	.soname = "libcurl.so.4",
+	.env = "PROBEKIT_LIBCURL",
+	.kind = "libcurl 7.83 or later (curl_easy_header)",
+	.syms = cu_syms,
+	.nr_syms = PK_ARRAY_SIZE(cu_syms),
+	.table = &cu,
+	PK_DL_INIT,
+};
+
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init cu.global_init
+#define curl_easy_init cu.easy_init
+#define curl_easy_setopt cu.easy_setopt
+#define curl_easy_perform cu.easy_perform
+#define curl_easy_getinfo cu.easy_getinfo
+#define curl_easy_header cu.easy_header
+#define curl_easy_reset cu.easy_reset
+#define curl_easy_cleanup cu.easy_cleanup
+#define curl_easy_strerror cu.easy_strerror
+#define curl_getdate cu.getdate
+#define curl_slist_append cu.slist_append
+#define curl_slist_free_all cu.slist_free_all
 
 #define GET_MAX_DEFAULT (1ull << 30)
 #define DOWNLOAD_MAX_DEFAULT (4ull << 30)
@@ -80,6 +147,9 @@ int pk_http__new(const struct pk_http_opts *opts, struct pk_http **out, struct p
 	*out = NULL;
 	if (!PK_OPTS_VALID(opts, struct pk_http_opts))
 		return pk_error__set(err, -EINVAL, "http: invalid options");
+	rc = pk_dl__load(&cu_dl, "downloading", err);
+	if (rc)
+		return rc;
 	pthread_once(&global_once, global_init);
 	if (global_err)
 		return pk_error__set(err, global_err, "http: cannot initialise libcurl or libsodium");

@@ -1,6 +1,6 @@
-/* Expat through dlopen (btf/dl.h): the symbol table and its one loader entry.
+/* Expat through dlopen (common/dl.h): the symbol table and its one loader entry.
  * See expat_dl.h for why it is not linked. */
-#include "btf/dl.h"
+#include "common/dl.h"
 #include "kernels/expat_dl.h"
 
 static struct pk_expat ex;

@@ -7,11 +7,10 @@ curl_() { curl -s --noproxy '*' --max-time 10 "$@"; }
 # a port nobody listens on now (the kernel's pick; free again once python exits)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# --- what the binary links: exactly what it did before --metrics (libmicrohttpd's
-# own dependencies come with libcurl already; tests/btf/btf_extract.sh says why
-# each is there), and never libmicrohttpd
+# --- what the binary links: exactly what it did before --metrics (tests/btf/
+# btf_extract.sh says why each is there), and never libmicrohttpd
 needed=$(readelf -d "$PK" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort | tr '\n' ' ')
-want="libbpf.so.1 libc.so.6 libcurl.so.4 libjson-c.so.5 libsodium.so.23 libz.so.1 libzstd.so.1 "
+want="libbpf.so.1 libc.so.6 libjson-c.so.5 libsodium.so.23 libz.so.1 libzstd.so.1 "
 if grep -q microhttpd <<<"$needed" || ldd "$PK" | grep -q microhttpd ||
    { [ "${PK_SAN:-0}" != 1 ] && [ "$needed" != "$want" ]; }; then
 	fail "agent binary's NEEDED list unchanged, no libmicrohttpd (dlopen'd for --metrics)" "NEEDED: $needed"

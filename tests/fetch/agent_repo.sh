@@ -107,6 +107,18 @@ if [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
 else
 	fail "--offline from the cache" "$(q "$TMP/o.json" 'd["candidate"]') $(tail -3 "$TMP/o.err")"
 fi
+# libcurl is loaded only by a download: not by an agent without repository, nor by
+# one served from a warm cache --offline; a missing libcurl is said plainly
+LD_DEBUG=files "$PK" selftest >/dev/null 2>"$TMP/ld1"
+LD_DEBUG=files hidden "$PK" selftest "${K[@]}" --cache "$C" --repo "$N/good" --offline >/dev/null 2>"$TMP/ld2"
+LD_DEBUG=files hidden "$PK" selftest "${K[@]}" --cache "$TMP/c1b" --repo "$N/good" >/dev/null 2>"$TMP/ld3"
+PROBEKIT_LIBCURL=/nonexistent/libcurl.so.4 "$PK" fetch "${K[@]}" --cache "$TMP/c1c" --repo "$N/good" >"$TMP/nc.out" 2>&1; rc=$?
+if ! grep -q 'libcurl' "$TMP/ld1" && ! grep -q 'libcurl' "$TMP/ld2" && grep -q 'file=libcurl' "$TMP/ld3" &&
+   [ $rc = 1 ] && grep -q 'downloading needs libcurl (Debian: libcurl4)' "$TMP/nc.out"; then
+	pass "libcurl is loaded only to download (not without a repository, not --offline); its absence is said"
+else
+	fail "libcurl loaded on demand" "ld1 $(grep -c libcurl "$TMP/ld1") ld2 $(grep -c libcurl "$TMP/ld2") ld3 $(grep -c libcurl "$TMP/ld3"); fetch $rc: $(tail -2 "$TMP/nc.out")"
+fi
 C=$TMP/c2
 sel --cache "$C" --repo "$N/legacyonly"
 if [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-legacy ] &&

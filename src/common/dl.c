@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "btf/dl.h"
+#include "common/dl.h"
 
 static void load(struct pk_dl *dl)
 {
