@@ -87,6 +87,17 @@ $(OUT)/obj/build/probe_source_data.o: src/build/probe_source_data.S bpf/probe.bp
 	$(Q)mkdir -p $(@D) && $(CC) -c -DPK_SRC_PROBE_C='"bpf/probe.bpf.c"' -DPK_SRC_PROBE_H='"bpf/probe.h"' $< -o $@
 LIB_OBJS += $(OUT)/obj/build/probe_source_data.o
 
+# The repository key the agent trusts when neither --repo-key nor PROBEKIT_REPO_KEY
+# names one: `make REPO_PUBKEY=FILE` (a minisign public key file; its base64 line is
+# compiled in). None by default: a repository is then trusted only through a key
+# the operator gives.
+REPO_PUBKEY ?=
+ifneq ($(REPO_PUBKEY),)
+PK_REPO_PUBKEY_B64 := $(shell sed -n 2p '$(REPO_PUBKEY)' | tr -cd 'A-Za-z0-9+/=')
+$(OUT)/obj/cli/repo_opts.o: PK_CFLAGS += -DPK_BUILTIN_REPO_KEY='"$(PK_REPO_PUBKEY_B64)"'
+$(OUT)/obj/cli/repo_opts.o: $(REPO_PUBKEY)
+endif
+
 # The agent embeds reduced BTFs for every kernel in BTF_CORPUS (btfhub layout:
 # <os>/<version>/<arch>/<release>.btf). probekit-tool (the same code without the
 # archive) reduces and packs them; an empty or missing corpus gives an empty archive.

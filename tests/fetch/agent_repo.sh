@@ -313,3 +313,21 @@ if [ $rc = 0 ] && [ "$(q "$TMP/f.json" 'd["stats"]["objects_fetched"]')" = 1 ] &
 else
 	fail "damaged cache entry" "rc $rc $(head -c 600 "$TMP/f.json")"
 fi
+
+# the key built into the agent (make REPO_PUBKEY=FILE) is the one trusted without --repo-key
+cp -a "$ROOT/$OUT" "$TMP/kbuild" && rm -f "$TMP/kbuild/probekit" "$TMP/kbuild/obj/cli/repo_opts.o"
+if make -C "$ROOT" --no-print-directory "${SAN_MAKE_ARGS[@]}" OUT="$TMP/kbuild" REPO_PUBKEY="$TMP/k1.pub" \
+	"$TMP/kbuild/probekit" >"$TMP/kmake.log" 2>&1; then
+	hidden "$TMP/kbuild/probekit" selftest --json --cache "$TMP/ck1" --repo "$N/good" >"$TMP/o.json" 2>"$TMP/o.err"
+	hidden "$TMP/kbuild/probekit" selftest --json --cache "$TMP/ck2" --repo "$N/otherkey" >"$TMP/o2.json" 2>"$TMP/o2.err"
+	hidden "$PK" selftest --json --cache "$TMP/ck3" --repo "$N/good" >"$TMP/o3.json" 2>"$TMP/o3.err"
+	if [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
+	   [ "$(cand "$TMP/o2.json" repo-reduced-btf 'c["source"]["attempts"][0]["outcome"]')" = signature ] &&
+	   cand "$TMP/o3.json" repo-reduced-btf 'c["source"]["attempts"][0]["reason"]' | grep -q 'built without one'; then
+		pass "the key built in (make REPO_PUBKEY=FILE) verifies; another key's index is refused; a build without one says so"
+	else
+		fail "built-in key" "$(q "$TMP/o.json" 'd["candidate"]') / $(cand "$TMP/o2.json" repo-reduced-btf 'c["source"]["attempts"]') / $(tail -2 "$TMP/o3.err")"
+	fi
+else
+	fail "build with REPO_PUBKEY" "$(tail -3 "$TMP/kmake.log")"
+fi
