@@ -39,6 +39,10 @@ const char pk_cli_repo_help[] =
 	"                        HTTPS_PROXY, HTTP_PROXY, NO_PROXY\n"
 	"  --connect-timeout S   per connection (default 5), --fetch-timeout S per request\n"
 	"                        (default 30), --retries N on 5xx, reset, timeout (default 2)\n"
+	"  --index-max-age D     a cached index younger than D serves without asking the\n"
+	"                        repository (verified again; a file it lacks makes the\n"
+	"                        agent ask); 0 asks at every start (default 1h; env\n"
+	"                        PROBEKIT_INDEX_MAX_AGE)\n"
 	"  --probe-dir DIR       legacy objects named as the repository names them\n"
 	"                        (probekit_<target>_<kernelrelease>_<kernelversion>.o;\n"
 	"                        env PROBEKIT_PROBE_DIR; trusted like --probe)\n"
@@ -78,6 +82,9 @@ void pk_cli_repo__init(struct pk_cli_repo *o)
 	o->ca_file = env_str("PROBEKIT_CA_FILE");
 	o->probe_dir = env_str("PROBEKIT_PROBE_DIR");
 	o->host_root = env_str("HOST_ROOT");
+	if (env_str("PROBEKIT_INDEX_MAX_AGE"))
+		o->index_max_age = !strcmp(getenv("PROBEKIT_INDEX_MAX_AGE"), "0") ? -1 :
+				   pk_cli__parse_duration(getenv("PROBEKIT_INDEX_MAX_AGE"));
 	if (env_str("PROBEKIT_REPOS")) {
 		o->repos_env = strdup(getenv("PROBEKIT_REPOS"));
 		for (char *save = NULL, *t = o->repos_env ? strtok_r(o->repos_env, " \t\n,;", &save) : NULL;
@@ -136,6 +143,11 @@ int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char
 		if (errno || *end || end == arg || v < 0 || v > 10)
 			return pk_usage_err(cmd, "invalid --retries '%s' (0 to 10)", arg);
 		o->retries = v ? (int)v : -1;
+		return 1;
+	case PK_CLI_OPT_INDEX_MAX_AGE:
+		o->index_max_age = !strcmp(arg, "0") ? -1 : pk_cli__parse_duration(arg);
+		if (o->index_max_age == -1 && strcmp(arg, "0"))
+			return pk_usage_err(cmd, "invalid --index-max-age '%s' (0, or 30s, 10m, 1h, 7d)", arg);
 		return 1;
 	case PK_CLI_OPT_PROBE_DIR: o->probe_dir = arg; return 1;
 	case PK_CLI_OPT_DOWNLOAD_PROBE: o->download_probe = true; return 1;
@@ -252,7 +264,8 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 				.allow_expired = o->allow_expired, .require_verified = o->require_verified,
 				.cached_repos = true, .ca_file = o->ca_file,
 				.connect_timeout_ms = o->connect_timeout_ms, .timeout_ms = o->timeout_ms,
-				.retries = o->retries);
+				.retries = o->retries,
+				.index_max_age = o->index_max_age < -1 ? 0 : o->index_max_age);
 
 		r = pk_fetcher__new(&fo, &o->fetcher, &err);
 		if (r) {

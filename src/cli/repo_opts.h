@@ -31,6 +31,7 @@ enum {
 	PK_CLI_OPT_RETRIES,
 	PK_CLI_OPT_PROBE_DIR,
 	PK_CLI_OPT_DOWNLOAD_PROBE,
+	PK_CLI_OPT_INDEX_MAX_AGE,
 	PK_CLI_OPT_HOST_ROOT,
 	PK_CLI_OPT_UNAME_R,
 	PK_CLI_OPT_UNAME_V,
@@ -49,7 +50,8 @@ enum {
 	{ "fetch-timeout", required_argument, NULL, PK_CLI_OPT_FETCH_TIMEOUT },           \
 	{ "retries", required_argument, NULL, PK_CLI_OPT_RETRIES },                       \
 	{ "probe-dir", required_argument, NULL, PK_CLI_OPT_PROBE_DIR },                   \
-	{ "download-probe", no_argument, NULL, PK_CLI_OPT_DOWNLOAD_PROBE }
+	{ "download-probe", no_argument, NULL, PK_CLI_OPT_DOWNLOAD_PROBE },             \
+	{ "index-max-age", required_argument, NULL, PK_CLI_OPT_INDEX_MAX_AGE }
 
 #define PK_CLI_HOST_LONGOPTS                                                             \
 	{ "host-root", required_argument, NULL, PK_CLI_OPT_HOST_ROOT },                   \
@@ -72,6 +74,7 @@ struct pk_cli_repo {
 	const char *ca_file;
 	long connect_timeout_ms, timeout_ms;
 	int retries;
+	int64_t index_max_age;		/* seconds; -1: ask at every start; 0: default */
 	const char *probe_dir;
 	/* host options (detect, fetch) */
 	const char *host_root, *uname_r, *uname_v, *uname_m;

@@ -219,8 +219,9 @@ static void repo_dir(const struct pk_cache *c, const char *url, char *buf, size_
 }
 
 int pk_cache__get_index(const struct pk_cache *c, const char *url, char **index, size_t *index_len,
-			char **sig, size_t *sig_len, struct pk_error *err)
+			char **sig, size_t *sig_len, int64_t *stored, struct pk_error *err)
 {
+	struct stat st;
 	char dir[3200], path[3400], *u = NULL;
 	size_t ulen;
 	int r;
@@ -243,6 +244,9 @@ int pk_cache__get_index(const struct pk_cache *c, const char *url, char **index,
 	if (!r) {
 		snprintf(path, sizeof(path), "%s/index.json.minisig", dir);
 		r = pk_file__read(path, sig, sig_len, 64 << 10);
+		/* the signature is written last: its time is the pair's */
+		if (!r && stored)
+			*stored = stat(path, &st) ? 0 : (int64_t)st.st_mtime;
 	}
 	if (r) {
 		free(*index);

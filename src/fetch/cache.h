@@ -53,9 +53,10 @@ int pk_cache__put(struct pk_cache *c, const char *sha256, const void *data, size
 		  struct pk_error *err);
 
 /* The last verified index pair of repository url, or -ENOENT. Malloc'd. The
- * caller verifies them again before believing them. */
+ * caller verifies them again before believing them. *stored (may be NULL): when
+ * the pair was written (unix seconds). */
 int pk_cache__get_index(const struct pk_cache *c, const char *url, char **index, size_t *index_len,
-			char **sig, size_t *sig_len, struct pk_error *err);
+			char **sig, size_t *sig_len, int64_t *stored, struct pk_error *err);
 /* Keep a pair that verified (each atomically; the signature last). Takes the lock. */
 int pk_cache__put_index(struct pk_cache *c, const char *url, const void *index, size_t index_len,
 			const void *sig, size_t sig_len, struct pk_error *err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fetch/cache.h"
@@ -23,6 +24,7 @@ struct repo {
 	int state;			/* 0 not loaded, 1 loaded, -errno failed */
 	struct pk_index *ix;
 	bool index_from_cache;
+	bool asked;			/* the repository itself was asked this run */
 	/* why the network's index was not used (it may have failed while the cached
 	 * copy serves), and why the repository cannot serve at all */
 	char net_outcome[16];
@@ -220,16 +222,47 @@ static int http(struct pk_fetcher *f, struct pk_error *err)
 	}
 }
 
-/* the repository's index: the network's when it verifies, else the cache's last
- * verified one (checked again: key, expiry, rollback), else the reason */
-static int load_index(struct pk_fetcher *f, struct repo *r)
+/* the cache's last verified pair of r, verified again (key, expiry, rollback);
+ * *stored: when it was fetched */
+static int cached_index(struct pk_fetcher *f, struct repo *r, struct pk_index **ix, int64_t *stored,
+			struct pk_error *e)
+{
+	char *idx = NULL, *sig = NULL;
+	size_t idx_len = 0, sig_len = 0;
+	int rc;
+
+	*ix = NULL;
+	rc = pk_cache__get_index(f->cache, r->url, &idx, &idx_len, &sig, &sig_len, stored, e);
+	if (!rc) {
+		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
+				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
+				  .state_name = r->url, .label = "cached index", .index_data = idx,
+				  .index_len = idx_len, .sig_data = sig, .sig_len = sig_len);
+
+		rc = pk_repo__open(r->url, &oo, ix, e);
+	}
+	free(idx);
+	free(sig);
+	return rc;
+}
+
+/*
+ * The repository's index. Cache first: a verified cached index younger than
+ * index_max_age serves without a request (force: ask anyway, a path it lacks).
+ * Then the network's, when it verifies; else the cached one after all (with the
+ * network's failure said); else the reason.
+ */
+static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 {
 	char *idx = NULL, *sig = NULL;
 	size_t idx_len = 0, sig_len = 0;
 	struct pk_error e = { 0 };
+	bool online = !f->o.offline && r->configured;
+	int64_t max_age = f->o.index_max_age ? f->o.index_max_age : PK_FETCHER_INDEX_MAX_AGE;
+	int64_t stored = 0, now = f->o.now ? f->o.now : (int64_t)time(NULL);
 	int rc;
 
-	if (r->state)
+	if (r->state && !force)
 		return r->state < 0 ? r->state : 0;
 	if (!f->have_key) {
 		snprintf(r->net_outcome, sizeof(r->net_outcome), "signature");
@@ -239,7 +272,21 @@ static int load_index(struct pk_fetcher *f, struct repo *r)
 			 "(this agent was built without one)", r->url);
 		return r->state = -ENOKEY;
 	}
-	if (!f->o.offline && r->configured) {
+	if (online && !force && max_age > 0) {
+		struct pk_index *ix = NULL;
+
+		if (!cached_index(f, r, &ix, &stored, &e) && stored <= now && now - stored < max_age) {
+			f->st.indexes_cached++;
+			r->ix = ix;
+			r->index_from_cache = true;
+			r->net_outcome[0] = 0;
+			return r->state = 1, 0;
+		}
+		pk_index__free(ix);
+		pk_error__clear(&e);
+	}
+	if (online) {
+		r->asked = true;
 		rc = pk_cache__lock(f->cache, f->o.lock_timeout_ms ?: 60000, &e);
 		if (!rc)
 			rc = http(f, &e);
@@ -248,12 +295,17 @@ static int load_index(struct pk_fetcher *f, struct repo *r)
 					  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
 					  .state_name = r->url, .http = f->http, .index_out = &idx,
 					  .index_out_len = &idx_len, .sig_out = &sig, .sig_out_len = &sig_len);
+			struct pk_index *ix = NULL;
 
-			rc = pk_repo__open(r->url, &oo, &r->ix, &e);
+			rc = pk_repo__open(r->url, &oo, &ix, &e);
 			if (!rc) {
 				struct pk_error pe = { 0 };
 
 				f->st.indexes_fetched++;
+				pk_index__free(r->ix);
+				r->ix = ix;
+				r->index_from_cache = false;
+				r->net_outcome[0] = 0;
 				/* a cache that cannot be written costs the next start a
 				 * download, nothing else */
 				pk_cache__put_index(f->cache, r->url, idx, idx_len, sig, sig_len, &pe);
@@ -271,32 +323,36 @@ static int load_index(struct pk_fetcher *f, struct repo *r)
 		snprintf(r->net_outcome, sizeof(r->net_outcome), "%s", outcome_of(rc, true));
 		r->net_code = rc;
 		snprintf(r->net_reason, sizeof(r->net_reason), "%s", pk_error__str(&e));
-	} else {
+		if (force && r->ix)
+			return r->state = 1, 0;	/* the index already held stays */
+	} else if (f->o.offline) {
 		snprintf(r->net_outcome, sizeof(r->net_outcome), "offline");
 		r->net_code = -ENOENT;
 		snprintf(r->net_reason, sizeof(r->net_reason), "no cached index of %s, and --offline", r->url);
+	} else {
+		snprintf(r->net_outcome, sizeof(r->net_outcome), "offline");
+		r->net_code = -ENOENT;
+		snprintf(r->net_reason, sizeof(r->net_reason), "no cached index of %s", r->url);
 	}
 	/* the last index that verified, verified again */
 	pk_error__clear(&e);
-	rc = pk_cache__get_index(f->cache, r->url, &idx, &idx_len, &sig, &sig_len, &e);
-	if (!rc) {
-		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
-				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
-				  .state_name = r->url, .label = "cached index", .index_data = idx,
-				  .index_len = idx_len, .sig_data = sig, .sig_len = sig_len);
+	{
+		struct pk_index *ix = NULL;
 
-		rc = pk_repo__open(r->url, &oo, &r->ix, &e);
-		free(idx);
-		free(sig);
+		rc = cached_index(f, r, &ix, NULL, &e);
 		if (!rc) {
 			f->st.indexes_cached++;
+			pk_index__free(r->ix);
+			r->ix = ix;
 			r->index_from_cache = true;
-			if (f->o.offline || !r->configured)
+			if (!online)
 				r->net_outcome[0] = 0;	/* nothing failed: the cache was asked for */
 			return r->state = 1, 0;
 		}
-		if (f->o.offline || !r->configured || r->net_code == -ENOENT) {
-			/* the cache's failure is the one to tell */
+	}
+	if (!online || r->net_code == -ENOENT) {
+		/* the cache's failure is the one to tell, when it had a pair */
+		if (rc != -ENOENT) {
 			snprintf(r->net_outcome, sizeof(r->net_outcome), "%s", outcome_of(rc, true));
 			r->net_code = rc;
 			snprintf(r->net_reason, sizeof(r->net_reason), "%s", pk_error__str(&e));
@@ -357,7 +413,7 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 		snprintf(url, sizeof(url), "%s", r->url);
 	if (pk_repo__url(r->url, PK_REPO_INDEX, idx_url, sizeof(idx_url)))
 		snprintf(idx_url, sizeof(idx_url), "%s", r->url);
-	rc = load_index(f, r);
+	rc = load_index(f, r, false);
 	if (rc) {
 		attempt(src, r->url, idx_url, r->net_outcome[0] ? r->net_outcome : "index", rc, "%s",
 			r->net_reason);
@@ -369,6 +425,15 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 			r->ix->version);
 
 	a = pk_index__find(r->ix, path);
+	if (!a && r->index_from_cache && !r->asked && r->configured && !f->o.offline) {
+		/* a cached index may predate the file: ask the repository once */
+		load_index(f, r, true);
+		if (r->net_outcome[0])
+			attempt(src, r->url, idx_url, r->net_outcome, r->net_code,
+				"%s; the cached index (version %" PRIu64 ") serves instead", r->net_reason,
+				r->ix->version);
+		a = pk_index__find(r->ix, path);
+	}
 	if (!a) {
 		attempt(src, r->url, url, "not-listed", -ENOENT, "not in the index (version %" PRIu64 ")",
 			r->ix->version);

@@ -37,8 +37,14 @@ struct pk_fetcher_opts {
 	int retries;			/* default 2; negative: none */
 	long backoff_ms;		/* default 200 */
 	long lock_timeout_ms;		/* waiting for another writer of the cache, default 60000 */
+	/* A cached index younger than this (seconds) serves without a request (it is
+	 * verified again: key, expiry, rollback); a path it does not list makes the
+	 * repository be asked once more. 0: the repository is asked at every start
+	 * (default: PK_FETCHER_INDEX_MAX_AGE; negative: always ask). */
+	int64_t index_max_age;
 	int64_t now;			/* 0: the clock (tests) */
 };
+#define PK_FETCHER_INDEX_MAX_AGE 3600
 #define PK_FETCHER_OPTS(name, ...) \
 	struct pk_fetcher_opts name = { .sz = sizeof(struct pk_fetcher_opts), __VA_ARGS__ }
 

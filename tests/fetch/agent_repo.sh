@@ -119,6 +119,23 @@ if ! grep -q 'libcurl' "$TMP/ld1" && ! grep -q 'libcurl' "$TMP/ld2" && grep -q '
 else
 	fail "libcurl loaded on demand" "ld1 $(grep -c libcurl "$TMP/ld1") ld2 $(grep -c libcurl "$TMP/ld2") ld3 $(grep -c libcurl "$TMP/ld3"); fetch $rc: $(tail -2 "$TMP/nc.out")"
 fi
+# a warm cache whose index is younger than --index-max-age (default 1h) asks nothing;
+# a file its index lacks makes the agent ask the repository once more
+before=$(wc -l <"$NGINX_ACCESS_LOG")
+sel --cache "$C" --repo "$N/good"
+after=$(wc -l <"$NGINX_ACCESS_LOG")
+mkrepo grow legacy ""
+sel --cache "$TMP/cg" --repo "$N/grow"
+c1=$(q "$TMP/o.json" 'd["candidate"]')
+python3 "$ROOT/tests/fetch/mkhostrepo.py" "$W/grow" "$PV" "$target" "$krel" "$kver" "$os" "$ver" "$arch" "$rel" \
+	"legacy=$ROOT/$OUT/probe.legacy.bpf.o" "reduced=$TMP/red.btf" && "$PK" repo index "$W/grow" --key "$TMP/k1.sec" >/dev/null
+sel --cache "$TMP/cg" --repo "$N/grow"
+if [ "$after" = "$before" ] && [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
+   [ "$c1" = repo-legacy ] && [ "$(q "$TMP/o.json" 'd["source"]["index_version"]')" = 2 ]; then
+	pass "warm cache: an index younger than --index-max-age asks nothing; a file it lacks makes the agent ask again"
+else
+	fail "index max age" "requests $before -> $after; first $c1; then $(q "$TMP/o.json" 'd["candidate"]') v$(q "$TMP/o.json" 'd["source"]["index_version"]')"
+fi
 C=$TMP/c2
 sel --cache "$C" --repo "$N/legacyonly"
 if [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-legacy ] &&
@@ -234,7 +251,7 @@ cp "$W/rollback/index.json" "$TMP/rb1.json" && cp "$W/rollback/index.json.minisi
 rm -rf "$TMP/crb"
 sel --cache "$TMP/crb" --repo "$N/rollback"
 cp "$TMP/rb1.json" "$W/rollback/index.json" && cp "$TMP/rb1.sig" "$W/rollback/index.json.minisig"
-sel --cache "$TMP/crb" --repo "$N/rollback"
+sel --cache "$TMP/crb" --repo "$N/rollback" --index-max-age 0
 if [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
    [ "$(cand "$TMP/o.json" repo-reduced-btf 'c["source"]["attempts"][0]["outcome"]')" = rollback ] &&
    cand "$TMP/o.json" repo-reduced-btf 'c["source"]["attempts"][0]["reason"]' | grep -q 'version 1 is older than version 2.*cached index (version 2) serves' &&

@@ -93,15 +93,15 @@ static void test_indexes(void)
 	size_t ixl, sigl, n;
 
 	CHECK(name, !pk_cache__new(dir, &c, &e), "new: %s", e.msg);
-	CHECK_INT(name, pk_cache__get_index(c, "http://a.example/r", &ix, &ixl, &sig, &sigl, &e), -ENOENT);
+	CHECK_INT(name, pk_cache__get_index(c, "http://a.example/r", &ix, &ixl, &sig, &sigl, NULL, &e), -ENOENT);
 	CHECK(name, !pk_cache__put_index(c, "http://a.example/r", "{\"i\":1}", 7, "sig1", 4, &e), "%s", e.msg);
 	CHECK(name, !pk_cache__put_index(c, "file:///srv/mirror", "{\"i\":2}", 7, "sig2", 4, &e), "%s", e.msg);
-	CHECK(name, !pk_cache__get_index(c, "http://a.example/r", &ix, &ixl, &sig, &sigl, &e), "%s", e.msg);
+	CHECK(name, !pk_cache__get_index(c, "http://a.example/r", &ix, &ixl, &sig, &sigl, NULL, &e), "%s", e.msg);
 	CHECK(name, ixl == 7 && !memcmp(ix, "{\"i\":1}", 7) && sigl == 4 && !memcmp(sig, "sig1", 4),
 	      "another repository's pair came back");
 	free(ix);
 	free(sig);
-	CHECK_INT(name, pk_cache__get_index(c, "http://a.example/other", &ix, &ixl, &sig, &sigl, &e), -ENOENT);
+	CHECK_INT(name, pk_cache__get_index(c, "http://a.example/other", &ix, &ixl, &sig, &sigl, NULL, &e), -ENOENT);
 	CHECK(name, !pk_cache__repos(c, &urls, &n), "repos");
 	CHECK(name, n == 2 && !strcmp(urls[0], "file:///srv/mirror") && !strcmp(urls[1], "http://a.example/r"),
 	      "repos: %zu", n);
