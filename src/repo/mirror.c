@@ -624,7 +624,7 @@ int pk_repo__mirror_select(const struct pk_index *ix, const struct pk_repo_mirro
 		for (int pass = 0; pass < 2; pass++) {
 			struct strset *set = pass ? &cat_btf : &cat_key;
 			char *k = pass ? btf_key(a) : NULL, *lo;
-			size_t kl, first = 0, last;
+			size_t kl, first = 0, last, j;
 
 			if (!pass) {
 				if (!a->target || !a->kernelrelease || !a->kernelversion)
@@ -661,8 +661,9 @@ int pk_repo__mirror_select(const struct pk_index *ix, const struct pk_repo_mirro
 				lo = set->v[first] + kl;
 				if (strchr(lo, '\x1f'))
 					continue;	/* a longer field, not this key */
-				hit[strtoul(lo, NULL, 10)] = true;
-				selected[i] = true;
+				j = strtoul(lo, NULL, 10);
+				if (j < nsel)
+					hit[j] = selected[i] = true;
 			}
 			free(k);
 		}
