@@ -227,7 +227,32 @@ wantp="$PV/btf/debian/12/x86_64/6.1.0-41-amd64.btf $PV/x86_64/probe.btf.bpf.o $P
 	pass "--prune removes what the new index no longer lists and what the selection dropped (3 files); the mirror verifies" ||
 	fail "--prune" "exit $rc; held '$(held "$M")'; $(cat "$TMP/pr.json" "$TMP/pr.err")"
 
-# 9. bad input: a clear error, nothing made
+# 9. a file whose bytes change is staged: when the run fails (another file is
+# missing at the source), the mirror keeps its previous index and that file's old bytes
+core=$PV/x86_64/probe.core.bpf.o
+cp "$M/$core" "$TMP/core.old"
+cp "$M/index.json" "$TMP/idx.old"
+printf 'rebuilt' >>"$R/$core"
+"$PK" repo index "$R" --key "$TMP/k/sec" >/dev/null 2>&1
+b42=$PV/btf/debian/12/x86_64/6.1.0-42-amd64.btf
+mv "$R/$b42" "$TMP/b42"
+{ cat "$TMP/k2.txt"; echo 6.1.0-42-amd64; } >"$TMP/k3.txt"
+mirror --from "$URL" --to "$M" --kernels "$TMP/k3.txt" >"$TMP/st.json" 2>"$TMP/st.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "6.1.0-42-amd64.btf.*404" "$TMP/st.err" && cmp -s "$M/$core" "$TMP/core.old" &&
+	cmp -s "$M/index.json" "$TMP/idx.old" && [ -z "$(find "$M" -name '*.tmp.*')" ] &&
+	"$PK" repo verify --partial "$M" --key "$TMP/k/pub" >/dev/null 2>&1 &&
+	pass "a failed run (a 404) leaves the previous index and the old bytes of a changed file: the mirror still verifies" ||
+	fail "a changed file is staged until every file is in" "exit $rc: $(cat "$TMP/st.json" "$TMP/st.err")"
+mv "$TMP/b42" "$R/$b42"
+mirror --from "$URL" --to "$M" --kernels "$TMP/k3.txt" >"$TMP/st2.json" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$M/$core" "$R/$core" && cmp -s "$M/index.json" "$R/index.json" &&
+	"$PK" repo verify --partial "$M" --key "$TMP/k/pub" >/dev/null 2>&1 &&
+	pass "the next run puts the changed file and the new index in together: $(jget "$TMP/st2.json" copied) copied" ||
+	fail "the next run after a failed one" "exit $rc: $(cat "$TMP/st2.json")"
+
+# 10. bad input: a clear error, nothing made
 printf '6.1.0-40-amd64\ndebian/6.1/1/x\n' >"$TMP/bad.txt"
 "$PK" repo mirror --from "$URL" --to "$TMP/mb" --repo-key "$TMP/k/pub" --kernels "$TMP/bad.txt" >/dev/null 2>"$TMP/b1.err"
 rc=$?
