@@ -1142,6 +1142,33 @@ static int have(const char *to, const struct pk_index_artifact *a, struct pk_err
 	return !r && size == a->size && !strcmp(got, a->sha256) ? 1 : -1;
 }
 
+/* one directory inside the other (or the same): --prune would remove the source,
+ * and the source's own repo index and verify would meet the mirror's files */
+static bool nested(const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+
+	return !strcmp(a, b) || (al > bl && !strncmp(a, b, bl) && (a[bl] == '/' || !strcmp(b, "/"))) ||
+	       (bl > al && !strncmp(b, a, al) && (b[al] == '/' || !strcmp(a, "/")));
+}
+
+/* the real path to will have: its own, or before it exists its parent's and its
+ * last name (deeper missing parents: unknown, -ENOENT) */
+static int planned_path(const char *to, char *out, size_t len)
+{
+	char real[PATH_MAX], parent[PATH_MAX];
+	const char *slash = strrchr(to, '/');
+
+	if (realpath(to, real))
+		return pk_strlcpy(out, real, len);
+	if (!slash)
+		return realpath(".", real) && snprintf(out, len, "%s/%s", real, to) < (int)len ? 0 : -ENOENT;
+	if (snprintf(parent, sizeof(parent), "%.*s", (int)(slash - to), to) >= (int)sizeof(parent) ||
+	    !realpath(*parent ? parent : "/", real))
+		return -ENOENT;
+	return snprintf(out, len, "%s/%s", strcmp(real, "/") ? real : "", slash + 1) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
 static const char EMPTY_SHA256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirror_opts *opts,
@@ -1220,6 +1247,16 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 	nsel = (size_t)r;
 	r = 0;
 
+	if (!url) {
+		/* the same check before anything is made */
+		char where[PATH_MAX + 256];
+
+		if (!planned_path(to, where, sizeof(where)) && nested(src, where)) {
+			r = pk_error__set(err, -EINVAL, "'%s' and '%s': the source and the mirror must be "
+					  "separate directories", src, where);
+			goto out;
+		}
+	}
 	r = pk_file__mkdirs(to, true);
 	if (r) {
 		pk_error__set(err, r, "cannot make '%s': %s", to, strerror(-r));
@@ -1230,8 +1267,9 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 		goto out;
 	}
 	to = to_dir;
-	if (!url && !strcmp(src, to)) {
-		r = pk_error__set(err, -EINVAL, "'%s': the source and the mirror are one directory", to);
+	if (!url && nested(src, to)) {
+		r = pk_error__set(err, -EINVAL, "'%s' and '%s': the source and the mirror must be "
+				  "separate directories", src, to);
 		goto out;
 	}
 	lock = pk_repo__lock(to, err);

@@ -272,3 +272,8 @@ rc=$?
 rc=$?
 [ $rc -eq 2 ] && grep -q "missing --kernels FILE or --catalog FILE" "$TMP/b4.err" &&
 	pass "no selection: usage error (exit 2)" || fail "no selection" "exit $rc: $(cat "$TMP/b4.err")"
+mirror --from "$R" --to "$R/inner" --kernels "$TMP/k.txt" >/dev/null 2>"$TMP/b5.err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "the source and the mirror must be separate directories" "$TMP/b5.err" && [ ! -e "$R/inner" ] &&
+	pass "a mirror inside its source directory: refused before anything is made" ||
+	fail "a mirror inside its source directory" "exit $rc: $(cat "$TMP/b5.err")"
