@@ -566,6 +566,34 @@ static bool wanted(const struct pk_index_artifact *a, const struct pk_repo_mirro
 	return false;
 }
 
+/* the set holds "<key>\x1f<selector number>" for catalog entries: mark every entry
+ * whose key is k (given with its trailing \x1f), a range from k's lower bound */
+static bool catalog_hits(const struct strset *set, const char *k, size_t nsel, bool *hit)
+{
+	size_t kl = strlen(k), first = 0, last = set->nr;
+	bool any = false;
+
+	while (first < last) {
+		size_t mid = first + (last - first) / 2;
+
+		if (strcmp(set->v[mid], k) < 0)
+			first = mid + 1;
+		else
+			last = mid;
+	}
+	for (; first < set->nr && !strncmp(set->v[first], k, kl); first++) {
+		const char *num = set->v[first] + kl;
+		size_t j;
+
+		if (strchr(num, '\x1f'))
+			continue;	/* a key with more fields, not this one */
+		j = strtoul(num, NULL, 10);
+		if (j < nsel)
+			any = hit[j] = true;
+	}
+	return any;
+}
+
 int pk_repo__mirror_select(const struct pk_index *ix, const struct pk_repo_mirror_opts *o,
 			   bool *selected, bool *unmatched, struct pk_error *err)
 {
@@ -620,51 +648,22 @@ int pk_repo__mirror_select(const struct pk_index *ix, const struct pk_repo_mirro
 				continue;
 			selected[i] = hit[j] = true;
 		}
-		/* every catalog entry with this artifact's key: a prefix range of the set */
-		for (int pass = 0; pass < 2; pass++) {
-			struct strset *set = pass ? &cat_btf : &cat_key;
-			char *k = pass ? btf_key(a) : NULL, *lo;
-			size_t kl, first = 0, last, j;
+		/* the catalog entries of this artifact's falco key and of its BTF's key */
+		if (a->target && a->kernelrelease && a->kernelversion) {
+			char *k;
 
-			if (!pass) {
-				if (!a->target || !a->kernelrelease || !a->kernelversion)
-					continue;
-				if (asprintf(&k, "%s\x1f%s\x1f%s\x1f", a->target, a->kernelrelease,
-					     a->kernelversion) < 0)
-					goto nomem;
-			} else if (!k) {
-				if (errno)
-					goto nomem;
-				continue;
-			} else {
-				char *k2;
+			if (asprintf(&k, "%s\x1f%s\x1f%s\x1f", a->target, a->kernelrelease, a->kernelversion) < 0)
+				goto nomem;
+			selected[i] |= catalog_hits(&cat_key, k, nsel, hit);
+			free(k);
+		}
+		if (a->os_id && a->version_id && a->arch && a->uname_r) {
+			char *k;
 
-				if (asprintf(&k2, "%s\x1f", k) < 0) {
-					free(k);
-					goto nomem;
-				}
-				free(k);
-				k = k2;
-			}
-			kl = strlen(k);
-			/* lower bound of k in the sorted set */
-			last = set->nr;
-			while (first < last) {
-				size_t mid = first + (last - first) / 2;
-
-				if (strcmp(set->v[mid], k) < 0)
-					first = mid + 1;
-				else
-					last = mid;
-			}
-			for (; first < set->nr && !strncmp(set->v[first], k, kl); first++) {
-				lo = set->v[first] + kl;
-				if (strchr(lo, '\x1f'))
-					continue;	/* a longer field, not this key */
-				j = strtoul(lo, NULL, 10);
-				if (j < nsel)
-					hit[j] = selected[i] = true;
-			}
+			if (asprintf(&k, "%s\x1f%s\x1f%s\x1f%s\x1f", a->os_id, a->version_id,
+				     machine_of(a->arch), a->uname_r) < 0)
+				goto nomem;
+			selected[i] |= catalog_hits(&cat_btf, k, nsel, hit);
 			free(k);
 		}
 	}
@@ -1126,7 +1125,7 @@ static bool same_bytes(const char *a, size_t al, const char *b, size_t bl)
 }
 
 /* 1: dest holds a's bytes; 0: nothing there; -1: something else there */
-static int have(const char *to, const struct pk_index_artifact *a, struct pk_error *err)
+static int have(const char *to, const struct pk_index_artifact *a)
 {
 	int fd = open_beneath(to, a->path), r;
 	char got[65];
@@ -1138,7 +1137,6 @@ static int have(const char *to, const struct pk_index_artifact *a, struct pk_err
 		return -1;
 	r = pk_sha256__fd(fd, a->size + 1, got, &size);
 	close(fd);
-	(void)err;
 	return !r && size == a->size && !strcmp(got, a->sha256) ? 1 : -1;
 }
 
@@ -1328,7 +1326,7 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 				pk_error__set(&first, -EBADMSG, "'%s': %s", a->path, pk_error__str(&e));
 			continue;
 		}
-		h = have(to, a, &e);
+		h = have(to, a);
 		if (h == 1) {
 			res->present++;
 			res->bytes_present += a->size;
