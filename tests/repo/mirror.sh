@@ -19,7 +19,7 @@ mkdir -p "$W" "$TMP/k"
 # four kernels (6.1.0-40..43-amd64; the last one's legacy build failed)
 python3 "$(dirname "$0")/mkrepo.py" "$R" 4 >/dev/null
 "$PK" repo index "$R" --key "$TMP/k/sec" >/dev/null 2>&1 || { fail "repo index" "cannot index the fixture"; exit 0; }
-nginx_start "$W" >"$TMP/nginx.log" 2>&1 || { fail "nginx" "$(tail -3 "$TMP/nginx.log")"; exit 0; }
+NGINX_TLS=1 nginx_start "$W" >"$TMP/nginx.log" 2>&1 || { fail "nginx" "$(tail -3 "$TMP/nginx.log")"; exit 0; }
 URL=$NGINX_URL/repo
 
 # what DIR holds: artifact paths, sorted, one line (the mirror's own files left out)
@@ -74,6 +74,19 @@ grep -q "probekit repository mirror" "$M/index.html" && ! grep -q "6.1.0-42-amd6
 	grep -q "6.1.0-43-amd64.btf" "$M/index.html" &&
 	pass "index.html is regenerated over what the mirror holds" ||
 	fail "index.html over the mirrored subset" "$(grep -c '<tr>' "$M/index.html") rows"
+
+# over https: the server's certificate checked against --ca-file
+rm -rf "$TMP/mtls"
+mirror --from "$NGINX_TLS_URL/repo" --to "$TMP/mtls" --kernels "$TMP/k.txt" --ca-file "$NGINX_CA_FILE" >/dev/null 2>"$TMP/tls.err" &&
+	[ "$(held "$TMP/mtls")" = "$want" ] &&
+	pass "mirror over https with --ca-file: the same 7 files" ||
+	fail "mirror over https with --ca-file" "$(cat "$TMP/tls.err")"
+rm -rf "$TMP/mtls"
+mirror --from "$NGINX_TLS_URL/repo" --to "$TMP/mtls" --kernels "$TMP/k.txt" >/dev/null 2>"$TMP/tls2.err"
+rc=$?
+[ $rc -eq 3 ] && [ ! -e "$TMP/mtls" ] &&
+	pass "over https without the CA: refused (exit 3, '$(head -c 120 "$TMP/tls2.err" | tr '\n' ' ')...'), nothing made" ||
+	fail "over https without the CA" "exit $rc: $(cat "$TMP/tls2.err")"
 
 # 2. a second run copies nothing and rewrites nothing
 before=$(snap "$M")
