@@ -1,6 +1,7 @@
-/* `probekit repo index|verify|ls|keygen|sign|verify-sig`: the signed static
- * repository (docs/repository.md). index and verify and ls live here; the key and
- * signature commands in cmd_repo_keygen.c and cmd_repo_sign.c. */
+/* `probekit repo index|verify|ls|mirror|keygen|sign|verify-sig`: the signed static
+ * repository (docs/repository.md). index and verify and ls live here; mirror in
+ * cmd_repo_mirror.c, the key and signature commands in cmd_repo_keygen.c and
+ * cmd_repo_sign.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
