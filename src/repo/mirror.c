@@ -1178,7 +1178,7 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 	struct pk_index *ix = NULL, *old = NULL, *sub = NULL;
 	char *data = NULL, *sig = NULL, *old_data = NULL, *old_sig = NULL, *html = NULL;
 	size_t len = 0, sig_len = 0, old_len = 0, old_sig_len = 0, html_len = 0, nsel;
-	char src_dir[PATH_MAX], to_dir[PATH_MAX], key_id[PK_MINISIGN_KEYID_STR_LEN];
+	char src_dir[PATH_MAX], to_dir[PATH_MAX], decoded[PATH_MAX], key_id[PK_MINISIGN_KEYID_STR_LEN];
 	char path[PATH_MAX + PK_INDEX_PATH_MAX + 64], state[PATH_MAX + 64];
 	const char *src;
 	bool url, *selected = NULL, *staged = NULL;
@@ -1198,8 +1198,6 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 		src = from;
 	} else {
 		/* file:// is a directory: read without following links, as a path is */
-		char decoded[PATH_MAX];
-
 		if (!strncmp(from, "file://", 7)) {
 			if (file_url_path(from, decoded, sizeof(decoded)))
 				return pk_error__set(err, -EINVAL, "'%s': a file:// URL names a local path "

@@ -219,7 +219,22 @@ rc=$?
 	fail "a rolled-back source, index removed" "exit $rc: $(cat "$TMP/rb2.err")"
 mv "$TMP/keep.json" "$M/index.json"
 mv "$TMP/keep.minisig" "$M/index.json.minisig"
-"$PK" repo index "$R" --key "$TMP/k/sec" >/dev/null 2>&1	# the source moves on
+
+# a torn pair (a run killed between its two renames: the new index beside the old
+# signature): the next run says so and writes both again
+cp "$M/index.json.minisig" "$TMP/prev.minisig"
+# the source moves past the mirror (from its rolled-back version 1: twice)
+"$PK" repo index "$R" --key "$TMP/k/sec" >/dev/null 2>&1
+"$PK" repo index "$R" --key "$TMP/k/sec" >/dev/null 2>&1
+mirror --from "$URL" --to "$M" --kernels "$TMP/k.txt" >/dev/null 2>&1
+cp "$TMP/prev.minisig" "$M/index.json.minisig"
+mirror --from "$URL" --to "$M" --kernels "$TMP/k.txt" >"$TMP/torn.json" 2>"$TMP/torn.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "warning: the mirror's own index does not verify with this key" "$TMP/torn.err" &&
+	[ "$(jget "$TMP/torn.json" copied index_written)" = "0 True" ] &&
+	"$PK" repo verify --partial "$M" --key "$TMP/k/pub" >/dev/null 2>&1 &&
+	pass "a torn index/signature pair in the mirror: the next run says so and writes both again" ||
+	fail "a torn pair in the mirror" "exit $rc: $(cat "$TMP/torn.json" "$TMP/torn.err")"
 
 # 8. --prune: the source drops kernel 6.1.0-40-amd64; and the fleet drops 6.1.0-43
 rm -f "$R/_build/$PV/debian_6.1.150-1-amd64."* "$R/$PV/x86_64/probekit_debian_6.1.150-1-amd64_1.o" \
