@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,7 +23,8 @@ static void usage(void)
 	printf("usage: probekit repo mirror --from URL|DIR --to DIR --repo-key PUBLIC\n"
 	       "                            (--kernels FILE | --catalog FILE)... [--probe-version PV]...\n"
 	       "                            [--full-btf] [--prune] [--allow-expired] [--ca-file FILE]\n"
-	       "                            [--timeout DURATION] [--json] [-q]\n\n"
+	       "                            [--connect-timeout S] [--fetch-timeout S] [--retries N]\n"
+	       "                            [--json] [-q]\n\n"
 	       "Copy what a fleet's kernels need from a signed repository into DIR, with index.json\n"
 	       "and index.json.minisig byte for byte, so that agents verify DIR with the same key;\n"
 	       "serve DIR with any web server, or mount it and give agents its path. The source's\n"
@@ -48,9 +50,12 @@ static void usage(void)
 	       "      --full-btf         also the full kernel BTF (btf/...tar.xz); default: what\n"
 	       "                         agents use (legacy and CO-RE objects, reduced BTF)\n"
 	       "      --prune            remove from DIR every file this run did not select\n"
-	       "      --allow-expired    accept an expired source index (kept old on purpose)\n"
-	       "      --ca-file FILE     CA bundle for https (default the system's)\n"
-	       "      --timeout D        per request (default 300s): 30s, 5m\n"
+	       "      --allow-expired    accept an expired source index (kept old on purpose; env\n"
+	       "                         PROBEKIT_ALLOW_EXPIRED=1)\n"
+	       "      --ca-file FILE     CA bundle for https (env PROBEKIT_CA_FILE; default the system's)\n"
+	       "      --connect-timeout S  seconds per connection (default 10)\n"
+	       "      --fetch-timeout S  seconds per request, whole file (default 300)\n"
+	       "      --retries N        on 5xx, reset, timeout (default 3, 0 to 10)\n"
 	       "      --json             the summary as JSON on stdout\n"
 	       "  -q, --quiet            no progress lines\n\n"
 	       "The CO-RE objects of the selected probe versions always come along. A kernel\n"
@@ -58,6 +63,34 @@ static void usage(void)
 	       "exit codes: 0 every selected file is in DIR and verified, 1 some file could not be\n"
 	       "copied (DIR keeps its previous index), 2 usage, 3 could not mirror (the source's\n"
 	       "index refused: key, expiry, rollback; DIR locked; a bad --kernels or --catalog)\n");
+}
+
+/* the agent's environment conventions (src/cli/repo_opts.c) */
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
+}
+
+static const char *env_str(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static int seconds_ms(const char *arg, long *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(arg, &end);
+	if (errno || *end || end == arg || !(d > 0) || d > 3600)
+		return -EINVAL;
+	*out = (long)(d * 1000);
+	return *out > 0 ? 0 : -EINVAL;
 }
 
 struct ctx {
@@ -84,7 +117,8 @@ static void on_event(enum pk_repo_mirror_event ev, const char *msg, void *p)
 
 int cmd_repo_mirror(int argc, char **argv)
 {
-	enum { O_KERNELS = 256, O_CATALOG, O_PV, O_FULL, O_PRUNE, O_EXPIRED, O_CA, O_TIMEOUT, O_JSON };
+	enum { O_KERNELS = 256, O_CATALOG, O_PV, O_FULL, O_PRUNE, O_EXPIRED, O_CA, O_CONNECT, O_TIMEOUT,
+	       O_RETRIES, O_JSON };
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
@@ -97,7 +131,9 @@ int cmd_repo_mirror(int argc, char **argv)
 		{ "prune", no_argument, NULL, O_PRUNE },
 		{ "allow-expired", no_argument, NULL, O_EXPIRED },
 		{ "ca-file", required_argument, NULL, O_CA },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL, O_CONNECT },
+		{ "fetch-timeout", required_argument, NULL, O_TIMEOUT },
+		{ "retries", required_argument, NULL, O_RETRIES },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,7 +143,7 @@ int cmd_repo_mirror(int argc, char **argv)
 	struct ctx c = { 0 };
 	PK_REPO_MIRROR_OPTS(mo, .key = getenv("PROBEKIT_REPO_KEY"), .event = on_event, .ctx = &c,
 			    .result = &res);
-	PK_HTTP_OPTS(ho);
+	PK_HTTP_OPTS(ho, .ca_file = env_str("PROBEKIT_CA_FILE"));
 	const char *from = NULL, *to = NULL, **pvs = NULL;
 	struct pk_mirror_sel *sel = NULL;
 	struct pk_http *http = NULL;
@@ -117,6 +153,7 @@ int cmd_repo_mirror(int argc, char **argv)
 
 	if (mo.key && !*mo.key)
 		mo.key = NULL;
+	mo.allow_expired = env_on("PROBEKIT_ALLOW_EXPIRED");
 	sel = pk_mirror_sel__new();
 	pvs = calloc((size_t)argc + 1, sizeof(*pvs));
 	if (!sel || !pvs) {
@@ -151,14 +188,25 @@ int cmd_repo_mirror(int argc, char **argv)
 		case O_PRUNE: mo.prune = true; break;
 		case O_EXPIRED: mo.allow_expired = true; break;
 		case O_CA: ho.ca_file = optarg; break;
-		case O_TIMEOUT: {
-			int64_t s = pk_cli__parse_duration(optarg);
-
-			if (s < 0 || s > 86400) {
-				rc = pk_usage_err("repo mirror", "bad --timeout '%s' (e.g. 30s, 5m)", optarg);
+		case O_CONNECT:
+		case O_TIMEOUT:
+			if (seconds_ms(optarg, ch == O_CONNECT ? &ho.connect_timeout_ms : &ho.timeout_ms)) {
+				rc = pk_usage_err("repo mirror", "invalid --%s '%s' (seconds, up to 3600)",
+						  ch == O_CONNECT ? "connect-timeout" : "fetch-timeout", optarg);
 				goto out;
 			}
-			ho.timeout_ms = (long)s * 1000;
+			break;
+		case O_RETRIES: {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 0 || v > 10) {
+				rc = pk_usage_err("repo mirror", "invalid --retries '%s' (0 to 10)", optarg);
+				goto out;
+			}
+			ho.retries = v ? (int)v : -1;
 			break;
 		}
 		case O_JSON: c.json = true; break;
