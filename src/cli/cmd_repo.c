@@ -1,6 +1,7 @@
-/* `probekit repo index|verify|ls|keygen|sign|verify-sig`: the signed static
- * repository (docs/repository.md). index and verify and ls live here; the key and
- * signature commands in cmd_repo_keygen.c and cmd_repo_sign.c. */
+/* `probekit repo index|verify|ls|mirror|keygen|sign|verify-sig`: the signed static
+ * repository (docs/repository.md). index and verify and ls live here; mirror in
+ * cmd_repo_mirror.c, the key and signature commands in cmd_repo_keygen.c and
+ * cmd_repo_sign.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,6 +15,8 @@
 #include "common/pk.h"
 #include "repo/repo.h"
 
+/* cmd_repo_mirror.c (also declared in cli.h once the lead adds it there) */
+int cmd_repo_mirror(int argc, char **argv);
 
 static const char *password_env(void)
 {
@@ -108,6 +111,7 @@ static int cmd_repo_verify(int argc, char **argv)
 		{ "allow-expired", no_argument, NULL, 'E' },
 		{ "state", required_argument, NULL, 's' },
 		{ "index-only", no_argument, NULL, 'I' },
+		{ "partial", no_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -127,10 +131,11 @@ static int cmd_repo_verify(int argc, char **argv)
 		case 'E': vo.allow_expired = true; break;
 		case 's': vo.state = optarg; break;
 		case 'I': vo.index_only = true; break;
+		case 'P': vo.partial = true; break;
 		case 'j': json = true; break;
 		case 'h':
 			printf("usage: probekit repo verify DIR|URL --key PUBLIC [--allow-expired] [--state FILE]\n"
-			       "                            [--index-only] [--json]\n\n"
+			       "                            [--index-only] [--partial] [--json]\n\n"
 			       "Check a repository as a client would, and more: index.json's minisign signature\n"
 			       "before it is parsed; the signed version, expiry and digest; not expired; not\n"
 			       "older than the version --state last saw for this key (rollback); every listed\n"
@@ -140,6 +145,8 @@ static int cmd_repo_verify(int argc, char **argv)
 			       "      --allow-expired  accept an expired index (an air-gapped mirror kept old)\n"
 			       "      --state FILE     remember the highest version per key; refuse older ones\n"
 			       "      --index-only     signature, expiry and rollback only\n"
+			       "      --partial        a mirror (repo mirror): listed files that are absent are\n"
+			       "                       no problem, those present are checked in full\n"
 			       "      --json           the result as JSON\n\n"
 			       "exit codes: 0 verified, 1 problems found, 2 usage, 3 the index cannot be read or\n"
 			       "its signature does not verify\n");
@@ -251,6 +258,7 @@ static const struct pk_cmd repo_commands[] = {
 	{ "index", cmd_repo_index, "merge build records and shard manifests; write and sign the index and index.html" },
 	{ "verify", cmd_repo_verify, "check a repository: signature, expiry, rollback, every file, nothing unlisted" },
 	{ "ls", cmd_repo_ls, "list a repository's artifacts and failed builds" },
+	{ "mirror", cmd_repo_mirror, "copy the subset a fleet runs, signed index intact (air-gapped sites)" },
 	{ "keygen", cmd_repo_keygen, "make a minisign key pair (public + 0600 secret)" },
 	{ "sign", cmd_repo_sign, "sign FILE with a minisign key, write FILE.minisig" },
 	{ "verify-sig", cmd_repo_verify_sig, "check FILE against FILE.minisig and a public key" },

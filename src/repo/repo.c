@@ -17,6 +17,7 @@
 #include "common/sha256.h"
 #include "fetch/http.h"
 #include "repo/html.h"
+#include "repo/mirror.h"
 #include "repo/repo.h"
 #include "repo/shard.h"
 
@@ -909,7 +910,7 @@ static void rollback_peek(struct vctx *v, const char *state, const char *key_id,
 static bool allowed_unlisted(const char *rel)
 {
 	return !strcmp(rel, PK_REPO_INDEX) || !strcmp(rel, PK_REPO_SIG) || !strcmp(rel, PK_REPO_HTML) ||
-	       !strcmp(rel, PK_REPO_LOCK);
+	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE);
 }
 
 int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, struct pk_error *err)
@@ -987,6 +988,8 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 
 			/* never more than the index lists */
 			r = fetch(where, a->path, http, a->size ? a->size : 1, &data, &len, &e);
+			if (r == -ENOENT && PK_OPTS_GET(opts, partial, false))
+				continue;
 			if (r) {
 				problem(&v, r, "'%s': %s", a->path, pk_error__str(&e));
 				continue;
@@ -1001,6 +1004,8 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 			int fd = open_inside(where, a->path);
 			uint64_t size;
 
+			if (fd == -ENOENT && PK_OPTS_GET(opts, partial, false))
+				continue;
 			if (fd < 0) {
 				problem(&v, fd, "'%s': %s", a->path,
 					fd == -ELOOP ? "a symbolic link" :

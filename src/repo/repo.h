@@ -75,6 +75,8 @@ struct pk_repo_verify_opts {
 	pk_repo_problem_fn problem;
 	void *ctx;
 	struct pk_repo_verify_result *result;
+	bool partial;			/* a mirror's subset: a listed file that is absent is
+					 * no problem; one that is there is checked in full */
 };
 #define PK_REPO_VERIFY_OPTS(name, ...) \
 	struct pk_repo_verify_opts name = { .sz = sizeof(struct pk_repo_verify_opts), __VA_ARGS__ }
