@@ -43,10 +43,11 @@ int cmd_canary(int argc, char **argv);		/* internal: the self-check's canary */
 int cmd_verify(int argc, char **argv);		/* boot kernels under QEMU, selftest inside */
 int cmd_kernels(int argc, char **argv);		/* the catalog of every distribution's kernels */
 int cmd_build(int argc, char **argv);		/* one kernel's legacy object, reduced and full BTF */
-int cmd_repo(int argc, char **argv);		/* repo index|verify|ls|keygen|sign|verify-sig */
+int cmd_repo(int argc, char **argv);		/* repo index|verify|ls|keygen|sign|verify-sig|mirror */
 int cmd_repo_keygen(int argc, char **argv);	/* repo keygen */
 int cmd_repo_sign(int argc, char **argv);		/* repo sign */
 int cmd_repo_verify_sig(int argc, char **argv);	/* repo verify-sig */
+int cmd_repo_mirror(int argc, char **argv);	/* repo mirror */
 int cmd_farm(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);		/* this host's files from the repositories into the cache */		/* crawl, build what is missing, index, sign */
 

@@ -968,22 +968,6 @@ fail:
 	return r;
 }
 
-/* a relative path in a URL: every byte but [A-Za-z0-9._~/-] percent-encoded ('+'
- * as %2B, as falcoctl sends it), as repo.c fetches */
-static void url_path(const char *rel, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)rel; *p && o + 4 < len; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("._~/-", *p))
-			out[o++] = (char)*p;
-		else
-			o += (size_t)snprintf(out + o, len - o, "%%%02X", *p);
-	}
-	out[o] = 0;
-}
-
 static int hexval(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
@@ -1341,16 +1325,14 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 			if (r && !e.msg[0])
 				pk_error__set(&e, r, "cannot write '%s': %s", dest, strerror(-r));
 		} else if (!r && url) {
-			char esc[PK_INDEX_PATH_MAX * 3 + 1], *u;
+			char u[PK_INDEX_PATH_MAX * 3 + 4096];
 			PK_HTTP_DOWNLOAD_OPTS(dl, .size = a->size, .sha256 = a->sha256, .label = a->path);
 
-			url_path(a->path, esc, sizeof(esc));
-			if (asprintf(&u, "%s%s%s", src, src[strlen(src) - 1] == '/' ? "" : "/", esc) < 0) {
-				r = pk_error__set(err, -ENOMEM, "out of memory");
-				goto out;
-			}
-			r = pk_http__download(http, u, dest, &dl, &e);
-			free(u);
+			r = pk_repo__url(src, a->path, u, sizeof(u));
+			if (r)
+				pk_error__set(&e, r, "'%s' under '%s': cannot make its URL", a->path, src);
+			else
+				r = pk_http__download(http, u, dest, &dl, &e);
 		} else if (!r) {
 			r = copy_in(src, a, dest, &e);
 		}

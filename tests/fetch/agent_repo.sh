@@ -218,6 +218,19 @@ else
 	fail "detect lists URLs" "$(grep -A8 '"repositories"' "$TMP/d2.json" | head -12)"
 fi
 
+# an air-gapped site: the fleet's subset mirrored with the signed index intact, used
+# as a plain directory with the same key
+printf '# the fleet\n%s\n' "$rel" >"$TMP/fleet.txt"
+"$PK" repo mirror --from "$N/good" --to "$TMP/mirror" --kernels "$TMP/fleet.txt" "${K[@]}" >"$TMP/m.out" 2>&1; rc=$?
+sel --cache "$TMP/cm" --repo "$TMP/mirror"
+if [ $rc = 0 ] && [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
+   [ "$(q "$TMP/o.json" 'd["source"]["url"]')" = "file://$TMP/mirror/$RED" ] &&
+   cmp -s "$TMP/mirror/index.json.minisig" "$W/good/index.json.minisig"; then
+	pass "repo mirror --kernels: the agent verifies the mirror (a directory) with the same key and loads from it"
+else
+	fail "agent on a mirror" "mirror $rc: $(tail -2 "$TMP/m.out"); $(q "$TMP/o.json" 'd["candidate"]') $(tail -3 "$TMP/o.err")"
+fi
+
 # ---- faults: a clear reason, the chain goes on, nothing bad cached or loaded -------
 # fault NAME EXPECTED_WINNER FAILED_CANDIDATE OUTCOME REASON_RE -- selftest args
 fault() {
