@@ -227,3 +227,68 @@ int cmd_fetch(int argc, char **argv)
 		return rc;
 	return failed ? PK_EXIT_FAIL : PK_EXIT_OK;
 }
+
+/*
+ * `probekit __fetch-one --path P --kind K --result FILE [repository options]`: the
+ * child that run and selftest hand a download to (cli/repo_opts.h): one get into
+ * the cache, its outcome written to FILE as a struct pk_cli_fetch_result. Exit 0
+ * when the record was written, whatever the get's outcome; 3 when it could not be.
+ */
+int cmd_fetch_one(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "path", required_argument, NULL, 'p' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "result", required_argument, NULL, 'o' },
+		{ "unconfigured", no_argument, NULL, 'u' },
+		PK_CLI_REPO_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct pk_cli_fetch_result res;
+	const char *path = NULL, *kind = NULL, *out = NULL;
+	struct pk_cli_repo ro;
+	bool configured = true;
+	void *data = NULL;
+	size_t len = 0;
+	int c, rc;
+
+	pk_cli_repo__init(&ro);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': path = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'o': out = optarg; break;
+		case 'u': configured = false; break;
+		default:
+			if (c != '?' && c != ':' && pk_cli_repo__opt(&ro, c, optarg, "__fetch-one") == 1)
+				break;
+			pk_cli_repo__free(&ro);
+			return pk_usage_err("__fetch-one", "bad option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!path || !kind || !out) {
+		pk_cli_repo__free(&ro);
+		return pk_usage_err("__fetch-one", "needs --path, --kind and --result");
+	}
+	rc = pk_cli_repo__setup(&ro, NULL, "__fetch-one");
+	if (!rc && !ro.fetcher)
+		rc = PK_EXIT_ERROR;
+	if (rc) {
+		pk_cli_repo__free(&ro);
+		return rc;
+	}
+	memset(&res, 0, sizeof(res));
+	res.magic = PK_CLI_FETCH_RESULT_MAGIC;
+	res.rc = pk_fetcher__get(ro.fetcher, path, kind, configured, &data, &len, &res.src, &res.err);
+	res.size = len;
+	free(data);
+	pk_cli_repo__free(&ro);
+	rc = pk_file__write_atomic(out, &res, sizeof(res));
+	if (rc) {
+		pk_err("cannot write '%s': %s", out, strerror(-rc));
+		return PK_EXIT_ERROR;
+	}
+	return PK_EXIT_OK;
+}

@@ -638,6 +638,8 @@ static int run_main(struct run *r, int argc, char **argv)
 		goto out;
 	}
 	pk_features__probe(&r->feat, &r->host);
+	/* downloads in a child: libcurl and a whole index stay out of the agent */
+	r->repo.in_child = true;
 	err = pk_cli_repo__setup(&r->repo, &r->host, r->selftest ? "selftest" : "run");
 	if (err) {
 		rc = err;

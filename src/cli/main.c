@@ -26,6 +26,7 @@ static const struct pk_cmd commands[] = {
 	{ "btf", cmd_btf, "extract, reduce and pack kernel BTF (btf --help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "__canary", cmd_canary, NULL },
+	{ "__fetch-one", cmd_fetch_one, NULL },
 	{ NULL, NULL, NULL },
 };
 

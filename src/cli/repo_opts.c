@@ -2,10 +2,15 @@
  * run, selftest, detect and fetch, and turned into a fetcher and the chain's
  * repository candidates. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/child.h"
 
 #include "agent/repo_key.h"
 #include "build/probe_source.h"
@@ -221,6 +226,118 @@ static void host_paths(struct pk_cli_repo *o, const struct pk_host *h)
 		snprintf(s->legacy_alt_path, sizeof(s->legacy_alt_path), "%s%s", o->probe_version, alt);
 }
 
+/* the repository options again, for the child */
+static int child_argv(const struct pk_cli_repo *o, const char **argv, int max, char bufs[][32])
+{
+	int n = 0, b = 0;
+
+#define ADD(s) do { if (n >= max - 1) return -E2BIG; argv[n++] = (s); } while (0)
+	ADD("/proc/self/exe");
+	ADD("__fetch-one");
+	for (size_t i = 0; i < o->nr_repos; i++) {
+		ADD("--repo");
+		ADD(o->repos[i]);
+	}
+	if (o->key_path) {
+		ADD("--repo-key");
+		ADD(o->key_path);
+	}
+	if (o->cache_dir) {
+		ADD("--cache");
+		ADD(o->cache_dir);
+	}
+	if (o->allow_expired)
+		ADD("--allow-expired");
+	if (o->require_verified)
+		ADD("--require-verified");
+	if (o->ca_file) {
+		ADD("--ca-file");
+		ADD(o->ca_file);
+	}
+	if (o->connect_timeout_ms) {
+		snprintf(bufs[b], 32, "%.3f", o->connect_timeout_ms / 1000.0);
+		ADD("--connect-timeout");
+		ADD(bufs[b++]);
+	}
+	if (o->timeout_ms) {
+		snprintf(bufs[b], 32, "%.3f", o->timeout_ms / 1000.0);
+		ADD("--fetch-timeout");
+		ADD(bufs[b++]);
+	}
+	if (o->retries) {
+		snprintf(bufs[b], 32, "%d", o->retries < 0 ? 0 : o->retries);
+		ADD("--retries");
+		ADD(bufs[b++]);
+	}
+	if (o->index_max_age) {
+		snprintf(bufs[b], 32, "%lld", o->index_max_age < 0 ? 0LL : (long long)o->index_max_age);
+		ADD("--index-max-age");
+		ADD(bufs[b++]);
+	}
+#undef ADD
+	argv[n] = NULL;
+	return n;
+}
+
+/* pk_fetcher_remote_fn: `probekit __fetch-one` does the get, into the same cache */
+static int remote_get(void *ctx, const char *path, const char *kind, bool configured,
+		      uint64_t *size, struct pk_cand_source *src, struct pk_error *err)
+{
+	const struct pk_cli_repo *o = ctx;
+	const char *argv[2 * PK_CLI_REPOS_MAX + 40];
+	char bufs[4][32], result[64];
+	struct pk_cli_fetch_result res;
+	char *text = NULL, *data = NULL;
+	size_t len = 0;
+	int n, fd, st, r;
+
+	n = child_argv(o, argv, (int)PK_ARRAY_SIZE(argv) - 8, bufs);
+	if (n < 0)
+		return pk_error__set(err, n, "too many options for the fetch process");
+	snprintf(result, sizeof(result), "/tmp/probekit-fetch.XXXXXX");
+	fd = mkostemp(result, O_CLOEXEC);
+	if (fd < 0)
+		return pk_error__set(err, -errno, "cannot make a temp file: %s", strerror(errno));
+	close(fd);
+	argv[n++] = "--path";
+	argv[n++] = path;
+	argv[n++] = "--kind";
+	argv[n++] = kind;
+	argv[n++] = "--result";
+	argv[n++] = result;
+	if (!configured)
+		argv[n++] = "--unconfigured";
+	argv[n] = NULL;
+	st = pk_child__run((char *const *)argv, NULL, "/dev/null", &text);
+	r = pk_file__read(result, &data, &len, sizeof(res) + 1);
+	unlink(result);
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || r || len != sizeof(res)) {
+		char *nl = text ? strrchr(text, '\n') : NULL;
+
+		if (nl && !nl[1])
+			*nl = 0;
+		pk_error__set(err, st < 0 ? st : -EIO, "the fetch process (%s __fetch-one) %s%s%s",
+			      "probekit", st < 0 ? "could not start" : "failed", text && *text ? ": " : "",
+			      text ? (strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text) : "");
+		free(text);
+		free(data);
+		return err->code;
+	}
+	free(text);
+	memcpy(&res, data, sizeof(res));
+	free(data);
+	if (res.magic != PK_CLI_FETCH_RESULT_MAGIC)
+		return pk_error__set(err, -EIO, "the fetch process wrote no result");
+	res.err.msg[sizeof(res.err.msg) - 1] = 0;
+	*size = res.size;
+	*src = res.src;
+	if (res.rc) {
+		*err = res.err;
+		return res.rc < 0 ? res.rc : -EIO;
+	}
+	return 0;
+}
+
 int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const char *cmd)
 {
 	struct pk_error err = { 0 };
@@ -249,7 +366,8 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 		o->have_key = true;
 		snprintf(o->key_desc, sizeof(o->key_desc), "built in");
 	}
-	host_paths(o, h);
+	if (h)
+		host_paths(o, h);
 	o->source.have_repos = o->nr_repos > 0;
 	o->source.download_probe = o->download_probe;
 	o->source.probe_dir = o->probe_dir;
@@ -265,7 +383,8 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 				.cached_repos = true, .ca_file = o->ca_file,
 				.connect_timeout_ms = o->connect_timeout_ms, .timeout_ms = o->timeout_ms,
 				.retries = o->retries,
-				.index_max_age = o->index_max_age < -1 ? 0 : o->index_max_age);
+				.index_max_age = o->index_max_age < -1 ? 0 : o->index_max_age,
+				.remote = o->in_child ? remote_get : NULL, .remote_ctx = o);
 
 		r = pk_fetcher__new(&fo, &o->fetcher, &err);
 		if (r) {

@@ -85,7 +85,23 @@ struct pk_cli_repo {
 	struct pk_fetcher *fetcher;
 	struct pk_repo_source source;
 	struct pk_repo_key key_names;	/* falcoctl's names and the paths they make */
+	bool in_child;			/* downloads in a child process (run, selftest) */
 	char probe_version[32];
+};
+
+/*
+ * The agent's downloads run in a child process (`probekit __fetch-one`, the same
+ * binary): libcurl with its TLS stack and the parse of a whole index are the
+ * child's, so the agent's own memory stays that of an agent served from its cache.
+ * The child writes this record to the file it is given.
+ */
+#define PK_CLI_FETCH_RESULT_MAGIC 0x706b6631u	/* "pkf1" */
+struct pk_cli_fetch_result {
+	uint32_t magic;
+	int32_t rc;
+	uint64_t size;
+	struct pk_error err;
+	struct pk_cand_source src;
 };
 
 /* defaults from PROBEKIT_REPOS, PROBEKIT_REPO_KEY, PROBEKIT_CACHE, PROBEKIT_OFFLINE,
@@ -98,7 +114,7 @@ int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char
 /* the host options as pk_host__detect takes them */
 void pk_cli_repo__host_opts(const struct pk_cli_repo *o, struct pk_host_opts *ho);
 /* After the host is known: the pinned key, the fetcher, this host's paths in the
- * repository layout. PK_EXIT_ERROR after reporting (a key that cannot be read),
+ * repository layout (h NULL: no paths, for the fetch child). PK_EXIT_ERROR after reporting (a key that cannot be read),
  * else 0. */
 int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const char *cmd);
 void pk_cli_repo__free(struct pk_cli_repo *o);

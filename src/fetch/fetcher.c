@@ -42,6 +42,7 @@ struct pk_fetcher {
 	struct pk_cache *cache;
 	struct pk_http *http;
 	struct pk_fetcher_stats st;
+	bool cache_only;		/* this get: a fresh cached index and a cached file, or nothing */
 };
 
 bool pk_fetch_outcome__is_verification(const char *o)
@@ -262,8 +263,25 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 	int64_t stored = 0, now = f->o.now ? f->o.now : (int64_t)time(NULL);
 	int rc;
 
-	if (r->state && !force)
-		return r->state < 0 ? r->state : 0;
+	if (r->state > 0 && !force)
+		return 0;
+	if (r->state < 0 && !force && !f->cache_only)
+		return r->state;
+	if (f->cache_only) {
+		/* only a fresh cached index; anything else is for the remote get (its
+		 * failure is not this repository's, so nothing is remembered) */
+		struct pk_index *ix = NULL;
+
+		if (f->have_key && online && max_age > 0 &&
+		    !cached_index(f, r, &ix, &stored, &e) && stored <= now && now - stored < max_age) {
+			r->ix = ix;
+			r->index_from_cache = true;
+			r->net_outcome[0] = 0;
+			return r->state = 1, 0;
+		}
+		pk_index__free(ix);
+		return -EAGAIN;
+	}
 	if (!f->have_key) {
 		snprintf(r->net_outcome, sizeof(r->net_outcome), "signature");
 		r->net_code = -ENOKEY;
@@ -414,6 +432,8 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 	if (pk_repo__url(r->url, PK_REPO_INDEX, idx_url, sizeof(idx_url)))
 		snprintf(idx_url, sizeof(idx_url), "%s", r->url);
 	rc = load_index(f, r, false);
+	if (rc && f->cache_only)
+		return rc;
 	if (rc) {
 		attempt(src, r->url, idx_url, r->net_outcome[0] ? r->net_outcome : "index", rc, "%s",
 			r->net_reason);
@@ -425,6 +445,20 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 			r->ix->version);
 
 	a = pk_index__find(r->ix, path);
+	if (f->cache_only) {
+		/* quietly: a miss here is the remote get's to tell */
+		if (!a || pk_index__check_path(a->path, NULL) || (kind && (!a->kind || strcmp(a->kind, kind))) ||
+		    (f->o.require_verified && (!a->verification.state ||
+					       strcmp(a->verification.state, "verified"))))
+			return -EAGAIN;
+		rc = pk_cache__read(f->cache, a->sha256, a->size, data, len, &e);
+		if (rc)
+			return -EAGAIN;
+		f->st.objects_cached++;
+		served(f, r, a, url, true, src);
+		attempt(src, r->url, url, "cached", 0, "from the cache (%s)", a->sha256);
+		return 0;
+	}
 	if (!a && r->index_from_cache && !r->asked && r->configured && !f->o.offline) {
 		/* a cached index may predate the file: ask the repository once */
 		load_index(f, r, true);
@@ -520,6 +554,46 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 	return 0;
 }
 
+/* the other process fetched (or said why not); the bytes are read here, checked */
+static int remote_get(struct pk_fetcher *f, const char *path, const char *kind, void **data,
+		      size_t *len, struct pk_cand_source *src, struct pk_error *err)
+{
+	struct pk_cand_source local;
+	uint64_t size = 0;
+	int rc;
+
+	if (!src)
+		src = &local;
+	memset(src, 0, sizeof(*src));
+	rc = f->o.remote(f->o.remote_ctx, path, kind, true, &size, src, err);
+	snprintf(src->path, sizeof(src->path), "%s", path);
+	snprintf(src->kind, sizeof(src->kind), "%s", kind ?: "");
+	if (src->nr_attempts < 0 || src->nr_attempts > PK_CAND_MAX_ATTEMPTS)
+		src->nr_attempts = 0;
+	for (int i = 0; i < src->nr_attempts; i++) {
+		const char *o = src->attempts[i].outcome;
+
+		if (!strcmp(o, "ok"))
+			f->st.objects_fetched++;
+		else if (strcmp(o, "cached") && strcmp(o, "not-listed")) {
+			f->st.failures++;
+			if (pk_fetch_outcome__is_verification(o))
+				f->st.verify_failures++;
+		}
+	}
+	if (rc)
+		return rc;
+	rc = pk_cache__read(f->cache, src->sha256, size, data, len, err);
+	if (rc) {
+		pk_error__set(err, rc == -ENOENT ? -EIO : rc, "%s: the fetch process served it, but the "
+			      "cache entry %s does not hold it: %s", path, src->sha256,
+			      rc == -ENOENT ? "absent" : pk_error__str(err));
+		return rc == -ENOENT ? -EIO : rc;
+	}
+	pk_cache__object_path(f->cache, src->sha256, src->cache, sizeof(src->cache));
+	return 0;
+}
+
 int pk_fetcher__get(struct pk_fetcher *f, const char *path, const char *kind, bool configured,
 		    void **data, size_t *len, struct pk_cand_source *src, struct pk_error *err)
 {
@@ -544,6 +618,21 @@ int pk_fetcher__get(struct pk_fetcher *f, const char *path, const char *kind, bo
 					     "the cache holds no index of another repository");
 	}
 
+	if (f->o.remote && configured && !f->o.offline) {
+		/* the cache alone first, in this process; then the other process */
+		f->cache_only = true;
+		for (size_t i = 0; i < f->nr_repos; i++) {
+			if (!f->repos[i].configured)
+				continue;
+			rc = get_from(f, &f->repos[i], path, kind, data, len, src);
+			if (!rc)
+				break;
+		}
+		f->cache_only = false;
+		if (!rc)
+			return 0;
+		return remote_get(f, path, kind, data, len, src, err);
+	}
 	for (size_t i = 0; i < f->nr_repos; i++) {
 		if (f->repos[i].configured != configured)
 			continue;

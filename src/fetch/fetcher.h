@@ -17,6 +17,15 @@ struct pk_fetcher;
 struct pk_cache;
 struct pk_minisign_pubkey;
 
+/*
+ * Another process that does what needs the network (libcurl and the whole index
+ * are its to load, not the agent's): gets path as pk_fetcher__get would, into the
+ * same cache, and says how it went: 0 with *size and src filled (src->sha256 names
+ * the cache entry), or -errno with err. See fetcher opts `remote`.
+ */
+typedef int (*pk_fetcher_remote_fn)(void *ctx, const char *path, const char *kind, bool configured,
+				    uint64_t *size, struct pk_cand_source *src, struct pk_error *err);
+
 struct pk_fetcher_opts {
 	size_t sz;
 	/* repositories in the order to try: http(s)://, file:// or a directory */
@@ -43,6 +52,11 @@ struct pk_fetcher_opts {
 	 * (default: PK_FETCHER_INDEX_MAX_AGE; negative: always ask). */
 	int64_t index_max_age;
 	int64_t now;			/* 0: the clock (tests) */
+	/* When set, a get that the cache alone cannot serve (no cached index younger
+	 * than index_max_age, or the file not cached) is handed to remote, and this
+	 * process then reads the cache entry it names, checked as always. */
+	pk_fetcher_remote_fn remote;
+	void *remote_ctx;
 };
 #define PK_FETCHER_INDEX_MAX_AGE 3600
 #define PK_FETCHER_OPTS(name, ...) \
