@@ -161,6 +161,7 @@ bench: deps
 	$(Q)OUT=$(OUT) BTF_CORPUS=$(BTF_CORPUS) bash bench/btf.sh
 	$(Q)OUT=$(OUT) bash bench/kernels.sh
 	$(Q)OUT=$(OUT) bash bench/farm.sh
+	$(Q)OUT=$(OUT) bash bench/agent_repo.sh
 
 # boot every Debian kernel image of the configured suites in QEMU; writes docs/kernel-matrix.md
 verify-all: deps

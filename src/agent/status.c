@@ -2,6 +2,7 @@
  * atomic status file write and the FILE the caller passes. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -55,6 +56,22 @@ static void kobj_array(struct pk_json *j, const char *key, const struct pk_kobj 
 	pk_json__arr_end(j);
 }
 
+/* this process's peak resident set (VmHWM), 0 when /proc cannot say */
+static uint64_t peak_rss_kb(void)
+{
+	char *data = NULL, *p;
+	size_t len;
+	uint64_t kb = 0;
+
+	if (pk_file__read("/proc/self/status", &data, &len, 1 << 16))
+		return 0;
+	p = strstr(data, "\nVmHWM:");
+	if (p)
+		kb = strtoull(p + 7, NULL, 10);
+	free(data);
+	return kb;
+}
+
 void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 {
 	const struct pk_candidate *w = winner(s);
@@ -84,6 +101,7 @@ void pk_status__to_json(const struct pk_status *s, struct pk_json *j)
 	pk_json__kv_str(j, "object", w ? w->obj_desc : NULL);
 	pk_json__kv_str(j, "btf", w ? w->btf_desc : NULL);
 	pk_json__kv_str(j, "buffer", s->buffer);
+	pk_json__kv_uint(j, "peak_rss_kb", peak_rss_kb());
 	/* the winner's repository, URL, digest and cache entry, when it was fetched */
 	if (w && w->has_source)
 		pk_candidate__source_json(w, j);
