@@ -61,6 +61,7 @@ struct scan {
 	struct pk_error *err;
 	enum jt root_t[7];
 	const unsigned char *root_at[7];	/* each root member's value (the last one) */
+	const unsigned char *root_open;		/* its '{' */
 	/* unique paths */
 	char max_path[PK_INDEX_PATH_MAX + 1];
 	bool have_max;
@@ -536,15 +537,20 @@ struct sub {
 	size_t n;
 	enum jt t[8];
 	struct sval *state;	/* verification: where state goes */
+	const unsigned char *unknown;	/* an unknown key (refused only if this object counts) */
 };
 
 static int sub_member(struct scan *s, int key, const unsigned char *key_at,
 		      const unsigned char **pp, int depth, void *ctx)
 {
 	struct sub *b = ctx;
+	enum jt t;
 
-	if (key < 0)
-		return syn(s, key_at, "unknown key in an artifact");
+	if (key < 0) {
+		if (!b->unknown)
+			b->unknown = key_at;
+		return skip_value(s, pp, depth, &t);
+	}
 	if (b->state && key == 0 && **pp == '"') {
 		sval_reset(b->state, JT_STR);
 		b->t[0] = JT_STR;
@@ -615,7 +621,7 @@ static int art_member(struct scan *s, int key, const unsigned char *key_at,
 		if ((r = walk_object(s, pp, depth, b.keys, b.n, sub_member, &b)))
 			return r;
 		/* the verdict waits for the artifact's end: a later duplicate may replace it */
-		a->sub_bad[key] = NULL;
+		a->sub_bad[key] = b.unknown ? "(unknown key)" : NULL;
 		for (size_t i = 0; i < b.n && !a->sub_bad[key]; i++)
 			if (!(b.types[i] & M(b.t[i])))	/* JT_NONE (missing) is in no mask */
 				a->sub_bad[key] = b.keys[i];
@@ -698,7 +704,7 @@ static int art_check(struct scan *s, size_t i, const unsigned char *at, struct a
 			return abad(s, i, at, AKEYS[k], "not an object");
 		if (a->sub_bad[k])
 			return pk_error__set(s->err, -EBADMSG,
-					     "index: artifacts[%zu] (at byte %zu): %s.%s: missing or of the wrong type",
+					     "index: artifacts[%zu] (at byte %zu): %s.%s: unknown, missing or of the wrong type",
 					     i, (size_t)(at - s->base), AKEYS[k], a->sub_bad[k]);
 	}
 	if (!plain(&a->state) || !in_set(a->state.buf, STATES, PK_ARRAY_SIZE(STATES)))
@@ -884,7 +890,8 @@ static int header(struct scan *s, struct pk_index_scan_info *info)
 
 	for (int k = 0; k < (int)PK_ARRAY_SIZE(ROOT_KEYS); k++)
 		if (!s->root_at[k])
-			return pk_error__set(s->err, -EBADMSG, "index: %s: missing", ROOT_KEYS[k]);
+			return pk_error__set(s->err, -EBADMSG, "index: root object (at byte %zu): %s: missing",
+					     (size_t)(s->root_open - s->base), ROOT_KEYS[k]);
 	p = s->root_at[R_SCHEMA];
 	sval_reset(&schema, s->root_t[R_SCHEMA]);
 	if (s->root_t[R_SCHEMA] == JT_STR && (r = scan_string(s, &p, &schema)))
@@ -956,6 +963,7 @@ int pk_index__scan(const void *data, size_t len, pk_index_scan_fn fn, void *ctx,
 			r = pk_error__set(err, -EBADMSG, "index: not a JSON object");
 		goto out;
 	}
+	s->root_open = p;
 	if ((r = walk_object(s, &p, 0, ROOT_KEYS, PK_ARRAY_SIZE(ROOT_KEYS), root_member, NULL)))
 		goto out;
 	p = skip_ws(p, s->end);
