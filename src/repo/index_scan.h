@@ -20,7 +20,7 @@ struct pk_index_scan_artifact {
 struct pk_index_scan_info {
 	uint64_t version;
 	int64_t generated, expires;
-	size_t artifacts, failures;	/* array lengths (artifacts: all, even after a stop) */
+	size_t artifacts, failures;	/* array lengths */
 };
 
 /* non-zero stops the scan: pk_index__scan returns that value */
@@ -29,7 +29,8 @@ typedef int (*pk_index_scan_fn)(const struct pk_index_scan_artifact *a, void *ct
 /*
  * Check index.json (data need not be NUL-terminated; at most PK_INDEX_MAX_LEN
  * bytes, else -EFBIG) and call fn for each artifact, in document order. fn may be
- * NULL (check and count only); info may be NULL and is filled only on success.
+ * NULL (check and count only); info may be NULL and is written only when the
+ * call returns 0.
  *
  * Two walks, both in constant memory: the first checks the JSON syntax of the
  * whole document (json-c's strict grammar, see below) and finds the top-level
