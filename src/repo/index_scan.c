@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,8 @@ struct art {
 	struct sval path, pv, sha, kind, state;
 	struct num size;
 	enum jt t[8];			/* each member's type, by AKEYS index */
-	const char *sub_bad[8];		/* kernel, build, verification: why not */
+	const char *sub_bad[8];		/* kernel, build, verification: the key that is not right */
+	const unsigned char *sub_unknown[8];	/* or an unknown key there */
 };
 
 struct scan {
@@ -61,7 +63,6 @@ struct scan {
 	struct pk_error *err;
 	enum jt root_t[7];
 	const unsigned char *root_at[7];	/* each root member's value (the last one) */
-	const unsigned char *root_open;		/* its '{' */
 	/* unique paths */
 	char max_path[PK_INDEX_PATH_MAX + 1];
 	bool have_max;
@@ -83,21 +84,49 @@ enum { A_PATH, A_SIZE, A_SHA, A_KIND, A_PV, A_KERNEL, A_BUILD, A_VERIF };
 
 /* ---- errors ---- */
 
-static int syn(struct scan *s, const unsigned char *at, const char *what)
+/* "byte N (line L, column C)" of at: counted only when there is an error to report */
+static const char *where(const struct scan *s, const unsigned char *at, char buf[80])
 {
 	size_t line = 1;
 	const unsigned char *ls = s->base;
 
-	if (at >= s->end)
-		return pk_error__set(s->err, -EBADMSG, "index: truncated JSON at byte %zu: %s",
-				     (size_t)(s->end - s->base), what);
 	for (const unsigned char *q = s->base; q < at; q++)
 		if (*q == '\n') {
 			line++;
 			ls = q + 1;
 		}
-	return pk_error__set(s->err, -EBADMSG, "index: byte %zu (line %zu, column %zu): %s",
-			     (size_t)(at - s->base), line, (size_t)(at - ls) + 1, what);
+	snprintf(buf, 80, "byte %zu (line %zu, column %zu)", (size_t)(at - s->base), line,
+		 (size_t)(at - ls) + 1);
+	return buf;
+}
+
+/* the key at key_at as written, short and printable, for a message */
+static const char *key_text(const struct scan *s, const unsigned char *key_at, char buf[48])
+{
+	size_t n = 0;
+
+	for (const unsigned char *q = key_at + 1; q < s->end && *q != '"' && n < 40; q++)
+		buf[n++] = *q >= 0x20 && *q < 0x7f ? (char)*q : '?';
+	buf[n] = 0;
+	return buf;
+}
+
+static int syn(struct scan *s, const unsigned char *at, const char *what)
+{
+	char w[80];
+
+	if (at >= s->end)
+		return pk_error__set(s->err, -EBADMSG, "index: truncated JSON at byte %zu: %s",
+				     (size_t)(s->end - s->base), what);
+	return pk_error__set(s->err, -EBADMSG, "index: %s: %s", where(s, at, w), what);
+}
+
+static int unknown_key(struct scan *s, const unsigned char *key_at, const char *in)
+{
+	char w[80], k[48];
+
+	return pk_error__set(s->err, -EBADMSG, "index: %s: unknown key '%s' in %s",
+			     where(s, key_at, w), key_text(s, key_at, k), in);
 }
 
 /* ---- JSON syntax, as json-c's strict tokenizer has it ---- */
@@ -481,7 +510,7 @@ static int root_member(struct scan *s, int key, const unsigned char *key_at,
 		       const unsigned char **pp, int depth, void *ctx)
 {
 	if (key < 0)
-		return syn(s, key_at, "unknown key in the root object");
+		return unknown_key(s, key_at, "the root object");
 	s->root_at[key] = *pp;	/* json-c keeps the last of duplicate keys */
 	return skip_value(s, pp, depth, &s->root_t[key]);
 }
@@ -587,7 +616,7 @@ static int art_member(struct scan *s, int key, const unsigned char *key_at,
 	int r;
 
 	if (key < 0)
-		return syn(s, key_at, "unknown key in an artifact");
+		return unknown_key(s, key_at, "an artifact");
 	switch (key) {
 	case A_PATH: v = &a->path; break;
 	case A_SHA: v = &a->sha; break;
@@ -621,7 +650,8 @@ static int art_member(struct scan *s, int key, const unsigned char *key_at,
 		if ((r = walk_object(s, pp, depth, b.keys, b.n, sub_member, &b)))
 			return r;
 		/* the verdict waits for the artifact's end: a later duplicate may replace it */
-		a->sub_bad[key] = b.unknown ? "(unknown key)" : NULL;
+		a->sub_unknown[key] = b.unknown;
+		a->sub_bad[key] = NULL;
 		for (size_t i = 0; i < b.n && !a->sub_bad[key]; i++)
 			if (!(b.types[i] & M(b.t[i])))	/* JT_NONE (missing) is in no mask */
 				a->sub_bad[key] = b.keys[i];
@@ -648,14 +678,17 @@ static void art_reset(struct art *a)
 	}
 	memset(a->t, 0, sizeof(a->t));
 	memset(a->sub_bad, 0, sizeof(a->sub_bad));
+	memset(a->sub_unknown, 0, sizeof(a->sub_unknown));
 	memset(&a->size, 0, sizeof(a->size));
 }
 
 static int abad(struct scan *s, size_t i, const unsigned char *at, const char *field,
 		const char *why)
 {
-	return pk_error__set(s->err, -EBADMSG, "index: artifacts[%zu] (at byte %zu): %s: %s", i,
-			     (size_t)(at - s->base), field, why);
+	char w[80];
+
+	return pk_error__set(s->err, -EBADMSG, "index: artifacts[%zu] at %s: %s: %s", i,
+			     where(s, at, w), field, why);
 }
 
 static bool is_hex64(const struct sval *v)
@@ -702,10 +735,14 @@ static int art_check(struct scan *s, size_t i, const unsigned char *at, struct a
 	for (int k = A_KERNEL; k <= A_VERIF; k++) {
 		if (a->t[k] != JT_OBJ)
 			return abad(s, i, at, AKEYS[k], "not an object");
-		if (a->sub_bad[k])
-			return pk_error__set(s->err, -EBADMSG,
-					     "index: artifacts[%zu] (at byte %zu): %s.%s: unknown, missing or of the wrong type",
-					     i, (size_t)(at - s->base), AKEYS[k], a->sub_bad[k]);
+		if (a->sub_unknown[k])
+			return unknown_key(s, a->sub_unknown[k], AKEYS[k]);
+		if (a->sub_bad[k]) {
+			char f[48];
+
+			snprintf(f, sizeof(f), "%s.%s", AKEYS[k], a->sub_bad[k]);
+			return abad(s, i, at, f, "missing or of the wrong type");
+		}
 	}
 	if (!plain(&a->state) || !in_set(a->state.buf, STATES, PK_ARRAY_SIZE(STATES)))
 		return abad(s, i, at, "verification.state", "not unverified, verified or failed");
@@ -837,8 +874,7 @@ static int art_elem(struct scan *s, size_t i, const unsigned char **pp, int dept
 	int r;
 
 	if (*at != '{')
-		return pk_error__set(s->err, -EBADMSG, "index: artifacts[%zu] (at byte %zu): not an object",
-				     i, (size_t)(at - s->base));
+		return abad(s, i, at, "artifact", "not an object");
 	if ((r = art_read(s, pp, depth, a)) || (r = art_check(s, i, at, a)) ||
 	    (r = check_unique(s, i, at, a->path.buf)))
 		return r;
@@ -860,9 +896,12 @@ static int failure_elem(struct scan *s, size_t i, const unsigned char **pp, int 
 	enum jt t;
 	int r;
 
-	if (**pp != '{')
-		return pk_error__set(s->err, -EBADMSG, "index: failures[%zu] (at byte %zu): not an object",
-				     i, (size_t)(*pp - s->base));
+	if (**pp != '{') {
+		char w[80];
+
+		return pk_error__set(s->err, -EBADMSG, "index: failures[%zu] at %s: not an object", i,
+				     where(s, *pp, w));
+	}
 	if ((r = skip_value(s, pp, depth, &t)))
 		return r;
 	*n = i + 1;
@@ -871,8 +910,10 @@ static int failure_elem(struct scan *s, size_t i, const unsigned char **pp, int 
 
 static int rbad(struct scan *s, int k, const char *why)
 {
-	return pk_error__set(s->err, -EBADMSG, "index: %s (at byte %zu): %s", ROOT_KEYS[k],
-			     (size_t)(s->root_at[k] - s->base), why);
+	char w[80];
+
+	return pk_error__set(s->err, -EBADMSG, "index: %s at %s: %s", ROOT_KEYS[k],
+			     where(s, s->root_at[k], w), why);
 }
 
 static int header(struct scan *s, struct pk_index_scan_info *info)
@@ -890,8 +931,8 @@ static int header(struct scan *s, struct pk_index_scan_info *info)
 
 	for (int k = 0; k < (int)PK_ARRAY_SIZE(ROOT_KEYS); k++)
 		if (!s->root_at[k])
-			return pk_error__set(s->err, -EBADMSG, "index: root object (at byte %zu): %s: missing",
-					     (size_t)(s->root_open - s->base), ROOT_KEYS[k]);
+			return pk_error__set(s->err, -EBADMSG, "index: %s: missing in the root object",
+					     ROOT_KEYS[k]);
 	p = s->root_at[R_SCHEMA];
 	sval_reset(&schema, s->root_t[R_SCHEMA]);
 	if (s->root_t[R_SCHEMA] == JT_STR && (r = scan_string(s, &p, &schema)))
@@ -963,7 +1004,6 @@ int pk_index__scan(const void *data, size_t len, pk_index_scan_fn fn, void *ctx,
 			r = pk_error__set(err, -EBADMSG, "index: not a JSON object");
 		goto out;
 	}
-	s->root_open = p;
 	if ((r = walk_object(s, &p, 0, ROOT_KEYS, PK_ARRAY_SIZE(ROOT_KEYS), root_member, NULL)))
 		goto out;
 	p = skip_ws(p, s->end);

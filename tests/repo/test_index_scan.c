@@ -354,7 +354,7 @@ static void test_hostile(void)
 		{ "\"seconds\": 1.500", "\"seconds\": 1.", 0, NULL },
 		{ "\"seconds\": 1.500", "\"seconds\": -.0", 0, NULL },
 		{ "\"seconds\": 1.500", "\"seconds\": .5", 1, "unexpected character" },
-		{ "\"version\": 3", "\"version\": 0", 1, "version (at byte" },
+		{ "\"version\": 3", "\"version\": 0", 1, "version at byte" },
 		{ "\"version\": 3", "\"version\": -0", 1, "less than 1" },
 		{ "\"version\": 3", "\"version\": true", 1, "version" },
 		{ "\"generated\": 1700000000", "\"generated\": 9223372036854775807", 1, "out of range" },
@@ -418,7 +418,9 @@ static void test_hostile(void)
 		if (cases[i].refuse == 1) {
 			memset(&e, 0, sizeof(e));
 			pk_index__scan(bad, strlen(bad), NULL, NULL, NULL, &e);
-			CHECK(t, strstr(e.msg, cases[i].msg) && strstr(e.msg, "byte"),
+			CHECK(t, strstr(e.msg, cases[i].msg) &&
+					 (strstr(e.msg, "line ") || strstr(e.msg, "missing in") ||
+					  strstr(e.msg, "truncated JSON at byte")),
 			      "case %zu (%s): '%s', want '%s' and a place", i, cases[i].to, e.msg,
 			      cases[i].msg);
 		}
@@ -432,7 +434,7 @@ static void test_hostile(void)
 			{ "[]", 2, "not a JSON object" },
 			{ "{} x", 4, "byte 3 (line 1, column 4): text after" },
 			{ "{}\n\n x", 6, "line 3, column 2" },
-			{ "{}", 2, "schema: missing" },
+			{ "{}", 2, "schema: missing in the root object" },
 			{ "{\"schema\": \"a\0b\"}", 17, "NUL byte at offset 13" },
 			{ "\xef\xbb\xbf{}", 5, "unexpected character" },
 			{ "{\"schema\": \"probekit-index/1\"", 29, "truncated" },
