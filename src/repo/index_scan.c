@@ -442,11 +442,29 @@ static int walk_object(struct scan *s, const unsigned char **pp, int depth,
 		if (p >= s->end || *p != '"')
 			return syn(s, p, "quoted key expected");
 		if (keys) {
-			sval_reset(&k, JT_STR);
-			r = scan_string(s, &p, &k);
-			for (size_t i = 0; !r && !k.over && !k.wide && i < nkeys; i++)
-				if (!strcmp(kb, keys[i]))
-					key = (int)i;
+			const unsigned char *q = p + 1;
+
+			/* a key without escapes (all of them, written by index.c) is its bytes */
+			while (q < s->end && q - p <= KEY_MAX && !STR_STOP[*q])
+				q++;
+			if (q < s->end && *q == '"') {
+				size_t n = q - p - 1;
+
+				for (size_t i = 0; i < nkeys; i++)
+					if (n && keys[i][0] == p[1] &&
+					    !strncmp((const char *)p + 1, keys[i], n) && !keys[i][n]) {
+						key = (int)i;
+						break;
+					}
+				p = q + 1;
+				r = 0;
+			} else {
+				sval_reset(&k, JT_STR);
+				r = scan_string(s, &p, &k);
+				for (size_t i = 0; !r && !k.over && !k.wide && i < nkeys; i++)
+					if (!strcmp(kb, keys[i]))
+						key = (int)i;
+			}
 		} else {
 			r = scan_string(s, &p, NULL);
 		}

@@ -1,6 +1,7 @@
 /* Unit tests of pk_index__scan (src/repo/index_scan.c) against pk_index__parse on
  * real indexes from the canonical writer and on hostile text, and
- * --bench N: time and peak RSS of scan and parse on a synthetic N-artifact index. */
+ * --bench N [OUT.json]: time and peak RSS of scan and parse on a synthetic N-artifact
+ * index; --bench-one scan|parse FILE: the same for one reader on any index. */
 #include <errno.h>
 #include <inttypes.h>
 #include <spawn.h>
@@ -735,7 +736,9 @@ static int bench_tool(int argc, char **argv)
 		    waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
 			rc = 1;
 	}
-	unlink(file);
+	/* --bench N OUT.json keeps the index (for --bench-one scan|parse OUT.json) */
+	if (argc > 3 ? rename(file, argv[3]) : unlink(file))
+		rc = 1;
 	return rc;
 }
 
