@@ -998,7 +998,7 @@ int pk_index__scan(const void *data, size_t len, pk_index_scan_fn fn, void *ctx,
 	if (!data && len)
 		return pk_error__set(err, -EINVAL, "no data");
 	/* index.c refuses a NUL anywhere; the walkers need not look for one */
-	if ((nul = memchr(data, 0, len)))
+	if (len && (nul = memchr(data, 0, len)))
 		return pk_error__set(err, -EBADMSG, "index: NUL byte at offset %zu",
 				     (size_t)(nul - (const unsigned char *)data));
 	s = calloc(1, sizeof(*s));

@@ -283,6 +283,7 @@ static void test_callback(void)
 		 info.generated == 1700000000 && info.expires == 1700604800,
 	      "info %zu %zu %" PRIu64, info.artifacts, info.failures, info.version);
 	CHECK(t, !pk_index__scan(js, len, NULL, NULL, NULL, NULL), "NULL info and err");
+	CHECK(t, pk_index__scan(NULL, 0, NULL, NULL, NULL, &e) == -EBADMSG, "no data");
 	/* the size cap comes before any byte is read */
 	CHECK(t, pk_index__scan(js, (size_t)PK_INDEX_MAX_LEN + 1, NULL, NULL, NULL, &e) == -EFBIG,
 	      "over the cap");
