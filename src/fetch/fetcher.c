@@ -15,6 +15,7 @@
 #include "fetch/fetcher.h"
 #include "fetch/http.h"
 #include "repo/index.h"
+#include "repo/index_scan.h"
 #include "repo/minisign.h"
 #include "repo/repo.h"
 
@@ -42,7 +43,6 @@ struct pk_fetcher {
 	struct pk_cache *cache;
 	struct pk_http *http;
 	struct pk_fetcher_stats st;
-	bool cache_only;		/* this get: a fresh cached index and a cached file, or nothing */
 };
 
 bool pk_fetch_outcome__is_verification(const char *o)
@@ -258,30 +258,12 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 	char *idx = NULL, *sig = NULL;
 	size_t idx_len = 0, sig_len = 0;
 	struct pk_error e = { 0 };
-	bool online = !f->o.offline && r->configured;
 	int64_t max_age = f->o.index_max_age ? f->o.index_max_age : PK_FETCHER_INDEX_MAX_AGE;
 	int64_t stored = 0, now = f->o.now ? f->o.now : (int64_t)time(NULL);
 	int rc;
 
-	if (r->state > 0 && !force)
-		return 0;
-	if (r->state < 0 && !force && !f->cache_only)
-		return r->state;
-	if (f->cache_only) {
-		/* only a fresh cached index; anything else is for the remote get (its
-		 * failure is not this repository's, so nothing is remembered) */
-		struct pk_index *ix = NULL;
-
-		if (f->have_key && online && max_age > 0 &&
-		    !cached_index(f, r, &ix, &stored, &e) && stored <= now && now - stored < max_age) {
-			r->ix = ix;
-			r->index_from_cache = true;
-			r->net_outcome[0] = 0;
-			return r->state = 1, 0;
-		}
-		pk_index__free(ix);
-		return -EAGAIN;
-	}
+	if (r->state && !force)
+		return r->state < 0 ? r->state : 0;
 	if (!f->have_key) {
 		snprintf(r->net_outcome, sizeof(r->net_outcome), "signature");
 		r->net_code = -ENOKEY;
@@ -290,7 +272,7 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 			 "(this agent was built without one)", r->url);
 		return r->state = -ENOKEY;
 	}
-	if (online && !force && max_age > 0) {
+	if (!force && max_age > 0) {
 		struct pk_index *ix = NULL;
 
 		if (!cached_index(f, r, &ix, &stored, &e) && stored <= now && now - stored < max_age) {
@@ -303,55 +285,45 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 		pk_index__free(ix);
 		pk_error__clear(&e);
 	}
-	if (online) {
-		r->asked = true;
-		rc = pk_cache__lock(f->cache, f->o.lock_timeout_ms ?: 60000, &e);
-		if (!rc)
-			rc = http(f, &e);
+	r->asked = true;
+	rc = pk_cache__lock(f->cache, f->o.lock_timeout_ms ?: 60000, &e);
+	if (!rc)
+		rc = http(f, &e);
+	if (!rc) {
+		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
+				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
+				  .state_name = r->url, .http = f->http, .index_out = &idx,
+				  .index_out_len = &idx_len, .sig_out = &sig, .sig_out_len = &sig_len);
+		struct pk_index *ix = NULL;
+
+		rc = pk_repo__open(r->url, &oo, &ix, &e);
 		if (!rc) {
-			PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
-					  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
-					  .state_name = r->url, .http = f->http, .index_out = &idx,
-					  .index_out_len = &idx_len, .sig_out = &sig, .sig_out_len = &sig_len);
-			struct pk_index *ix = NULL;
+			struct pk_error pe = { 0 };
 
-			rc = pk_repo__open(r->url, &oo, &ix, &e);
-			if (!rc) {
-				struct pk_error pe = { 0 };
-
-				f->st.indexes_fetched++;
-				pk_index__free(r->ix);
-				r->ix = ix;
-				r->index_from_cache = false;
-				r->net_outcome[0] = 0;
-				/* a cache that cannot be written costs the next start a
-				 * download, nothing else */
-				pk_cache__put_index(f->cache, r->url, idx, idx_len, sig, sig_len, &pe);
-			}
-			free(idx);
-			free(sig);
-			idx = sig = NULL;
+			f->st.indexes_fetched++;
+			pk_index__free(r->ix);
+			r->ix = ix;
+			r->index_from_cache = false;
+			r->net_outcome[0] = 0;
+			/* a cache that cannot be written costs the next start a
+			 * download, nothing else */
+			pk_cache__put_index(f->cache, r->url, idx, idx_len, sig, sig_len, &pe);
 		}
-		pk_cache__unlock(f->cache);
-		if (!rc)
-			return r->state = 1, 0;
-		f->st.failures++;
-		if (pk_fetch_outcome__is_verification(outcome_of(rc, true)))
-			f->st.verify_failures++;
-		snprintf(r->net_outcome, sizeof(r->net_outcome), "%s", outcome_of(rc, true));
-		r->net_code = rc;
-		snprintf(r->net_reason, sizeof(r->net_reason), "%s", pk_error__str(&e));
-		if (force && r->ix)
-			return r->state = 1, 0;	/* the index already held stays */
-	} else if (f->o.offline) {
-		snprintf(r->net_outcome, sizeof(r->net_outcome), "offline");
-		r->net_code = -ENOENT;
-		snprintf(r->net_reason, sizeof(r->net_reason), "no cached index of %s, and --offline", r->url);
-	} else {
-		snprintf(r->net_outcome, sizeof(r->net_outcome), "offline");
-		r->net_code = -ENOENT;
-		snprintf(r->net_reason, sizeof(r->net_reason), "no cached index of %s", r->url);
+		free(idx);
+		free(sig);
+		idx = sig = NULL;
 	}
+	pk_cache__unlock(f->cache);
+	if (!rc)
+		return r->state = 1, 0;
+	f->st.failures++;
+	if (pk_fetch_outcome__is_verification(outcome_of(rc, true)))
+		f->st.verify_failures++;
+	snprintf(r->net_outcome, sizeof(r->net_outcome), "%s", outcome_of(rc, true));
+	r->net_code = rc;
+	snprintf(r->net_reason, sizeof(r->net_reason), "%s", pk_error__str(&e));
+	if (force && r->ix)
+		return r->state = 1, 0;	/* the index already held stays */
 	/* the last index that verified, verified again */
 	pk_error__clear(&e);
 	{
@@ -363,18 +335,14 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 			pk_index__free(r->ix);
 			r->ix = ix;
 			r->index_from_cache = true;
-			if (!online)
-				r->net_outcome[0] = 0;	/* nothing failed: the cache was asked for */
 			return r->state = 1, 0;
 		}
 	}
-	if (!online || r->net_code == -ENOENT) {
+	if (r->net_code == -ENOENT && rc != -ENOENT) {
 		/* the cache's failure is the one to tell, when it had a pair */
-		if (rc != -ENOENT) {
-			snprintf(r->net_outcome, sizeof(r->net_outcome), "%s", outcome_of(rc, true));
-			r->net_code = rc;
-			snprintf(r->net_reason, sizeof(r->net_reason), "%s", pk_error__str(&e));
-		}
+		snprintf(r->net_outcome, sizeof(r->net_outcome), "%s", outcome_of(rc, true));
+		r->net_code = rc;
+		snprintf(r->net_reason, sizeof(r->net_reason), "%s", pk_error__str(&e));
 	}
 	return r->state = r->net_code ? r->net_code : -ENOENT;
 }
@@ -432,8 +400,6 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 	if (pk_repo__url(r->url, PK_REPO_INDEX, idx_url, sizeof(idx_url)))
 		snprintf(idx_url, sizeof(idx_url), "%s", r->url);
 	rc = load_index(f, r, false);
-	if (rc && f->cache_only)
-		return rc;
 	if (rc) {
 		attempt(src, r->url, idx_url, r->net_outcome[0] ? r->net_outcome : "index", rc, "%s",
 			r->net_reason);
@@ -445,21 +411,7 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 			r->ix->version);
 
 	a = pk_index__find(r->ix, path);
-	if (f->cache_only) {
-		/* quietly: a miss here is the remote get's to tell */
-		if (!a || pk_index__check_path(a->path, NULL) || (kind && (!a->kind || strcmp(a->kind, kind))) ||
-		    (f->o.require_verified && (!a->verification.state ||
-					       strcmp(a->verification.state, "verified"))))
-			return -EAGAIN;
-		rc = pk_cache__read(f->cache, a->sha256, a->size, data, len, &e);
-		if (rc)
-			return -EAGAIN;
-		f->st.objects_cached++;
-		served(f, r, a, url, true, src);
-		attempt(src, r->url, url, "cached", 0, "from the cache (%s)", a->sha256);
-		return 0;
-	}
-	if (!a && r->index_from_cache && !r->asked && r->configured && !f->o.offline) {
+	if (!a && r->index_from_cache && !r->asked) {
 		/* a cached index may predate the file: ask the repository once */
 		load_index(f, r, true);
 		if (r->net_outcome[0])
@@ -504,11 +456,6 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 		attempt(src, "cache", NULL, "digest", rc, "%s", pk_error__str(&e));
 		pk_error__clear(&e);
 	}
-	if (f->o.offline || !r->configured) {
-		attempt(src, r->url, url, "offline", -ENOENT, f->o.offline ? "not in the cache, and --offline" :
-			"not in the cache (a repository only the cache knows is never downloaded from)");
-		return -ENOENT;
-	}
 	rc = pk_cache__object_path(f->cache, a->sha256, opath, sizeof(opath));
 	if (rc) {
 		attempt(src, r->url, url, "index", rc, "the index's SHA256 '%s' is malformed", a->sha256);
@@ -551,6 +498,131 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 	}
 	served(f, r, a, url, false, src);
 	attempt(src, r->url, url, "ok", 0, "%zu bytes, SHA256 checked", *len);
+	return 0;
+}
+
+/* what the scan of a cached index found for one path */
+struct wanted {
+	const char *path;
+	bool found;
+	char kind[24], sha256[65], state[16];
+	uint64_t size;
+};
+
+static int want_cb(const struct pk_index_scan_artifact *a, void *ctx)
+{
+	struct wanted *w = ctx;
+
+	if (strcmp(a->path, w->path))
+		return 0;
+	w->found = true;
+	snprintf(w->kind, sizeof(w->kind), "%s", a->kind);
+	snprintf(w->sha256, sizeof(w->sha256), "%s", a->sha256);
+	snprintf(w->state, sizeof(w->state), "%s", a->verification_state ?: "");
+	w->size = a->size;
+	return 0;
+}
+
+/*
+ * The cache alone, in this process: r's cached index, verified again (key,
+ * expiry, rollback) and scanned, not parsed (repo/index_scan.h: no tree, constant
+ * memory), lists path as kind, and the cache holds its bytes. Quiet (a miss is
+ * then the remote get's to tell) unless tell: -EAGAIN when quiet, else the reason
+ * recorded as an attempt. When quiet, the index must also be younger than
+ * index_max_age (else the repository is to be asked).
+ */
+static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path, const char *kind,
+			  void **data, size_t *len, struct pk_cand_source *src, bool tell)
+{
+	int64_t max_age = f->o.index_max_age ? f->o.index_max_age : PK_FETCHER_INDEX_MAX_AGE;
+	int64_t stored = 0, now = f->o.now ? f->o.now : (int64_t)time(NULL);
+	char *idx = NULL, *sig = NULL, url[4096], idx_url[4096];
+	size_t idx_len = 0, sig_len = 0;
+	struct wanted w = { .path = path };
+	struct pk_index *ix = NULL;
+	struct pk_error e = { 0 };
+	const char *why = f->o.offline ? "--offline" : "a repository only the cache knows is never downloaded from";
+	int rc;
+
+	if (pk_repo__url(r->url, path, url, sizeof(url)))
+		snprintf(url, sizeof(url), "%s", r->url);
+	if (pk_repo__url(r->url, PK_REPO_INDEX, idx_url, sizeof(idx_url)))
+		snprintf(idx_url, sizeof(idx_url), "%s", r->url);
+	if (!f->have_key) {
+		if (!tell)
+			return -EAGAIN;
+		attempt(src, r->url, idx_url, "signature", -ENOKEY, "no key to verify %s's index: give "
+			"--repo-key FILE or PROBEKIT_REPO_KEY (this agent was built without one)", r->url);
+		return -ENOKEY;
+	}
+	if (!tell && max_age <= 0)
+		return -EAGAIN;
+	rc = pk_cache__get_index(f->cache, r->url, &idx, &idx_len, &sig, &sig_len, &stored, &e);
+	if (rc == -ENOENT && !tell)
+		return -EAGAIN;
+	if (rc == -ENOENT) {
+		attempt(src, r->url, idx_url, "offline", -ENOENT, "no cached index of %s (%s)", r->url, why);
+		return -ENOENT;
+	}
+	if (!rc && !tell && (stored > now || now - stored >= max_age))
+		rc = -EAGAIN;
+	if (!rc) {
+		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
+				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
+				  .state_name = r->url, .label = "cached index", .index_data = idx,
+				  .index_len = idx_len, .sig_data = sig, .sig_len = sig_len,
+				  .scan = want_cb, .scan_ctx = &w);
+
+		rc = pk_repo__open(r->url, &oo, &ix, &e);
+	}
+	free(idx);
+	free(sig);
+	if (rc) {
+		if (!tell)
+			return -EAGAIN;
+		f->st.failures++;
+		if (pk_fetch_outcome__is_verification(outcome_of(rc, true)))
+			f->st.verify_failures++;
+		attempt(src, r->url, idx_url, outcome_of(rc, true), rc, "%s", pk_error__str(&e));
+		return rc;
+	}
+	rc = 0;
+	if (!w.found) {
+		if (tell)
+			attempt(src, r->url, url, "not-listed", -ENOENT, "not in the cached index (version %"
+				PRIu64 ")", ix->version);
+		rc = -ENOENT;
+	} else if (kind && strcmp(w.kind, kind)) {
+		if (tell)
+			attempt(src, r->url, url, "index", -EBADMSG, "listed as %s, not %s", w.kind, kind);
+		rc = -EBADMSG;
+	} else if (f->o.require_verified && strcmp(w.state, "verified")) {
+		if (tell)
+			attempt(src, r->url, url, "unverified", -EPERM, "the VM verification has not "
+				"marked it verified (%s), and --require-verified", w.state);
+		rc = -EPERM;
+	} else if ((rc = pk_cache__read(f->cache, w.sha256, w.size, data, len, &e))) {
+		if (tell && rc == -ENOENT)
+			attempt(src, r->url, url, "offline", -ENOENT, "not in the cache (%s)", why);
+		else if (tell)
+			attempt(src, "cache", NULL, "digest", rc, "%s", pk_error__str(&e));
+	}
+	if (rc) {
+		pk_index__free(ix);
+		return tell ? rc : -EAGAIN;
+	}
+	f->st.indexes_cached++;
+	f->st.objects_cached++;
+	if (src) {
+		pk_strlcpy(src->where, r->url, sizeof(src->where));
+		pk_strlcpy(src->url, url, sizeof(src->url));
+		pk_strlcpy(src->sha256, w.sha256, sizeof(src->sha256));
+		pk_cache__object_path(f->cache, w.sha256, src->cache, sizeof(src->cache));
+		src->index_version = ix->version;
+		src->from_cache = true;
+	}
+	attempt(src, r->url, url, "cached", 0, "from the cache (%s)", w.sha256);
+	pk_index__free(ix);
 	return 0;
 }
 
@@ -620,23 +692,20 @@ int pk_fetcher__get(struct pk_fetcher *f, const char *path, const char *kind, bo
 
 	if (f->o.remote && configured && !f->o.offline) {
 		/* the cache alone first, in this process; then the other process */
-		f->cache_only = true;
-		for (size_t i = 0; i < f->nr_repos; i++) {
-			if (!f->repos[i].configured)
-				continue;
-			rc = get_from(f, &f->repos[i], path, kind, data, len, src);
-			if (!rc)
-				break;
-		}
-		f->cache_only = false;
-		if (!rc)
-			return 0;
+		for (size_t i = 0; i < f->nr_repos; i++)
+			if (f->repos[i].configured &&
+			    !cache_only_get(f, &f->repos[i], path, kind, data, len, src, false))
+				return 0;
 		return remote_get(f, path, kind, data, len, src, err);
 	}
 	for (size_t i = 0; i < f->nr_repos; i++) {
 		if (f->repos[i].configured != configured)
 			continue;
-		rc = get_from(f, &f->repos[i], path, kind, data, len, src);
+		/* nothing to download: the cache alone, its index scanned, not parsed */
+		if (f->o.offline || !configured)
+			rc = cache_only_get(f, &f->repos[i], path, kind, data, len, src, true);
+		else
+			rc = get_from(f, &f->repos[i], path, kind, data, len, src);
 		if (!rc)
 			return 0;
 		if (rc != -ENOENT)

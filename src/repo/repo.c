@@ -18,6 +18,7 @@
 #include "fetch/http.h"
 #include "repo/html.h"
 #include "repo/mirror.h"
+#include "repo/index_scan.h"
 #include "repo/repo.h"
 #include "repo/shard.h"
 
@@ -295,10 +296,12 @@ static int fetch(const char *where, const char *rel, struct pk_http *http, uint6
 }
 
 /* index.json's bytes and its signature's, checked against pub; the index parsed
- * only then. label names them in messages. */
+ * only then (or scanned: scan set, *ix then holds no artifact). label names them
+ * in messages. */
 static int verify_mem(const char *label, const struct pk_minisign_pubkey *pub,
 		      const char *data, size_t len, const char *sig, size_t sig_len,
-		      struct pk_index **ix, struct pk_error *err)
+		      pk_index_scan_fn scan, void *scan_ctx, struct pk_index **ix,
+		      struct pk_error *err)
 {
 	char *tc = NULL;
 	uint8_t digest[32], want[32];
@@ -323,9 +326,23 @@ static int verify_mem(const char *label, const struct pk_minisign_pubkey *pub,
 				  label, PK_REPO_INDEX);
 		goto out;
 	}
-	r = pk_index__parse(data, len, ix, err);
+	if (scan) {
+		struct pk_index_scan_info info;
+
+		r = pk_index__scan(data, len, scan, scan_ctx, &info, err);
+		if (!r && !(*ix = pk_index__new()))
+			r = pk_error__set(err, -ENOMEM, "out of memory");
+		if (!r) {
+			(*ix)->version = info.version;
+			(*ix)->generated = info.generated;
+			(*ix)->expires = info.expires;
+		}
+	} else {
+		r = pk_index__parse(data, len, ix, err);
+	}
 	if (r) {
-		pk_error__set(err, r, "%s/%s: %s", label, PK_REPO_INDEX, pk_error__str(err));
+		if (r == -EBADMSG || r == -EFBIG || r == -ENOMEM)
+			pk_error__set(err, r, "%s/%s: %s", label, PK_REPO_INDEX, pk_error__str(err));
 		goto out;
 	}
 	if ((*ix)->version != version || (*ix)->expires != expires) {
@@ -358,7 +375,7 @@ static int load_verified(const char *where, const struct pk_minisign_pubkey *pub
 		r = fetch(where, PK_REPO_INDEX, http, max_index ? max_index : PK_INDEX_MAX_LEN, &data,
 			  &len, err);
 	if (!r)
-		r = verify_mem(where, pub, data, len, sig, slen, ix, err);
+		r = verify_mem(where, pub, data, len, sig, slen, NULL, NULL, ix, err);
 	if (!r && index_data) {
 		*index_data = data;
 		*index_len = len;
@@ -427,7 +444,8 @@ int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struc
 	now = PK_OPTS_GET(opts, now, 0) ?: (int64_t)time(NULL);
 	if (given) {
 		r = verify_mem(label, pub, given, PK_OPTS_GET(opts, index_len, 0),
-			       PK_OPTS_GET(opts, sig_data, NULL) ?: "", PK_OPTS_GET(opts, sig_len, 0), ix, err);
+			       PK_OPTS_GET(opts, sig_data, NULL) ?: "", PK_OPTS_GET(opts, sig_len, 0),
+			       PK_OPTS_GET(opts, scan, NULL), PK_OPTS_GET(opts, scan_ctx, NULL), ix, err);
 	} else {
 		if (is_url(where) && !http) {
 			r = pk_http__new(NULL, &own, err);

@@ -14,6 +14,7 @@
 #include "repo/minisign.h"
 
 struct pk_http;
+struct pk_index_scan_artifact;
 
 #define PK_REPO_INDEX "index.json"
 #define PK_REPO_SIG "index.json.minisig"
@@ -128,6 +129,11 @@ struct pk_repo_open_opts {
 	 * only when fetched) */
 	char **index_out, **sig_out;
 	size_t *index_out_len, *sig_out_len;
+	/* given bytes only: scan the verified index (repo/index_scan.h: no tree, constant
+	 * memory) instead of parsing it; *ix then holds version, generated and
+	 * expires, and no artifact. A non-zero return of scan stops it and is returned */
+	int (*scan)(const struct pk_index_scan_artifact *a, void *ctx);
+	void *scan_ctx;
 };
 #define PK_REPO_OPEN_OPTS(name, ...) \
 	struct pk_repo_open_opts name = { .sz = sizeof(struct pk_repo_open_opts), __VA_ARGS__ }
