@@ -571,7 +571,7 @@ static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path
 				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
 				  .state_name = r->url, .label = "cached index", .index_data = idx,
 				  .index_len = idx_len, .sig_data = sig, .sig_len = sig_len,
-				  .scan = want_cb, .scan_ctx = &w);
+				  .scan = want_cb, .scan_ctx = &w, .digest_checked = true);
 
 		rc = pk_repo__open(r->url, &oo, &ix, &e);
 	}

@@ -300,8 +300,8 @@ static int fetch(const char *where, const char *rel, struct pk_http *http, uint6
  * in messages. */
 static int verify_mem(const char *label, const struct pk_minisign_pubkey *pub,
 		      const char *data, size_t len, const char *sig, size_t sig_len,
-		      pk_index_scan_fn scan, void *scan_ctx, struct pk_index **ix,
-		      struct pk_error *err)
+		      pk_index_scan_fn scan, void *scan_ctx, bool digest_checked,
+		      struct pk_index **ix, struct pk_error *err)
 {
 	char *tc = NULL;
 	uint8_t digest[32], want[32];
@@ -320,8 +320,9 @@ static int verify_mem(const char *label, const struct pk_minisign_pubkey *pub,
 		pk_error__set(err, r, "%s/%s: trusted comment: %s", label, PK_REPO_SIG, pk_error__str(err));
 		goto out;
 	}
-	crypto_hash_sha256(digest, (const unsigned char *)data, len);
-	if (memcmp(digest, want, 32)) {
+	if (!digest_checked)
+		crypto_hash_sha256(digest, (const unsigned char *)data, len);
+	if (!digest_checked && memcmp(digest, want, 32)) {
 		r = pk_error__set(err, -EBADMSG, "%s/%s does not match the digest its signature carries",
 				  label, PK_REPO_INDEX);
 		goto out;
@@ -375,7 +376,7 @@ static int load_verified(const char *where, const struct pk_minisign_pubkey *pub
 		r = fetch(where, PK_REPO_INDEX, http, max_index ? max_index : PK_INDEX_MAX_LEN, &data,
 			  &len, err);
 	if (!r)
-		r = verify_mem(where, pub, data, len, sig, slen, NULL, NULL, ix, err);
+		r = verify_mem(where, pub, data, len, sig, slen, NULL, NULL, false, ix, err);
 	if (!r && index_data) {
 		*index_data = data;
 		*index_len = len;
@@ -445,7 +446,8 @@ int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struc
 	if (given) {
 		r = verify_mem(label, pub, given, PK_OPTS_GET(opts, index_len, 0),
 			       PK_OPTS_GET(opts, sig_data, NULL) ?: "", PK_OPTS_GET(opts, sig_len, 0),
-			       PK_OPTS_GET(opts, scan, NULL), PK_OPTS_GET(opts, scan_ctx, NULL), ix, err);
+			       PK_OPTS_GET(opts, scan, NULL), PK_OPTS_GET(opts, scan_ctx, NULL),
+			       PK_OPTS_GET(opts, digest_checked, false), ix, err);
 	} else {
 		if (is_url(where) && !http) {
 			r = pk_http__new(NULL, &own, err);

@@ -134,6 +134,10 @@ struct pk_repo_open_opts {
 	 * expires, and no artifact. A non-zero return of scan stops it and is returned */
 	int (*scan)(const struct pk_index_scan_artifact *a, void *ctx);
 	void *scan_ctx;
+	/* given bytes that passed every check when they were kept (a cache): the
+	 * signature is checked again, which covers every byte (minisign's Ed25519 over
+	 * their BLAKE2b-512), but the trusted comment's SHA256 is not recomputed */
+	bool digest_checked;
 };
 #define PK_REPO_OPEN_OPTS(name, ...) \
 	struct pk_repo_open_opts name = { .sz = sizeof(struct pk_repo_open_opts), __VA_ARGS__ }
