@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli/repo_opts.h"
 #include "common/json.h"
 #include "common/pk.h"
 #include "fetch/http.h"
@@ -65,20 +66,6 @@ static void usage(void)
 	       "index refused: key, expiry, rollback; DIR locked; a bad --kernels or --catalog)\n");
 }
 
-/* the agent's environment conventions (src/cli/repo_opts.c) */
-static bool env_on(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
-}
-
-static const char *env_str(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
 
 static int seconds_ms(const char *arg, long *out)
 {
@@ -143,7 +130,7 @@ int cmd_repo_mirror(int argc, char **argv)
 	struct ctx c = { 0 };
 	PK_REPO_MIRROR_OPTS(mo, .key = getenv("PROBEKIT_REPO_KEY"), .event = on_event, .ctx = &c,
 			    .result = &res);
-	PK_HTTP_OPTS(ho, .ca_file = env_str("PROBEKIT_CA_FILE"));
+	PK_HTTP_OPTS(ho, .ca_file = pk_cli__env_str("PROBEKIT_CA_FILE"));
 	const char *from = NULL, *to = NULL, **pvs = NULL;
 	struct pk_mirror_sel *sel = NULL;
 	struct pk_http *http = NULL;
@@ -153,7 +140,7 @@ int cmd_repo_mirror(int argc, char **argv)
 
 	if (mo.key && !*mo.key)
 		mo.key = NULL;
-	mo.allow_expired = env_on("PROBEKIT_ALLOW_EXPIRED");
+	mo.allow_expired = pk_cli__env_on("PROBEKIT_ALLOW_EXPIRED");
 	sel = pk_mirror_sel__new();
 	pvs = calloc((size_t)argc + 1, sizeof(*pvs));
 	if (!sel || !pvs) {

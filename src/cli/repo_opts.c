@@ -60,14 +60,14 @@ const char pk_cli_host_help[] =
 	"                        under DIR (env HOST_ROOT)\n"
 	"  --uname-r R, --uname-v V, --uname-m M   that host's uname -r, -v, -m\n";
 
-static bool env_on(const char *name)
+bool pk_cli__env_on(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"));
 }
 
-static const char *env_str(const char *name)
+const char *pk_cli__env_str(const char *name)
 {
 	const char *v = getenv(name);
 
@@ -77,20 +77,20 @@ static const char *env_str(const char *name)
 void pk_cli_repo__init(struct pk_cli_repo *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->key_path = env_str("PROBEKIT_REPO_KEY");
+	o->key_path = pk_cli__env_str("PROBEKIT_REPO_KEY");
 	o->key_origin = "PROBEKIT_REPO_KEY";
-	o->cache_dir = env_str("PROBEKIT_CACHE");
-	o->offline = env_on("PROBEKIT_OFFLINE");
-	o->allow_expired = env_on("PROBEKIT_ALLOW_EXPIRED");
-	o->require_verified = env_on("PROBEKIT_REQUIRE_VERIFIED");
-	o->download_probe = env_on("PROBEKIT_DOWNLOAD_PROBE");
-	o->ca_file = env_str("PROBEKIT_CA_FILE");
-	o->probe_dir = env_str("PROBEKIT_PROBE_DIR");
-	o->host_root = env_str("HOST_ROOT");
-	if (env_str("PROBEKIT_INDEX_MAX_AGE"))
+	o->cache_dir = pk_cli__env_str("PROBEKIT_CACHE");
+	o->offline = pk_cli__env_on("PROBEKIT_OFFLINE");
+	o->allow_expired = pk_cli__env_on("PROBEKIT_ALLOW_EXPIRED");
+	o->require_verified = pk_cli__env_on("PROBEKIT_REQUIRE_VERIFIED");
+	o->download_probe = pk_cli__env_on("PROBEKIT_DOWNLOAD_PROBE");
+	o->ca_file = pk_cli__env_str("PROBEKIT_CA_FILE");
+	o->probe_dir = pk_cli__env_str("PROBEKIT_PROBE_DIR");
+	o->host_root = pk_cli__env_str("HOST_ROOT");
+	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE"))
 		o->index_max_age = !strcmp(getenv("PROBEKIT_INDEX_MAX_AGE"), "0") ? -1 :
 				   pk_cli__parse_duration(getenv("PROBEKIT_INDEX_MAX_AGE"));
-	if (env_str("PROBEKIT_REPOS")) {
+	if (pk_cli__env_str("PROBEKIT_REPOS")) {
 		o->repos_env = strdup(getenv("PROBEKIT_REPOS"));
 		for (char *save = NULL, *t = o->repos_env ? strtok_r(o->repos_env, " \t\n,;", &save) : NULL;
 		     t && o->nr_repos < PK_CLI_REPOS_MAX; t = strtok_r(NULL, " \t\n,;", &save))

@@ -59,6 +59,11 @@ enum {
 	{ "uname-v", required_argument, NULL, PK_CLI_OPT_UNAME_V },                       \
 	{ "uname-m", required_argument, NULL, PK_CLI_OPT_UNAME_M }
 
+/* the environment's conventions: "1", "true", "yes" turn a switch on; an empty
+ * value is no value */
+bool pk_cli__env_on(const char *name);
+const char *pk_cli__env_str(const char *name);
+
 /* what --help says about them */
 extern const char pk_cli_repo_help[];
 extern const char pk_cli_host_help[];

@@ -754,8 +754,8 @@ void pk_index__write(struct pk_index *ix, struct pk_json *j)
 
 /* json-c accepts NaN and Infinity and saturates integers out of range, even in
  * strict mode: the field readers below refuse those, and a NUL anywhere. */
-static int tokenize(const void *data, size_t len, size_t max, const char *what,
-		    struct json_object **out, struct pk_error *err)
+int pk_json__parse_object(const void *data, size_t len, size_t max, int depth, const char *what,
+			  struct json_object **out, struct pk_error *err)
 {
 	struct json_tokener *tok;
 	struct json_object *root;
@@ -772,7 +772,7 @@ static int tokenize(const void *data, size_t len, size_t max, const char *what,
 	if ((nul = memchr(data, 0, len)))
 		return pk_error__set(err, -EBADMSG, "%s: NUL byte at offset %zu", what,
 				     (size_t)(nul - (const char *)data));
-	tok = json_tokener_new_ex(JSON_DEPTH);
+	tok = json_tokener_new_ex(depth);
 	if (!tok)
 		return pk_error__set(err, -ENOMEM, "out of memory");
 	/* no JSON_TOKENER_VALIDATE_UTF8: every string we keep is checked by get_str
@@ -1201,7 +1201,7 @@ int pk_index__parse_opts(const void *data, size_t len, const struct pk_index_par
 	*out = NULL;
 	if (!PK_OPTS_VALID(opts, struct pk_index_parse_opts))
 		return pk_error__set(err, -EINVAL, "bad options");
-	r = tokenize(data, len, PK_OPTS_GET(opts, max_len, 0) ?: PK_INDEX_MAX_LEN, "index", &root,
+	r = pk_json__parse_object(data, len, PK_OPTS_GET(opts, max_len, 0) ?: PK_INDEX_MAX_LEN, JSON_DEPTH, "index", &root,
 		     err);
 	if (r)
 		return r;
@@ -1505,7 +1505,7 @@ int pk_index__add_record(struct pk_index *ix, const void *data, size_t len, stru
 	int r;
 
 	/* a record is a few KiB; the log tail is its largest part */
-	r = tokenize(data, len, 16u << 20, "record", &root, err);
+	r = pk_json__parse_object(data, len, 16u << 20, JSON_DEPTH, "record", &root, err);
 	if (r)
 		return r;
 	r = record_header(root, &c, err);

@@ -159,4 +159,13 @@ int pk_index__save(struct pk_index *ix, const char *path, struct pk_error *err);
 int pk_index__add_record(struct pk_index *ix, const void *data, size_t len,
 			 struct pk_error *err);
 
+/* Outside JSON read strictly through json-c: at most max bytes, no NUL, nesting at
+ * most depth, nothing after the value, and the value an object; what names the
+ * text in messages ("index: JSON error at offset 12: ..."). -EFBIG, -EBADMSG,
+ * -ENOMEM. The index and build-record readers and the mirror's catalog reader
+ * use it. */
+struct json_object;
+int pk_json__parse_object(const void *data, size_t len, size_t max, int depth, const char *what,
+			  struct json_object **out, struct pk_error *err);
+
 #endif

@@ -216,55 +216,15 @@ int pk_mirror_sel__add_kernels(struct pk_mirror_sel *s, const void *data, size_t
 	return 0;
 }
 
-/* json-c accepts more than JSON in places and has no length cap of its own: the
- * bytes are bounded, NUL-free and wholly one object before anything is read */
+/* the catalog: bounded, NUL-free and wholly one object before anything is read */
 static int tokenize(const void *data, size_t len, const char *name, struct json_object **out,
 		    struct pk_error *err)
 {
-	struct json_tokener *tok;
-	struct json_object *root;
-	enum json_tokener_error je;
-	const char *nul;
-	size_t end;
+	int r = pk_json__parse_object(data, len, PK_MIRROR_CATALOG_MAX_LEN, CATALOG_DEPTH, name, out, err);
 
-	*out = NULL;
-	if (len > PK_MIRROR_CATALOG_MAX_LEN)
-		return pk_error__set(err, -EFBIG, "%s: %zu bytes, more than the %u allowed", name, len,
-				     PK_MIRROR_CATALOG_MAX_LEN);
-	if ((nul = memchr(data, 0, len)))
-		return pk_error__set(err, -EBADMSG, "%s: NUL byte at offset %zu", name,
-				     (size_t)(nul - (const char *)data));
-	tok = json_tokener_new_ex(CATALOG_DEPTH);
-	if (!tok)
-		return pk_error__set(err, -ENOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, data, (int)len);
-	je = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!root || je != json_tokener_success) {
-		json_object_put(root);
-		if (je == json_tokener_continue || je == json_tokener_success)
-			return pk_error__set(err, -EBADMSG, "%s: truncated JSON", name);
-		return pk_error__set(err, -EBADMSG, "%s: JSON error at offset %zu: %s", name, end,
-				     json_tokener_error_desc(je));
-	}
-	for (; end < len; end++) {
-		char c = ((const char *)data)[end];
-
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			json_object_put(root);
-			return pk_error__set(err, -EBADMSG, "%s: text after the JSON value at offset %zu",
-					     name, end);
-		}
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		return pk_error__set(err, -EBADMSG, "%s: not a JSON object: not the output of "
-				     "probekit kernels --json", name);
-	}
-	*out = root;
-	return 0;
+	if (r == -EBADMSG && strstr(err->msg, "not a JSON object"))
+		pk_error__set(err, r, "%s: not the output of probekit kernels --json", pk_error__str(err));
+	return r;
 }
 
 /* a name field of a catalog kernel: absent or null -> NULL; else one path
@@ -768,49 +728,6 @@ out:
 
 /* ---- the mirror directory and a directory source ---- */
 
-/*
- * rel under root, without following a link at any step (the source may be anyone's
- * tree; the mirror must not be written through a link): a regular file's fd,
- * -ENOENT, -ELOOP (a link), -ENOTDIR, -EBADF (not a regular file). repo.c's
- * open_inside does the same for repo verify.
- */
-static int open_beneath(const char *root, const char *rel)
-{
-	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), next;
-	char comp[PK_INDEX_PATH_MAX + 1];
-	const char *p = rel;
-	struct stat st;
-
-	if (fd < 0)
-		return -errno;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		bool last = !p[n];
-
-		if (n >= sizeof(comp)) {
-			close(fd);
-			return -ENAMETOOLONG;
-		}
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		/* O_NONBLOCK: a FIFO under a listed name must not hang us */
-		next = openat(fd, comp, (last ? O_RDONLY | O_NONBLOCK : O_PATH | O_DIRECTORY) |
-				     O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if (next < 0)
-			return -errno;
-		fd = next;
-		if (last)
-			break;
-		p += n + 1;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EBADF;
-	}
-	return fd;
-}
-
 /* the directories of rel under root, made where missing, none of them a link */
 static int make_parents(const char *root, const char *rel, struct pk_error *err)
 {
@@ -883,7 +800,7 @@ static int copy_in(const char *from, const struct pk_index_artifact *a, const ch
 	uint64_t total = 0;
 	int in, out = -1, r = 0;
 
-	in = open_beneath(from, a->path);
+	in = pk_repo__open_inside(from, a->path);
 	if (in < 0)
 		return pk_error__set(err, in, "cannot read '%s/%s': %s", from, a->path,
 				     in == -ELOOP ? "a symbolic link" : in == -EBADF ? "not a regular file"
@@ -1111,7 +1028,7 @@ static bool same_bytes(const char *a, size_t al, const char *b, size_t bl)
 /* 1: dest holds a's bytes; 0: nothing there; -1: something else there */
 static int have(const char *to, const struct pk_index_artifact *a)
 {
-	int fd = open_beneath(to, a->path), r;
+	int fd = pk_repo__open_inside(to, a->path), r;
 	char got[65];
 	uint64_t size;
 

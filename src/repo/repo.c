@@ -47,8 +47,7 @@ int pk_repo__lock(const char *dir, struct pk_error *err)
 	return fd;
 }
 
-/* open path under dir without following a link at any step */
-static int open_inside(const char *dir, const char *rel)
+int pk_repo__open_inside(const char *dir, const char *rel)
 {
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), next;
 	char comp[PK_INDEX_PATH_MAX + 1];
@@ -249,7 +248,7 @@ static int fetch(const char *where, const char *rel, struct pk_http *http, uint6
 		return pk_error__set(err, -EINVAL, "an empty repository location");
 	if (!is_url(where)) {
 		/* inside the tree, never through a link, regular files only */
-		int fd = open_inside(where, rel);
+		int fd = pk_repo__open_inside(where, rel);
 		struct stat st;
 		char *buf;
 		ssize_t got;
@@ -564,7 +563,7 @@ static int add_probe_objects(struct pk_index *ix, const struct walk *w, struct p
 		}
 		{
 			/* no record: the digest is what the file holds */
-			int fd = open_inside(w->root, f);
+			int fd = pk_repo__open_inside(w->root, f);
 
 			r = fd < 0 ? fd : pk_sha256__fd(fd, ARTIFACT_MAX_BYTES, a.sha256, &a.size);
 			if (fd >= 0)
@@ -588,7 +587,7 @@ static int check_artifacts(const char *dir, struct pk_index *ix, struct pk_error
 		struct pk_index_artifact *a = &ix->artifacts[i];
 		char got[65];
 		uint64_t size;
-		int fd = open_inside(dir, a->path), r;
+		int fd = pk_repo__open_inside(dir, a->path), r;
 
 		if (fd < 0)
 			return pk_error__set(err, fd, "'%s' (in a build record): %s", a->path,
@@ -1021,7 +1020,7 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 				problem(&v, -EBADMSG, "'%s': %zu bytes, SHA256 %s; the index says %" PRIu64 ", %s",
 					a->path, len, got, a->size, a->sha256);
 		} else {
-			int fd = open_inside(where, a->path);
+			int fd = pk_repo__open_inside(where, a->path);
 			uint64_t size;
 
 			if (fd == -ENOENT && PK_OPTS_GET(opts, partial, false))

@@ -159,6 +159,11 @@ int pk_repo__state(const char *state, const char *key_id, const char *where, uin
  * when where is not an http(s):// or file:// URL */
 int pk_repo__url(const char *where, const char *rel, char *buf, size_t len);
 
+/* rel under dir, without following a link at any step: a regular file's fd
+ * (O_RDONLY), or -ENOENT, -ELOOP (a link), -ENOTDIR, -ENAMETOOLONG, -EBADF (not a
+ * regular file: a FIFO or a device under a listed name must not hang or feed us) */
+int pk_repo__open_inside(const char *dir, const char *rel);
+
 /* the lock of a repository directory: fd to close, -EBUSY when held elsewhere */
 int pk_repo__lock(const char *dir, struct pk_error *err);
 
