@@ -7,6 +7,10 @@
 #   truncate   Content-Length of the whole file, half the body, then close
 #   slow       headers and half the body, then nothing for 60 s
 #   long       the file and 4096 more bytes, with a matching Content-Length
+#   hang       the request read, then nothing at all (no status line) for 60 s:
+#              a black-holed repository
+#   delay      the headers, then 1 s of nothing, then the whole body: a download
+#              slow enough for two clients to overlap for real
 # It also answers proxy requests (an absolute URI in the request line), so a test
 # can show the client went through HTTP_PROXY. Every request is one line in LOG:
 # "<request line> <status or fault>". Prints its port on stdout, then serves.
@@ -41,6 +45,11 @@ class Handler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             rules = {}
         fault = rules.get(path, "")
+        if fault == "hang":
+            self.note("hang")
+            time.sleep(60)
+            self.close_connection = True
+            return
         full = os.path.realpath(os.path.join(root, path.lstrip("/")))
         if not full.startswith(os.path.realpath(root) + "/") or not os.path.isfile(full):
             self.note("404")
@@ -65,6 +74,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if fault == "delay":
+            self.wfile.flush()
+            time.sleep(1)
         if fault in ("reset", "truncate", "slow"):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
