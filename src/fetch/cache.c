@@ -60,18 +60,41 @@ const char *pk_cache__rollback_path(const struct pk_cache *c)
 	return c->rollback;
 }
 
-/* temp files of pk_file__write_atomic and pk_http__download: "<name>.tmp.XXXXXX" */
+/* temp files of pk_file__write_atomic and pk_http__download ("<name>.tmp.XXXXXX")
+ * that no writer has touched for an hour: downloads run without the lock (each
+ * into a temp file of its own, renamed over a name its digest makes), so a
+ * younger one may be another process's, still arriving */
+#define TEMP_STALE_S 3600
 static void remove_temps(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
 
 	if (!d)
 		return;
 	while ((e = readdir(d)))
-		if (strstr(e->d_name, ".tmp."))
+		if (strstr(e->d_name, ".tmp.") && !fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    now - st.st_mtime > TEMP_STALE_S)
 			unlinkat(dirfd(d), e->d_name, 0);
 	closedir(d);
+}
+
+int pk_cache__mkdirs(struct pk_cache *c, struct pk_error *err)
+{
+	char path[3200];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/objects", c->dir);
+	r = pk_file__mkdirs(path, true);
+	if (!r) {
+		snprintf(path, sizeof(path), "%s/repos", c->dir);
+		r = pk_file__mkdirs(path, true);
+	}
+	if (r)
+		return pk_error__set(err, r, "cannot create the cache '%s': %s", c->dir, strerror(-r));
+	return 0;
 }
 
 int pk_cache__lock(struct pk_cache *c, long timeout_ms, struct pk_error *err)
@@ -84,14 +107,9 @@ int pk_cache__lock(struct pk_cache *c, long timeout_ms, struct pk_error *err)
 		c->lock_depth++;
 		return 0;
 	}
-	snprintf(path, sizeof(path), "%s/objects", c->dir);
-	r = pk_file__mkdirs(path, true);
-	if (!r) {
-		snprintf(path, sizeof(path), "%s/repos", c->dir);
-		r = pk_file__mkdirs(path, true);
-	}
+	r = pk_cache__mkdirs(c, err);
 	if (r)
-		return pk_error__set(err, r, "cannot create the cache '%s': %s", c->dir, strerror(-r));
+		return r;
 	snprintf(path, sizeof(path), "%s/.lock", c->dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
@@ -218,12 +236,20 @@ static void repo_dir(const struct pk_cache *c, const char *url, char *buf, size_
 	snprintf(buf, len, "%s/repos/%.16s", c->dir, hex);
 }
 
+/*
+ * A repository's pair is one file, "pair": "probekit-cache-pair 1 <signature
+ * bytes> <index bytes>\n", the signature, the index. One rename replaces both, so
+ * a crash never leaves an index beside another index's signature.
+ */
+#define PAIR_MAGIC "probekit-cache-pair 1 "
+
 int pk_cache__get_index(const struct pk_cache *c, const char *url, char **index, size_t *index_len,
 			char **sig, size_t *sig_len, int64_t *stored, struct pk_error *err)
 {
+	char dir[3200], path[3400], *u = NULL, *data = NULL, *end;
+	unsigned long long sl, il;
+	size_t ulen, len, hl;
 	struct stat st;
-	char dir[3200], path[3400], *u = NULL;
-	size_t ulen;
 	int r;
 
 	*index = *sig = NULL;
@@ -239,45 +265,79 @@ int pk_cache__get_index(const struct pk_cache *c, const char *url, char **index,
 	free(u);
 	if (r)
 		return r;
-	snprintf(path, sizeof(path), "%s/index.json", dir);
-	r = pk_file__read(path, index, index_len, 64u << 20);
-	if (!r) {
-		snprintf(path, sizeof(path), "%s/index.json.minisig", dir);
-		r = pk_file__read(path, sig, sig_len, 64 << 10);
-		/* the signature is written last: its time is the pair's */
-		if (!r && stored)
-			*stored = stat(path, &st) ? 0 : (int64_t)st.st_mtime;
-	}
-	if (r) {
+	snprintf(path, sizeof(path), "%s/pair", dir);
+	r = pk_file__read(path, &data, &len, (64u << 20) + (64u << 10) + 64);
+	if (r == -ENOENT)
+		return r;
+	if (r)
+		return pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+	if (stored)
+		*stored = stat(path, &st) ? 0 : (int64_t)st.st_mtime;
+	/* the header is ours; read it as outside input all the same */
+	if (len < sizeof(PAIR_MAGIC) || memcmp(data, PAIR_MAGIC, sizeof(PAIR_MAGIC) - 1))
+		goto bad;
+	errno = 0;
+	sl = strtoull(data + sizeof(PAIR_MAGIC) - 1, &end, 10);
+	if (errno || *end != ' ' || sl > (64u << 10))
+		goto bad;
+	il = strtoull(end + 1, &end, 10);
+	if (errno || *end != '\n' || il > (64u << 20))
+		goto bad;
+	hl = (size_t)(end + 1 - data);
+	if (hl + sl + il != len)
+		goto bad;
+	*sig = malloc(sl + 1);
+	*index = malloc(il + 1);
+	if (!*sig || !*index) {
+		free(*sig);
 		free(*index);
-		*index = NULL;
-		if (r != -ENOENT)
-			pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+		*sig = *index = NULL;
+		free(data);
+		return pk_error__set(err, -ENOMEM, "out of memory");
 	}
-	return r;
+	memcpy(*sig, data + hl, sl);
+	(*sig)[sl] = 0;
+	memcpy(*index, data + hl + sl, il);
+	(*index)[il] = 0;
+	*sig_len = sl;
+	*index_len = il;
+	free(data);
+	return 0;
+bad:
+	free(data);
+	return pk_error__set(err, -EBADMSG, "'%s' is damaged (its header does not match its size)", path);
 }
 
 int pk_cache__put_index(struct pk_cache *c, const char *url, const void *index, size_t index_len,
 			const void *sig, size_t sig_len, struct pk_error *err)
 {
-	char dir[3200], path[3400];
+	char dir[3200], path[3400], head[80];
+	char *buf;
+	size_t hl;
 	int r;
 
+	hl = (size_t)snprintf(head, sizeof(head), PAIR_MAGIC "%zu %zu\n", sig_len, index_len);
+	buf = malloc(hl + sig_len + index_len);
+	if (!buf)
+		return pk_error__set(err, -ENOMEM, "out of memory");
+	memcpy(buf, head, hl);
+	memcpy(buf + hl, sig, sig_len);
+	memcpy(buf + hl + sig_len, index, index_len);
 	r = pk_cache__lock(c, 60000, err);
-	if (r)
+	if (r) {
+		free(buf);
 		return r;
+	}
 	repo_dir(c, url, dir, sizeof(dir));
 	r = pk_file__mkdirs(dir, true);
 	snprintf(path, sizeof(path), "%s/url", dir);
 	if (!r)
 		r = pk_file__write_atomic(path, url, strlen(url));
-	snprintf(path, sizeof(path), "%s/index.json", dir);
+	snprintf(path, sizeof(path), "%s/pair", dir);
 	if (!r)
-		r = pk_file__write_atomic(path, index, index_len);
-	snprintf(path, sizeof(path), "%s/index.json.minisig", dir);
-	if (!r)
-		r = pk_file__write_atomic(path, sig, sig_len);
+		r = pk_file__write_atomic(path, buf, hl + sig_len + index_len);
 	pk_cache__unlock(c);
+	free(buf);
 	if (r)
 		return pk_error__set(err, r, "cannot write the cached index in '%s': %s", dir, strerror(-r));
 	return 0;

@@ -20,9 +20,10 @@
  *   .lock                       flock: one writer at a time
  *   objects/<sha256>            artifacts, named by their digest
  *   repos/<id>/url              the repository this folder is for (id: the first 16
- *   repos/<id>/index.json         hex digits of its URL's SHA256)
- *   repos/<id>/index.json.minisig   its last index that verified, exactly as fetched
- *   rollback                    the highest index version seen per repository and key
+ *                                 hex digits of its URL's SHA256)
+ *   repos/<id>/pair             its last index that verified and its signature, exactly
+ *                                 as fetched, in one file: one rename replaces both
+ *   rollback, rollback.lock     the highest index version seen per repository and key
  */
 struct pk_cache;
 
@@ -32,9 +33,12 @@ void pk_cache__free(struct pk_cache *c);
 const char *pk_cache__dir(const struct pk_cache *c);	/* DIR/agent */
 const char *pk_cache__rollback_path(const struct pk_cache *c);
 
-/* Exclusive lock for writing, waiting at most timeout_ms (-ETIMEDOUT, reason in
- * err); nests. Taking it makes the folders and removes temp files that a killed
- * writer left (no one else writes while it is held). */
+/* make DIR/agent/objects and repos where missing */
+int pk_cache__mkdirs(struct pk_cache *c, struct pk_error *err);
+/* Exclusive lock for writing an index pair, waiting at most timeout_ms
+ * (-ETIMEDOUT, reason in err); nests. Taking it makes the folders and removes temp
+ * files that no writer touched for an hour (downloads run without it: each object
+ * arrives in a temp file of its own and is renamed over its digest's name). */
 int pk_cache__lock(struct pk_cache *c, long timeout_ms, struct pk_error *err);
 void pk_cache__unlock(struct pk_cache *c);
 

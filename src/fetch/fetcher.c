@@ -285,8 +285,10 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 		pk_index__free(ix);
 		pk_error__clear(&e);
 	}
+	/* no cache lock across the network: the rollback state has its own lock, and
+	 * the pair is put under the cache's (pk_cache__put_index) */
 	r->asked = true;
-	rc = pk_cache__lock(f->cache, f->o.lock_timeout_ms ?: 60000, &e);
+	rc = pk_cache__mkdirs(f->cache, &e);
 	if (!rc)
 		rc = http(f, &e);
 	if (!rc) {
@@ -313,7 +315,6 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 		free(sig);
 		idx = sig = NULL;
 	}
-	pk_cache__unlock(f->cache);
 	if (!rc)
 		return r->state = 1, 0;
 	f->st.failures++;
@@ -461,11 +462,14 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 		attempt(src, r->url, url, "index", rc, "the index's SHA256 '%s' is malformed", a->sha256);
 		return rc;
 	}
-	rc = pk_cache__lock(f->cache, f->o.lock_timeout_ms ?: 60000, &e);
+	/* No lock: the download goes to a temp file of its own, is checked against
+	 * the digest that names it, and is renamed over that name; two agents
+	 * bringing the same object both rename the same bytes. */
+	rc = pk_cache__mkdirs(f->cache, &e);
 	if (!rc)
 		rc = http(f, &e);
 	if (!rc) {
-		/* another agent may have brought it while this one waited for the lock */
+		/* another agent may have brought it meanwhile */
 		rc = pk_cache__read(f->cache, a->sha256, a->size, data, len, &e);
 		if (rc) {
 			/* never more bytes than listed; checked before the rename */
@@ -486,7 +490,6 @@ static int get_from(struct pk_fetcher *f, struct repo *r, const char *path, cons
 			f->st.objects_cached++;
 		}
 	}
-	pk_cache__unlock(f->cache);
 	if (rc) {
 		const char *o = outcome_of(rc, false);
 

@@ -45,7 +45,6 @@ struct pk_fetcher_opts {
 	long timeout_ms;		/* each request, default 30000 */
 	int retries;			/* default 2; negative: none */
 	long backoff_ms;		/* default 200 */
-	long lock_timeout_ms;		/* waiting for another writer of the cache, default 60000 */
 	/* A cached index younger than this (seconds) serves without a request (it is
 	 * verified again: key, expiry, rollback); a path it does not list makes the
 	 * repository be asked once more. 0: the repository is asked at every start

@@ -469,7 +469,7 @@ int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struc
 	if (PK_OPTS_GET(opts, state, NULL)) {
 		pk_minisign__key_id_str(pub->id, key_id);
 		r = pk_repo__state(opts->state, key_id, PK_OPTS_GET(opts, state_name, NULL) ?: where,
-				   (*ix)->version, true, NULL, err);
+				   (*ix)->version, !PK_OPTS_GET(opts, state_check_only, false), NULL, err);
 		if (r) {
 			pk_error__set(err, r, "%s: %s", label, pk_error__str(err));
 			goto out;
@@ -831,29 +831,38 @@ static void problem(struct vctx *v, int code, const char *fmt, ...)
 int pk_repo__state(const char *state, const char *key_id, const char *where, uint64_t version,
 		   bool write, uint64_t *seen_out, struct pk_error *err)
 {
-	char *data = NULL, *out = NULL;
+	char *data = NULL, *out = NULL, lock_path[4200];
 	size_t len = 0, out_len = 0;
 	uint64_t seen = 0;
-	int lock, r;
+	int lock = -1, r;
 	FILE *f;
 
-	lock = open(state, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock < 0)
-		return pk_error__set(err, -errno, "cannot open '%s': %s", state, strerror(errno));
-	if (flock(lock, LOCK_EX)) {
-		r = -errno;
-		close(lock);
-		return pk_error__set(err, r, "cannot lock '%s': %s", state, strerror(-r));
+	/* the lock is a file of its own: the state is replaced by rename, and a lock
+	 * on a replaced inode would let two writers in. A check alone (write false)
+	 * takes no lock and creates nothing: a read-only cache still answers */
+	if (write) {
+		if ((size_t)snprintf(lock_path, sizeof(lock_path), "%s.lock", state) >= sizeof(lock_path))
+			return pk_error__set(err, -ENAMETOOLONG, "'%s': path too long", state);
+		lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (lock < 0)
+			return pk_error__set(err, -errno, "cannot open '%s': %s", lock_path, strerror(errno));
+		if (flock(lock, LOCK_EX)) {
+			r = -errno;
+			close(lock);
+			return pk_error__set(err, r, "cannot lock '%s': %s", lock_path, strerror(-r));
+		}
 	}
 	r = pk_file__read(state, &data, &len, 1 << 20);
 	if (r && r != -ENOENT) {
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		return pk_error__set(err, r, "cannot read '%s': %s", state, strerror(-r));
 	}
 	f = open_memstream(&out, &out_len);
 	if (!f) {
 		free(data);
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		return pk_error__set(err, -ENOMEM, "out of memory");
 	}
 	for (char *p = data; p && p < data + len;) {
@@ -882,7 +891,8 @@ int pk_repo__state(const char *state, const char *key_id, const char *where, uin
 	if (version < seen) {
 		fclose(f);
 		free(out);
-		close(lock);
+		if (lock >= 0)
+			close(lock);
 		return pk_error__set(err, -ESTALE, "rollback: index version %" PRIu64
 				     " is older than version %" PRIu64 " already seen for key %s at %s",
 				     version, seen, key_id, where);
@@ -891,7 +901,8 @@ int pk_repo__state(const char *state, const char *key_id, const char *where, uin
 	fclose(f);
 	r = write && version > seen ? pk_file__write_atomic(state, out, out_len) : 0;
 	free(out);
-	close(lock);
+	if (lock >= 0)
+		close(lock);
 	if (r)
 		return pk_error__set(err, r, "cannot write '%s': %s", state, strerror(-r));
 	return 0;

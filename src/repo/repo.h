@@ -119,6 +119,7 @@ struct pk_repo_open_opts {
 	int64_t now;				/* 0: the clock */
 	const char *state;			/* rollback state file, or NULL */
 	const char *state_name;			/* the repository's name in it, default where */
+	bool state_check_only;			/* compare with the state, write nothing (a kept copy) */
 	const char *label;			/* what messages call it, default where */
 	struct pk_http *http;			/* for URLs; NULL: one made for the call */
 	uint64_t max_index_bytes;		/* default PK_INDEX_MAX_LEN */
@@ -147,8 +148,9 @@ int pk_repo__open(const char *where, const struct pk_repo_open_opts *opts, struc
 /*
  * The rollback state file: "<key id> <version> <repository>" lines, the highest
  * index version seen per repository and key (TUF's defence against rollback), read
- * and rewritten under a lock. -ESTALE (reason in err) when version is below the
- * one kept; otherwise 0, and with write the higher version is kept. *seen (may be
+ * and rewritten under a lock (state + ".lock"; without write: read alone, no lock,
+ * nothing created). -ESTALE (reason in err) when version is below the one kept;
+ * otherwise 0, and with write the higher version is kept. *seen (may be
  * NULL) gets the version kept before.
  */
 int pk_repo__state(const char *state, const char *key_id, const char *where, uint64_t version,

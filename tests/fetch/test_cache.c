@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/pk.h"
@@ -56,10 +58,11 @@ static void test_objects(void)
 
 static void test_lock(void)
 {
-	const char *name = "cache: one writer at a time, temp files of a killed one removed";
+	const char *name = "cache: one writer at a time, a killed writer's stale temp files removed, a live one's kept";
 	struct pk_cache *a, *b;
 	struct pk_error e = { 0 };
-	char tmp[4200];
+	char tmp[4200], live[4200];
+	struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
 	double t0;
 	int fd;
 
@@ -71,13 +74,20 @@ static void test_lock(void)
 	CHECK_INT(name, pk_cache__lock(b, 200, &e), -ETIMEDOUT);
 	CHECK(name, pk_now_ms() - t0 < 5000 && strstr(e.msg, "locked"), "reason: %s", e.msg);
 	pk_cache__unlock(a);
-	/* a writer killed mid-download leaves its temp file */
+	/* a writer killed mid-download two hours ago left its temp file; another
+	 * is downloading now (downloads take no lock) */
 	snprintf(tmp, sizeof(tmp), "%s/objects/%064d.tmp.AbCdEf", pk_cache__dir(a), 0);
+	snprintf(live, sizeof(live), "%s/objects/%064d.tmp.GhIjKl", pk_cache__dir(a), 1);
 	fd = open(tmp, O_CREAT | O_WRONLY, 0644);
 	CHECK(name, fd >= 0, "cannot make %s", tmp);
+	CHECK(name, !futimens(fd, old), "futimens");
+	close(fd);
+	fd = open(live, O_CREAT | O_WRONLY, 0644);
+	CHECK(name, fd >= 0, "cannot make %s", live);
 	close(fd);
 	CHECK(name, !pk_cache__lock(b, 1000, &e), "lock after release: %s", e.msg);
-	CHECK(name, access(tmp, F_OK), "the temp file stayed");
+	CHECK(name, access(tmp, F_OK), "the stale temp file stayed");
+	CHECK(name, !access(live, F_OK), "a live download's temp file was removed");
 	pk_cache__unlock(b);
 	pk_cache__free(a);
 	pk_cache__free(b);
