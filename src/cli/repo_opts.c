@@ -88,9 +88,16 @@ void pk_cli_repo__init(struct pk_cli_repo *o)
 	o->ca_file = pk_cli__env_str("PROBEKIT_CA_FILE");
 	o->probe_dir = pk_cli__env_str("PROBEKIT_PROBE_DIR");
 	o->host_root = pk_cli__env_str("HOST_ROOT");
-	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE"))
-		o->index_max_age = !strcmp(getenv("PROBEKIT_INDEX_MAX_AGE"), "0") ? -1 :
-				   pk_cli__parse_duration(getenv("PROBEKIT_INDEX_MAX_AGE"));
+	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE")) {
+		const char *v = getenv("PROBEKIT_INDEX_MAX_AGE");
+
+		o->index_max_age = !strcmp(v, "0") ? -1 : pk_cli__parse_duration(v);
+		if (o->index_max_age == -1 && strcmp(v, "0")) {
+			pk_note("warning: PROBEKIT_INDEX_MAX_AGE='%s' is not a duration (0, 30s, 10m, 1h, "
+				"7d); the default (1h) holds", v);
+			o->index_max_age = 0;
+		}
+	}
 	if (pk_cli__env_str("PROBEKIT_REPOS")) {
 		o->repos_env = strdup(getenv("PROBEKIT_REPOS"));
 		for (char *save = NULL, *t = o->repos_env ? strtok_r(o->repos_env, " \t\n,;", &save) : NULL;

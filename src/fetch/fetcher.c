@@ -69,7 +69,7 @@ static const char *outcome_of(int code, bool index)
 	case -ENOENT: return "not-found";
 	case -ETIMEDOUT: return "timeout";
 	case -ECONNRESET: return "reset";
-	case -ECONNREFUSED: case -EHOSTUNREACH: case -EIO: case -EACCES: case -EPROTO: case -ELOOP:
+	case -ECONNREFUSED: case -EHOSTUNREACH: case -EIO: case -EPROTO: case -ELOOP:
 		return "http";
 	default: return "error";
 	}
@@ -92,8 +92,22 @@ static char *repo_url(const char *where)
 		else
 			snprintf(real + strlen(real), sizeof(real) - strlen(real), "/%s", where);
 	}
-	if (asprintf(&out, "file://%s", real) < 0)
-		return NULL;
+	{
+		/* a path as a URL: the bytes a URL reserves percent-encoded (a space, #, ?, %) */
+		char esc[PATH_MAX * 3 + 1];
+		size_t o = 0;
+
+		for (const unsigned char *p = (const unsigned char *)real; *p; p++) {
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			    strchr("._~/-+", *p))
+				esc[o++] = (char)*p;
+			else
+				o += (size_t)snprintf(esc + o, sizeof(esc) - o, "%%%02X", *p);
+		}
+		esc[o] = 0;
+		if (asprintf(&out, "file://%s", esc) < 0)
+			return NULL;
+	}
 	return out;
 }
 
@@ -565,7 +579,7 @@ static int want_cb(const struct pk_index_scan_artifact *a, void *ctx)
  * index_max_age (else the repository is to be asked).
  */
 static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path, const char *kind,
-			  void **data, size_t *len, struct pk_cand_source *src, bool tell)
+			  void **data, size_t *len, struct pk_cand_source *src, bool tell, bool any_age)
 {
 	int64_t max_age = f->o.index_max_age ? f->o.index_max_age : PK_FETCHER_INDEX_MAX_AGE;
 	int64_t stored = 0, now = f->o.now ? f->o.now : (int64_t)time(NULL);
@@ -593,7 +607,7 @@ static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path
 		attempt(src, r->url, idx_url, "signature", -ENOKEY, "%s", why);
 		return -ENOKEY;
 	}
-	if (!tell && max_age <= 0)
+	if (!tell && !any_age && max_age <= 0)
 		return -EAGAIN;
 	rc = pk_cache__get_index(f->cache, r->url, &idx, &idx_len, &sig, &sig_len, &stored, &e);
 	if (rc == -ENOENT && !tell)
@@ -602,7 +616,7 @@ static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path
 		attempt(src, r->url, idx_url, "offline", -ENOENT, "no cached index of %s (%s)", r->url, why);
 		return -ENOENT;
 	}
-	if (!rc && !tell && (stored > now || now - stored >= max_age))
+	if (!rc && !tell && !any_age && (stored > now || now - stored >= max_age))
 		rc = -EAGAIN;
 	if (!rc) {
 		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
@@ -732,16 +746,42 @@ int pk_fetcher__get(struct pk_fetcher *f, const char *path, const char *kind, bo
 		/* the cache alone first, in this process; then the other process */
 		for (size_t i = 0; i < f->nr_repos; i++)
 			if (f->repos[i].configured &&
-			    !cache_only_get(f, &f->repos[i], path, kind, data, len, src, false))
+			    !cache_only_get(f, &f->repos[i], path, kind, data, len, src, false, false))
 				return 0;
-		return remote_get(f, path, kind, data, len, src, err);
+		rc = remote_get(f, path, kind, data, len, src, err);
+		if (rc)
+			return rc;
+		/* the child's word, proved here too: the entry it names is the one the
+		 * repository's signed index (now in the cache) lists for path */
+		for (size_t i = 0; i < f->nr_repos; i++) {
+			struct pk_cand_source check;
+			void *d2 = NULL;
+			size_t l2 = 0;
+
+			if (!f->repos[i].configured || strcmp(f->repos[i].url, src ? src->where : ""))
+				continue;
+			memset(&check, 0, sizeof(check));
+			if (cache_only_get(f, &f->repos[i], path, kind, &d2, &l2, &check, false, true) ||
+			    strcmp(check.sha256, src->sha256)) {
+				free(d2);
+				free(*data);
+				*data = NULL;
+				*len = 0;
+				return pk_error__set(err, -EBADMSG, "%s: the fetch process named cache entry %s, "
+						     "which %s's signed index does not list for it", path,
+						     src->sha256, f->repos[i].url);
+			}
+			free(d2);
+			break;
+		}
+		return 0;
 	}
 	for (size_t i = 0; i < f->nr_repos; i++) {
 		if (f->repos[i].configured != configured)
 			continue;
 		/* nothing to download: the cache alone, its index scanned, not parsed */
 		if (f->o.offline || !configured)
-			rc = cache_only_get(f, &f->repos[i], path, kind, data, len, src, true);
+			rc = cache_only_get(f, &f->repos[i], path, kind, data, len, src, true, false);
 		else
 			rc = get_from(f, &f->repos[i], path, kind, data, len, src);
 		if (!rc)

@@ -220,7 +220,7 @@ int pk_mirror_sel__add_kernels(struct pk_mirror_sel *s, const void *data, size_t
 static int tokenize(const void *data, size_t len, const char *name, struct json_object **out,
 		    struct pk_error *err)
 {
-	int r = pk_json__parse_object(data, len, PK_MIRROR_CATALOG_MAX_LEN, CATALOG_DEPTH, name, out, err);
+	int r = pk_index__json_object(data, len, PK_MIRROR_CATALOG_MAX_LEN, CATALOG_DEPTH, name, out, err);
 
 	if (r == -EBADMSG && strstr(err->msg, "not a JSON object"))
 		pk_error__set(err, r, "%s: not the output of probekit kernels --json", pk_error__str(err));
