@@ -1000,7 +1000,8 @@ static int walk_dir(const char *dir, struct walk *w, struct pk_error *err)
 static bool own_file(const char *rel)
 {
 	return !strcmp(rel, PK_REPO_INDEX) || !strcmp(rel, PK_REPO_SIG) || !strcmp(rel, PK_REPO_HTML) ||
-	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE);
+	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE) ||
+	       !strcmp(rel, PK_REPO_MIRROR_STATE ".lock");	/* pk_repo__state's lock */
 }
 
 /* remove the directories a pruned file leaves empty, up to (not including) root */
