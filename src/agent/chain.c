@@ -360,6 +360,8 @@ static void source_to_json(const struct pk_cand_source *s, bool fetched, struct 
 		pk_json__obj_end(j);
 	}
 	pk_json__arr_end(j);
+	if (s->dropped)
+		pk_json__kv_int(j, "attempts_not_kept", s->dropped);
 	pk_json__obj_end(j);
 }
 

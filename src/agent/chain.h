@@ -45,7 +45,7 @@ typedef int (*pk_cand_fetch_fn)(struct pk_candidate *c, void *ctx, struct pk_err
 
 /* One place asked for a candidate's file (a repository, the cache, a probe
  * directory), and what came of it: status and detect show every one. */
-#define PK_CAND_MAX_ATTEMPTS 6
+#define PK_CAND_MAX_ATTEMPTS 12
 struct pk_cand_attempt {
 	char where[256];		/* the repository as configured, "cache", a directory */
 	char url[768];			/* what was read: a URL or a path */
@@ -65,6 +65,7 @@ struct pk_cand_source {
 	uint64_t index_version;		/* of the signed index that listed it; 0 unsigned (probe dir) */
 	bool from_cache;		/* nothing downloaded this time */
 	int nr_attempts;
+	int dropped;			/* attempts past PK_CAND_MAX_ATTEMPTS, counted, not kept */
 	struct pk_cand_attempt attempts[PK_CAND_MAX_ATTEMPTS];
 };
 

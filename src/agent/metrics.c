@@ -402,8 +402,12 @@ static void seed(struct class_family *f, const char *const *names, size_t n)
 int pk_metrics__start(const char *addr, const struct pk_metrics_opts *opts,
 		      struct pk_metrics **out, struct pk_error *err)
 {
-	static const char *const download[] = { "not_found", "http", "timeout", "network", "size" };
-	static const char *const verify[] = { "signature", "rollback", "expired", "size", "digest" };
+	/* the outcomes of src/fetch/fetcher.c (pk_fetch_outcome__is_verification
+	 * splits them): a body longer or shorter than listed is a verification
+	 * failure, like a wrong digest */
+	static const char *const download[] = { "not_found", "http", "timeout", "network", "error" };
+	static const char *const verify[] = { "signature", "rollback", "expired", "size", "digest",
+					      "index", "unverified" };
 	struct sockaddr_storage ss;
 	struct pk_metrics *m;
 	sigset_t all, old;

@@ -219,6 +219,9 @@ void pk_status__print_startup(const struct pk_status *s, FILE *f)
 			fprintf(f, "  %-11s %s: %s %s: %s\n", "download:", c->name, a->where, a->outcome,
 				a->reason);
 		}
+		if (c->has_source && c->source.dropped)
+			fprintf(f, "  %-11s %s: %d more attempts not kept\n", "download:", c->name,
+				c->source.dropped);
 	}
 	if (w) {
 		fprintf(f, "  using:      %s with %s buffer\n", w->name, s->buffer ? s->buffer : "?");

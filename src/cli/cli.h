@@ -48,8 +48,8 @@ int cmd_repo_keygen(int argc, char **argv);	/* repo keygen */
 int cmd_repo_sign(int argc, char **argv);		/* repo sign */
 int cmd_repo_verify_sig(int argc, char **argv);	/* repo verify-sig */
 int cmd_repo_mirror(int argc, char **argv);	/* repo mirror */
-int cmd_farm(int argc, char **argv);
+int cmd_farm(int argc, char **argv);		/* crawl, build what is missing, index, sign */
 int cmd_fetch(int argc, char **argv);		/* this host's files from the repositories into the cache */
-int cmd_fetch_one(int argc, char **argv);	/* internal: one download for run/selftest, in a child */		/* crawl, build what is missing, index, sign */
+int cmd_fetch_one(int argc, char **argv);	/* internal: one download for run/selftest, in a child */
 
 #endif

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli/repo_opts.h"
 #include "common/json.h"
 #include "common/pk.h"
 #include "fetch/fetcher.h"
+#include "fetch/repo_source.h"
 
 static void usage(FILE *f)
 {
@@ -128,14 +130,19 @@ int cmd_fetch(int argc, char **argv)
 	for (size_t i = 0; i < nr; i++) {
 		void *data = NULL;
 
-		items[i].rc = pk_fetcher__get(ro.fetcher, items[i].path, items[i].kind, true, &data,
-					      &items[i].len, &items[i].src, &items[i].err);
+		/* the legacy object as the agent asks for it: falcoctl's name, then the farm's */
+		if (!strcmp(items[i].kind, "legacy-object"))
+			items[i].rc = pk_repo_source__get_legacy(&ro.source, true, &data, &items[i].len,
+								 &items[i].src, &items[i].err);
+		else
+			items[i].rc = pk_fetcher__get(ro.fetcher, items[i].path, items[i].kind, true, &data,
+						      &items[i].len, &items[i].src, &items[i].err);
 		free(data);
 		if (items[i].rc && !only_misses(&items[i].src))
 			failed = true;
 	}
 	pk_fetcher__stats(ro.fetcher, &st);
-	if (!st.indexes_fetched && !st.indexes_cached)
+	if (nr && !st.indexes_fetched && !st.indexes_cached)
 		failed = true;	/* no repository's index verified: nothing was really asked */
 
 	if (json) {
@@ -216,6 +223,8 @@ int cmd_fetch(int argc, char **argv)
 				printf("%s: %s: %s\n", items[i].kind, only_misses(s) ? "not listed" : "FAILED",
 				       pk_error__str(&items[i].err));
 		}
+		if (!nr)
+			printf("nothing to fetch: no file of the repository's layout can be named for this host\n");
 		printf("%s: %llu index(es) fetched, %llu from the cache; %llu file(s) fetched (%llu bytes), "
 		       "%llu already cached; %llu failure(s)\n", failed ? "FAILED" : "ok",
 		       (unsigned long long)st.indexes_fetched, (unsigned long long)st.indexes_cached,
@@ -229,28 +238,28 @@ int cmd_fetch(int argc, char **argv)
 }
 
 /*
- * `probekit __fetch-one --path P --kind K --result FILE [repository options]`: the
- * child that run and selftest hand a download to (cli/repo_opts.h): one get into
- * the cache, its outcome written to FILE as a struct pk_cli_fetch_result. Exit 0
- * when the record was written, whatever the get's outcome; 3 when it could not be.
+ * `probekit __fetch-one --path P --kind K --result-fd N [repository options]`, the
+ * repositories in PROBEKIT_REPOS: the child that run and selftest hand a download
+ * to (cli/repo_opts.h). One get into the cache; its outcome, and the repositories
+ * that failed outright, written to descriptor N (a memfd the parent made) as a
+ * struct pk_cli_fetch_result. Exit 0 when the record was written, whatever the
+ * get's outcome; 3 when it could not be.
  */
 int cmd_fetch_one(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "path", required_argument, NULL, 'p' },
 		{ "kind", required_argument, NULL, 'k' },
-		{ "result", required_argument, NULL, 'o' },
-		{ "unconfigured", no_argument, NULL, 'u' },
+		{ "result-fd", required_argument, NULL, 'o' },
 		PK_CLI_REPO_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct pk_cli_fetch_result res;
-	const char *path = NULL, *kind = NULL, *out = NULL;
+	const char *path = NULL, *kind = NULL;
 	struct pk_cli_repo ro;
-	bool configured = true;
 	void *data = NULL;
 	size_t len = 0;
-	int c, rc;
+	int c, rc, out = -1;
 
 	pk_cli_repo__init(&ro);
 	opterr = 0;
@@ -259,8 +268,7 @@ int cmd_fetch_one(int argc, char **argv)
 		switch (c) {
 		case 'p': path = optarg; break;
 		case 'k': kind = optarg; break;
-		case 'o': out = optarg; break;
-		case 'u': configured = false; break;
+		case 'o': out = atoi(optarg); break;
 		default:
 			if (c != '?' && c != ':' && pk_cli_repo__opt(&ro, c, optarg, "__fetch-one") == 1)
 				break;
@@ -268,9 +276,9 @@ int cmd_fetch_one(int argc, char **argv)
 			return pk_usage_err("__fetch-one", "bad option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!path || !kind || !out) {
+	if (!path || !kind || out <= 2) {
 		pk_cli_repo__free(&ro);
-		return pk_usage_err("__fetch-one", "needs --path, --kind and --result");
+		return pk_usage_err("__fetch-one", "needs --path, --kind and --result-fd");
 	}
 	rc = pk_cli_repo__setup(&ro, NULL, "__fetch-one");
 	if (!rc && !ro.fetcher)
@@ -281,13 +289,25 @@ int cmd_fetch_one(int argc, char **argv)
 	}
 	memset(&res, 0, sizeof(res));
 	res.magic = PK_CLI_FETCH_RESULT_MAGIC;
-	res.rc = pk_fetcher__get(ro.fetcher, path, kind, configured, &data, &len, &res.src, &res.err);
+	res.rc = pk_fetcher__get(ro.fetcher, path, kind, true, &data, &len, &res.src, &res.err);
 	res.size = len;
 	free(data);
+	/* the repositories that could not serve at all: the agent asks them no more */
+	for (size_t i = 0; i < pk_fetcher__nr_repos(ro.fetcher) && res.nr_dead < PK_CLI_REPOS_MAX; i++) {
+		struct pk_cli_fetch_dead *d = &res.dead[res.nr_dead];
+		struct pk_error e = { 0 };
+
+		if (!pk_fetcher__configured(ro.fetcher, i) || !pk_fetcher__repo_failed(ro.fetcher, i, d->outcome,
+											sizeof(d->outcome), &e))
+			continue;
+		pk_strlcpy(d->url, pk_fetcher__repo(ro.fetcher, i), sizeof(d->url));
+		d->code = e.code;
+		pk_strlcpy(d->reason, e.msg, sizeof(d->reason));
+		res.nr_dead++;
+	}
 	pk_cli_repo__free(&ro);
-	rc = pk_file__write_atomic(out, &res, sizeof(res));
-	if (rc) {
-		pk_err("cannot write '%s': %s", out, strerror(-rc));
+	if (pwrite(out, &res, sizeof(res), 0) != (ssize_t)sizeof(res)) {
+		pk_err("cannot write the result to descriptor %d: %s", out, strerror(errno));
 		return PK_EXIT_ERROR;
 	}
 	return PK_EXIT_OK;

@@ -640,6 +640,8 @@ static int run_main(struct run *r, int argc, char **argv)
 	pk_features__probe(&r->feat, &r->host);
 	/* downloads in a child: libcurl and a whole index stay out of the agent */
 	r->repo.in_child = true;
+	r->repo.agent = true;
+	r->repo.stop = &stop_signal;
 	err = pk_cli_repo__setup(&r->repo, &r->host, r->selftest ? "selftest" : "run");
 	if (err) {
 		rc = err;

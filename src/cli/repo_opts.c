@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,9 +88,16 @@ void pk_cli_repo__init(struct pk_cli_repo *o)
 	o->ca_file = pk_cli__env_str("PROBEKIT_CA_FILE");
 	o->probe_dir = pk_cli__env_str("PROBEKIT_PROBE_DIR");
 	o->host_root = pk_cli__env_str("HOST_ROOT");
-	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE"))
-		o->index_max_age = !strcmp(getenv("PROBEKIT_INDEX_MAX_AGE"), "0") ? -1 :
-				   pk_cli__parse_duration(getenv("PROBEKIT_INDEX_MAX_AGE"));
+	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE")) {
+		const char *v = getenv("PROBEKIT_INDEX_MAX_AGE");
+
+		o->index_max_age = !strcmp(v, "0") ? -1 : pk_cli__parse_duration(v);
+		if (o->index_max_age == -1 && strcmp(v, "0")) {
+			pk_note("warning: PROBEKIT_INDEX_MAX_AGE='%s' is not a duration (0, 30s, 10m, 1h, "
+				"7d); the default (1h) holds", v);
+			o->index_max_age = 0;
+		}
+	}
 	if (pk_cli__env_str("PROBEKIT_REPOS")) {
 		o->repos_env = strdup(getenv("PROBEKIT_REPOS"));
 		for (char *save = NULL, *t = o->repos_env ? strtok_r(o->repos_env, " \t\n,;", &save) : NULL;
@@ -226,7 +234,9 @@ static void host_paths(struct pk_cli_repo *o, const struct pk_host *h)
 		snprintf(s->legacy_alt_path, sizeof(s->legacy_alt_path), "%s%s", o->probe_version, alt);
 }
 
-/* the repository options again, for the child */
+/* the repository options again, for the child (the repositories go through its
+ * environment, PROBEKIT_REPOS: a URL may carry credentials, and /proc/PID/cmdline
+ * is anyone's to read, environ only the owner's) */
 static int child_argv(const struct pk_cli_repo *o, const char **argv, int max, char bufs[][32])
 {
 	int n = 0, b = 0;
@@ -234,10 +244,6 @@ static int child_argv(const struct pk_cli_repo *o, const char **argv, int max, c
 #define ADD(s) do { if (n >= max - 1) return -E2BIG; argv[n++] = (s); } while (0)
 	ADD("/proc/self/exe");
 	ADD("__fetch-one");
-	for (size_t i = 0; i < o->nr_repos; i++) {
-		ADD("--repo");
-		ADD(o->repos[i]);
-	}
 	if (o->key_path) {
 		ADD("--repo-key");
 		ADD(o->key_path);
@@ -279,63 +285,164 @@ static int child_argv(const struct pk_cli_repo *o, const char **argv, int max, c
 	return n;
 }
 
-/* pk_fetcher_remote_fn: `probekit __fetch-one` does the get, into the same cache */
+static const struct pk_cli_fetch_dead *dead_repo(const struct pk_cli_repo *o, const char *url)
+{
+	for (int i = 0; i < o->nr_dead; i++)
+		if (!strcmp(o->dead[i].url, url))
+			return &o->dead[i];
+	return NULL;
+}
+
+/* the child's time limit: every live repository's index pair and one object, each
+ * request with all its retries, and a margin; libcurl's own timeouts come first */
+static long child_deadline_ms(const struct pk_cli_repo *o, int live)
+{
+	long per = (o->timeout_ms ?: 30000) + (o->connect_timeout_ms ?: 5000);
+	int tries = (o->retries < 0 ? 0 : o->retries ?: 2) + 1;
+
+	return 3L * live * (per * tries + 1000L * tries) + 10000;
+}
+
+/*
+ * pk_fetcher_remote_fn: `probekit __fetch-one` does the get, into the same cache,
+ * and writes its record into a memfd it inherits. Repositories that failed
+ * outright in an earlier child are not asked again this run; their failure is
+ * said once more in this candidate's attempts.
+ */
 static int remote_get(void *ctx, const char *path, const char *kind, bool configured,
 		      uint64_t *size, struct pk_cand_source *src, struct pk_error *err)
 {
-	const struct pk_cli_repo *o = ctx;
-	const char *argv[2 * PK_CLI_REPOS_MAX + 40];
-	char bufs[4][32], result[64];
-	struct pk_cli_fetch_result res;
-	char *text = NULL, *data = NULL;
-	size_t len = 0;
-	int n, fd, st, r;
+	struct pk_cli_repo *o = ctx;
+	const char *argv[48];
+	char bufs[4][32], fdarg[16], *repos = NULL, *text = NULL;
+	struct pk_cli_fetch_result *res = NULL;
+	size_t rlen = 0;
+	FILE *rf;
+	int n, fd = -1, st, live = 0, rc;
 
+	(void)configured;
+	/* the live repositories, in order, for the child's environment */
+	rf = open_memstream(&repos, &rlen);
+	if (!rf)
+		return pk_error__set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < pk_fetcher__nr_repos(o->fetcher); i++) {
+		const char *u = pk_fetcher__repo(o->fetcher, i);
+		const struct pk_cli_fetch_dead *d = dead_repo(o, u);
+		char idx_url[4096];
+
+		if (!pk_fetcher__configured(o->fetcher, i))
+			continue;
+		if (d) {
+			if (src->nr_attempts < PK_CAND_MAX_ATTEMPTS) {
+				struct pk_cand_attempt *a = &src->attempts[src->nr_attempts++];
+
+				memset(a, 0, sizeof(*a));
+				pk_strlcpy(a->where, u, sizeof(a->where));
+				if (!pk_fetcher__url(o->fetcher, i, "index.json", idx_url, sizeof(idx_url)))
+					pk_strlcpy(a->url, idx_url, sizeof(a->url));
+				pk_strlcpy(a->outcome, d->outcome, sizeof(a->outcome));
+				a->code = d->code;
+				snprintf(a->reason, sizeof(a->reason), "not asked again: %.340s", d->reason);
+			} else {
+				src->dropped++;
+			}
+			continue;
+		}
+		fprintf(rf, "%s%s", live++ ? " " : "", u);
+	}
+	fclose(rf);
+	if (!live) {
+		free(repos);
+		return pk_error__set(err, -ENOENT, "%s: every repository failed earlier in this run", path);
+	}
 	n = child_argv(o, argv, (int)PK_ARRAY_SIZE(argv) - 8, bufs);
-	if (n < 0)
-		return pk_error__set(err, n, "too many options for the fetch process");
-	snprintf(result, sizeof(result), "/tmp/probekit-fetch.XXXXXX");
-	fd = mkostemp(result, O_CLOEXEC);
-	if (fd < 0)
-		return pk_error__set(err, -errno, "cannot make a temp file: %s", strerror(errno));
-	close(fd);
+	if (n >= 0) {
+		fd = memfd_create("probekit-fetch-result", MFD_CLOEXEC);
+		if (fd < 0)
+			n = -errno;
+	}
+	if (n < 0) {
+		free(repos);
+		return pk_error__set(err, n, "cannot start the fetch process: %s", strerror(-n));
+	}
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
 	argv[n++] = "--path";
 	argv[n++] = path;
 	argv[n++] = "--kind";
 	argv[n++] = kind;
-	argv[n++] = "--result";
-	argv[n++] = result;
-	if (!configured)
-		argv[n++] = "--unconfigured";
+	argv[n++] = "--result-fd";
+	argv[n++] = fdarg;
 	argv[n] = NULL;
-	st = pk_child__run((char *const *)argv, NULL, "/dev/null", &text);
-	r = pk_file__read(result, &data, &len, sizeof(res) + 1);
-	unlink(result);
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) || r || len != sizeof(res)) {
-		char *nl = text ? strrchr(text, '\n') : NULL;
+	setenv("PROBEKIT_REPOS", repos, 1);
+	free(repos);
+	{
+		PK_CHILD_OPTS(co, .out = "/dev/null", .pass_fd = fd,
+			      .timeout_ms = child_deadline_ms(o, live), .stop = o->stop);
 
-		if (nl && !nl[1])
-			*nl = 0;
-		pk_error__set(err, st < 0 ? st : -EIO, "the fetch process (%s __fetch-one) %s%s%s",
-			      "probekit", st < 0 ? "could not start" : "failed", text && *text ? ": " : "",
-			      text ? (strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text) : "");
-		free(text);
-		free(data);
-		return err->code;
+		st = pk_child__run_opts((char *const *)argv, &co, &text);
 	}
+	res = calloc(1, sizeof(*res));
+	rc = res ? 0 : -ENOMEM;
+	if (!rc && (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) ||
+		    pread(fd, res, sizeof(*res), 0) != (ssize_t)sizeof(*res) ||
+		    res->magic != PK_CLI_FETCH_RESULT_MAGIC)) {
+		char *last = text ? text + strlen(text) : NULL;
+
+		/* the child's last line says why */
+		while (last && last > text && last[-1] == '\n')
+			*--last = 0;
+		while (last && last > text && last[-1] != '\n')
+			last--;
+		rc = pk_error__set(err, st == -ETIMEDOUT ? -ETIMEDOUT : st == -EINTR ? -EINTR : -EIO,
+				   "the fetch process %s%s%s",
+				   st == -ETIMEDOUT ? "ran out of time and was stopped" :
+				   st == -EINTR ? "was stopped" : "failed",
+				   last && *last ? ": " : "", last ? last : "");
+	}
+	close(fd);
 	free(text);
-	memcpy(&res, data, sizeof(res));
-	free(data);
-	if (res.magic != PK_CLI_FETCH_RESULT_MAGIC)
-		return pk_error__set(err, -EIO, "the fetch process wrote no result");
-	res.err.msg[sizeof(res.err.msg) - 1] = 0;
-	*size = res.size;
-	*src = res.src;
-	if (res.rc) {
-		*err = res.err;
-		return res.rc < 0 ? res.rc : -EIO;
+	if (rc) {
+		free(res);
+		return rc;
 	}
-	return 0;
+	res->err.msg[sizeof(res->err.msg) - 1] = 0;
+	if (res->nr_dead < 0 || res->nr_dead > PK_CLI_REPOS_MAX)
+		res->nr_dead = 0;
+	for (int i = 0; i < res->nr_dead && o->nr_dead < PK_CLI_REPOS_MAX; i++) {
+		res->dead[i].url[sizeof(res->dead[i].url) - 1] = 0;
+		res->dead[i].outcome[sizeof(res->dead[i].outcome) - 1] = 0;
+		res->dead[i].reason[sizeof(res->dead[i].reason) - 1] = 0;
+		if (!dead_repo(o, res->dead[i].url))
+			o->dead[o->nr_dead++] = res->dead[i];
+	}
+	/* the child's attempts follow any said here */
+	for (int i = 0; i < res->src.nr_attempts && i < PK_CAND_MAX_ATTEMPTS; i++) {
+		if (src->nr_attempts < PK_CAND_MAX_ATTEMPTS)
+			src->attempts[src->nr_attempts++] = res->src.attempts[i];
+		else
+			src->dropped++;
+	}
+	{
+		int keep = src->nr_attempts, dropped = src->dropped + res->src.dropped;
+		struct pk_cand_attempt *tmp = malloc(sizeof(src->attempts));
+
+		if (tmp)
+			memcpy(tmp, src->attempts, sizeof(src->attempts));
+		*src = res->src;
+		if (tmp) {
+			memcpy(src->attempts, tmp, sizeof(src->attempts));
+			src->nr_attempts = keep;
+			free(tmp);
+		}
+		src->dropped = dropped;
+	}
+	*size = res->size;
+	if (res->rc) {
+		*err = res->err;
+		rc = res->rc < 0 ? res->rc : -EIO;
+	}
+	free(res);
+	return rc;
 }
 
 int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const char *cmd)
@@ -351,12 +458,18 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 	}
 	if (o->key_path) {
 		r = pk_minisign_pubkey__load(&o->key, o->key_path, &err);
-		if (r) {
+		if (r && !o->agent) {
 			pk_err("%s: %s", o->key_origin, pk_error__str(&err));
 			return PK_EXIT_ERROR;
 		}
-		o->have_key = true;
-		snprintf(o->key_desc, sizeof(o->key_desc), "%s %s", o->key_origin, o->key_path);
+		if (r) {
+			/* the embedded candidates still run; the repository ones say why not */
+			snprintf(o->key_error, sizeof(o->key_error), "%s: %s", o->key_origin, pk_error__str(&err));
+			pk_note("warning: %s; repositories are not trusted in this run", o->key_error);
+		} else {
+			o->have_key = true;
+			snprintf(o->key_desc, sizeof(o->key_desc), "%s %s", o->key_origin, o->key_path);
+		}
 	} else if (PK_BUILTIN_REPO_KEY[0]) {
 		r = pk_minisign_pubkey__parse(&o->key, PK_BUILTIN_REPO_KEY, strlen(PK_BUILTIN_REPO_KEY), &err);
 		if (r) {
@@ -378,6 +491,7 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 	if (o->nr_repos || !stat(cached, &st)) {
 		PK_FETCHER_OPTS(fo, .repos = o->repos, .nr_repos = o->nr_repos,
 				.key = o->have_key ? &o->key : NULL, .key_origin = o->key_desc,
+				.no_key_reason = o->key_error[0] ? o->key_error : NULL,
 				.cache_dir = o->cache_dir, .offline = o->offline,
 				.allow_expired = o->allow_expired, .require_verified = o->require_verified,
 				.cached_repos = true, .ca_file = o->ca_file,

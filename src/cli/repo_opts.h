@@ -8,6 +8,7 @@
 #define PK_CLI_REPO_OPTS_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #include "agent/host.h"
@@ -68,6 +69,29 @@ const char *pk_cli__env_str(const char *name);
 extern const char pk_cli_repo_help[];
 extern const char pk_cli_host_help[];
 
+/*
+ * The agent's downloads run in a child process (`probekit __fetch-one`, the same
+ * binary): libcurl with its TLS stack and the parse of a whole index are the
+ * child's, so the agent's own memory stays that of an agent served from its cache.
+ * The child writes this record to the file it is given.
+ */
+#define PK_CLI_FETCH_RESULT_MAGIC 0x706b6632u	/* "pkf2" */
+struct pk_cli_fetch_dead {			/* a repository that failed outright */
+	char url[768];
+	char outcome[16];
+	int32_t code;
+	char reason[384];
+};
+struct pk_cli_fetch_result {
+	uint32_t magic;
+	int32_t rc;
+	uint64_t size;
+	struct pk_error err;
+	struct pk_cand_source src;
+	int32_t nr_dead;
+	struct pk_cli_fetch_dead dead[PK_CLI_REPOS_MAX];
+};
+
 struct pk_cli_repo {
 	const char *repos[PK_CLI_REPOS_MAX];
 	size_t nr_repos;
@@ -91,22 +115,14 @@ struct pk_cli_repo {
 	struct pk_repo_source source;
 	struct pk_repo_key key_names;	/* falcoctl's names and the paths they make */
 	bool in_child;			/* downloads in a child process (run, selftest) */
+	const volatile sig_atomic_t *stop;	/* run's signal flag: a fetch child is killed */
+	/* repositories that failed outright in a fetch child: not asked again this run */
+	int nr_dead;
+	struct pk_cli_fetch_dead dead[PK_CLI_REPOS_MAX];
+	bool agent;			/* run, selftest: a key that cannot be read fails the
+					 * repository candidates, not the agent */
+	char key_error[PK_ERROR_MSG_LEN];
 	char probe_version[32];
-};
-
-/*
- * The agent's downloads run in a child process (`probekit __fetch-one`, the same
- * binary): libcurl with its TLS stack and the parse of a whole index are the
- * child's, so the agent's own memory stays that of an agent served from its cache.
- * The child writes this record to the file it is given.
- */
-#define PK_CLI_FETCH_RESULT_MAGIC 0x706b6631u	/* "pkf1" */
-struct pk_cli_fetch_result {
-	uint32_t magic;
-	int32_t rc;
-	uint64_t size;
-	struct pk_error err;
-	struct pk_cand_source src;
 };
 
 /* defaults from PROBEKIT_REPOS, PROBEKIT_REPO_KEY, PROBEKIT_CACHE, PROBEKIT_OFFLINE,

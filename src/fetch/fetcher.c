@@ -38,6 +38,7 @@ struct pk_fetcher {
 	struct pk_minisign_pubkey key;
 	bool have_key;
 	char key_origin[256];
+	char no_key_reason[PK_ERROR_MSG_LEN];
 	struct repo *repos;
 	size_t nr_repos;
 	struct pk_cache *cache;
@@ -68,7 +69,7 @@ static const char *outcome_of(int code, bool index)
 	case -ENOENT: return "not-found";
 	case -ETIMEDOUT: return "timeout";
 	case -ECONNRESET: return "reset";
-	case -ECONNREFUSED: case -EHOSTUNREACH: case -EIO: case -EACCES: case -EPROTO: case -ELOOP:
+	case -ECONNREFUSED: case -EHOSTUNREACH: case -EIO: case -EPROTO: case -ELOOP:
 		return "http";
 	default: return "error";
 	}
@@ -91,8 +92,22 @@ static char *repo_url(const char *where)
 		else
 			snprintf(real + strlen(real), sizeof(real) - strlen(real), "/%s", where);
 	}
-	if (asprintf(&out, "file://%s", real) < 0)
-		return NULL;
+	{
+		/* a path as a URL: the bytes a URL reserves percent-encoded (a space, #, ?, %) */
+		char esc[PATH_MAX * 3 + 1];
+		size_t o = 0;
+
+		for (const unsigned char *p = (const unsigned char *)real; *p; p++) {
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			    strchr("._~/-+", *p))
+				esc[o++] = (char)*p;
+			else
+				o += (size_t)snprintf(esc + o, sizeof(esc) - o, "%%%02X", *p);
+		}
+		esc[o] = 0;
+		if (asprintf(&out, "file://%s", esc) < 0)
+			return NULL;
+	}
 	return out;
 }
 
@@ -138,6 +153,7 @@ int pk_fetcher__new(const struct pk_fetcher_opts *opts, struct pk_fetcher **out,
 		f->have_key = true;
 	}
 	snprintf(f->key_origin, sizeof(f->key_origin), "%s", PK_OPTS_GET(opts, key_origin, NULL) ?: "the pinned key");
+	snprintf(f->no_key_reason, sizeof(f->no_key_reason), "%s", PK_OPTS_GET(opts, no_key_reason, NULL) ?: "");
 	r = pk_cache__new(PK_OPTS_GET(opts, cache_dir, NULL), &f->cache, err);
 	for (size_t i = 0; !r && i < PK_OPTS_GET(opts, nr_repos, 0); i++)
 		if (opts->repos[i] && *opts->repos[i])
@@ -163,6 +179,7 @@ int pk_fetcher__new(const struct pk_fetcher_opts *opts, struct pk_fetcher **out,
 	f->o.repos = NULL;
 	f->o.key = NULL;
 	f->o.key_origin = NULL;
+	f->o.no_key_reason = NULL;
 	f->o.cache_dir = NULL;
 	*out = f;
 	return 0;
@@ -197,6 +214,18 @@ bool pk_fetcher__configured(const struct pk_fetcher *f, size_t i)
 	return i < f->nr_repos && f->repos[i].configured;
 }
 
+bool pk_fetcher__repo_failed(const struct pk_fetcher *f, size_t i, char *outcome, size_t len,
+			     struct pk_error *err)
+{
+	const struct repo *r = i < f->nr_repos ? &f->repos[i] : NULL;
+
+	if (!r || r->state >= 0)
+		return false;
+	snprintf(outcome, len, "%s", r->net_outcome[0] ? r->net_outcome : "index");
+	pk_error__set(err, r->state, "%s", r->net_reason[0] ? r->net_reason : strerror(-r->state));
+	return true;
+}
+
 int pk_fetcher__url(const struct pk_fetcher *f, size_t i, const char *path, char *buf, size_t len)
 {
 	if (i >= f->nr_repos)
@@ -223,6 +252,16 @@ static int http(struct pk_fetcher *f, struct pk_error *err)
 	}
 }
 
+/* why r cannot be trusted: no key, or the one given could not be read */
+static void no_key(const struct pk_fetcher *f, const struct repo *r, char *buf, size_t len)
+{
+	if (f->no_key_reason[0])
+		snprintf(buf, len, "no key to verify %.400s's index: %.500s", r->url, f->no_key_reason);
+	else
+		snprintf(buf, len, "no key to verify %s's index: give --repo-key FILE or "
+			 "PROBEKIT_REPO_KEY (this agent was built without one)", r->url);
+}
+
 /* the cache's last verified pair of r, verified again (key, expiry, rollback);
  * *stored: when it was fetched */
 static int cached_index(struct pk_fetcher *f, struct repo *r, struct pk_index **ix, int64_t *stored,
@@ -232,12 +271,15 @@ static int cached_index(struct pk_fetcher *f, struct repo *r, struct pk_index **
 	size_t idx_len = 0, sig_len = 0;
 	int rc;
 
+	char label[1100];
+
 	*ix = NULL;
+	snprintf(label, sizeof(label), "%s (the cached copy)", r->url);
 	rc = pk_cache__get_index(f->cache, r->url, &idx, &idx_len, &sig, &sig_len, stored, e);
 	if (!rc) {
 		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
 				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
-				  .state_name = r->url, .label = "cached index", .index_data = idx,
+				  .state_name = r->url, .state_check_only = true, .label = label, .index_data = idx,
 				  .index_len = idx_len, .sig_data = sig, .sig_len = sig_len);
 
 		rc = pk_repo__open(r->url, &oo, ix, e);
@@ -267,9 +309,7 @@ static int load_index(struct pk_fetcher *f, struct repo *r, bool force)
 	if (!f->have_key) {
 		snprintf(r->net_outcome, sizeof(r->net_outcome), "signature");
 		r->net_code = -ENOKEY;
-		snprintf(r->net_reason, sizeof(r->net_reason),
-			 "no key to verify %s's index: give --repo-key FILE or PROBEKIT_REPO_KEY "
-			 "(this agent was built without one)", r->url);
+		no_key(f, r, r->net_reason, sizeof(r->net_reason));
 		return r->state = -ENOKEY;
 	}
 	if (!force && max_age > 0) {
@@ -358,8 +398,12 @@ static struct pk_cand_attempt *attempt(struct pk_cand_source *src, const char *w
 	struct pk_cand_attempt *a;
 	va_list ap;
 
-	if (!src || src->nr_attempts >= PK_CAND_MAX_ATTEMPTS)
+	if (!src)
 		return NULL;
+	if (src->nr_attempts >= PK_CAND_MAX_ATTEMPTS) {
+		src->dropped++;
+		return NULL;
+	}
 	a = &src->attempts[src->nr_attempts++];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->where, sizeof(a->where), "%s", where);
@@ -535,7 +579,7 @@ static int want_cb(const struct pk_index_scan_artifact *a, void *ctx)
  * index_max_age (else the repository is to be asked).
  */
 static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path, const char *kind,
-			  void **data, size_t *len, struct pk_cand_source *src, bool tell)
+			  void **data, size_t *len, struct pk_cand_source *src, bool tell, bool any_age)
 {
 	int64_t max_age = f->o.index_max_age ? f->o.index_max_age : PK_FETCHER_INDEX_MAX_AGE;
 	int64_t stored = 0, now = f->o.now ? f->o.now : (int64_t)time(NULL);
@@ -545,7 +589,10 @@ static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path
 	struct pk_index *ix = NULL;
 	struct pk_error e = { 0 };
 	const char *why = f->o.offline ? "--offline" : "a repository only the cache knows is never downloaded from";
+	char label[1100];
 	int rc;
+
+	snprintf(label, sizeof(label), "%s (the cached copy)", r->url);
 
 	if (pk_repo__url(r->url, path, url, sizeof(url)))
 		snprintf(url, sizeof(url), "%s", r->url);
@@ -554,11 +601,13 @@ static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path
 	if (!f->have_key) {
 		if (!tell)
 			return -EAGAIN;
-		attempt(src, r->url, idx_url, "signature", -ENOKEY, "no key to verify %s's index: give "
-			"--repo-key FILE or PROBEKIT_REPO_KEY (this agent was built without one)", r->url);
+		char why[PK_ERROR_MSG_LEN];
+
+		no_key(f, r, why, sizeof(why));
+		attempt(src, r->url, idx_url, "signature", -ENOKEY, "%s", why);
 		return -ENOKEY;
 	}
-	if (!tell && max_age <= 0)
+	if (!tell && !any_age && max_age <= 0)
 		return -EAGAIN;
 	rc = pk_cache__get_index(f->cache, r->url, &idx, &idx_len, &sig, &sig_len, &stored, &e);
 	if (rc == -ENOENT && !tell)
@@ -567,12 +616,12 @@ static int cache_only_get(struct pk_fetcher *f, struct repo *r, const char *path
 		attempt(src, r->url, idx_url, "offline", -ENOENT, "no cached index of %s (%s)", r->url, why);
 		return -ENOENT;
 	}
-	if (!rc && !tell && (stored > now || now - stored >= max_age))
+	if (!rc && !tell && !any_age && (stored > now || now - stored >= max_age))
 		rc = -EAGAIN;
 	if (!rc) {
 		PK_REPO_OPEN_OPTS(oo, .pub = &f->key, .allow_expired = f->o.allow_expired,
 				  .now = f->o.now, .state = pk_cache__rollback_path(f->cache),
-				  .state_name = r->url, .label = "cached index", .index_data = idx,
+				  .state_name = r->url, .state_check_only = true, .label = label, .index_data = idx,
 				  .index_len = idx_len, .sig_data = sig, .sig_len = sig_len,
 				  .scan = want_cb, .scan_ctx = &w, .digest_checked = true);
 
@@ -697,16 +746,42 @@ int pk_fetcher__get(struct pk_fetcher *f, const char *path, const char *kind, bo
 		/* the cache alone first, in this process; then the other process */
 		for (size_t i = 0; i < f->nr_repos; i++)
 			if (f->repos[i].configured &&
-			    !cache_only_get(f, &f->repos[i], path, kind, data, len, src, false))
+			    !cache_only_get(f, &f->repos[i], path, kind, data, len, src, false, false))
 				return 0;
-		return remote_get(f, path, kind, data, len, src, err);
+		rc = remote_get(f, path, kind, data, len, src, err);
+		if (rc)
+			return rc;
+		/* the child's word, proved here too: the entry it names is the one the
+		 * repository's signed index (now in the cache) lists for path */
+		for (size_t i = 0; i < f->nr_repos; i++) {
+			struct pk_cand_source check;
+			void *d2 = NULL;
+			size_t l2 = 0;
+
+			if (!f->repos[i].configured || strcmp(f->repos[i].url, src ? src->where : ""))
+				continue;
+			memset(&check, 0, sizeof(check));
+			if (cache_only_get(f, &f->repos[i], path, kind, &d2, &l2, &check, false, true) ||
+			    strcmp(check.sha256, src->sha256)) {
+				free(d2);
+				free(*data);
+				*data = NULL;
+				*len = 0;
+				return pk_error__set(err, -EBADMSG, "%s: the fetch process named cache entry %s, "
+						     "which %s's signed index does not list for it", path,
+						     src->sha256, f->repos[i].url);
+			}
+			free(d2);
+			break;
+		}
+		return 0;
 	}
 	for (size_t i = 0; i < f->nr_repos; i++) {
 		if (f->repos[i].configured != configured)
 			continue;
 		/* nothing to download: the cache alone, its index scanned, not parsed */
 		if (f->o.offline || !configured)
-			rc = cache_only_get(f, &f->repos[i], path, kind, data, len, src, true);
+			rc = cache_only_get(f, &f->repos[i], path, kind, data, len, src, true, false);
 		else
 			rc = get_from(f, &f->repos[i], path, kind, data, len, src);
 		if (!rc)

@@ -34,6 +34,7 @@ struct pk_fetcher_opts {
 	/* the pinned key; NULL: no repository is trusted (every one fails, saying so) */
 	const struct pk_minisign_pubkey *key;
 	const char *key_origin;		/* "--repo-key FILE", "built in": for messages */
+	const char *no_key_reason;	/* without key: why (a key file that could not be read) */
 	const char *cache_dir;		/* default PK_CACHE_DIR_DEFAULT */
 	bool offline;			/* the cache alone: nothing is downloaded */
 	bool allow_expired;		/* an air-gapped mirror's index may be old on purpose */
@@ -69,6 +70,10 @@ size_t pk_fetcher__nr_repos(const struct pk_fetcher *f);
 const char *pk_fetcher__repo(const struct pk_fetcher *f, size_t i);	/* as a URL */
 /* is repository i one the operator configured (not only found in the cache) */
 bool pk_fetcher__configured(const struct pk_fetcher *f, size_t i);
+/* did repository i fail outright in this run (neither its index nor a cached one
+ * verified)? Then outcome (e.g. "timeout", "signature") and err say why */
+bool pk_fetcher__repo_failed(const struct pk_fetcher *f, size_t i, char *outcome, size_t len,
+			     struct pk_error *err);
 /* the URL path would be fetched from in repository i */
 int pk_fetcher__url(const struct pk_fetcher *f, size_t i, const char *path, char *buf, size_t len);
 

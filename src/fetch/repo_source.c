@@ -31,25 +31,53 @@ static int fetch_file(struct pk_repo_source *rs, const char *path, const char *k
 	return pk_fetcher__get(rs->fetcher, path, kind, configured, data, len, &c->source, err);
 }
 
-/* the legacy object under falcoctl's name, then (a Debian kernel with a
- * suffixed version) under the farm's; the attempts of both are kept */
+int pk_repo_source__get_legacy(struct pk_repo_source *rs, bool configured, void **data, size_t *len,
+			       struct pk_cand_source *src, struct pk_error *err)
+{
+	struct pk_cand_source *first;
+	bool missed = false;
+	int r;
+
+	if (!rs->fetcher) {
+		memset(src, 0, sizeof(*src));
+		snprintf(src->path, sizeof(src->path), "%s", rs->legacy_path);
+		return pk_error__set(err, -ENOENT, "no repository and no cache");
+	}
+	r = pk_fetcher__get(rs->fetcher, rs->legacy_path, "legacy-object", configured, data, len, src, err);
+	for (int i = 0; r && i < src->nr_attempts; i++)
+		missed |= !strcmp(src->attempts[i].outcome, "not-listed") ||
+			  !strcmp(src->attempts[i].outcome, "not-found");
+	/* a repository that does not list falcoctl's name may list the farm's, even
+	 * when another repository failed outright */
+	if (!r || !rs->legacy_alt_path[0] || (r != -ENOENT && !missed))
+		return r;
+	first = malloc(sizeof(*first));
+	if (!first)
+		return r;
+	*first = *src;
+	r = pk_fetcher__get(rs->fetcher, rs->legacy_alt_path, "legacy-object", configured, data, len, src, err);
+	/* the first name's attempts go first */
+	for (int i = 0; i < src->nr_attempts; i++) {
+		if (first->nr_attempts < PK_CAND_MAX_ATTEMPTS)
+			first->attempts[first->nr_attempts++] = src->attempts[i];
+		else
+			first->dropped++;
+	}
+	first->dropped += src->dropped;
+	src->nr_attempts = first->nr_attempts;
+	src->dropped = first->dropped;
+	memcpy(src->attempts, first->attempts, sizeof(first->attempts));
+	if (r)
+		snprintf(src->path, sizeof(src->path), "%s", rs->legacy_path);
+	free(first);
+	return r;
+}
+
 static int fetch_legacy(struct pk_repo_source *rs, bool configured, void **data, size_t *len,
 			struct pk_candidate *c, struct pk_error *err)
 {
-	struct pk_cand_source first;
-	int r;
-
-	r = fetch_file(rs, rs->legacy_path, "legacy-object", configured, data, len, c, err);
-	if (r != -ENOENT || !rs->legacy_alt_path[0] || !rs->fetcher)
-		return r;
-	first = c->source;
-	r = fetch_file(rs, rs->legacy_alt_path, "legacy-object", configured, data, len, c, err);
-	/* the first name's attempts go first */
-	for (int i = 0; i < c->source.nr_attempts && first.nr_attempts < PK_CAND_MAX_ATTEMPTS; i++)
-		first.attempts[first.nr_attempts++] = c->source.attempts[i];
-	c->source.nr_attempts = first.nr_attempts;
-	memcpy(c->source.attempts, first.attempts, sizeof(first.attempts));
-	return r;
+	c->has_source = true;
+	return pk_repo_source__get_legacy(rs, configured, data, len, &c->source, err);
 }
 
 /* the probe directory: a file under the name the repository gives it; the

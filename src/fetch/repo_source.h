@@ -29,6 +29,12 @@ struct pk_repo_source {
 	char no_legacy_why[1200], no_btf_why[1200];
 };
 
+/* This host's legacy object: under falcoctl's name, then (a Debian kernel with a
+ * suffixed version) under the farm's, which is asked for when the first was not
+ * listed somewhere; both names' attempts in src. pk_fetcher__get's returns. */
+int pk_repo_source__get_legacy(struct pk_repo_source *rs, bool configured, void **data, size_t *len,
+			       struct pk_cand_source *src, struct pk_error *err);
+
 /* pk_chain_extend_fn; ctx is a struct pk_repo_source that outlives the walk */
 void pk_repo_source__extend(struct pk_chain *ch, enum pk_chain_slot slot, const struct pk_host *h,
 			    const struct pk_features *f, void *ctx);

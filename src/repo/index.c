@@ -754,7 +754,7 @@ void pk_index__write(struct pk_index *ix, struct pk_json *j)
 
 /* json-c accepts NaN and Infinity and saturates integers out of range, even in
  * strict mode: the field readers below refuse those, and a NUL anywhere. */
-int pk_json__parse_object(const void *data, size_t len, size_t max, int depth, const char *what,
+int pk_index__json_object(const void *data, size_t len, size_t max, int depth, const char *what,
 			  struct json_object **out, struct pk_error *err)
 {
 	struct json_tokener *tok;
@@ -1201,7 +1201,7 @@ int pk_index__parse_opts(const void *data, size_t len, const struct pk_index_par
 	*out = NULL;
 	if (!PK_OPTS_VALID(opts, struct pk_index_parse_opts))
 		return pk_error__set(err, -EINVAL, "bad options");
-	r = pk_json__parse_object(data, len, PK_OPTS_GET(opts, max_len, 0) ?: PK_INDEX_MAX_LEN, JSON_DEPTH, "index", &root,
+	r = pk_index__json_object(data, len, PK_OPTS_GET(opts, max_len, 0) ?: PK_INDEX_MAX_LEN, JSON_DEPTH, "index", &root,
 		     err);
 	if (r)
 		return r;
@@ -1505,7 +1505,7 @@ int pk_index__add_record(struct pk_index *ix, const void *data, size_t len, stru
 	int r;
 
 	/* a record is a few KiB; the log tail is its largest part */
-	r = pk_json__parse_object(data, len, 16u << 20, JSON_DEPTH, "record", &root, err);
+	r = pk_index__json_object(data, len, 16u << 20, JSON_DEPTH, "record", &root, err);
 	if (r)
 		return r;
 	r = record_header(root, &c, err);

@@ -165,7 +165,7 @@ int pk_index__add_record(struct pk_index *ix, const void *data, size_t len,
  * -ENOMEM. The index and build-record readers and the mirror's catalog reader
  * use it. */
 struct json_object;
-int pk_json__parse_object(const void *data, size_t len, size_t max, int depth, const char *what,
+int pk_index__json_object(const void *data, size_t len, size_t max, int depth, const char *what,
 			  struct json_object **out, struct pk_error *err);
 
 #endif

@@ -220,7 +220,7 @@ int pk_mirror_sel__add_kernels(struct pk_mirror_sel *s, const void *data, size_t
 static int tokenize(const void *data, size_t len, const char *name, struct json_object **out,
 		    struct pk_error *err)
 {
-	int r = pk_json__parse_object(data, len, PK_MIRROR_CATALOG_MAX_LEN, CATALOG_DEPTH, name, out, err);
+	int r = pk_index__json_object(data, len, PK_MIRROR_CATALOG_MAX_LEN, CATALOG_DEPTH, name, out, err);
 
 	if (r == -EBADMSG && strstr(err->msg, "not a JSON object"))
 		pk_error__set(err, r, "%s: not the output of probekit kernels --json", pk_error__str(err));
@@ -1000,7 +1000,8 @@ static int walk_dir(const char *dir, struct walk *w, struct pk_error *err)
 static bool own_file(const char *rel)
 {
 	return !strcmp(rel, PK_REPO_INDEX) || !strcmp(rel, PK_REPO_SIG) || !strcmp(rel, PK_REPO_HTML) ||
-	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE);
+	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE) ||
+	       !strcmp(rel, PK_REPO_MIRROR_STATE ".lock");	/* pk_repo__state's lock */
 }
 
 /* remove the directories a pruned file leaves empty, up to (not including) root */

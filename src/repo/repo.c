@@ -940,7 +940,8 @@ static void rollback_peek(struct vctx *v, const char *state, const char *key_id,
 static bool allowed_unlisted(const char *rel)
 {
 	return !strcmp(rel, PK_REPO_INDEX) || !strcmp(rel, PK_REPO_SIG) || !strcmp(rel, PK_REPO_HTML) ||
-	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE);
+	       !strcmp(rel, PK_REPO_LOCK) || !strcmp(rel, PK_REPO_MIRROR_STATE) ||
+	       !strcmp(rel, PK_REPO_MIRROR_STATE ".lock");	/* pk_repo__state's lock */
 }
 
 int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, struct pk_error *err)
