@@ -130,10 +130,11 @@ if [ "$(q "$TMP/dd.json" 'd["repository_key"]["legacy_object"]')" = "$PV/x86_64/
 else
 	fail "Debian names in detect" "$(q "$TMP/dd.json" 'd["repository_key"]') $(tail -2 "$TMP/dd.err")"
 fi
-# debfetch NAME CACHE REPO...: the alternative name served from the last repository
+# debfetch NAME CACHE EXITS REPO...: the alternative name served from the last
+# repository, fetch exiting with one of EXITS
 debfetch() {
-	local name=$1 c=$2 rc obj
-	shift 2
+	local name=$1 c=$2 exits=$3 rc obj
+	shift 3
 	"$PK" fetch --json "${DEBH[@]}" "${K[@]}" --retries 0 --cache "$c" "$@" >"$TMP/f.json" 2>"$TMP/f.err"; rc=$?
 	obj=$(sha256sum <"$TMP/deb.o" | cut -c1-64)
 	local url
@@ -142,7 +143,7 @@ d=json.load(open(sys.argv[1]))
 f=[x for x in d["files"] if x["kind"]=="legacy-object"][0]
 print(f["state"], f.get("url"))' "$TMP/f.json" 2>/dev/null)
 	url=${url//%7E/\~}
-	if [ $rc = 0 ] && [ "$url" = "cached ${!#}/$ALT" ] && [ -f "$c/agent/objects/$obj" ] && cache_clean "$c" >/dev/null; then
+	if [[ " $exits " == *" $rc "* ]] && [ "$url" = "cached ${!#}/$ALT" ] && [ -f "$c/agent/objects/$obj" ] && cache_clean "$c" >/dev/null; then
 		pass "$name"
 	else
 		fail "$name" "exit $rc, legacy-object: $url; $(python3 -c 'import json,sys
@@ -152,9 +153,11 @@ print(f["path"], f["state"], f.get("error") or "", "|", "; ".join("%s %s" % (a["
 	fi
 }
 debfetch "Debian: a repository publishing only the farm's name (~deb11u1) serves the legacy object" \
-	"$TMP/cdeb1" --repo "$N/deb"
+	"$TMP/cdeb1" 0 --repo "$N/deb"
+# the reduced BTF, listed nowhere that verified, is failed rather than not-listed
+# there (the bad repository might list it): fetch may say so with exit 1
 debfetch "Debian: after a repository whose index another key signed, the alternative name is still found" \
-	"$TMP/cdeb2" --repo "$N/debbad" --repo "$N/deb"
+	"$TMP/cdeb2" "0 1" --repo "$N/debbad" --repo "$N/deb"
 
 # ---- 2. a key that cannot be read: the agent goes on, fetch and detect fail -----------
 "$PK" selftest --json --retries 0 --repo "$N/good" --repo-key /nonexistent --cache "$TMP/ck" >"$TMP/o.json" 2>"$TMP/o.err"; rc=$?
