@@ -112,9 +112,34 @@ static void test_indexes(void)
 	free(ix);
 	free(sig);
 	CHECK_INT(name, pk_cache__get_index(c, "http://a.example/other", &ix, &ixl, &sig, &sigl, NULL, &e), -ENOENT);
+	/* the pair file cut short, or its header lying about the sizes: damaged */
+	{
+		char path[4200], *data = NULL;
+		size_t len = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/repos", pk_cache__dir(c));
+		CHECK(name, !pk_cache__put_index(c, "http://b.example/r", "{\"i\":3}", 7, "sig3", 4, &e), "%s", e.msg);
+		CHECK(name, !pk_cache__get_index(c, "http://b.example/r", &ix, &ixl, &sig, &sigl, NULL, &e), "%s", e.msg);
+		free(ix);
+		free(sig);
+		{
+			char hex[65];
+
+			pk_sha256__hex("http://b.example/r", strlen("http://b.example/r"), hex);
+			snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%.16s/pair", hex);
+		}
+		CHECK(name, !pk_file__read(path, &data, &len, 1 << 20) && len > 4, "read %s", path);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		CHECK(name, fd >= 0 && write(fd, data, len - 3) == (ssize_t)(len - 3), "cut %s", path);
+		close(fd);
+		free(data);
+		CHECK_INT(name, pk_cache__get_index(c, "http://b.example/r", &ix, &ixl, &sig, &sigl, NULL, &e), -EBADMSG);
+		CHECK(name, strstr(e.msg, "damaged"), "reason: %s", e.msg);
+	}
 	CHECK(name, !pk_cache__repos(c, &urls, &n), "repos");
-	CHECK(name, n == 2 && !strcmp(urls[0], "file:///srv/mirror") && !strcmp(urls[1], "http://a.example/r"),
-	      "repos: %zu", n);
+	CHECK(name, n == 3 && !strcmp(urls[0], "file:///srv/mirror") && !strcmp(urls[1], "http://a.example/r") &&
+	      !strcmp(urls[2], "http://b.example/r"), "repos: %zu", n);
 	for (size_t i = 0; i < n; i++)
 		free(urls[i]);
 	free(urls);
