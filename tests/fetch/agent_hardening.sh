@@ -182,14 +182,21 @@ fi
 # ---- 3. a read-only cache serves ----------------------------------------------------
 C=$TMP/cro
 "$PK" fetch "${K[@]}" --cache "$C" --repo "$N/good" >"$TMP/f.out" 2>&1 || fail "fetch into the cache" "$(tail -2 "$TMP/f.out")"
-unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
-	touch "$1/agent/x" 2>/dev/null && exit 9; shift; exec "$@"' sh "$C" \
-	"$PK" selftest --json --offline "${K[@]}" --cache "$C" --repo "$N/good" >"$TMP/o.json" 2>"$TMP/o.err"; rc=$?
+# ro CACHE CMD...: CMD with CACHE read-only (a bind mount) and the kernel's BTF hidden
+ro() {
+	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" &&
+		touch "$1/agent/x" 2>/dev/null && exit 9; shift; exec "$@"' sh "$@"
+}
+ro "$C" "$PK" selftest --json --offline "${K[@]}" --cache "$C" --repo "$N/good" >"$TMP/o.json" 2>"$TMP/o.err"; rc=$?
+# online, asking the repository at every start: the index verifies, cannot be kept,
+# and the cached objects still serve
+ro "$C" "$PK" selftest --json --index-max-age 0 "${K[@]}" --cache "$C" --repo "$N/good" >"$TMP/o2.json" 2>"$TMP/o2.err"; rc2=$?
 if [ $rc = 0 ] && [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
-   [ "$(q "$TMP/o.json" 'd["source"]["from_cache"]')" = True ]; then
-	pass "a read-only cache (a read-only bind mount): --offline, repo-reduced-btf serves from it"
+   [ "$(q "$TMP/o.json" 'd["source"]["from_cache"]')" = True ] &&
+   [ $rc2 = 0 ] && [ "$(q "$TMP/o2.json" 'd["candidate"]')" = repo-reduced-btf ]; then
+	pass "a read-only cache (a read-only bind mount): repo-reduced-btf serves from it, --offline and online"
 else
-	fail "a read-only cache" "exit $rc: $(summary "$TMP/o.json") $(tail -3 "$TMP/o.err")"
+	fail "a read-only cache" "--offline: exit $rc: $(summary "$TMP/o.json") $(tail -3 "$TMP/o.err"); online: exit $rc2: $(summary "$TMP/o2.json")"
 fi
 
 # ---- 4. the cached index is verified again when read ------------------------------
@@ -296,12 +303,15 @@ else
 fi
 
 # ---- 7. a directory repository whose path holds a space ------------------------------
-mkdir -p "$TMP/a b" && cp -a "$W/good" "$TMP/a b/repo"
+# and one with the other characters a file:// URL must encode
+mkdir -p "$TMP/a b" "$TMP/c#d%41?e" && cp -a "$W/good" "$TMP/a b/repo" && cp -a "$W/good" "$TMP/c#d%41?e/repo"
 sel --cache "$TMP/csp" --repo "$TMP/a b/repo"; rc=$?
-if [ $rc = 0 ] && [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ]; then
-	pass "a directory repository at a path with a space serves (repo-reduced-btf)"
+w1=$(q "$TMP/o.json" 'd["candidate"]') s1=$(summary "$TMP/o.json") e1=$(tail -2 "$TMP/o.err")
+sel --cache "$TMP/csp2" --repo "$TMP/c#d%41?e/repo"; rc2=$?
+if [ $rc = 0 ] && [ "$w1" = repo-reduced-btf ] && [ $rc2 = 0 ] && [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ]; then
+	pass "a directory repository at a path with a space (and one with # % ?) serves (repo-reduced-btf)"
 else
-	fail "a path with a space" "exit $rc: $(summary "$TMP/o.json") $(tail -2 "$TMP/o.err")"
+	fail "a path with a space" "exit $rc: $s1 $e1; with # % ?: exit $rc2: $(summary "$TMP/o.json") $(tail -2 "$TMP/o.err")"
 fi
 
 # ---- 8. a host with nothing to name -----------------------------------------------
