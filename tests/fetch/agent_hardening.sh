@@ -237,6 +237,16 @@ if [ -n "$changed" ] && [ "$sig" = yes ] && [[ "$win" != repo-* && "$win" != cac
 else
 	fail "a changed cached index" "changed '$changed'; $sig; exit $rc $(summary "$TMP/o.json")"
 fi
+# online, the cached index still young: refused all the same, the repository asked
+before=$(wc -l <"$NGINX_ACCESS_LOG")
+sel --cache "$C" --repo "$N/good"; rc=$?
+if [ $rc = 0 ] && [ "$(q "$TMP/o.json" 'd["candidate"]')" = repo-reduced-btf ] &&
+   [ "$(q "$TMP/o.json" 'd["source"]["repository"]')" = "$N/good" ] &&
+   sed -n "$((before + 1)),\$p" "$NGINX_ACCESS_LOG" | grep -q 'GET /good/index.json'; then
+	pass "a changed cached index, online: refused, the repository's index asked again and served"
+else
+	fail "a changed cached index, online" "exit $rc $(summary "$TMP/o.json") $(tail -3 "$TMP/o.err")"
+fi
 
 # ---- 5. a black-holed repository first: given up once, quickly ---------------------
 # answers nothing at all to its index (nor to anything else under it)
