@@ -742,8 +742,9 @@ int pk_fetcher__get(struct pk_fetcher *f, const char *path, const char *kind, bo
 					     "the cache holds no index of another repository");
 	}
 
-	if (f->o.remote && configured && !f->o.offline) {
-		/* the cache alone first, in this process; then the other process */
+	if (f->o.remote && configured && !f->o.offline && f->have_key) {
+		/* the cache alone first, in this process; then the other process (without a
+		 * key nothing can be trusted: no child is started, get_from says why) */
 		for (size_t i = 0; i < f->nr_repos; i++)
 			if (f->repos[i].configured &&
 			    !cache_only_get(f, &f->repos[i], path, kind, data, len, src, false, false))
