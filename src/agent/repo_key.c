@@ -87,6 +87,38 @@ static bool path(char *dst, size_t size, struct pk_error *err, int *rc, const ch
 	return true;
 }
 
+/*
+ * Debian kernels whose package version carries a suffix (bullseye's backported
+ * 6.1.180-1~deb11u1, bookworm-backports' 6.12.38-1~bpo12+1): falcoctl names them
+ * by the first d.d.d-d in uname -v (6.1.180-1-amd64), the catalog and the farm
+ * by the whole package version (6.1.180-1~deb11u1-amd64), as kernel-crawler does;
+ * the shorter name would give two kernels one path. The agent asks for
+ * falcoctl's name first and then for the farm's, so both kinds of repository
+ * serve it. Nothing is written when the two are the same.
+ */
+static void debian_full_name(const struct pk_host *h, const char *pv, const char *machine,
+			     struct pk_repo_key *k)
+{
+	const char *d = strstr(h->uname_version, " Debian "), *v;
+	size_t vl, pl;
+	char kr[256];
+
+	if (strcmp(k->target, "debian") || !d || !k->kernelrelease[0] || !k->legacy_object[0])
+		return;
+	v = d + 8;
+	vl = strcspn(v, " ");
+	/* falcoctl's prefix is the version without its suffix: the name must start with it */
+	pl = strcspn(v, "~+ ");
+	if (pl == vl || pl >= sizeof(kr) || strncmp(k->kernelrelease, v, pl) || k->kernelrelease[pl] != '-')
+		return;
+	if ((size_t)snprintf(kr, sizeof(kr), "%.*s%s", (int)vl, v, k->kernelrelease + pl) >= sizeof(kr) ||
+	    !pk_path__component_ok(kr))
+		return;
+	if ((size_t)snprintf(k->legacy_object_alt, sizeof(k->legacy_object_alt), "%s/%s/probekit_%s_%s_%s.o",
+			     pv, machine, k->target, kr, k->kernelversion) >= sizeof(k->legacy_object_alt))
+		k->legacy_object_alt[0] = 0;
+}
+
 int pk_repo_key__from_host(const struct pk_host *h, const char *pv, struct pk_repo_key *out,
 			   struct pk_error *err)
 {
@@ -137,6 +169,7 @@ int pk_repo_key__from_host(const struct pk_host *h, const char *pv, struct pk_re
 			path(out->legacy_object, sizeof(out->legacy_object), err, &rc,
 			     "%s/%s/probekit_%s_%s_%s.o", pv, machine, out->target, out->kernelrelease,
 			     out->kernelversion);
+			debian_full_name(h, pv, machine, out);
 		}
 	} else {
 		note(err, -EINVAL, "no legacy object path");

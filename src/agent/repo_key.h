@@ -16,6 +16,9 @@ struct pk_repo_key {
 	char kernelversion[160];
 	/* <pv>/<uname -m>/probekit_<target>_<kernelrelease>_<kernelversion>.o */
 	char legacy_object[PK_REPO_KEY_PATH];
+	/* a Debian kernel with a suffixed version (~deb11u1, ~bpo12+1): the same object
+	 * under the farm's name, the whole package version; "" otherwise (repo_key.c) */
+	char legacy_object_alt[PK_REPO_KEY_PATH];
 	/* <pv>/btf/<os id>/<version id>/<btf arch>/<uname -r>.btf */
 	char reduced_btf[PK_REPO_KEY_PATH];
 	/* <pv>/<uname -m>/probe.core.bpf.o and probe.btf.bpf.o */

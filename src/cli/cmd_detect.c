@@ -14,7 +14,6 @@
 #include "common/json.h"
 #include "agent/loader.h"
 #include "agent/repo_key.h"
-#include "build/probe_source.h"
 #include "cli/repo_opts.h"
 #include "fetch/cache.h"
 #include "repo/repo.h"
@@ -114,8 +113,7 @@ static const char *opt_str(const char *s)
 	return s[0] ? s : NULL;
 }
 
-static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const char *alt,
-			  const struct pk_error *e)
+static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const struct pk_error *e)
 {
 	pk_json__key(j, "repository_key");
 	pk_json__obj_begin(j);
@@ -126,14 +124,14 @@ static void repo_key_json(struct pk_json *j, const struct pk_repo_key *k, const 
 	pk_json__kv_str(j, "reduced_btf", opt_str(k->reduced_btf));
 	pk_json__kv_str(j, "core_object", opt_str(k->core_object));
 	pk_json__kv_str(j, "btf_object", opt_str(k->btf_object));
-	/* a Debian kernel with a suffixed version: the farm's name (repo_opts.c) */
-	pk_json__kv_str(j, "legacy_object_alternative", opt_str(alt));
+	/* a Debian kernel with a suffixed version: the farm's name (repo_key.c) */
+	pk_json__kv_str(j, "legacy_object_alternative", opt_str(k->legacy_object_alt));
 	if (e->code)
 		pk_json__kv_str(j, "error", pk_error__str(e));
 	pk_json__obj_end(j);
 }
 
-static void repo_key_text(const struct pk_repo_key *k, const char *alt, const struct pk_error *e)
+static void repo_key_text(const struct pk_repo_key *k, const struct pk_error *e)
 {
 	const char *none = "(none)";
 
@@ -144,8 +142,9 @@ static void repo_key_text(const struct pk_repo_key *k, const char *alt, const st
 	printf("             reduced BTF   %s\n", k->reduced_btf[0] ? k->reduced_btf : none);
 	printf("             CO-RE object  %s\n", k->core_object[0] ? k->core_object : none);
 	printf("             BTF object    %s\n", k->btf_object[0] ? k->btf_object : none);
-	if (alt[0])
-		printf("             or legacy     %s (the farm's name for a suffixed Debian version)\n", alt);
+	if (k->legacy_object_alt[0])
+		printf("             or legacy     %s (the farm's name for a suffixed Debian version)\n",
+		       k->legacy_object_alt);
 	if (e->code)
 		printf("             not all names: %s\n", pk_error__str(e));
 }
@@ -170,9 +169,6 @@ static int detect(int argc, char **argv, struct pk_cli_repo *ro)
 	const char *archive_path = getenv("PROBEKIT_BTF_ARCHIVE");
 	const char *host_root, *uname_r, *uname_v, *uname_m;
 	const struct pk_candidate *red = NULL;
-	struct pk_repo_key key;
-	struct pk_error key_err = { 0 };
-	char pv[PK_PROBE_VERSION_LEN + 1];
 	char *archive = NULL;
 	size_t archive_len = 0;
 	bool json = false;
@@ -244,17 +240,11 @@ static int detect(int argc, char **argv, struct pk_cli_repo *ro)
 		pk_err("cannot detect the host: %s", strerror(-err));
 		return PK_EXIT_ERROR;
 	}
-	err = pk_probe_source__version(pv);
-	if (err) {
-		pk_err("cannot compute the probe version: %s", strerror(-err));
-		return PK_EXIT_ERROR;
-	}
-	/* a name that cannot be made is part of the answer, not a failure */
-	pk_repo_key__from_host(&h, pv, &key, &key_err);
+	/* the repository's names for this host (a name that cannot be made is part of
+	 * the answer, not a failure), the fetcher, the chain's repository candidates */
 	err = pk_cli_repo__setup(ro, &h, "detect");
-	if (err) {
+	if (err)
 		return err;
-	}
 	pk_features__probe(&f, &h);
 	if (archive_path && *archive_path) {
 		err = pk_file__read(archive_path, &archive, &archive_len, 1u << 30);
@@ -288,7 +278,7 @@ static int detect(int argc, char **argv, struct pk_cli_repo *ro)
 		if (h.os_error.code)
 			pk_json__kv_str(&j, "os_release_error", pk_error__str(&h.os_error));
 		pk_json__kv_str(&j, "target_id", h.target_id);
-		repo_key_json(&j, &key, ro->source.legacy_alt_path, &key_err);
+		repo_key_json(&j, &ro->key_names, &ro->key_names_err);
 		repos_json(&j, ro);
 		pk_json__key(&j, "kernel_btf");
 		pk_json__obj_begin(&j);
@@ -350,7 +340,7 @@ static int detect(int argc, char **argv, struct pk_cli_repo *ro)
 	if (h.os_error.code)
 		printf("             os-release ignored: %s\n", pk_error__str(&h.os_error));
 	printf("target id:   %s\n", h.target_id[0] ? h.target_id : "undetermined");
-	repo_key_text(&key, ro->source.legacy_alt_path, &key_err);
+	repo_key_text(&ro->key_names, &ro->key_names_err);
 	repos_text(ro);
 	printf("kernel BTF:  %s%s%s\n", pk_kernel_btf__str(h.btf_source),
 	       h.btf_source == PK_KERNEL_BTF_NONE ? "" : " ", h.btf_source == PK_KERNEL_BTF_NONE ? "" : h.btf_path);

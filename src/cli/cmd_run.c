@@ -638,8 +638,8 @@ static int run_main(struct run *r, int argc, char **argv)
 		goto out;
 	}
 	pk_features__probe(&r->feat, &r->host);
-	/* downloads in a child: libcurl and a whole index stay out of the agent */
-	r->repo.in_child = true;
+	/* the agent: downloads in a child (libcurl and a whole index stay out of it),
+	 * and a key that cannot be read fails the repository candidates only */
 	r->repo.agent = true;
 	r->repo.stop = &stop_signal;
 	err = pk_cli_repo__setup(&r->repo, &r->host, r->selftest ? "selftest" : "run");

@@ -180,58 +180,23 @@ void pk_cli_repo__host_opts(const struct pk_cli_repo *o, struct pk_host_opts *ho
 	ho->machine = o->uname_m;
 }
 
-/*
- * Debian kernels whose package version carries a suffix (bullseye's backported
- * 6.1.180-1~deb11u1, bookworm-backports' 6.12.38-1~bpo12+1): falcoctl names them
- * by the first d.d.d-d in uname -v (6.1.180-1-amd64), the catalog and the farm
- * by the whole package version (6.1.180-1~deb11u1-amd64), as kernel-crawler does;
- * the shorter name would give two kernels one path. The agent asks for
- * falcoctl's name first and then for the farm's, so both kinds of repository
- * serve it. "" when the two are the same.
- */
-static void debian_full_name(const struct pk_host *h, const struct pk_repo_key *k, char *out,
-			     size_t len)
-{
-	const char *d = strstr(h->uname_version, " Debian "), *v, *e;
-	size_t vl, pl;
-	char kr[256];
-
-	out[0] = 0;
-	if (strcmp(k->target, "debian") || !d || !k->kernelrelease[0] || !k->legacy_object[0])
-		return;
-	v = d + 8;
-	e = v + strcspn(v, " ");
-	vl = (size_t)(e - v);
-	/* falcoctl's prefix is the version without its suffix: the name must start with it */
-	pl = strcspn(v, "~+ ");
-	if (pl == vl || pl >= sizeof(kr) || strncmp(k->kernelrelease, v, pl) || k->kernelrelease[pl] != '-')
-		return;
-	if ((size_t)snprintf(kr, sizeof(kr), "%.*s%s", (int)vl, v, k->kernelrelease + pl) >= sizeof(kr) ||
-	    !pk_path__component_ok(kr))
-		return;
-	snprintf(out, len, "/%s/probekit_%s_%s_%s.o", h->arch, k->target, kr, k->kernelversion);
-}
-
 /* this host's paths in the repository layout (agent/repo_key.h) */
 static void host_paths(struct pk_cli_repo *o, const struct pk_host *h)
 {
 	struct pk_repo_source *s = &o->source;
-	struct pk_error err = { 0 };
-	char alt[512];
+	struct pk_error *err = &o->key_names_err;
 
-	pk_repo_key__from_host(h, o->probe_version, &o->key_names, &err);
+	pk_repo_key__from_host(h, o->probe_version, &o->key_names, err);
 	snprintf(s->legacy_path, sizeof(s->legacy_path), "%s", o->key_names.legacy_object);
 	snprintf(s->reduced_btf_path, sizeof(s->reduced_btf_path), "%s", o->key_names.reduced_btf);
 	snprintf(s->core_path, sizeof(s->core_path), "%s", o->key_names.core_object);
+	snprintf(s->legacy_alt_path, sizeof(s->legacy_alt_path), "%s", o->key_names.legacy_object_alt);
 	if (!s->legacy_path[0])
 		snprintf(s->no_legacy_why, sizeof(s->no_legacy_why), "no legacy object can be named for this host: %s",
-			 err.msg[0] ? err.msg : "no target id");
+			 err->msg[0] ? err->msg : "no target id");
 	if (!s->reduced_btf_path[0])
 		snprintf(s->no_btf_why, sizeof(s->no_btf_why), "no reduced BTF can be named for this host: %s",
-			 err.msg[0] ? err.msg : "no os-release ID and VERSION_ID");
-	debian_full_name(h, &o->key_names, alt, sizeof(alt));
-	if (alt[0])
-		snprintf(s->legacy_alt_path, sizeof(s->legacy_alt_path), "%s%s", o->probe_version, alt);
+			 err->msg[0] ? err->msg : "no os-release ID and VERSION_ID");
 }
 
 /* the repository options again, for the child (the repositories go through its
@@ -415,27 +380,22 @@ static int remote_get(void *ctx, const char *path, const char *kind, bool config
 		if (!dead_repo(o, res->dead[i].url))
 			o->dead[o->nr_dead++] = res->dead[i];
 	}
-	/* the child's attempts follow any said here */
+	/* the child's account: its attempts after any said here, and what served */
 	for (int i = 0; i < res->src.nr_attempts && i < PK_CAND_MAX_ATTEMPTS; i++) {
 		if (src->nr_attempts < PK_CAND_MAX_ATTEMPTS)
 			src->attempts[src->nr_attempts++] = res->src.attempts[i];
 		else
 			src->dropped++;
 	}
-	{
-		int keep = src->nr_attempts, dropped = src->dropped + res->src.dropped;
-		struct pk_cand_attempt *tmp = malloc(sizeof(src->attempts));
-
-		if (tmp)
-			memcpy(tmp, src->attempts, sizeof(src->attempts));
-		*src = res->src;
-		if (tmp) {
-			memcpy(src->attempts, tmp, sizeof(src->attempts));
-			src->nr_attempts = keep;
-			free(tmp);
-		}
-		src->dropped = dropped;
-	}
+	src->dropped += res->src.dropped;
+	res->src.where[sizeof(res->src.where) - 1] = res->src.url[sizeof(res->src.url) - 1] = 0;
+	res->src.sha256[sizeof(res->src.sha256) - 1] = res->src.cache[sizeof(res->src.cache) - 1] = 0;
+	pk_strlcpy(src->where, res->src.where, sizeof(src->where));
+	pk_strlcpy(src->url, res->src.url, sizeof(src->url));
+	pk_strlcpy(src->sha256, res->src.sha256, sizeof(src->sha256));
+	pk_strlcpy(src->cache, res->src.cache, sizeof(src->cache));
+	src->index_version = res->src.index_version;
+	src->from_cache = res->src.from_cache;
 	*size = res->size;
 	if (res->rc) {
 		*err = res->err;
@@ -498,7 +458,7 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 				.connect_timeout_ms = o->connect_timeout_ms, .timeout_ms = o->timeout_ms,
 				.retries = o->retries,
 				.index_max_age = o->index_max_age < -1 ? 0 : o->index_max_age,
-				.remote = o->in_child ? remote_get : NULL, .remote_ctx = o);
+				.remote = o->agent ? remote_get : NULL, .remote_ctx = o);
 
 		r = pk_fetcher__new(&fo, &o->fetcher, &err);
 		if (r) {

@@ -114,13 +114,14 @@ struct pk_cli_repo {
 	struct pk_fetcher *fetcher;
 	struct pk_repo_source source;
 	struct pk_repo_key key_names;	/* falcoctl's names and the paths they make */
-	bool in_child;			/* downloads in a child process (run, selftest) */
+	struct pk_error key_names_err;	/* why some could not be made */
 	const volatile sig_atomic_t *stop;	/* run's signal flag: a fetch child is killed */
 	/* repositories that failed outright in a fetch child: not asked again this run */
 	int nr_dead;
 	struct pk_cli_fetch_dead dead[PK_CLI_REPOS_MAX];
-	bool agent;			/* run, selftest: a key that cannot be read fails the
-					 * repository candidates, not the agent */
+	bool agent;			/* run, selftest: downloads run in a child process, and
+					 * a key that cannot be read fails the repository
+					 * candidates, not the agent */
 	char key_error[PK_ERROR_MSG_LEN];
 	char probe_version[32];
 };

@@ -7,6 +7,7 @@
 # private mount) where the chain must reach the repository's candidates.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib/nginx.sh"
+. "$(dirname "$0")/../lib/host_repo.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FS_PID=""
 trap 'nginx_stop; [ -n "$FS_PID" ] && kill "$FS_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -16,27 +17,6 @@ if [ -n "$why" ]; then
 	skip "agent hardening" "$why"
 	exit 0
 fi
-hidden() { unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$@"' sh "$@"; }
-# q FILE EXPR: a Python expression over the JSON document d
-q() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
-# cand FILE NAME EXPR: EXPR over candidate c of that name in a status document
-cand() {
-	python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-c=[x for x in d["attempts"] if x["name"]==sys.argv[2]][0]
-print(eval(sys.argv[3]))' "$1" "$2" "$3" 2>/dev/null
-}
-# every object in the cache is what its name says, and no temp file is left anywhere
-cache_clean() {
-	local d=$1/agent/objects f t
-	t=$(find "$1" -name '*.tmp.*' 2>/dev/null | head -3)
-	[ -z "$t" ] || { echo "temp file left: $t"; return 1; }
-	[ -d "$d" ] || return 0
-	for f in "$d"/*; do
-		[ -e "$f" ] || continue
-		[ "$(sha256sum <"$f" | cut -c1-64)" = "$(basename "$f")" ] || { echo "bad object: $f"; return 1; }
-	done
-}
 # outcomes FILE NAME PREFIX: the outcomes of candidate NAME's attempts at URLs under PREFIX
 outcomes() {
 	python3 -c 'import json,sys
@@ -55,31 +35,9 @@ print("winner", d.get("candidate"), "|", "; ".join("%s %s %s %s" % (c["name"], c
 }
 
 # ---- repositories of this kernel's real artifacts ----------------------------------
-make -C "$ROOT" --no-print-directory "${SAN_MAKE_ARGS[@]}" OUT="$OUT" "$OUT/probe.legacy.bpf.o" >"$TMP/make.log" 2>&1 ||
-	{ fail "build this kernel's legacy object" "$(tail -3 "$TMP/make.log")"; exit 0; }
-"$PK" detect --json >"$TMP/d.json" || { fail "detect" "exit $?"; exit 0; }
-PV=$("$PK" version --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["probe_version"])')
-target=$(q "$TMP/d.json" 'd["repository_key"]["target"]')
-krel=$(q "$TMP/d.json" 'd["repository_key"]["kernelrelease"]')
-kver=$(q "$TMP/d.json" 'd["repository_key"]["kernelversion"]')
-LEG=$(q "$TMP/d.json" 'd["repository_key"]["legacy_object"]')
-RED=$(q "$TMP/d.json" 'd["repository_key"]["reduced_btf"]')
-os=$(q "$TMP/d.json" 'd["os_id"]') ver=$(q "$TMP/d.json" 'd["os_version_id"]') arch=$(uname -m) rel=$(uname -r)
-"$PK" btf min "$OUT/probe.core.bpf.o" --btf /sys/kernel/btf/vmlinux -o "$TMP/red.btf" >/dev/null ||
-	{ fail "reduce this kernel's BTF" "btf min failed"; exit 0; }
-"$PK" repo keygen --public "$TMP/k1.pub" --secret "$TMP/k1.sec" >/dev/null 2>&1
-"$PK" repo keygen --public "$TMP/k2.pub" --secret "$TMP/k2.sec" >/dev/null 2>&1
-W=$TMP/www
-# mkrepo NAME [KEY]: this kernel's legacy object and reduced BTF
-mkrepo() {
-	python3 "$ROOT/tests/fetch/mkhostrepo.py" "$W/$1" "$PV" "$target" "$krel" "$kver" "$os" "$ver" \
-		"$arch" "$rel" "legacy=$ROOT/$OUT/probe.legacy.bpf.o" "reduced=$TMP/red.btf" || return 1
-	"$PK" repo index "$W/$1" --key "${2:-$TMP/k1.sec}" >/dev/null
-}
-for r in good hung r500 slow dl; do mkrepo $r || fail "make repository $r" "mkhostrepo/repo index"; done
-python3 "$ROOT/tests/fetch/mkhostrepo.py" "$W/legacyonly" "$PV" "$target" "$krel" "$kver" "$os" "$ver" "$arch" "$rel" \
-	"legacy=$ROOT/$OUT/probe.legacy.bpf.o" && "$PK" repo index "$W/legacyonly" --key "$TMP/k1.sec" >/dev/null ||
-	fail "make repository legacyonly" "mkhostrepo/repo index"
+host_repo_setup || exit 0
+for r in good hung r500 slow dl; do mkrepo $r legacy reduced || fail "make repository $r" "mkhostrepo/repo index"; done
+mkrepo legacyonly legacy "" || fail "make repository legacyonly" "mkhostrepo/repo index"
 # the objects a full fetch of this host leaves in the cache, by digest
 WANT=$(sha256sum "$OUT/probe.legacy.bpf.o" "$TMP/red.btf" | cut -c1-64 | sort | tr '\n' ' ')
 objects() { ls "$1/agent/objects" 2>/dev/null | sort | tr '\n' ' '; }

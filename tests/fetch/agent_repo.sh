@@ -7,6 +7,7 @@
 # that failed verification be loaded (its candidate fails at "fetch").
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib/nginx.sh"
+. "$(dirname "$0")/../lib/host_repo.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FS_PID=""
 trap 'nginx_stop; [ -n "$FS_PID" ] && kill "$FS_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
@@ -16,54 +17,7 @@ if [ -n "$why" ]; then
 	skip "agent and repository" "$why"
 	exit 0
 fi
-hidden() { unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$@"' sh "$@"; }
-# q FILE EXPR: a Python expression over the JSON document d
-q() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
-# cand FILE NAME EXPR: EXPR over candidate c of that name in a status document
-cand() {
-	python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-c=[x for x in d["attempts"] if x["name"]==sys.argv[2]][0]
-print(eval(sys.argv[3]))' "$1" "$2" "$3" 2>/dev/null
-}
-# every object in the cache is what its name says, and no temp file is left
-cache_clean() {
-	local d=$1/agent/objects f
-	[ -d "$d" ] || return 0
-	for f in "$d"/*; do
-		[ -e "$f" ] || continue
-		case $f in *.tmp.*) echo "temp file left: $f"; return 1;; esac
-		[ "$(sha256sum <"$f" | cut -c1-64)" = "$(basename "$f")" ] || { echo "bad object: $f"; return 1; }
-	done
-}
-
-# ---- a repository of this kernel's real artifacts -------------------------------
-make -C "$ROOT" --no-print-directory "${SAN_MAKE_ARGS[@]}" OUT="$OUT" "$OUT/probe.legacy.bpf.o" >"$TMP/make.log" 2>&1 ||
-	{ fail "build this kernel's legacy object" "$(tail -3 "$TMP/make.log")"; exit 0; }
-"$PK" detect --json >"$TMP/d.json" || { fail "detect" "exit $?"; exit 0; }
-PV=$("$PK" version --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["probe_version"])')
-target=$(q "$TMP/d.json" 'd["repository_key"]["target"]')
-krel=$(q "$TMP/d.json" 'd["repository_key"]["kernelrelease"]')
-kver=$(q "$TMP/d.json" 'd["repository_key"]["kernelversion"]')
-LEG=$(q "$TMP/d.json" 'd["repository_key"]["legacy_object"]')
-RED=$(q "$TMP/d.json" 'd["repository_key"]["reduced_btf"]')
-os=$(q "$TMP/d.json" 'd["os_id"]') ver=$(q "$TMP/d.json" 'd["os_version_id"]') arch=$(uname -m) rel=$(uname -r)
-"$PK" btf min "$OUT/probe.core.bpf.o" --btf /sys/kernel/btf/vmlinux -o "$TMP/red.btf" >/dev/null ||
-	{ fail "reduce this kernel's BTF" "btf min failed"; exit 0; }
-"$PK" repo keygen --public "$TMP/k1.pub" --secret "$TMP/k1.sec" >/dev/null 2>&1
-"$PK" repo keygen --public "$TMP/k2.pub" --secret "$TMP/k2.sec" >/dev/null 2>&1
-W=$TMP/www
-# mkrepo NAME [legacy] [reduced] [KEY] [VALID_FOR]
-mkrepo() {
-	local name=$1 args=() key=${4:-$TMP/k1.sec}
-	[ "$2" = legacy ] && args+=("legacy=$ROOT/$OUT/probe.legacy.bpf.o")
-	[ "$3" = reduced ] && args+=("reduced=$TMP/red.btf")
-	python3 "$ROOT/tests/fetch/mkhostrepo.py" "$W/$name" "$PV" "$target" "$krel" "$kver" "$os" "$ver" \
-		"$arch" "$rel" "${args[@]}" || return 1
-	mkdir -p "$W/$name/$PV/$arch"
-	cp "$OUT/probe.core.bpf.o" "$OUT/probe.btf.bpf.o" "$W/$name/$PV/$arch/"
-	"$PK" repo index "$W/$name" --key "$key" --valid-for "${5:-7d}" >/dev/null
-}
+host_repo_setup || exit 0
 for r in good 404 changed long unsigned rollback dotdot; do mkrepo $r legacy reduced || fail "make repository $r" "mkhostrepo/repo index"; done
 mkrepo legacyonly legacy ""
 mkrepo otherkey legacy reduced "$TMP/k2.sec"
