@@ -230,6 +230,57 @@ static void skip_unsupported(struct pk_candidate *c, const char *what)
 	skipped(c);
 }
 
+const char *const pk_chain__names[] = {
+	"explicit", "repo-core", "embedded-btf", "embedded-core+btf-file", "embedded-core",
+	"embedded-core+reduced-btf", "repo-reduced-btf", "repo-legacy", "cache-legacy", NULL,
+};
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+
+		if (l == n && !strncmp(p, name, n))
+			return true;
+		p += l + (p[l] ? 1 : 0);
+	}
+	return false;
+}
+
+int pk_chain__check_names(const char *list, char *bad, size_t bad_len)
+{
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		int i;
+
+		for (i = 0; pk_chain__names[i]; i++)
+			if (strlen(pk_chain__names[i]) == l && !strncmp(p, pk_chain__names[i], l))
+				break;
+		if (!pk_chain__names[i] || !l) {
+			snprintf(bad, bad_len, "%.*s", (int)l, p);
+			return -EINVAL;
+		}
+		p += l + (p[l] ? 1 : 0);
+	}
+	return *list ? 0 : (snprintf(bad, bad_len, "%s", ""), -EINVAL);
+}
+
+/* --candidates: what the operator did not name stays in the chain, skipped, so
+ * status and detect still show every candidate and why it was not tried */
+static void keep_only(struct pk_chain *ch, const char *only)
+{
+	for (int i = 0; i < ch->n; i++) {
+		struct pk_candidate *c = &ch->c[i];
+
+		if (in_list(only, c->name))
+			continue;
+		pk_error__set(&c->err, -ECANCELED, "not among the candidates allowed (--candidates %.200s)", only);
+		c->state = PK_ATTEMPT_SKIPPED;
+	}
+}
+
 /*
  * The order (docs/agent.md, "The candidate chain"); what the operator names comes first:
  *   explicit                 --probe FILE, with --btf FILE if given, else kernel BTF
@@ -310,6 +361,8 @@ int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct p
 
 	if (PK_OPTS_GET(o, extend, NULL))
 		o->extend(ch, PK_CHAIN_SLOT_LAST, h, f, PK_OPTS_GET(o, extend_ctx, NULL));
+	if (PK_OPTS_GET(o, only, NULL))
+		keep_only(ch, o->only);
 	return 0;
 }
 

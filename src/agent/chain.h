@@ -125,6 +125,8 @@ struct pk_chain_opts {
 	size_t btf_archive_len;
 	pk_chain_extend_fn extend;	/* more candidate sources, or NULL */
 	void *extend_ctx;
+	const char *only;		/* --candidates: comma-separated names; the others are
+					 * kept in the chain, skipped with the reason. NULL: all */
 };
 #define PK_CHAIN_OPTS(name, ...)                                               \
 	struct pk_chain_opts name = { .sz = sizeof(struct pk_chain_opts), __VA_ARGS__ }
@@ -134,6 +136,11 @@ struct pk_chain_opts {
  * -EINVAL for invalid opts. */
 int pk_chain__build(struct pk_chain *ch, const struct pk_host *h, const struct pk_features *f,
 		    const struct pk_chain_opts *opts);
+/* every candidate name an agent can have, in chain order (NULL-terminated) */
+extern const char *const pk_chain__names[];
+/* 0 when every comma-separated name of list is one of pk_chain__names; else
+ * -EINVAL with the first unknown one copied into bad */
+int pk_chain__check_names(const char *list, char *bad, size_t bad_len);
 /* one more source at the end of the chain, zeroed but for its name; NULL when full */
 struct pk_candidate *pk_chain__add(struct pk_chain *ch, const char *name);
 /* c does not apply to this host: the reason is in c->err (pk_error__set_once) */

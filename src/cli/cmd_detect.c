@@ -257,7 +257,8 @@ static int detect(int argc, char **argv, struct pk_cli_repo *ro)
 		PK_CHAIN_OPTS(copts, .probe_path = probe, .probe_origin = probe_origin,
 			      .btf_path = btf, .btf_origin = btf_origin,
 			      .btf_archive_data = archive, .btf_archive_len = archive_len,
-			      .extend = pk_repo_source__extend, .extend_ctx = &ro->source);
+			      .extend = pk_repo_source__extend, .extend_ctx = &ro->source,
+			      .only = ro->candidates);
 		pk_chain__build(&ch, &h, &f, &copts);
 	}
 	for (int i = 0; i < ch.n; i++)

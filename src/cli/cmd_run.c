@@ -659,7 +659,8 @@ static int run_main(struct run *r, int argc, char **argv)
 		PK_CHAIN_OPTS(copts, .probe_path = r->probe_path, .probe_origin = r->probe_origin,
 			      .btf_path = r->btf_path, .btf_origin = r->btf_origin,
 			      .btf_archive_data = r->btf_archive, .btf_archive_len = r->btf_archive_len,
-			      .extend = pk_repo_source__extend, .extend_ctx = &r->repo.source);
+			      .extend = pk_repo_source__extend, .extend_ctx = &r->repo.source,
+			      .only = r->repo.candidates);
 		PK_PROBE_OPTS(popts, .kinds = r->kinds, .force_perf = r->buffer_mode == 2,
 			      .force_ringbuf = r->buffer_mode == 1, .ringbuf_ok = r->feat.ringbuf,
 			      .ringbuf_bytes = r->ringbuf_bytes, .lockdown = r->host.lockdown);

@@ -13,6 +13,7 @@
 
 #include "common/child.h"
 
+#include "agent/chain.h"
 #include "agent/repo_key.h"
 #include "build/probe_source.h"
 #include "cli.h"
@@ -53,7 +54,12 @@ const char pk_cli_repo_help[] =
 	"                        (probekit_<target>_<kernelrelease>_<kernelversion>.o;\n"
 	"                        env PROBEKIT_PROBE_DIR; trusted like --probe)\n"
 	"  --download-probe      try the repository's CO-RE object for this probe version\n"
-	"                        before the embedded one (env PROBEKIT_DOWNLOAD_PROBE=1)\n";
+	"                        before the embedded one (env PROBEKIT_DOWNLOAD_PROBE=1)\n"
+	"  --candidates LIST     try only these candidates (comma-separated; the others are\n"
+	"                        shown as skipped): explicit, repo-core, embedded-btf,\n"
+	"                        embedded-core+btf-file, embedded-core,\n"
+	"                        embedded-core+reduced-btf, repo-reduced-btf, repo-legacy,\n"
+	"                        cache-legacy (env PROBEKIT_CANDIDATES; default all)\n";
 
 const char pk_cli_host_help[] =
 	"another host (an agent in a container, or a host described from outside):\n"
@@ -88,6 +94,7 @@ void pk_cli_repo__init(struct pk_cli_repo *o)
 	o->ca_file = pk_cli__env_str("PROBEKIT_CA_FILE");
 	o->probe_dir = pk_cli__env_str("PROBEKIT_PROBE_DIR");
 	o->host_root = pk_cli__env_str("HOST_ROOT");
+	o->candidates = pk_cli__env_str("PROBEKIT_CANDIDATES");
 	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE")) {
 		const char *v = getenv("PROBEKIT_INDEX_MAX_AGE");
 
@@ -142,6 +149,14 @@ int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char
 	case PK_CLI_OPT_REPO_ALLOW_EXPIRED: o->allow_expired = true; return 1;
 	case PK_CLI_OPT_REQUIRE_VERIFIED: o->require_verified = true; return 1;
 	case PK_CLI_OPT_CA_FILE: o->ca_file = arg; return 1;
+	case PK_CLI_OPT_CANDIDATES: {
+		char bad[64];
+
+		if (pk_chain__check_names(arg, bad, sizeof(bad)))
+			return pk_usage_err(cmd, "unknown candidate '%s' in --candidates (see --help)", bad);
+		o->candidates = arg;
+		return 1;
+	}
 	case PK_CLI_OPT_CONNECT_TIMEOUT:
 		if (seconds_ms(arg, &o->connect_timeout_ms))
 			return pk_usage_err(cmd, "invalid --connect-timeout '%s' (seconds, up to 3600)", arg);
@@ -415,6 +430,12 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 	if (pk_probe_source__version(o->probe_version)) {
 		pk_err("%s: cannot compute this agent's probe version", cmd);
 		return PK_EXIT_ERROR;
+	}
+	if (o->candidates) {	/* PROBEKIT_CANDIDATES, never checked before */
+		char bad[64];
+
+		if (pk_chain__check_names(o->candidates, bad, sizeof(bad)))
+			return pk_usage_err(cmd, "unknown candidate '%s' in PROBEKIT_CANDIDATES", bad);
 	}
 	if (o->key_path) {
 		r = pk_minisign_pubkey__load(&o->key, o->key_path, &err);

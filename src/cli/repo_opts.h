@@ -33,6 +33,7 @@ enum {
 	PK_CLI_OPT_PROBE_DIR,
 	PK_CLI_OPT_DOWNLOAD_PROBE,
 	PK_CLI_OPT_INDEX_MAX_AGE,
+	PK_CLI_OPT_CANDIDATES,
 	PK_CLI_OPT_HOST_ROOT,
 	PK_CLI_OPT_UNAME_R,
 	PK_CLI_OPT_UNAME_V,
@@ -52,7 +53,8 @@ enum {
 	{ "retries", required_argument, NULL, PK_CLI_OPT_RETRIES },                       \
 	{ "probe-dir", required_argument, NULL, PK_CLI_OPT_PROBE_DIR },                   \
 	{ "download-probe", no_argument, NULL, PK_CLI_OPT_DOWNLOAD_PROBE },             \
-	{ "index-max-age", required_argument, NULL, PK_CLI_OPT_INDEX_MAX_AGE }
+	{ "index-max-age", required_argument, NULL, PK_CLI_OPT_INDEX_MAX_AGE },            \
+	{ "candidates", required_argument, NULL, PK_CLI_OPT_CANDIDATES }
 
 #define PK_CLI_HOST_LONGOPTS                                                             \
 	{ "host-root", required_argument, NULL, PK_CLI_OPT_HOST_ROOT },                   \
@@ -105,6 +107,7 @@ struct pk_cli_repo {
 	int retries;
 	int64_t index_max_age;		/* seconds; -1: ask at every start; 0: default */
 	const char *probe_dir;
+	const char *candidates;		/* --candidates / PROBEKIT_CANDIDATES, checked, or NULL */
 	/* host options (detect, fetch) */
 	const char *host_root, *uname_r, *uname_v, *uname_m;
 	/* made by pk_cli_repo__setup */
@@ -128,7 +131,7 @@ struct pk_cli_repo {
 
 /* defaults from PROBEKIT_REPOS, PROBEKIT_REPO_KEY, PROBEKIT_CACHE, PROBEKIT_OFFLINE,
  * PROBEKIT_ALLOW_EXPIRED, PROBEKIT_REQUIRE_VERIFIED, PROBEKIT_CA_FILE,
- * PROBEKIT_PROBE_DIR, PROBEKIT_DOWNLOAD_PROBE, HOST_ROOT */
+ * PROBEKIT_PROBE_DIR, PROBEKIT_DOWNLOAD_PROBE, PROBEKIT_CANDIDATES, HOST_ROOT */
 void pk_cli_repo__init(struct pk_cli_repo *o);
 /* 1 when opt was one of these (taken), 0 when not; PK_EXIT_USAGE after reporting
  * a bad one for cmd */
