@@ -358,6 +358,26 @@ void pk_vm_guest__parse(const char *json, struct pk_vm_guest *g)
 	g->valid = true;
 	str_val(obj_get(json, "candidate"), g->candidate, sizeof(g->candidate));
 	str_val(obj_get(json, "btf"), g->btf, sizeof(g->btf));
+	v = obj_get(json, "source");
+	if (v && *v == '{') {
+		const char *fc = obj_get(v, "from_cache");
+
+		str_val(obj_get(v, "kind"), g->src_kind, sizeof(g->src_kind));
+		str_val(obj_get(v, "path"), g->src_path, sizeof(g->src_path));
+		str_val(obj_get(v, "sha256"), g->src_sha256, sizeof(g->src_sha256));
+		str_val(obj_get(v, "repository"), g->src_repo, sizeof(g->src_repo));
+		g->src_from_cache = fc && !strncmp(fc, "true", 4);
+	}
+	att = obj_get(json, "attempts");
+	if (att && *att == '[')
+		for (const char *p = ws(att + 1), *q; *p == '{' && g->nr_att < (int)PK_ARRAY_SIZE(g->att); p = ws(q + 1)) {
+			str_val(obj_get(p, "name"), g->att[g->nr_att].name, sizeof(g->att[0].name));
+			str_val(obj_get(p, "state"), g->att[g->nr_att].state, sizeof(g->att[0].state));
+			g->nr_att++;
+			q = ws(skip_value(p, 0));
+			if (*q != ',')
+				break;
+		}
 	sc = obj_get(json, "selfcheck");
 	if (sc && *sc == '{') {
 		v = obj_get(sc, "passed");
@@ -379,9 +399,11 @@ void pk_vm_guest__parse(const char *json, struct pk_vm_guest *g)
 		char name[64], state[16], why[300];
 
 		str_val(obj_get(p, "state"), state, sizeof(state));
-		if (!strcmp(state, "failed") || !strcmp(state, "skipped")) {
+		str_val(obj_get(p, "reason"), why, sizeof(why));
+		/* a candidate the mode did not allow (--candidates) is no news */
+		if ((!strcmp(state, "failed") || !strcmp(state, "skipped")) &&
+		    strncmp(why, "not among the candidates allowed", 32)) {
 			str_val(obj_get(p, "name"), name, sizeof(name));
-			str_val(obj_get(p, "reason"), why, sizeof(why));
 			if (rl == 0 && g->reason[0])
 				rl = strlen(g->reason);
 			rl += snprintf(g->reason + rl, rl < sizeof(g->reason) ? sizeof(g->reason) - rl : 0,

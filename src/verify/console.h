@@ -32,6 +32,15 @@ struct pk_vm_guest {
 	char btf[160];			/* the winner's BTF description */
 	double latency_ms;		/* selfcheck.latency_ms, -1 when absent */
 	char reason[PK_VM_WHY_LEN];	/* failed attempts "name: reason; ..." or selfcheck.error */
+	/* the winner's "source" when it was fetched (repository candidates): "" if not */
+	char src_kind[16], src_path[512], src_sha256[65], src_repo[256];
+	bool src_from_cache;
+	/* every attempt's name and state (skipped, failed, ok, not-tried), in order */
+	struct {
+		char name[48];
+		char state[16];
+	} att[12];
+	int nr_att;
 };
 void pk_vm_guest__parse(const char *json, struct pk_vm_guest *g);
 

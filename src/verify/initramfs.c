@@ -1,6 +1,7 @@
 /* The guest's initramfs for probekit verify, written here as a newc cpio (no
  * cpio tool on the host needed): fixed directories and device nodes, busybox,
  * the agent with the libraries ldd names, and the /init script. Never prints. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -129,6 +130,42 @@ static int cpio_libs(struct cpio *c, const char *bin, struct pk_error *e)
 	return err;
 }
 
+/* every regular file under src (links and special files skipped) as name/... */
+static int cpio_tree(struct cpio *c, const char *name, const char *src, int depth, struct pk_error *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int err = 0;
+
+	if (depth > 12)
+		return pk_error__set(e, -ELOOP, "'%s': directories nested too deep", src);
+	d = opendir(src);
+	if (!d)
+		return pk_error__set(e, -errno, "cannot open '%s': %s", src, strerror(errno));
+	while (!err && (de = readdir(d))) {
+		char s[PATH_MAX], n[PATH_MAX];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(s, sizeof(s), "%s/%s", src, de->d_name) >= sizeof(s) ||
+		    (size_t)snprintf(n, sizeof(n), "%s/%s", name, de->d_name) >= sizeof(n)) {
+			err = pk_error__set(e, -ENAMETOOLONG, "'%s/%s': path too long", src, de->d_name);
+			break;
+		}
+		if (lstat(s, &st)) {
+			err = pk_error__set(e, -errno, "cannot read '%s': %s", s, strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode))
+			err = cpio_tree(c, n, s, depth + 1, e);
+		else if (S_ISREG(st.st_mode))
+			err = cpio_file(c, n, s, e);
+	}
+	closedir(d);
+	return err;
+}
+
 static const char init_script[] =
 	"#!/bin/busybox sh\n"
 	"# probekit verify guest: mount what the agent needs, run its self-check,\n"
@@ -165,6 +202,14 @@ static const char init_script[] =
 	"\t\tsay 'BTF: none for this kernel'\n"
 	"\tfi;;\n"
 	"object) set -- \"$@\" --probe /pk/probe.o;;\n"
+	"legacy|repo)\n"
+	"\t# only the repository in /pk/repo and its key: sysfs BTF hidden, the\n"
+	"\t# embedded objects and BTF not allowed, an empty cache\n"
+	"\tmount -t tmpfs -o size=4k,mode=0755 tmpfs /sys/kernel/btf 2>/dev/null\n"
+	"\t[ -e /sys/kernel/btf/vmlinux ] && say '/sys/kernel/btf/vmlinux is still visible'\n"
+	"\tc=repo-legacy; [ \"$mode\" = repo ] && c=repo-core,repo-reduced-btf,repo-legacy\n"
+	"\tset -- \"$@\" --repo /pk/repo --repo-key /pk/repo.pub --cache /tmp/pk-cache --candidates $c\n"
+	"\t[ -e /pk/allow-expired ] && set -- \"$@\" --allow-expired;;\n"
 	"esac\n"
 	"say \"mode $mode: probekit $*\"\n"
 	"echo 1 > /proc/sys/kernel/printk   # keep kernel messages out of the verdict\n"
@@ -205,6 +250,8 @@ int pk_initramfs__build(const char *out, const struct pk_initramfs_opts *opts, s
 	const char *probe_obj = PK_OPTS_GET(opts, probe_obj, NULL);
 	const char *btf_file = PK_OPTS_GET(opts, btf_file, NULL);
 	const char *os_release = PK_OPTS_GET(opts, os_release, NULL);
+	const char *repo_dir = PK_OPTS_GET(opts, repo_dir, NULL);
+	const char *repo_key = PK_OPTS_GET(opts, repo_key, NULL);
 	const char *nonce = PK_OPTS_GET(opts, nonce, NULL);
 	double sct_s = PK_OPTS_GET(opts, selfcheck_timeout_s, 0.0);
 	char tmp[PATH_MAX], sct[32], *s1 = NULL, *s2 = NULL;
@@ -262,6 +309,12 @@ int pk_initramfs__build(const char *out, const struct pk_initramfs_opts *opts, s
 		err = cpio_file(c, "pk/vmlinux.btf", btf_file, e);
 	if (!err && os_release)
 		cpio_data(c, "etc/os-release", 0644, os_release, strlen(os_release));
+	if (!err && repo_dir)
+		err = cpio_tree(c, "pk/repo", repo_dir, 0, e);
+	if (!err && repo_key)
+		err = cpio_file(c, "pk/repo.pub", repo_key, e);
+	if (!err && PK_OPTS_GET(opts, allow_expired, false))
+		cpio_data(c, "pk/allow-expired", 0644, "", 0);
 	if (!err) {
 		snprintf(sct, sizeof(sct), "%g", sct_s > 0 ? sct_s : SELFCHECK_TIMEOUT_S);
 		s1 = subst(init_script, "@NONCE@", nonce ? nonce : "0");
