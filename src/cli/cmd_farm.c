@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "catalog_opts.h"
+#include "cli/repo_opts.h"
 #include "cli.h"
 #include "common/json.h"
 #include "common/pk.h"
 #include "farm/farm.h"
+#include "verify/matrix.h"
 #include "kernels/kernels.h"
 #include "repo/shard.h"
 
@@ -24,7 +26,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: probekit farm --repo DIR --key SECRET [--distro D]... [--suite S]...\n"
 		"                     [--kernels GLOB]... [--allow-expired] [--shard I/N] [-j N]\n"
-		"                     [--valid-for DURATION] [--retry-failed] [--json]\n\n"
+		"                     [--valid-for DURATION] [--retry-failed] [--verify] [--json]\n\n"
 		"Crawl the catalog, skip every kernel the repository already holds for this probe\n"
 		"version (its index and the build records on disk say so: nothing is downloaded),\n"
 		"build the rest (legacy object, reduced and full BTF), then index and sign. Killed\n"
@@ -40,15 +42,24 @@ static void usage(FILE *f)
 		"                       _shards/, and 'repo index' merges the shards' outputs\n"
 		"  -j, --jobs N         kernels built at once (default 1)\n"
 		"      --valid-for D    the index's lifetime (default 7d)\n"
-		"      --retry-failed   build again kernels whose builds failed before\n"
+		"      --retry-failed   build again kernels whose builds failed before (with\n"
+		"                       --verify: boot again kernels whose verification failed)\n"
+		"      --verify         then boot every kernel whose legacy object or reduced BTF\n"
+		"                       is not verified yet under QEMU with this repository, in\n"
+		"                       'verify' modes legacy and repo, record what the boots\n"
+		"                       proved (_verify/), and index again: the artifacts are\n"
+		"                       marked verified or failed (env PROBEKIT_FARM_VERIFY=1;\n"
+		"                       x86_64 kernels; not with --shard: run it after the merge)\n"
+		"      --verify-timeout S  per boot (default 300)\n"
 		"      --cache DIR      package and catalog cache (env PROBEKIT_CACHE)\n"
 		"      --json           the summary as JSON on stdout\n"
 		"  catalog options: --distro, --suite, --arch, --mirror, --security-mirror,\n"
 		"      --keyring, --allow-expired, --apt-root (see 'probekit kernels --help')\n"
 		"  -q, --quiet          no progress and no per-kernel lines\n"
 		"  -h, --help           this help\n\n"
-		"exit codes: 0 every kernel held or built, 1 some build failed or some suite could\n"
-		"not be read (recorded, listed in the summary), 2 usage, 3 the run could not go on\n");
+		"exit codes: 0 every kernel held or built (and verified), 1 some build or verification\n"
+		"failed or some suite could not be read (recorded, listed in the summary), 2 usage,\n"
+		"3 the run could not go on\n");
 }
 
 
@@ -66,6 +77,18 @@ static void on_result(const struct pk_kernel *k, const struct pk_build_result *r
 	}
 }
 
+static void on_verify_row(const struct pk_verify_row *r, void *ctx)
+{
+	if (*(bool *)ctx)
+		return;
+	if (r->verdict == PK_VERIFY_PASS)
+		fprintf(stderr, "probekit: verified %s %s: %s (%.1f s)\n", r->kernel, pk_verify_mode__str(r->mode),
+			r->artifact.path, r->verdict_s);
+	else
+		fprintf(stderr, "probekit: verify %s %s: %s: %s\n", r->kernel, pk_verify_mode__str(r->mode),
+			pk_verify_verdict__str(r->verdict), pk_error__str(&r->reason));
+}
+
 int cmd_farm(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -76,6 +99,8 @@ int cmd_farm(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "valid-for", required_argument, NULL, 'v' },
 		{ "retry-failed", no_argument, NULL, 'F' },
+		{ "verify", no_argument, NULL, 'V' },
+		{ "verify-timeout", required_argument, NULL, 'T' },
 		{ "cache", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
 		PK_CLI_CATALOG_LONGOPTS,
@@ -89,7 +114,8 @@ int cmd_farm(int argc, char **argv)
 	char cache_root[4096], catalog_cache[4200];
 	struct pk_farm_result res = { 0 };
 	PK_FARM_OPTS(fo, .repo = getenv("PROBEKIT_REPO_DIR"), .key = getenv("PROBEKIT_REPO_SECRET_KEY"),
-		     .password = pw && *pw ? pw : NULL, .result = &res, .on_result = on_result);
+		     .password = pw && *pw ? pw : NULL, .result = &res, .on_result = on_result,
+		     .verify = pk_cli__env_on("PROBEKIT_FARM_VERIFY"), .on_verify_row = on_verify_row);
 	struct pk_error e = { 0 };
 	bool json = false, quiet = false;
 	int c, r, rc;
@@ -132,6 +158,15 @@ int cmd_farm(int argc, char **argv)
 				return pk_usage_err("farm", "bad --valid-for '%s' (e.g. 7d, 12h, 3600)", optarg);
 			break;
 		case 'F': fo.retry_failed = true; break;
+		case 'V': fo.verify = true; break;
+		case 'T': {
+			char *end;
+
+			fo.verify_timeout_s = strtod(optarg, &end);
+			if (*end || !(fo.verify_timeout_s > 0) || fo.verify_timeout_s > 86400)
+				return pk_usage_err("farm", "bad --verify-timeout '%s' (seconds)", optarg);
+			break;
+		}
 		case 'C': cache = optarg; break;
 		case 'J': json = true; break;
 		case 'q': quiet = true; break;
@@ -144,6 +179,8 @@ int cmd_farm(int argc, char **argv)
 		return pk_usage_err("farm", "unexpected argument '%s'", argv[optind]);
 	if (!fo.repo || !*fo.repo)
 		return pk_usage_err("farm", "missing --repo DIR");
+	if (fo.verify && fo.nr_shards > 1)
+		return pk_usage_err("farm", "--verify needs the whole index: run it after the shards are merged");
 	if (fo.nr_shards <= 1 && (!fo.key || !*fo.key))
 		return pk_usage_err("farm", "missing --key SECRET (only a --shard run goes without)");
 	pk_cli_catalog__done(&cc);
@@ -184,6 +221,19 @@ int cmd_farm(int argc, char **argv)
 			pk_json__kv_int(&j, "expires", res.expires);
 		}
 		pk_json__kv_double(&j, "seconds", res.seconds);
+		pk_json__key(&j, "verify");
+		if (fo.verify) {
+			pk_json__obj_begin(&j);
+			pk_json__kv_uint(&j, "booted", res.verify_booted);
+			pk_json__kv_uint(&j, "verified", res.verified);
+			pk_json__kv_uint(&j, "failed", res.verify_failed);
+			pk_json__kv_uint(&j, "errors", res.verify_errors);
+			pk_json__kv_uint(&j, "skipped", res.verify_skipped);
+			pk_json__kv_double(&j, "seconds", res.verify_seconds);
+			pk_json__obj_end(&j);
+		} else {
+			pk_json__null(&j);
+		}
 		pk_json__key(&j, "failures");
 		pk_json__arr_begin(&j);
 		for (size_t i = 0; i < res.nr_failures; i++) {
@@ -207,9 +257,13 @@ int cmd_farm(int argc, char **argv)
 			printf("  FAILED %s: %s\n", res.failures[i].key, res.failures[i].reason);
 		if (res.suites_unreadable)
 			printf("  %zu suites could not be read (see 'probekit kernels')\n", res.suites_unreadable);
+		if (fo.verify)
+			printf("  verify: %zu kernels booted in %.1f s: %zu artifacts verified, %zu failed, %zu not booted%s\n",
+			       res.verify_booted, res.verify_seconds, res.verified, res.verify_failed, res.verify_errors,
+			       res.verify_skipped ? " (other architectures skipped)" : "");
 		printf("  %.1f s\n", res.seconds);
 	}
-	rc = res.failed || res.suites_unreadable ? PK_EXIT_FAIL : PK_EXIT_OK;
+	rc = res.failed || res.suites_unreadable || res.verify_failed || res.verify_errors ? PK_EXIT_FAIL : PK_EXIT_OK;
 	pk_farm_result__release(&res);
 	return rc;
 }

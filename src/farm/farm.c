@@ -9,6 +9,7 @@
 #include "agent/chain.h"
 #include "build/pool.h"
 #include "farm/farm.h"
+#include "farm/farm_verify.h"
 #include "kernels/version.h"
 #include "repo/repo.h"
 #include "repo/shard.h"
@@ -365,6 +366,22 @@ int pk_farm__run(const struct pk_farm_opts *o, struct pk_error *err)
 			goto out;
 		res->version = ir.version;
 		res->expires = ir.expires;
+		if (PK_OPTS_GET(o, verify, false)) {
+			long w = pk_farm__verify(o, sel, nr_sel, pv, res, err);
+
+			if (w < 0) {
+				r = pk_error__set(err, (int)w, "verify: %s (the index stays signed, unverified)",
+						  pk_error__str(err));
+				goto out;
+			}
+			if (w) {	/* the records are in: mark the artifacts */
+				r = pk_repo__index(o->repo, &io, err);
+				if (r)
+					goto out;
+				res->version = ir.version;
+				res->expires = ir.expires;
+			}
+		}
 	}
 out:
 	res->seconds = (pk_now_ms() - t0) / 1000.0;

@@ -15,6 +15,8 @@
 #include "common/pk.h"
 #include "kernels/kernels.h"
 
+struct pk_verify_row;
+
 struct pk_farm_failure {
 	char key[300];
 	char reason[400];
@@ -28,6 +30,13 @@ struct pk_farm_result {
 	size_t built;		/* built whole now */
 	size_t failed;		/* built with a failed artifact (recorded, not fatal) */
 	size_t suites_unreadable;
+	/* --verify */
+	size_t verify_booted;	/* kernels booted */
+	size_t verified;	/* artifacts the boots proved */
+	size_t verify_failed;	/* artifacts a boot refuted (recorded with the console tail) */
+	size_t verify_errors;	/* kernels or modes that could not be booted (nothing recorded) */
+	size_t verify_skipped;	/* kernels of another architecture than QEMU's here */
+	double verify_seconds;	/* the boots' wall time */
 	uint64_t version;	/* the index written (0 in a shard run) */
 	int64_t expires;
 	double seconds;
@@ -50,6 +59,12 @@ struct pk_farm_opts {
 	const char *cache_dir;		/* packages (required) */
 	const struct pk_kernels_opts *catalog;	/* how to crawl (required) */
 	bool progress;
+	/* --verify: after indexing, boot each kernel whose artifacts are not verified
+	 * (farm_verify.h) and index again with what the boots proved */
+	bool verify;
+	double verify_timeout_s;	/* per boot, default 300 */
+	const char *verify_agent;	/* the agent put in the guests (default: this binary) */
+	void (*on_verify_row)(const struct pk_verify_row *r, void *ctx);
 	/* each kernel's build result, in the process that built it (the CLI prints) */
 	void (*on_result)(const struct pk_kernel *k, const struct pk_build_result *res, void *ctx);
 	void *ctx;

@@ -20,6 +20,7 @@
 #include "repo/mirror.h"
 #include "repo/index_scan.h"
 #include "repo/repo.h"
+#include "repo/verification.h"
 #include "repo/shard.h"
 
 #define RECORD_MAX_BYTES (16u << 20)
@@ -92,8 +93,8 @@ int pk_repo__open_inside(const char *dir, const char *rel)
 struct walk {
 	const char *root;
 	size_t root_len;
-	char **records, **manifests, **files;
-	size_t nr_records, nr_manifests, nr_files;
+	char **records, **manifests, **verifications, **files;
+	size_t nr_records, nr_manifests, nr_verifications, nr_files;
 	size_t temps;
 	char bad[600];		/* the first link or odd file met */
 	bool remove_temps;
@@ -154,6 +155,9 @@ static int walk_entry(const char *path, const struct stat *st, int flag, struct 
 		r = push(&w->records, &w->nr_records, rel);
 	else if (!strncmp(rel, "_shards/", 8))
 		r = push(&w->manifests, &w->nr_manifests, rel);
+	else if (!strncmp(rel, PK_VERIFICATION_DIR "/", sizeof(PK_VERIFICATION_DIR)) && strlen(rel) > 5 &&
+		 !strcmp(rel + strlen(rel) - 5, ".json"))
+		r = push(&w->verifications, &w->nr_verifications, rel);
 	if (!r)
 		r = push(&w->files, &w->nr_files, rel);
 	return r ? -1 : 0;
@@ -170,6 +174,9 @@ static void walk_free(struct walk *w)
 		free(w->records[i]);
 	for (size_t i = 0; i < w->nr_manifests; i++)
 		free(w->manifests[i]);
+	for (size_t i = 0; i < w->nr_verifications; i++)
+		free(w->verifications[i]);
+	free(w->verifications);
 	for (size_t i = 0; i < w->nr_files; i++)
 		free(w->files[i]);
 	free(w->records);
@@ -702,6 +709,25 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 			}
 		}
 	}
+	/* then the VM verification's records (farm --verify), newer than any index */
+	qsort(w.verifications, w.nr_verifications, sizeof(*w.verifications), cmp_str);
+	for (size_t i = 0; i < w.nr_verifications; i++) {
+		char *data;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, w.verifications[i]);
+		r = pk_file__read(path, &data, &len, PK_VERIFICATION_MAX_LEN);
+		if (r) {
+			pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+			goto out;
+		}
+		r = pk_verification__apply(ix, data, len, w.verifications[i], NULL, err);
+		free(data);
+		if (r) {
+			pk_error__set(err, r, "%s: %s", w.verifications[i], pk_error__str(err));
+			goto out;
+		}
+	}
 	ix->version = old ? old->version + 1 : 1;
 	ix->generated = now;
 	ix->expires = now + (PK_OPTS_GET(opts, valid_for, 0) ?: PK_REPO_VALID_FOR_DEFAULT);
@@ -1076,8 +1102,10 @@ int pk_repo__verify(const char *where, const struct pk_repo_verify_opts *opts, s
 
 			if (allowed_unlisted(f) || pk_index__find(ix, f))
 				continue;
-			/* build records and logs are listed through the artifacts they made */
-			if (!strncmp(f, "_build/", 7) || !strncmp(f, "_shards/", 8))
+			/* build records and logs are listed through the artifacts they made,
+			 * verification records through the state they gave them */
+			if (!strncmp(f, "_build/", 7) || !strncmp(f, "_shards/", 8) ||
+			    !strncmp(f, PK_VERIFICATION_DIR "/", sizeof(PK_VERIFICATION_DIR)))
 				continue;
 			problem(&v, -EBADMSG, "'%s' is not in the index", f);
 		}
