@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# probekit verify against a repository the test builds, and farm --verify: one
+# Debian kernel per major version (5.10, 6.1, 6.12 and the newest, each the newest
+# amd64-flavor kernel with headers that the live catalog lists) is built by
+# `probekit farm` into a signed repository, then booted under QEMU in modes btf,
+# no-btf and legacy (this kernel's legacy object, from the repository, must win),
+# one of them in mode repo (the guest gets only the repository and its key). Then
+# the faults: a repository signed with another key, a changed artifact, an empty
+# repository; then farm --verify marks the artifacts, a second run boots nothing,
+# and --require-verified takes what it marked. Packages are cached in
+# PROBEKIT_CACHE (default /var/cache/probekit) between runs.
+. "$(dirname "$0")/../lib.sh"
+
+JOBS=${VERIFY_JOBS:-2}
+TIMEOUT=${VERIFY_TIMEOUT:-900}
+CACHE=${PROBEKIT_CACHE:-/var/cache/probekit}
+
+# usage errors need nothing
+"$PK" verify -k x --mode legacy >/dev/null 2>"$TMP/u.err"; rc=$?
+[ $rc = 2 ] && grep -q -- '--repo' "$TMP/u.err" && pass "verify: mode legacy needs --repo and --repo-key" ||
+	fail "verify: mode legacy needs --repo and --repo-key" "exit $rc: $(cat "$TMP/u.err")"
+"$PK" farm --repo "$TMP/x" --shard 0/2 --verify >/dev/null 2>"$TMP/u.err"; rc=$?
+[ $rc = 2 ] && pass "farm: --verify with --shard is a usage error" || fail "farm: --verify with --shard is a usage error" "exit $rc"
+
+command -v qemu-system-x86_64 >/dev/null || { skip "verify repo" "qemu-system-x86_64 not installed"; exit 0; }
+[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || { skip "verify repo" "busybox not installed (busybox-static)"; exit 0; }
+
+mkdir -p "$TMP/k"
+"$PK" repo keygen --public "$TMP/k/pub" --secret "$TMP/k/sec" >/dev/null 2>&1 &&
+	"$PK" repo keygen --public "$TMP/k/other.pub" --secret "$TMP/k/other.sec" >/dev/null 2>&1 ||
+	{ fail "verify repo" "repo keygen failed"; exit 0; }
+
+# the kernels: per major version the newest amd64-flavor kernel with headers
+"$PK" kernels --distro debian --json --allow-expired --cache "$CACHE/catalog" >"$TMP/catalog.json" 2>"$TMP/catalog.err"
+python3 - "$TMP/catalog.json" >"$TMP/pick" <<'EOF' || { skip "verify repo" "no catalog: $(tail -1 "$TMP/catalog.err")"; exit 0; }
+import json, re, sys
+ks = json.load(open(sys.argv[1]))["kernels"]
+def ver(k):
+    return tuple(int(x) for x in re.findall(r"\d+", k["image"]["version"])[:6])
+ok = [k for k in ks if k["flavor"] == "amd64" and k["headers"] and not k["headers_missing"]
+      and k["machine"] == "x86_64"]
+pick = {}
+for major in ("5.10", "6.1", "6.12"):
+    c = [k for k in ok if k["uname_r"].startswith(major + ".") and "~" not in k["kernelrelease"]]
+    if c:
+        pick[major] = max(c, key=ver)
+if ok:
+    pick["newest"] = max(ok, key=ver)
+if len(pick) < 4:
+    sys.exit(1)
+for name, k in pick.items():
+    print(name, k["kernelrelease"], k["uname_r"], k["image"]["sha256"], k["image"]["name"])
+EOF
+declare -A REL UNAME IMG
+while read -r name rel uname sha pkg; do
+	REL[$name]=$rel UNAME[$name]=$uname IMG[$name]=$CACHE/packages/$sha-$pkg.pkg
+done <"$TMP/pick"
+SEL=()
+for n in 5.10 6.1 6.12 newest; do SEL+=(--kernels "${REL[$n]}"); done
+
+# the repository: legacy objects, reduced and full BTF of these four
+"$PK" farm --repo "$TMP/repo" --key "$TMP/k/sec" "${SEL[@]}" --allow-expired --cache "$CACHE" -j 2 --json \
+	>"$TMP/farm.json" 2>"$TMP/farm.err"; rc=$?
+if [ $rc = 0 ] && [ "$(json_get "$TMP/farm.json" selected)" = 4 ]; then
+	pass "verify repo: farm built the four kernels (${REL[5.10]} ${REL[6.1]} ${REL[6.12]} ${REL[newest]})"
+else
+	fail "verify repo: farm built the four kernels" "exit $rc: $(head -c 400 "$TMP/farm.json") $(tail -3 "$TMP/farm.err")"
+	exit 0
+fi
+# what the index says each legacy object is
+python3 - "$TMP/repo/index.json" >"$TMP/legacy" <<'EOF'
+import json, sys
+for a in json.load(open(sys.argv[1]))["artifacts"]:
+    if a["kind"] in ("legacy-object", "reduced-btf"):
+        print(a["kind"], a["kernel"]["uname_r"] or a["kernel"]["kernelrelease"], a["path"], a["sha256"])
+EOF
+
+# btf, no-btf, legacy for the four kernels (12 boots)
+start=$SECONDS
+"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode btf,no-btf,legacy --repo "$TMP/repo" --repo-key "$TMP/k/pub" \
+	-k "${IMG[5.10]}" -k "${IMG[6.1]}" -k "${IMG[6.12]}" -k "${IMG[newest]}" >"$TMP/m.json" 2>"$TMP/m.err"; rc=$?
+took=$((SECONDS - start))
+python3 - "$TMP/m.json" "$TMP/repo/index.json" <<'EOF' || fail "verify repo: matrix output" "not JSON: $(head -c 300 "$TMP/m.json") $(tail -3 "$TMP/m.err")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ix = {a["path"]: a for a in json.load(open(sys.argv[2]))["artifacts"]}
+for r in d["results"]:
+    name = "verify repo: %s %s" % (r["kernel"], r["mode"])
+    if not r["passed"]:
+        tail = " | ".join((r.get("console_tail") or "").strip().splitlines()[-4:])
+        print("FAIL %s: %s [console: %s]" % (name, r["reason"], tail))
+        continue
+    if r["mode"] == "legacy":
+        a = r["artifact"] or {}
+        listed = ix.get(a.get("path"), {})
+        if r["candidate"] != "repo-legacy" or a.get("kind") != "legacy-object":
+            print("FAIL %s: won by %s (%s)" % (name, r["candidate"], a))
+            continue
+        if listed.get("sha256") != a.get("sha256"):
+            print("FAIL %s: the guest's object %s is not the index's (%s)" % (name, a, listed.get("sha256")))
+            continue
+    print("PASS %s (%s, boot-to-verdict %.1fs, %s)" % (name, r["candidate"], r["boot_to_verdict_s"], r["accel"]))
+EOF
+[ $rc = 0 ] && pass "verify repo: matrix exit 0 (${took}s wall)" || fail "verify repo: matrix exit 0" "exit $rc after ${took}s"
+
+# mode repo: only the repository and its key; the reduced BTF wins, fetched and checked in the guest
+"$PK" verify --json --timeout "$TIMEOUT" --mode repo --repo "$TMP/repo" --repo-key "$TMP/k/pub" -k "${IMG[6.1]}" \
+	>"$TMP/r.json" 2>/dev/null; rc=$?
+want=$(awk -v u="${UNAME[6.1]}" '$1 == "reduced-btf" && $2 == u { print $3 " " $4 }' "$TMP/legacy")
+got="$(json_get "$TMP/r.json" results.0.artifact.path 2>/dev/null) $(json_get "$TMP/r.json" results.0.artifact.sha256 2>/dev/null)"
+if [ $rc = 0 ] && [ "$(json_get "$TMP/r.json" results.0.candidate)" = repo-reduced-btf ] && [ "$got" = "$want" ] &&
+   [ "$(json_get "$TMP/r.json" results.0.guest.source.from_cache)" = false ]; then
+	pass "verify repo: mode repo: the reduced BTF was fetched and verified in the guest ($got)"
+else
+	fail "verify repo: mode repo" "exit $rc, want '$want' got '$got': $(head -c 600 "$TMP/r.json")"
+fi
+
+# faults, none of which may boot: the repository signed with another key; an
+# artifact changed after signing; a signed repository that lists nothing
+cp -a "$TMP/repo" "$TMP/bad"
+lp=$(awk -v u="${UNAME[6.1]}" '$1 == "legacy-object" && $2 != "" { print $3 }' "$TMP/legacy" | head -1)
+printf 'x' >>"$TMP/bad/$lp"
+mkdir -p "$TMP/empty"
+"$PK" repo index "$TMP/empty" --key "$TMP/k/sec" >/dev/null 2>&1
+for c in "other-key $TMP/repo $TMP/k/other.pub repo-error signature" \
+	 "changed-artifact $TMP/bad $TMP/k/pub repo-error SHA256" \
+	 "empty-repository $TMP/empty $TMP/k/pub no-artifact lists-no-legacy"; do
+	set -- $c
+	"$PK" verify --json --mode legacy --repo "$2" --repo-key "$3" -k "${IMG[6.1]}" >"$TMP/f.json" 2>/dev/null; rc=$?
+	reason=$(json_get "$TMP/f.json" results.0.reason 2>/dev/null)
+	word=${5//-/ }
+	if [ $rc = 1 ] && [ "$(json_get "$TMP/f.json" results.0.outcome)" = "$4" ] &&
+	   [ "$(json_get "$TMP/f.json" results.0.accel)" = None ] && grep -qi -- "$word" <<<"$reason"; then
+		pass "verify repo: $1: $4 without a boot"
+	else
+		fail "verify repo: $1: $4 without a boot" "exit $rc: $(head -c 500 "$TMP/f.json")"
+	fi
+done
+
+# farm --verify on one kernel: both artifacts marked, with kernel, mode and date;
+# the record is kept, the repository still verifies, index.html says so
+"$PK" farm --repo "$TMP/repo" --key "$TMP/k/sec" --kernels "${REL[6.12]}" --allow-expired --cache "$CACHE" \
+	--verify --json >"$TMP/fv.json" 2>"$TMP/fv.err"; rc=$?
+python3 - "$TMP/repo/index.json" "${UNAME[6.12]}" <<'EOF' >"$TMP/fv.check"
+import json, sys
+ix = json.load(open(sys.argv[1]))
+st = {}
+for a in ix["artifacts"]:
+    if a["kind"] in ("legacy-object", "reduced-btf") and sys.argv[2] in (a["kernel"]["uname_r"] or "", ):
+        v = a["verification"]
+        st[a["kind"]] = (v["state"], v["kernel"], v["mode"], bool(v["date"]))
+    elif a["kind"] in ("legacy-object", "reduced-btf"):
+        st.setdefault("others", set()).add(a["verification"]["state"])
+print(st.get("legacy-object"), st.get("reduced-btf"), sorted(st.get("others", [])))
+EOF
+if [ $rc = 0 ] && [ "$(json_get "$TMP/fv.json" verify.verified)" = 2 ] &&
+   grep -q "('verified', '${UNAME[6.12]}', 'legacy', True) ('verified', '${UNAME[6.12]}', 'repo', True) \['unverified'\]" "$TMP/fv.check"; then
+	pass "farm --verify: the legacy object and reduced BTF of ${UNAME[6.12]} are verified in the index, the others untouched"
+else
+	fail "farm --verify: artifacts marked" "exit $rc: $(cat "$TMP/fv.check") $(head -c 500 "$TMP/fv.json") $(tail -3 "$TMP/fv.err")"
+fi
+if ls "$TMP"/repo/_verify/*/*.json >/dev/null 2>&1 && "$PK" repo verify "$TMP/repo" --key "$TMP/k/pub" >/dev/null 2>&1 &&
+   grep -q 'class="verified"' "$TMP/repo/index.html"; then
+	pass "farm --verify: record kept under _verify/, repo verify passes, index.html shows verified"
+else
+	fail "farm --verify: record, repo verify, index.html" "$("$PK" repo verify "$TMP/repo" --key "$TMP/k/pub" 2>&1 | tail -2)"
+fi
+"$PK" farm --repo "$TMP/repo" --key "$TMP/k/sec" --kernels "${REL[6.12]}" --allow-expired --cache "$CACHE" \
+	--verify --json >"$TMP/fv2.json" 2>/dev/null; rc=$?
+[ $rc = 0 ] && [ "$(json_get "$TMP/fv2.json" verify.booted)" = 0 ] &&
+	pass "farm --verify: a second run boots nothing" || fail "farm --verify: a second run boots nothing" "exit $rc: $(head -c 300 "$TMP/fv2.json")"
+
+# --require-verified: the agent takes the verified kernel's artifacts, not another's
+mkdir -p "$TMP/host/etc"
+printf 'ID=debian\nVERSION_ID="%s"\n' "$(python3 -c 'import json,sys; print([k["version_id"] for k in json.load(open(sys.argv[1]))["kernels"] if k["kernelrelease"]==sys.argv[2]][0])' "$TMP/catalog.json" "${REL[6.12]}")" >"$TMP/host/etc/os-release"
+vv=${REL[6.12]%-amd64}
+"$PK" fetch --json --repo "$TMP/repo" --repo-key "$TMP/k/pub" --cache "$TMP/c1" --require-verified --host-root "$TMP/host" \
+	--uname-r "${UNAME[6.12]}" --uname-v "#1 SMP PREEMPT_DYNAMIC Debian $vv (2026-01-01)" --uname-m x86_64 >"$TMP/rv.json" 2>"$TMP/rv.err"; rc=$?
+if [ $rc = 0 ] && grep -q '"reduced-btf"' "$TMP/rv.json" && ! grep -q unverified "$TMP/rv.json"; then
+	pass "fetch --require-verified: takes the artifacts farm --verify marked"
+else
+	fail "fetch --require-verified: takes the verified artifacts" "exit $rc: $(head -c 600 "$TMP/rv.json") $(tail -2 "$TMP/rv.err")"
+fi
+vv=${REL[6.1]%-amd64}
+"$PK" fetch --json --repo "$TMP/repo" --repo-key "$TMP/k/pub" --cache "$TMP/c2" --require-verified --host-root "$TMP/host" \
+	--uname-r "${UNAME[6.1]}" --uname-v "#1 SMP PREEMPT_DYNAMIC Debian $vv (2026-01-01)" --uname-m x86_64 >"$TMP/ru.json" 2>"$TMP/ru.err"; rc=$?
+[ $rc != 0 ] && grep -q unverified "$TMP/ru.json" "$TMP/ru.err" &&
+	pass "fetch --require-verified: refuses a kernel farm --verify has not booted" ||
+	fail "fetch --require-verified: refuses unverified" "exit $rc: $(head -c 400 "$TMP/ru.json") $(tail -2 "$TMP/ru.err")"
