@@ -2,10 +2,12 @@
  * one handle per pk_http so that connections are reused). Library code: returns
  * -errno with the URL in the error; it writes to stderr only for the progress line
  * a caller asked for (opts->progress), nowhere else.
- * libcurl is loaded with dlopen by the first pk_http__new (common/dl.h), not
- * linked: with its TLS, Kerberos, LDAP and SSH libraries it maps about 5 MB and
- * two dozen libraries, which a node agent that downloads nothing (no repository,
- * or --offline from the cache) must not pay for at every start. */
+ * libcurl is loaded with dlopen (common/dl.h), not linked, and only at the first
+ * http(s) transfer: with its TLS, Kerberos, LDAP and SSH libraries it maps about
+ * 5 MB and two dozen libraries, which a node agent that downloads nothing (no
+ * repository, --offline from the cache) must not pay for at every start. file://
+ * URLs are read by our own code below: a directory repository (an air-gapped node,
+ * the verify guest's initramfs) works on a machine without libcurl at all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -106,16 +108,21 @@ struct pk_http {
 	struct pk_http_stats st;
 };
 
-/* curl_global_init is not thread-safe; neither is sodium_init before 1.0.x: both once */
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static int global_err;
+/* curl_global_init is not thread-safe; neither is sodium_init before 1.0.x: each
+ * once, sodium's at pk_http__new (file:// digests need it), curl's at its first use */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT, sodium_once = PTHREAD_ONCE_INIT;
+static int curl_err, sodium_err;
 
-static void global_init(void)
+static void curl_init_once(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		global_err = -ENOMEM;
-	else if (sodium_init() < 0)
-		global_err = -EIO;
+		curl_err = -ENOMEM;
+}
+
+static void sodium_init_once(void)
+{
+	if (sodium_init() < 0)
+		sodium_err = -EIO;
 }
 
 static int mkdir_p(const char *dir)
@@ -147,12 +154,9 @@ int pk_http__new(const struct pk_http_opts *opts, struct pk_http **out, struct p
 	*out = NULL;
 	if (!PK_OPTS_VALID(opts, struct pk_http_opts))
 		return pk_error__set(err, -EINVAL, "http: invalid options");
-	rc = pk_dl__load(&cu_dl, "downloading", err);
-	if (rc)
-		return rc;
-	pthread_once(&global_once, global_init);
-	if (global_err)
-		return pk_error__set(err, global_err, "http: cannot initialise libcurl or libsodium");
+	pthread_once(&sodium_once, sodium_init_once);
+	if (sodium_err)
+		return pk_error__set(err, sodium_err, "http: cannot initialise libsodium");
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return pk_error__set(err, -ENOMEM, "http: out of memory");
@@ -180,16 +184,31 @@ int pk_http__new(const struct pk_http_opts *opts, struct pk_http **out, struct p
 			      h->cache_dir, strerror(-rc));
 		goto fail;
 	}
-	h->curl = curl_easy_init();
-	if (!h->curl) {
-		rc = pk_error__set(err, -ENOMEM, "http: curl_easy_init failed");
-		goto fail;
-	}
 	*out = h;
 	return 0;
 fail:
 	pk_http__free(h);
 	return rc;
+}
+
+/* libcurl and this pk_http's handle, at the first transfer that needs them: a
+ * failure to load is this transfer's error, said as pk_dl__load says it */
+static int curl_ready(struct pk_http *h, struct pk_error *err)
+{
+	int rc;
+
+	if (h->curl)
+		return 0;
+	rc = pk_dl__load(&cu_dl, "downloading", err);
+	if (rc)
+		return rc;
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_err)
+		return pk_error__set(err, curl_err, "http: cannot initialise libcurl");
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		return pk_error__set(err, -ENOMEM, "http: curl_easy_init failed");
+	return 0;
 }
 
 void pk_http__free(struct pk_http *h)
@@ -258,23 +277,12 @@ static bool status_ok(long status)
 	return status == 0 /* file:// */ || (status >= 200 && status < 300);
 }
 
-static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+/* n body bytes kept (memory or file, with the digest), refused past the cap:
+ * 0 or s->err */
+static int sink_put(struct sink *s, const char *ptr, size_t n)
 {
-	struct sink *s = arg;
-	size_t n = size * nmemb;
-
-	if (s->keep < 0) {
-		long status = 0;
-
-		curl_easy_getinfo(s->h->curl, CURLINFO_RESPONSE_CODE, &status);
-		s->keep = status_ok(status);
-	}
-	if (!s->keep)
-		return n;	/* an error page: the status tells the story */
-	if (n > s->max - s->got) {
-		s->err = -EFBIG;
-		return 0;	/* anything but n aborts the transfer */
-	}
+	if (n > s->max - s->got)
+		return s->err = -EFBIG;
 	if (s->fd >= 0) {
 		const char *p = ptr;
 		size_t left = n;
@@ -284,10 +292,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 
 			if (w < 0 && errno == EINTR)
 				continue;
-			if (w < 0) {
-				s->err = -errno;
-				return 0;
-			}
+			if (w < 0)
+				return s->err = -errno;
 			p += w;
 			left -= w;
 		}
@@ -302,15 +308,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 				ncap = s->got + n + 1;
 			if (ncap > s->max + 1)
 				ncap = s->max + 1;
-			if (ncap > SIZE_MAX) {
-				s->err = -ENOMEM;
-				return 0;
-			}
-			nb = realloc(s->buf, ncap);
-			if (!nb) {
-				s->err = -ENOMEM;
-				return 0;
-			}
+			if (ncap > SIZE_MAX || !(nb = realloc(s->buf, ncap)))
+				return s->err = -ENOMEM;
 			s->buf = nb;
 			s->cap = ncap;
 		}
@@ -318,7 +317,23 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	}
 	s->got += n;
 	s->h->st.bytes += n;
-	return n;
+	return 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (s->keep < 0) {
+		long status = 0;
+
+		curl_easy_getinfo(s->h->curl, CURLINFO_RESPONSE_CODE, &status);
+		s->keep = status_ok(status);
+	}
+	if (!s->keep)
+		return n;	/* an error page: the status tells the story */
+	return sink_put(s, ptr, n) ? 0 : n;	/* anything but n aborts the transfer */
 }
 
 static void human(char *out, size_t sz, double v)
@@ -464,6 +479,155 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* ---- file:// without libcurl ---- */
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* every file: URL is ours, the malformed ones too: none of them loads libcurl */
+static bool is_file_url(const char *url)
+{
+	return !strncasecmp(url, "file:", 5);
+}
+
+/* the path, or -EINVAL/-ENAMETOOLONG with the reason alone in err */
+static int file_path(const char *url, char *out, size_t sz, struct pk_error *err)
+{
+	const char *p, *host, *end;
+	size_t o = 0;
+
+	if (strncasecmp(url, "file://", 7))
+		return pk_error__set(err, -EINVAL, "a file URL starts with file:// (file:///srv/repo)");
+	host = url + 7;
+	p = strchr(host, '/');
+	/* libcurl's two forms on Linux; a host part would mean another machine */
+	if (!p || !((p == host) || (p - host == 9 && !strncasecmp(host, "localhost", 9))))
+		return pk_error__set(err, -EINVAL, "a file:// URL names a local absolute path, with no "
+				     "host or localhost (file:///srv/repo, file://localhost/srv/repo)");
+	/* the query and fragment are not part of the path (fetcher.c encodes '?' and '#') */
+	end = p + strcspn(p, "?#");
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c == 0x7f)
+			return pk_error__set(err, -EINVAL, "byte 0x%02x at %zu is not allowed in a URL "
+					     "(percent-encode it)", c, (size_t)(p - url));
+		if (c == '%') {
+			int hi = hexval((unsigned char)p[1]), lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+
+			if (hi < 0 || lo < 0)
+				return pk_error__set(err, -EINVAL, "a malformed escape at %zu (%%XX, two "
+						     "hex digits)", (size_t)(p - url));
+			c = (unsigned char)(hi << 4 | lo);
+			if (!c)
+				return pk_error__set(err, -EINVAL, "an escaped NUL byte (%%00)");
+			p += 2;
+		}
+		if (o + 1 >= sz)
+			return pk_error__set(err, -ENAMETOOLONG, "the path is too long");
+		out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+int pk_http__file_path(const char *url, char *out, size_t sz, struct pk_error *err)
+{
+	int rc;
+
+	if (!url || !out || !sz)
+		return pk_error__set(err, -EINVAL, "file URL: invalid arguments");
+	rc = file_path(url, out, sz, err);
+	if (rc)
+		pk_error__set(err, rc, "'%s': %s", url, pk_error__str(err));
+	return rc;
+}
+
+/*
+ * One file:// GET into the sink, as the libcurl path did it (status 0, one
+ * request, no connection, never retried) and with its errno values, so callers
+ * cannot tell: a file that cannot be opened for any reason is -ENOENT (libcurl's
+ * CURLE_FILE_COULDNT_READ_FILE, permission denied included), more than the cap
+ * -EFBIG before a byte is kept, a read error -EIO. Unlike libcurl, only a regular
+ * file is read: a directory (which libcurl returned as an empty body) is -EISDIR,
+ * a FIFO or a device -EINVAL; O_NONBLOCK so that opening a FIFO cannot hang.
+ */
+static int file_transfer(struct pk_http *h, const char *url, struct sink *s, long *status,
+			 struct pk_error *err)
+{
+	char path[PATH_MAX], buf[65536];
+	struct stat st;
+	int fd, rc;
+
+	*status = 0;
+	h->st.requests++;
+	rc = file_path(url, path, sizeof(path), err);
+	if (rc)
+		return pk_error__set(err, rc, "GET %s: %s", url, pk_error__str(err));
+	rc = sink_reset(s);
+	if (rc)
+		return pk_error__set(err, rc, "GET %s: %s", url, strerror(-rc));
+	s->keep = 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return pk_error__set(err, -ENOENT, "GET %s: cannot open '%s': %s", url, path, strerror(errno));
+	if (fstat(fd, &st)) {
+		rc = pk_error__set(err, -EIO, "GET %s: stat '%s': %s", url, path, strerror(errno));
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = pk_error__set(err, -EISDIR, "GET %s: '%s' is a directory, not a file", url, path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = pk_error__set(err, -EINVAL, "GET %s: '%s' is not a regular file", url, path);
+		goto done;
+	}
+	if ((uint64_t)st.st_size > s->max) {
+		rc = pk_error__set(err, -EFBIG, "GET %s: body larger than %" PRIu64 " bytes", url, s->max);
+		goto done;
+	}
+	if (h->progress)
+		s->start_ms = pk_now_ms(), s->last_ms = 0;
+	/* to the end, not to st_size: a file that grows meanwhile still meets the cap */
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = pk_error__set(err, -EIO, "GET %s: read '%s': %s", url, path, strerror(errno));
+			goto done;
+		}
+		if (!n)
+			break;
+		rc = sink_put(s, buf, (size_t)n);
+		if (rc == -EFBIG) {
+			pk_error__set(err, rc, "GET %s: body larger than %" PRIu64 " bytes", url, s->max);
+			goto done;
+		}
+		if (rc) {
+			pk_error__set(err, rc, "GET %s: cannot keep the body: %s", url, strerror(-rc));
+			goto done;
+		}
+		if (h->progress)
+			progress_cb(s, (curl_off_t)st.st_size, (curl_off_t)s->got, 0, 0);
+	}
+	rc = 0;
+done:
+	progress_clear(s);
+	close(fd);
+	return rc;
+}
+
 /*
  * One request with its retries. headers: extra request headers (validators) or
  * NULL; *status gets the final status (304 included: the caller decides). Returns
@@ -477,6 +641,11 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 	char why[CURL_ERROR_SIZE + 64];
 
 	*status = 0;
+	if (is_file_url(url))
+		return file_transfer(h, url, s, status, err);
+	rc = curl_ready(h, err);
+	if (rc)
+		return rc;
 	for (attempt = 0;; attempt++) {
 		CURLcode cr;
 		long redirects = 0, connects = 0;
@@ -489,7 +658,8 @@ static int transfer(struct pk_http *h, const char *url, struct curl_slist *heade
 		curl_easy_setopt(h->curl, CURLOPT_URL, url);
 		curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
 		curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+		/* file:// never gets here (file_transfer) */
+		curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		/* a redirect never leads to a local file */
 		curl_easy_setopt(h->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 1L);
@@ -783,6 +953,9 @@ int pk_http__get(struct pk_http *h, const char *url, const struct pk_http_get_op
 	s.max = PK_OPTS_GET(opts, max_bytes, 0) ?: GET_MAX_DEFAULT;
 	s.label = PK_OPTS_GET(opts, label, NULL) ?: url_label(url, label, sizeof(label));
 	conditional = PK_OPTS_GET(opts, conditional, false) && h->cache_dir && is_http(url);
+	/* the validators below are a curl_slist: libcurl first */
+	if (conditional && (rc = curl_ready(h, err)))
+		return rc;
 
 	if (conditional && cache_load(h, url, s.max, &ce) == 0) {
 		have_cache = true;
@@ -839,7 +1012,8 @@ int pk_http__get(struct pk_http *h, const char *url, const struct pk_http_get_op
 done:
 	free(s.buf);
 	free(line);
-	curl_slist_free_all(hdrs);
+	if (hdrs)	/* never called when libcurl is not loaded */
+		curl_slist_free_all(hdrs);
 	centry_free(&ce);
 	return rc;
 }

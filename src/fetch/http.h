@@ -1,4 +1,5 @@
-/* HTTP(S) client over libcurl for everything probekit downloads: connect and total
+/* HTTP(S) client over libcurl for everything probekit downloads (file:// URLs read
+ * by our own code, libcurl loaded only at the first http(s) request): connect and total
  * timeouts, retries with backoff on transient failures (5xx, reset, timeout, empty
  * reply; never on 4xx), proxy from the environment, a byte cap per request,
  * conditional requests against an on-disk validator cache (ETag / Last-Modified),
@@ -42,6 +43,8 @@ struct pk_http_opts {
 #define PK_HTTP_OPTS(name, ...) \
 	struct pk_http_opts name = { .sz = sizeof(struct pk_http_opts), __VA_ARGS__ }
 
+/* loads nothing: libcurl is loaded at the first http(s) transfer, whose error
+ * it is when it cannot be ("downloading needs libcurl (Debian: libcurl4): ...") */
 int pk_http__new(const struct pk_http_opts *opts, struct pk_http **out, struct pk_error *err);
 void pk_http__free(struct pk_http *h);
 
@@ -72,11 +75,20 @@ void pk_http_body__release(struct pk_http_body *b);
  * GET url into memory (http://, https://, file://). 0 on a 2xx (or a 304 with a
  * cached body; file:// gives status 0). Errors, each with the URL in err ("GET
  * URL: HTTP 404", "GET URL: ...: Connection refused", "(N attempts)" when retried):
- * -ENOENT (404, 410, a missing file://), -EACCES (401, 403), -EIO (another status,
- * after retries for 5xx), -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH (name or
- * route), -ECONNRESET (reset, closed early, empty reply), -EFBIG (more than
- * max_bytes), -EPROTO (TLS, malformed reply), -ELOOP (more than 5 redirects),
- * -EINVAL (bad URL or scheme), -ENOMEM. Error bodies (a 404 page) are never kept.
+ * -ENOENT (404, 410, a file:// that cannot be opened: missing or not readable),
+ * -EACCES (401, 403), -EIO (another status, after retries for 5xx; a file:// read
+ * error), -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH (name or route), -ECONNRESET
+ * (reset, closed early, empty reply), -EFBIG (more than max_bytes), -EPROTO (TLS,
+ * malformed reply), -ELOOP (more than 5 redirects), -EINVAL (bad URL or scheme;
+ * a file:// naming a FIFO or device), -EISDIR (a file:// naming a directory),
+ * -ELIBACC (an http(s) URL and libcurl cannot be loaded), -ENOMEM. Error bodies
+ * (a 404 page) are never kept.
+ *
+ * file:// URLs are read without libcurl, as libcurl takes them on Linux:
+ * file:///abs/path or file://localhost/abs/path (any other host: -EINVAL), %XX
+ * decoded (%00, a malformed escape, a raw space or control byte: -EINVAL), the
+ * query and fragment ignored; regular files only; one request counted, never
+ * retried, never cached.
  */
 int pk_http__get(struct pk_http *h, const char *url, const struct pk_http_get_opts *opts,
 		 struct pk_http_body *out, struct pk_error *err);
@@ -100,6 +112,10 @@ struct pk_http_download_opts {
 	struct pk_http_download_opts name = { .sz = sizeof(struct pk_http_download_opts), __VA_ARGS__ }
 int pk_http__download(struct pk_http *h, const char *url, const char *path,
 		      const struct pk_http_download_opts *opts, struct pk_error *err);
+
+/* The local path a file:// URL names (the rules above), NUL-terminated in out;
+ * -EINVAL with the reason, -ENAMETOOLONG when it does not fit in sz. */
+int pk_http__file_path(const char *url, char *out, size_t sz, struct pk_error *err);
 
 /* counters since pk_http__new, for benchmarks and the crawl summary */
 struct pk_http_stats {

@@ -1,18 +1,22 @@
 /* The HTTP client against a real nginx on loopback, started by tests/fetch/http.sh
  * (which passes NGINX_URL, NGINX_ACCESS_LOG and PK_HTTP_ROOT, the served directory):
  * statuses and retries counted in nginx's access log, timeouts, the byte cap, the
- * validator cache and its corruption, downloads, redirects, file://, proxy, TLS
- * with ca_file (NGINX_TLS_URL, NGINX_CA_FILE), retries that recover, stats. */
+ * validator cache and its corruption, downloads, redirects, file:// (read without
+ * libcurl, which stays unmapped until the first http request), proxy, TLS with
+ * ca_file (NGINX_TLS_URL, NGINX_CA_FILE), retries that recover, stats. */
 #include <errno.h>
 #include <stdarg.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -499,6 +503,250 @@ static void test_download(void)
 	PASS(t2);
 }
 
+/* a local path as a file:// URL, the reserved bytes encoded as fetcher.c does */
+static void file_url(char *out, size_t sz, const char *host, const char *dir, const char *name)
+{
+	char path[1024];
+	size_t o;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	o = (size_t)snprintf(out, sz, "file://%s", host);
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < sz; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("._~/-+", *p))
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, sz - o, "%%%02X", *p);
+	}
+	out[o] = 0;
+}
+
+/* whether libcurl is mapped into this process (this binary does not link it) */
+static int curl_mapped(void)
+{
+	char *d = NULL;
+	size_t len;
+	int found;
+
+	if (pk_file__read("/proc/self/maps", &d, &len, 16 << 20))
+		return -1;
+	found = strstr(d, "libcurl") != NULL;
+	free(d);
+	return found;
+}
+
+/* GET url as another user (nobody when we are root): rc, and err's message */
+static int get_as_nobody(const char *url, char *msg, size_t sz)
+{
+	int fds[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		struct pk_http *h = NULL;
+		struct pk_http_body b;
+		struct pk_error e = { 0 };
+		int rc;
+
+		close(fds[0]);
+		if (geteuid() == 0 && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+			_exit(100);
+		rc = pk_http__new(NULL, &h, &e) ?: pk_http__get(h, url, NULL, &b, &e);
+		if (write(fds[1], e.msg, strlen(e.msg)) < 0)
+			_exit(101);
+		_exit(-rc & 0x7f);
+	}
+	close(fds[1]);
+	n = read(fds[0], msg, sz - 1);
+	msg[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
+/*
+ * file:// read by our own code: run first, before anything in this process makes
+ * an http request, so that /proc/self/maps then shows no libcurl at all; one http
+ * request afterwards still works (libcurl loaded on demand) and maps it, which
+ * shows the check can fail.
+ */
+static void test_file_without_curl(void)
+{
+	const char *t = "file:// without libcurl: bodies, errors with libcurl's errno values, no libcurl mapped";
+	const char *t2 = "file:// downloads without libcurl: digest, size, nothing left on failure";
+	const char *t3 = "an http request after file:// ones loads libcurl and works";
+	struct pk_http *h = client(0, 5000, NULL, NULL);
+	struct pk_http_body b;
+	struct pk_http_stats st;
+	struct pk_error e = { 0 };
+	char u[1200], sub[1024], dir[1100], path[1200], ls[256], msg[512], *got = NULL;
+	size_t i, len;
+	int rc, calls = 0;
+
+	CHECK(t, h, "no client");
+	CHECK(t, curl_mapped() == 0, "libcurl mapped before any request (maps: %d)", curl_mapped());
+	snprintf(sub, sizeof(sub), "%s/a dir%%#?", root);
+	CHECK(t, (mkdir(sub, 0755) == 0 || errno == EEXIST) && put(sub, "f b", "spaced\n", 7) == 0,
+	      "cannot write into '%s'", sub);
+
+	/* found: the body, status 0, counted as one request and no connection */
+	file_url(u, sizeof(u), "", root, "small");
+	rc = pk_http__get(h, u, NULL, &b, &e);
+	calls++;
+	CHECK(t, rc == 0 && b.len == 6 && !memcmp(b.data, "small\n", 7) && b.status == 0,
+	      "found: rc %d: %s", rc, pk_error__str(&e));
+	pk_http_body__release(&b);
+	/* the localhost form, a percent-encoded space (and %, #, ? in the directory) */
+	file_url(u, sizeof(u), "localhost", root, "small");
+	rc = pk_http__get(h, u, NULL, &b, &e);
+	calls++;
+	CHECK(t, rc == 0 && b.len == 6, "localhost: rc %d: %s", rc, pk_error__str(&e));
+	pk_http_body__release(&b);
+	file_url(u, sizeof(u), "", sub, "f b");
+	CHECK(t, strstr(u, "a%20dir%25%23%3F/f%20b"), "encoded as '%s'", u);
+	rc = pk_http__get(h, u, NULL, &b, &e);
+	calls++;
+	CHECK(t, rc == 0 && b.len == 7 && !memcmp(b.data, "spaced\n", 7), "%%20: rc %d: %s", rc,
+	      pk_error__str(&e));
+	pk_http_body__release(&b);
+	pk_http__stats(h, &st);
+	CHECK(t, st.requests == 3 && st.bytes == 19 && st.connects == 0 && st.retries == 0,
+	      "stats: %" PRIu64 " requests, %" PRIu64 " bytes, %" PRIu64 " connects", st.requests,
+	      st.bytes, st.connects);
+
+	{
+		/* each refused with the errno libcurl gave (a directory and a FIFO: libcurl
+		 * read them, an empty body or a hang; now a clear error) */
+		struct {
+			const char *what, *host, *name;
+			uint64_t max;
+			int want;
+			const char *words;
+		} cases[] = {
+			{ "missing", "", "missing", 0, -ENOENT, "No such file or directory" },
+			{ "too large", "", "file", 1000, -EFBIG, "body larger than 1000 bytes" },
+			{ "one byte over", "", "file", BIG_LEN - 1, -EFBIG, "body larger than 99999 bytes" },
+			{ "a directory", "", "a dir%#?", 0, -EISDIR, "is a directory" },
+			{ "a FIFO", "", "fifo", 0, -EINVAL, "not a regular file" },
+			{ "another host", "otherhost", "small", 0, -EINVAL, "local absolute path" },
+		};
+
+		CHECK(t, mkfifo(strcat(strcpy(path, root), "/fifo"), 0644) == 0 || errno == EEXIST,
+		      "mkfifo: %s", strerror(errno));
+		for (i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+			PK_HTTP_GET_OPTS(go, .max_bytes = cases[i].max);
+
+			file_url(u, sizeof(u), cases[i].host, root, cases[i].name);
+			rc = pk_http__get(h, u, &go, &b, &e);
+			calls++;
+			CHECK(t, rc == cases[i].want && !b.data && strstr(e.msg, u) &&
+					 strstr(e.msg, cases[i].words),
+			      "%s: rc %d, want %d: %s", cases[i].what, rc, cases[i].want, e.msg);
+		}
+		unlink(path);
+	}
+	{
+		/* URLs refused before anything is opened */
+		static const char *const bad[] = {
+			"/small%GG", "/small%4", "/small%", "/sm%00all", "/sm all", "/sm\tall",
+		};
+		char good[1200];
+
+		for (i = 0; i < PK_ARRAY_SIZE(bad); i++) {
+			snprintf(u, sizeof(u), "file://%s%s", root, bad[i]);
+			rc = pk_http__get(h, u, NULL, &b, &e);
+			calls++;
+			CHECK(t, rc == -EINVAL && strstr(e.msg, u), "'%s': rc %d: %s", bad[i], rc, e.msg);
+		}
+		snprintf(u, sizeof(u), "file:%s/small", root);
+		rc = pk_http__get(h, u, NULL, &b, &e);
+		calls++;
+		CHECK(t, rc == -EINVAL && strstr(e.msg, "file://"), "file:/path: rc %d: %s", rc, e.msg);
+		/* the public decoder says the same, and %2F is a slash like any byte */
+		CHECK(t, pk_http__file_path("file:///a%2Fb%20c?q#f", good, sizeof(good), &e) == 0 &&
+				 !strcmp(good, "/a/b c"), "decoded '%s': %s", good, e.msg);
+		CHECK(t, pk_http__file_path("file:///a%0", good, sizeof(good), &e) == -EINVAL &&
+				 strstr(e.msg, "malformed escape"), "%s", e.msg);
+		CHECK(t, pk_http__file_path("file:///a%00", good, sizeof(good), &e) == -EINVAL &&
+				 strstr(e.msg, "%00"), "%s", e.msg);
+		CHECK(t, pk_http__file_path("file:///abcdef", good, 4, &e) == -ENAMETOOLONG, "%s", e.msg);
+		CHECK(t, pk_http__file_path("http://x/", good, sizeof(good), &e) == -EINVAL, "%s", e.msg);
+	}
+	/* not readable: -ENOENT, as libcurl's "Couldn't open file", and the reason said */
+	snprintf(path, sizeof(path), "%s/secret", root);
+	/* mode 0: nobody to root, the owner to anyone else */
+	CHECK(t, put(root, "secret", "s", 1) == 0 && chmod(path, 0) == 0, "secret: %s", strerror(errno));
+	file_url(u, sizeof(u), "", root, "secret");
+	rc = get_as_nobody(u, msg, sizeof(msg));
+	CHECK(t, rc == -ENOENT && strstr(msg, "Permission denied"), "not readable: rc %d: %s", rc, msg);
+	unlink(path);
+	pk_http__stats(h, &st);
+	CHECK(t, (int)st.requests == calls, "%" PRIu64 " requests counted, %d made", st.requests, calls);
+	PASS(t);
+
+	/* downloads: through a temp file, digest and size checked, nothing left behind */
+	snprintf(dir, sizeof(dir), "%s/file-dl", tmpdir);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/out.bin", dir);
+	{
+		unsigned char d[crypto_hash_sha256_BYTES];
+		char sha[65], bad[65];
+
+		crypto_hash_sha256(d, (const unsigned char *)big, BIG_LEN);
+		sodium_bin2hex(sha, sizeof(sha), d, sizeof(d));
+		memcpy(bad, sha, sizeof(bad));
+		bad[63] = bad[63] == '0' ? '1' : '0';
+		file_url(u, sizeof(u), "", root, "file");
+		{
+			PK_HTTP_DOWNLOAD_OPTS(o, .sha256 = sha, .size = BIG_LEN);
+
+			rc = pk_http__download(h, u, path, &o, &e);
+			CHECK(t2, rc == 0 && !pk_file__read(path, &got, &len, 1 << 20) && len == BIG_LEN &&
+					  !memcmp(got, big, BIG_LEN), "rc %d: %s", rc, pk_error__str(&e));
+			free(got);
+			listing(dir, ls, sizeof(ls));
+			CHECK_STR(t2, ls, "out.bin");
+			unlink(path);
+		}
+		struct {
+			const char *what, *name, *sha;
+			uint64_t size;
+			int want;
+		} cases[] = {
+			{ "digest differs", "file", bad, 0, -EBADMSG },
+			{ "size one less", "file", NULL, BIG_LEN - 1, -EFBIG },
+			{ "size one more", "file", NULL, BIG_LEN + 1, -EBADMSG },
+			{ "missing", "missing", sha, 0, -ENOENT },
+			{ "a directory", "", NULL, 0, -EISDIR },
+		};
+		for (i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+			PK_HTTP_DOWNLOAD_OPTS(o, .sha256 = cases[i].sha, .size = cases[i].size);
+
+			file_url(u, sizeof(u), "", root, cases[i].name);
+			rc = pk_http__download(h, u, path, &o, &e);
+			CHECK(t2, rc == cases[i].want && strstr(e.msg, u), "%s: rc %d, want %d: %s",
+			      cases[i].what, rc, cases[i].want, e.msg);
+			listing(dir, ls, sizeof(ls));
+			CHECK(t2, !ls[0], "%s: left '%s'", cases[i].what, ls);
+		}
+	}
+	CHECK(t2, curl_mapped() == 0, "libcurl mapped after file:// requests only");
+	PASS(t2);
+
+	rc = pk_http__get(h, url("/small"), NULL, &b, &e);
+	CHECK(t3, rc == 0 && b.len == 6 && b.status == 200, "rc %d: %s", rc, pk_error__str(&e));
+	pk_http_body__release(&b);
+	CHECK(t3, curl_mapped() == 1, "libcurl not mapped after an http request");
+	pk_http__free(h);
+	PASS(t3);
+}
+
 static void test_redirects(void)
 {
 	const char *t = "redirects: followed, counted, at most 5";
@@ -827,6 +1075,7 @@ int main(void)
 		return UNIT_EXIT();
 	}
 
+	test_file_without_curl();	/* first: nothing has loaded libcurl yet */
 	test_200();
 	test_status("404: -ENOENT, never retried", "/nothing-here", -ENOENT, 3, 1, "GET %s: HTTP 404");
 	test_status("403: -EACCES, never retried", "/e403", -EACCES, 3, 1, "GET %s: HTTP 403");
