@@ -340,8 +340,64 @@ static bool no_artifact(struct kernel *k, struct pk_verify_row *r, const char *r
 		return false;
 	}
 	r->verdict = PK_VERIFY_ERROR;
-	r->outcome = "no-artifact";
+	r->outcome = k->repo_err.msg[0] ? "repo-error" : "no-artifact";
 	return true;
+}
+
+/*
+ * A nested hypervisor can pass the KVM probe and still stall every real kernel;
+ * each run would then lose its first boot's 20 s to find out again. The stall is
+ * remembered for this host boot (keyed by its boot id, under /run, which a reboot
+ * empties); PROBEKIT_KVM_STALL_FILE names another file (tests).
+ */
+#define KVM_STALL_FILE "/run/probekit/kvm-stall"
+
+static const char *stall_file(void)
+{
+	const char *f = getenv("PROBEKIT_KVM_STALL_FILE");
+
+	return f && *f ? f : KVM_STALL_FILE;
+}
+
+static bool boot_id(char *buf, size_t n)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	if (pk_file__read("/proc/sys/kernel/random/boot_id", &data, &len, 128) || len < 8) {
+		free(data);
+		return false;
+	}
+	snprintf(buf, n, "%.*s", (int)strcspn(data, "\n"), data);
+	free(data);
+	return true;
+}
+
+/* the reason KVM stalled earlier in this host boot, or false */
+static bool kvm_stalled_before(struct pk_error *why)
+{
+	char id[64], *data = NULL;
+	size_t len = 0;
+	bool hit;
+
+	if (!boot_id(id, sizeof(id)) || pk_file__read(stall_file(), &data, &len, 1024))
+		return false;
+	hit = len > strlen(id) && !strncmp(data, id, strlen(id)) && data[strlen(id)] == ' ';
+	if (hit)
+		pk_error__set(why, -ETIMEDOUT, "%.*s (remembered for this host boot in %s)",
+			      (int)strcspn(data + strlen(id) + 1, "\n"), data + strlen(id) + 1, stall_file());
+	free(data);
+	return hit;
+}
+
+static void kvm_stall_remember(const struct pk_error *why)
+{
+	char id[64], line[700];
+
+	if (!boot_id(id, sizeof(id)) || pk_file__mkdirs(stall_file(), false))
+		return;
+	snprintf(line, sizeof(line), "%s %.600s\n", id, pk_error__str(why));
+	pk_file__write_atomic(stall_file(), line, strlen(line));	/* a hint only: errors ignored */
 }
 
 static void run_row(struct engine *en, struct pk_verify_row *r, struct kernel *k)
@@ -417,6 +473,8 @@ static void run_row(struct engine *en, struct pk_verify_row *r, struct kernel *k
 			break;
 		/* nested KVM that runs nothing: software emulation from now on */
 		pthread_mutex_lock(&en->lock);
+		if (run->accel == PK_VM_ACCEL_KVM)
+			kvm_stall_remember(&res.err);
 		run->accel = PK_VM_ACCEL_TCG;
 		run->accel_err = res.err;
 		pthread_mutex_unlock(&en->lock);
@@ -600,7 +658,9 @@ int pk_verify__run(const struct pk_verify_opts *o, struct pk_verify_run **out, s
 	}
 	run->accel = PK_OPTS_GET(o, accel, PK_VM_ACCEL_AUTO);
 	if (run->accel != PK_VM_ACCEL_TCG) {
-		if (!pk_kvm__probe(&run->accel_err)) {
+		if (!PK_OPTS_GET(o, kvm_only, false) && kvm_stalled_before(&run->accel_err)) {
+			run->accel = PK_VM_ACCEL_TCG;
+		} else if (!pk_kvm__probe(&run->accel_err)) {
 			run->accel = PK_VM_ACCEL_KVM;
 		} else if (PK_OPTS_GET(o, kvm_only, false)) {
 			r = pk_error__set(err, -ENODEV, "--accel kvm: %s", pk_error__str(&run->accel_err));

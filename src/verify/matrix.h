@@ -62,7 +62,9 @@ struct pk_verify_row {
 	enum pk_verify_mode mode;
 	enum pk_verify_verdict verdict;
 	const char *outcome;		/* verdict, panic, timeout, exited, launch-failed,
-					 * bad-input, no-artifact, ... */
+					 * bad-input; no-artifact (the repository lists
+					 * nothing this mode can use), repo-error (its index
+					 * or a file did not verify): those two never boot */
 	struct pk_error reason;		/* why not passed */
 	struct pk_error retried;	/* why the boot was repeated once; msg "" if not */
 	struct pk_vm_guest guest;	/* what the guest's selftest said */
