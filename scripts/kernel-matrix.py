@@ -282,7 +282,9 @@ def cmd_inputs(a):
             else:
                 k["package"] = path
         except OSError as e:
-            r = "; ".join(why.get(fkey, [])) or "the farm did not download it"
+            r = "; ".join(why.get(fkey, [])) or (
+                "the farm downloads an image only while it builds the kernel, and a kernel "
+                "its repository holds is not built again")
             k["not_fetched"] = "%s not in the package cache (%s): %s" % (img["name"], e.strerror, r)
         if not k["package"]:
             continue
@@ -362,6 +364,7 @@ def cmd_report(a):
               "matrix_wall_s": round(sum(v["wall_s"] for v in runs), 1),
               "run_wall_s": a.run_wall_s, "farm_s": a.farm_s,
               "jobs": runs[0]["jobs"] if runs else a.jobs,
+              "timeout_s": max([v.get("timeout_s") or 0 for v in runs] or [0]) or None,
               "accel": sorted({v["accel"] for v in runs if v.get("accel")}),
               "kvm_unused_reason": next((v["kvm_unused_reason"] for v in runs
                                          if v.get("kvm_unused_reason")), None),
@@ -462,7 +465,9 @@ def markdown(m):
     acc = ", ".join(m["accel"]) or "-"
     if m["kvm_unused_reason"]:
         acc += " (KVM not used: %s)" % m["kvm_unused_reason"]
-    w = "- matrix wall time %.0f s (the verify runs, -j %d, accel %s)" % (m["matrix_wall_s"], m["jobs"], acc)
+    w = "- matrix wall time %.0f s (the verify runs, -j %d, accel %s%s)" % (
+        m["matrix_wall_s"], m["jobs"], acc,
+        ", at most %.0f s per boot" % m["timeout_s"] if m["timeout_s"] else "")
     if m["run_wall_s"] is not None:
         w += "; whole run %.0f s (catalog, farm%s, packages, boots)" % (
             m["run_wall_s"], " %.0f s" % m["farm_s"] if m["farm_s"] is not None else "")
@@ -471,7 +476,7 @@ def markdown(m):
     o.append("- host: %s CPUs, kernel %s, load average at the end %s" % (h["cpus"], h["kernel"], h["load_average"]))
     o.append("- scope: %s" % m["scope"])
     if m["since"]:
-        o.append("- changed-only (`--since %s`): %d kernels booted, %d carried over from earlier runs "
+        o.append("- changed-only (`--since %s`): %d kernel(s) booted, %d carried over from earlier runs "
                  "(same image SHA256, same agent, a verdict in every mode; marked *carried*)" % (
                      m["since"]["file"], m["since"]["booted"], m["since"]["carried"]))
     for suite in m["suites"]:
@@ -563,7 +568,11 @@ def rewrite_bench(path, block):
 
 # ---------------------------------------------------------------- main
 def main():
-    ap = argparse.ArgumentParser(prog="kernel-matrix.py", description=__doc__)
+    ap = argparse.ArgumentParser(
+        prog="kernel-matrix.py",
+        description="make verify-all's data: plan (which catalog kernels to boot, --since), "
+                    "inputs (their packages and legacy objects), report (docs/kernel-matrix."
+                    "{md,json}, the bench:verify block). Run by scripts/verify-all.sh.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("plan", help="select catalog kernels; print the kernelreleases to boot")
     p.add_argument("--catalog", required=True, help="probekit kernels --json output")
