@@ -374,8 +374,14 @@ def cmd_report(a):
               "summary": summary(kernels, plan["modes"]), "kernels": kernels}
     write_atomic(a.json, json.dumps(matrix, indent=1, sort_keys=False) + "\n")
     write_atomic(a.md, markdown(matrix))
-    if a.bench:
+    # a run that booted nothing (everything carried over) has no numbers: the
+    # block keeps the last run's that had some
+    if a.bench and any(r["outcome"] not in NO_BOOT for k in kernels if not k["carried"]
+                       for r in k["modes"].values()):
         rewrite_bench(a.bench, bench_block(matrix))
+    elif a.bench:
+        note("nothing booted: %s's bench:verify block left as it was" % a.bench)
+        a.bench = None
     s = matrix["summary"]
     note("%s; wrote %s, %s%s" % ("; ".join("%s %d pass %d fail %d error" % (
         m, s[m]["pass"], s[m]["fail"], s[m]["error"]) for m in plan["modes"]),

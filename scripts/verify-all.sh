@@ -159,7 +159,7 @@ nleg=$(wc -l <"$work/legacy")
 if [[ ",$MODES," != *,legacy,* ]]; then nleg=0; fi
 nb=$((nleg)); [ -z "$img_modes" ] || nb=$((nb + nimg * $(tr ',' '\n' <<<"$img_modes" | wc -l)))
 # 6 s of one CPU per boot under TCG (the 2026-11-28 run: 36 boots, 105 s at -j 2)
-say "$nb boots: about $((nb * 6 / JOBS / 60 + 1)) min at -j $JOBS under TCG"
+[ "$nb" = 0 ] || say "$nb boots: about $(((nb * 6 / JOBS + 59) / 60)) min at -j $JOBS under TCG"
 [ -z "$img_modes" ] || run_verify images "$img_modes" "$work/images"
 [ "$nleg" = 0 ] || run_verify legacy legacy "$work/legacy" --repo "$repo" --repo-key "$pub"
 

@@ -106,6 +106,17 @@ if [ $rc = 1 ] && [[ $ra == "| $A *carried* |"*"pass: repo-legacy, 4.6 s |" ]] &
 	pass "kernel-matrix: --since: carried rows marked, with the run they come from; booted rows new"
 else fail "kernel-matrix: --since: carried rows marked, with the run they come from; booted rows new" "rc $rc: $ra / $rc2 / $(cat "$TMP/err")"; fi
 
+# a nightly run where nothing changed boots nothing: the bench block keeps its numbers
+gen plan --catalog $F/matrix-catalog.json --agent $F/matrix-agent.json --suite bookworm --since "$TMP/m.json" \
+	--out "$TMP/plan3.json" >"$TMP/boot3" 2>"$TMP/err"
+cp "$TMP/bench.md" "$TMP/bench.before"
+gen inputs --plan "$TMP/plan3.json" --cache "$TMP/cache" --image-list "$TMP/img3" --legacy-list "$TMP/leg3" 2>>"$TMP/err"
+gen report --plan "$TMP/plan3.json" --md "$TMP/m3.md" --json "$TMP/m3.json" --bench "$TMP/bench.md" 2>>"$TMP/err"; rc=$?
+if [ $rc = 1 ] && [ ! -s "$TMP/boot3" ] && cmp -s "$TMP/bench.md" "$TMP/bench.before" && grep -q "left as it was" "$TMP/err" &&
+	[ "$(json_get "$TMP/m3.json" since.carried)" = 2 ]; then
+	pass "kernel-matrix: nothing to boot: every row carried, the bench block left as it was"
+else fail "kernel-matrix: nothing to boot: every row carried, the bench block left as it was" "rc $rc: $(cat "$TMP/boot3" "$TMP/err")"; fi
+
 # 3. malformed inputs are refused with the file and the field, exit 2
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["results"][1]["mode"]; json.dump(d,open(sys.argv[2],"w"))' \
 	$F/matrix-verify-images.json "$TMP/bad.json"
