@@ -316,6 +316,12 @@ def synth(outcome, reason):
 def cmd_report(a):
     plan = load_plan(a.plan)
     runs = [check_verify(p) for p in a.verify]
+    missing = {}	# mode -> why its verify run gave no rows
+    for x in a.missing_reason:
+        mode, sep, why = x.partition("=")
+        if not sep or mode not in ALL_MODES:
+            raise Bad("--missing-reason '%s': expected MODE=TEXT" % x)
+        missing[mode] = why
     by_input, by_sha = {}, {}
     for k in plan["kernels"]:
         if k.get("package"):
@@ -354,7 +360,7 @@ def cmd_report(a):
                 row = synth("no-artifact", k["no_legacy"])
             else:
                 row = (k.get("results") or {}).get(m) or synth(
-                    "no-row", "probekit verify gave no %s row for this kernel" % m)
+                    "no-row", missing.get(m) or "probekit verify gave no %s row for this kernel" % m)
             e["modes"][m] = row
         if k["modes"] != plan["modes"]:
             e["not_applicable"] = {"legacy": k.get("headers_missing") or "no headers package"}
@@ -599,6 +605,8 @@ def main():
     p = sub.add_parser("report", help="write kernel-matrix.{md,json} and the bench block")
     p.add_argument("--plan", required=True)
     p.add_argument("--verify", action="append", default=[], help="probekit verify --json output")
+    p.add_argument("--missing-reason", action="append", default=[], metavar="MODE=TEXT",
+                   help="why a mode has no rows (its verify run could not run)")
     p.add_argument("--md", required=True)
     p.add_argument("--json", required=True)
     p.add_argument("--bench", help="docs/benchmarks.md: its bench:verify block is rewritten")

@@ -38,7 +38,8 @@ environment:
   OUT / PK        build directory (default build) / the probekit binary
 
 exit codes: 0 every row passed, 1 some row failed or errored, 2 usage or bad input,
-3 could not run (no binary, catalog or farm unusable, verify could not run)
+3 could not run (no binary, catalog or farm unusable), or one verify run could not
+run (the report is written, that run's rows say why)
 EOF
 }
 
@@ -148,11 +149,21 @@ run_verify() {	# NAME MODES LIST [extra args]
 	while read -r p; do ka+=(--kernel "$p"); done <"$list"
 	say "verify: $n kernels x $modes, -j $JOBS, at most $TIMEOUT s per boot"
 	"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode "$modes" --log-dir "$work/logs" \
-		"$@" "${ka[@]}" >"$work/verify-$name.json" || rc=$?
-	[ $rc -le 1 ] || die "probekit verify ($modes) exit $rc"
-	verify_files+=(--verify "$work/verify-$name.json")
+		"$@" "${ka[@]}" >"$work/verify-$name.json" 2> >(tee "$work/verify-$name.err" >&2) || rc=$?
+	if [ $rc -le 1 ]; then
+		verify_files+=(--verify "$work/verify-$name.json")
+		return 0
+	fi
+	# could not run (exit 2, 3): the other run's rows still make a report, and
+	# these modes' rows say why they are missing; the script exits 3
+	sleep 1	# tee's last lines
+	say "warning: probekit verify --mode $modes exit $rc: $(tail -1 "$work/verify-$name.err")"
+	for m in ${modes//,/ }; do
+		verify_files+=(--missing-reason "$m=probekit verify --mode $modes could not run (exit $rc): $(tail -1 "$work/verify-$name.err")")
+	done
+	verify_failed=1
 }
-verify_files=()
+verify_files=() verify_failed=0
 img_modes=$(tr ',' '\n' <<<"$MODES" | grep -vx legacy | paste -sd, || true)
 nimg=$(wc -l <"$work/images")
 nleg=$(wc -l <"$work/legacy")
@@ -170,5 +181,6 @@ python3 "$GEN" report --plan "$work/plan.json" "${verify_files[@]}" --jobs "$JOB
 	--md "$DOCS/kernel-matrix.md" --json "$DOCS/kernel-matrix.json" --bench "$DOCS/benchmarks.md" \
 	--run-wall-s $((SECONDS - t0)) --farm-s "$farm_s" || rc=$?
 [ $rc -le 1 ] || exit $rc
+[ $verify_failed = 0 ] || rc=3
 say "whole run $((SECONDS - t0)) s (farm $farm_s s); this run's files and failure logs: $work"
 exit $rc

@@ -117,6 +117,14 @@ if [ $rc = 1 ] && [ ! -s "$TMP/boot3" ] && cmp -s "$TMP/bench.md" "$TMP/bench.be
 	pass "kernel-matrix: nothing to boot: every row carried, the bench block left as it was"
 else fail "kernel-matrix: nothing to boot: every row carried, the bench block left as it was" "rc $rc: $(cat "$TMP/boot3" "$TMP/err")"; fi
 
+# a verify run that could not run (the legacy one, refused): the other run's rows stay,
+# and that mode's rows say why they are missing
+gen report --plan "$TMP/plan.json" --verify $F/matrix-verify-images.json --missing-reason "legacy=verify exit 2: invalid --mode" \
+	--md "$TMP/m4.md" --json "$TMP/m4.json" 2>"$TMP/err"; rc=$?
+if [ $rc = 1 ] && grep -qF "### $A (bookworm), legacy: error (no-row)" "$TMP/m4.md" && grep -q "^verify exit 2: invalid --mode$" "$TMP/m4.md" &&
+	[ "$(json_get "$TMP/m4.json" summary.btf.pass)" = 4 ]; then pass "kernel-matrix: a mode whose verify run could not run: its rows say why, the others stay"
+else fail "kernel-matrix: a mode whose verify run could not run: its rows say why, the others stay" "rc $rc: $(cat "$TMP/err")"; fi
+
 # 3. malformed inputs are refused with the file and the field, exit 2
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["results"][1]["mode"]; json.dump(d,open(sys.argv[2],"w"))' \
 	$F/matrix-verify-images.json "$TMP/bad.json"
