@@ -172,7 +172,12 @@ nb=$((nleg)); [ -z "$img_modes" ] || nb=$((nb + nimg * $(tr ',' '\n' <<<"$img_mo
 # 6 s of one CPU per boot under TCG (the 2026-11-28 run: 36 boots, 105 s at -j 2)
 [ "$nb" = 0 ] || say "$nb boots: about $(((nb * 6 / JOBS + 59) / 60)) min at -j $JOBS under TCG"
 [ -z "$img_modes" ] || run_verify images "$img_modes" "$work/images"
-[ "$nleg" = 0 ] || run_verify legacy legacy "$work/legacy" --repo "$repo" --repo-key "$pub"
+# KVM that the first run found unusable costs a 20 s trial boot: not twice
+accel=()
+[ ! -s "$work/verify-images.json" ] || ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+sys.exit(0 if d.get("accel") == "tcg" and d.get("kvm_unused_reason") else 1)' "$work/verify-images.json" 2>/dev/null ||
+	accel=(--accel tcg)
+[ "$nleg" = 0 ] || run_verify legacy legacy "$work/legacy" "${accel[@]}" --repo "$repo" --repo-key "$pub"
 
 # 5. the report
 mkdir -p "$DOCS"
