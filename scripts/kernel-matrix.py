@@ -349,6 +349,8 @@ def cmd_report(a):
              "package": k["image"]["name"], "version": k["image"]["version"],
              "image_sha256": k["image"]["sha256"], "headers": k["headers"],
              "agent": plan["agent"], "carried": not k["boot"], "modes": {}}
+        if k["boot"] and k.get("why_boot"):
+            e["booted_because"] = k["why_boot"]	# --since: what changed
         for m in plan["modes"]:
             if m not in k["modes"]:
                 continue	# legacy without headers: not applicable, no row
