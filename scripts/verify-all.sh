@@ -1,149 +1,191 @@
 #!/usr/bin/env bash
-# make verify-all: boot every Debian kernel image package of the corpus suites with
-# probekit verify and write docs/kernel-matrix.md and benchmarks.md's verify block.
-
-# Every amd64 flavor, not -dbg/-unsigned/meta packages, in modes btf and no-btf; of
-# docs/benchmarks.md only the block between its markers is rewritten.
+# make verify-all: boot every kernel image of the Debian catalog under QEMU with the agent
+# inside (modes btf, no-btf, and legacy where a headers package exists) and write
+# docs/kernel-matrix.{md,json} and benchmarks.md's bench:verify block.
 #
-# usage: scripts/verify-all.sh [SUITE...]      (default: every corpus suite)
-# environment: OUT (build dir, default build), VERIFY_JOBS (VMs at once, default 1),
-#              VERIFY_TIMEOUT (per boot, default 600), VERIFY_MODES (default btf,no-btf),
-#              VERIFY_MATCH (regex on package names), VERIFY_LIMIT (first N kernels only)
+# The programs run here; scripts/kernel-matrix.py does the data (which kernels, which
+# packages, the report). The farm's repository and key live in VERIFY_DIR so that a
+# nightly run builds and downloads only what is new; --since boots only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+usage() {
+	cat <<'EOF'
+usage: scripts/verify-all.sh [--since FILE] [-h|--help]
+
+Boot every kernel image of the Debian catalog (probekit kernels --distro debian) under
+QEMU: modes btf and no-btf for every image, legacy for every kernel with a headers
+package, its legacy object built by probekit farm into a persistent repository. Writes
+docs/kernel-matrix.md, docs/kernel-matrix.json and the bench:verify block of
+docs/benchmarks.md.
+
+  --since FILE   a previous docs/kernel-matrix.json: boot only kernels that are not in
+                 it with the same image SHA256, the same agent (probekit and probe
+                 version) and a verdict (pass or fail) in every mode; carry the others'
+                 rows over, marked carried. Errors (timeouts, not fetched) are retried.
+
+environment:
+  VERIFY_DIR      farm repository, its key pair and the last run's files
+                  (default /var/cache/probekit/verify-all)
+  VERIFY_CACHE    package and catalog cache (default $PROBEKIT_CACHE or /var/cache/probekit)
+  VERIFY_JOBS     VMs (and farm builds) at once (default 2)
+  VERIFY_TIMEOUT  per boot, seconds (default 300)
+  VERIFY_MODES    default btf,no-btf,legacy
+  VERIFY_SUITES   only these suites (space or comma separated; default every suite)
+  VERIFY_MATCH    only kernels whose uname -r matches this regex (Python re.search)
+  VERIFY_LIMIT    only the first N selected kernels
+  VERIFY_DOCS     where kernel-matrix.{md,json} and benchmarks.md are (default docs)
+  OUT / PK        build directory (default build) / the probekit binary
+
+exit codes: 0 every row passed, 1 some row failed or errored, 2 usage or bad input,
+3 could not run (no binary, catalog or farm unusable), or one verify run could not
+run (the report is written, that run's rows say why)
+EOF
+}
+
+since=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--since) [ $# -ge 2 ] || { echo "verify-all: error: --since needs a FILE" >&2; exit 2; }
+		since=$2; shift 2 ;;
+	--since=*) since=${1#--since=}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "verify-all: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[ -z "$since" ] || [ -r "$since" ] || { echo "verify-all: error: cannot read '$since'" >&2; exit 2; }
+
 OUT=${OUT:-build}
 PK=${PK:-$PWD/$OUT/probekit}
-JOBS=${VERIFY_JOBS:-1}
-TIMEOUT=${VERIFY_TIMEOUT:-600}
-MODES=${VERIFY_MODES:-btf,no-btf}
-MATRIX=docs/kernel-matrix.md
-BENCH=docs/benchmarks.md
-corpus=scripts/kernel-corpus.sh
+DIR=${VERIFY_DIR:-/var/cache/probekit/verify-all}
+CACHE=${VERIFY_CACHE:-${PROBEKIT_CACHE:-/var/cache/probekit}}
+JOBS=${VERIFY_JOBS:-2}
+TIMEOUT=${VERIFY_TIMEOUT:-300}
+MODES=${VERIFY_MODES:-btf,no-btf,legacy}
+DOCS=${VERIFY_DOCS:-docs}
+GEN=scripts/kernel-matrix.py
+say() { echo "verify-all: $*" >&2; }
+die() { echo "verify-all: error: $*" >&2; exit "${2:-3}"; }
 
-[ -x "$PK" ] || { echo "verify-all: error: no '$PK' (make first)" >&2; exit 3; }
-work=$(mktemp -d /tmp/pk-verify-all.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+[ -x "$PK" ] || die "no '$PK' (make first)"
+t0=$SECONDS
+mkdir -p "$DIR" || die "cannot create '$DIR'"
+exec 9>"$DIR/.lock"
+flock -n 9 || die "another verify-all is running in $DIR"
+# this run's files stay in DIR/last for a look at failures; the previous run's go
+work="$DIR/last"
+rm -rf "$work"; mkdir -p "$work"
 
-echo "verify-all: listing kernel image packages" >&2
-bash "$corpus" list "$@" >"$work/list"
-# real images only: linux-image-<version>-<flavor>, no -dbg/-unsigned twins, no meta packages
-awk '$2 ~ /^linux-image-[0-9]/ && $2 !~ /-(dbg|unsigned)$/ { print $1, $2, $3 }' "$work/list" >"$work/images"
-[ -n "${VERIFY_MATCH:-}" ] && { grep -E " linux-image-[^ ]*(${VERIFY_MATCH})" "$work/images" >"$work/i2" || true; mv "$work/i2" "$work/images"; }
-[ -n "${VERIFY_LIMIT:-}" ] && head -n "$VERIFY_LIMIT" "$work/images" >"$work/i2" && mv "$work/i2" "$work/images"
-n=$(wc -l <"$work/images")
-[ "$n" -gt 0 ] || { echo "verify-all: error: no kernel image packages listed" >&2; exit 3; }
+suite_args=()
+for s in ${VERIFY_SUITES//,/ }; do suite_args+=(--suite "$s"); done
 
-args=()
-: >"$work/fetched"
-while read -r suite pkg ver; do
-	echo "verify-all: fetching $suite $pkg $ver" >&2
-	if f=$(bash "$corpus" fetch "$suite:$pkg" 2>"$work/err" | tail -1) && [ -r "$f" ]; then
-		args+=(-k "$f")
-		echo "$suite $pkg $ver $f" >>"$work/fetched"
-	else
-		echo "verify-all: warning: cannot fetch $suite:$pkg: $(tail -1 "$work/err")" >&2
-		echo "$suite $pkg $ver -" >>"$work/fetched"
-	fi
-done <"$work/images"
-
-echo "verify-all: booting $((${#args[@]} / 2)) kernels x ${MODES} (-j $JOBS)" >&2
+# 1. the catalog and the agent: who is booted, and with what
+say "catalog: probekit kernels --distro debian ${suite_args[*]}"
 rc=0
-"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode "$MODES" --log-dir "$work/logs" "${args[@]}" \
-	>"$work/result.json" || rc=$?
-[ $rc -le 1 ] || { echo "verify-all: error: probekit verify exit $rc" >&2; exit $rc; }
+"$PK" kernels --distro debian "${suite_args[@]}" --cache "$CACHE" --json -q >"$work/catalog.json" || rc=$?
+[ $rc -le 1 ] || die "probekit kernels exit $rc"
+"$PK" version --json >"$work/agent.json" || die "probekit version failed"
+plan_args=(--catalog "$work/catalog.json" --agent "$work/agent.json" --modes "$MODES" --out "$work/plan.json")
+for s in ${VERIFY_SUITES//,/ }; do plan_args+=(--suite "$s"); done
+[ -z "${VERIFY_MATCH:-}" ] || plan_args+=(--match "$VERIFY_MATCH")
+[ -z "${VERIFY_LIMIT:-}" ] || plan_args+=(--limit "$VERIFY_LIMIT")
+[ -z "$since" ] || plan_args+=(--since "$since")
+python3 "$GEN" plan "${plan_args[@]}" >"$work/boot.list" || exit $?
+nboot=$(wc -l <"$work/boot.list")
 
-scope="all $(wc -l <"$work/list") listed packages -> $n kernel images"
-[ -n "${VERIFY_MATCH:-}${VERIFY_LIMIT:-}" ] && scope="SUBSET: $n kernel images (VERIFY_MATCH='${VERIFY_MATCH:-}' VERIFY_LIMIT=${VERIFY_LIMIT:-})"
-scope="$scope; host load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$work/result.json" "$work/fetched" "$MATRIX" "$BENCH" "$(uname -r)" "$(nproc)" "$scope" <<'EOF'
-import json, sys, time, os, re
-res, fetched, matrix, bench, host_kernel, ncpu, scope = sys.argv[1:8]
-d = json.load(open(res))
-suite_of, missing = {}, []
-for line in open(fetched):
-    suite, pkg, ver, path = line.split()
-    if path == "-":
-        missing.append((suite, pkg, ver))
-    else:
-        suite_of[path] = (suite, pkg, ver)
-rows = d["results"]
-modes = []
-for r in rows:
-    if r["mode"] not in modes:
-        modes.append(r["mode"])
-kernels = []
-for r in rows:
-    if r["input"] not in [k["input"] for k in kernels]:
-        kernels.append(r)
-when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-npass = sum(r["passed"] for r in rows)
-def cell(r):
-    if r is None:
-        return "-"
-    if r["passed"]:
-        return "pass: %s, %.1f s" % (r["candidate"], r["boot_to_verdict_s"])
-    return "**%s** (%s)" % (r["result"], r["outcome"])
-out = []
-out.append("# Kernel matrix\n")
-out.append("Latest `make verify-all` (scripts/verify-all.sh): every Debian amd64 kernel image package "
-           "the corpus suites list, booted under QEMU with the agent inside, `probekit selftest` "
-           "per mode. Cells: winning candidate and boot-to-verdict time (QEMU launch to the "
-           "verdict on the serial console).\n")
-out.append("- run: %s, %d of %d passed, matrix wall time %.0f s, accel %s%s, -j %d, host %s CPUs, kernel %s" % (
-    when, npass, len(rows), d["wall_s"], d["accel"],
-    " (KVM not used: %s)" % d["kvm_unused_reason"] if d.get("kvm_unused_reason") else "",
-    d["jobs"], ncpu, host_kernel))
-out.append("- scope: %s" % scope)
-out.append("- modes: btf = as booted (sysfs BTF); no-btf = /sys/kernel/btf hidden, so the embedded "
-           "reduced BTF (or a BTF file made from the image) must serve\n")
-out.append("| suite | package | version | release | " + " | ".join(modes) + " |")
-out.append("|---|---|---|---|" + "---|" * len(modes))
-for k in kernels:
-    s, pkg, ver = suite_of.get(k["input"], ("?", os.path.basename(k["input"]), "?"))
-    cells = [cell(next((r for r in rows if r["input"] == k["input"] and r["mode"] == m), None)) for m in modes]
-    out.append("| %s | %s | %s | %s | %s |" % (s, pkg, ver, k["kernel"], " | ".join(cells)))
-for s, pkg, ver in missing:
-    out.append("| %s | %s | %s | - | %s |" % (s, pkg, ver, " | ".join(["not fetched"] * len(modes))))
-fails = [r for r in rows if not r["passed"]]
-if fails:
-    out.append("\n## Failures\n")
-    for r in fails:
-        out.append("- %s %s: %s" % (r["kernel"], r["mode"], (r["reason"] or "").replace("|", "/")))
-open(matrix, "w").write("\n".join(out) + "\n")
+# 2. the farm: legacy objects (headers) and BTF into the persistent repository; it
+# downloads each image package into CACHE/packages (SHA256 checked) on the way
+repo=$DIR/repo key=$DIR/repo.key pub=$DIR/repo.pub
+if [ ! -e "$key" ]; then
+	"$PK" repo keygen --secret "$key" --public "$pub" >/dev/null || die "cannot make the farm's key in $DIR"
+fi
+farm_s=0
+: >"$work/farm.json"
+if [ "$nboot" -gt 0 ]; then
+	tf=$SECONDS
+	# the whole selection as suites when nothing narrows it, else the kernelreleases
+	# to boot, at most 64 per farm run (its --kernels limit)
+	if [ -z "${VERIFY_MATCH:-}${VERIFY_LIMIT:-}$since" ]; then
+		chunks=(all)
+	else
+		split -l 64 "$work/boot.list" "$work/farm-chunk."
+		chunks=("$work"/farm-chunk.*)
+	fi
+	for c in "${chunks[@]}"; do
+		fa=(farm --repo "$repo" --key "$key" --distro debian "${suite_args[@]}" -j "$JOBS" --cache "$CACHE" --json)
+		if [ "$c" != all ]; then
+			while read -r kr; do fa+=(--kernels "$kr"); done <"$c"
+		fi
+		say "farm: $([ "$c" = all ] && echo "every selected kernel" || echo "$(wc -l <"$c") kernels") into $repo"
+		rc=0
+		"$PK" "${fa[@]}" >"$work/farm.out" 2> >(tee "$work/farm.err" >&2) || rc=$?
+		[ $rc -le 1 ] || die "probekit farm exit $rc: $(tail -3 "$work/farm.err")"
+		# one failures list for the generator, over every chunk
+		python3 - "$work/farm.out" "$work/farm.json" <<-'EOF' || say "warning: farm gave no JSON summary: its failures are not named"
+		import json, sys
+		try:
+		    acc = json.load(open(sys.argv[2]))
+		except ValueError:
+		    acc = {"failures": []}
+		acc["failures"] += json.load(open(sys.argv[1])).get("failures") or []
+		json.dump(acc, open(sys.argv[2], "w"))
+		EOF
+	done
+	farm_s=$((SECONDS - tf))
+	"$PK" repo ls "$repo" --key "$pub" --json >"$work/index.json" 2>"$work/ls.err" ||
+		die "repo ls $repo: $(tail -1 "$work/ls.err")"
+fi
 
-# benchmarks block
-b = []
-b.append("<!-- bench:verify:begin -->")
-b.append("## probekit verify: boot-to-verdict\n")
-b.append("`make verify-all` on %s (%s CPUs, host kernel %s), accel %s%s, -j %d, QEMU %s MB guests. "
-         "Boot-to-verdict: QEMU launch until the guest's selftest verdict is on the serial console "
-         "(kernel boot + initramfs + agent load + canary self-check)." % (
-             when, ncpu, host_kernel, d["accel"],
-             " (KVM: %s)" % d["kvm_unused_reason"] if d.get("kvm_unused_reason") else "", d["jobs"], "768"))
-b.append("Scope: %s." % scope)
-b.append("")
-b.append("| kernel | mode | accel | boot-to-verdict s | self-check latency ms |")
-b.append("|---|---|---|---|---|")
-for r in rows:
-    b.append("| %s | %s | %s | %s | %s |" % (r["kernel"], r["mode"], r["accel"] or "-",
-        "%.1f" % r["boot_to_verdict_s"] if r["boot_to_verdict_s"] else "-",
-        "%.1f" % r["selfcheck_latency_ms"] if r["selfcheck_latency_ms"] is not None else "-"))
-times = [r["boot_to_verdict_s"] for r in rows if r["boot_to_verdict_s"]]
-if times:
-    times.sort()
-    b.append("\nboot-to-verdict: min %.1f s, median %.1f s, max %.1f s over %d boots; "
-             "matrix wall time %.0f s for %d kernels x %d modes." % (
-                 times[0], times[len(times) // 2], times[-1], len(times), d["wall_s"], len(kernels), len(modes)))
-b.append("<!-- bench:verify:end -->")
-block = "\n".join(b) + "\n"
-text = open(bench).read() if os.path.exists(bench) else ""
-m = re.search(r"<!-- bench:verify:begin -->.*?<!-- bench:verify:end -->\n?", text, re.S)
-if m:
-    text = text[:m.start()] + block + text[m.end():]
-else:
-    text = text + ("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "") + block
-open(bench, "w").write(text)
-print("verify-all: %d of %d passed; wrote %s and %s" % (npass, len(rows), matrix, bench), file=sys.stderr)
-EOF
-[ $rc = 0 ] || { cp -r "$work/logs" "${OUT}/verify-all-logs" 2>/dev/null && echo "verify-all: failure logs in ${OUT}/verify-all-logs" >&2; }
+# 3. the packages the farm fetched, and the kernels whose legacy object it lists
+python3 "$GEN" inputs --plan "$work/plan.json" --cache "$CACHE" --index "$work/index.json" \
+	--farm "$work/farm.json" --image-list "$work/images" --legacy-list "$work/legacy" || exit $?
+
+# 4. two verify runs: btf,no-btf for every image; legacy for those with an object
+run_verify() {	# NAME MODES LIST [extra args]
+	local name=$1 modes=$2 list=$3; shift 3
+	local ka=() rc=0 n
+	n=$(wc -l <"$list")
+	[ "$n" -gt 0 ] || return 0
+	while read -r p; do ka+=(--kernel "$p"); done <"$list"
+	say "verify: $n kernels x $modes, -j $JOBS, at most $TIMEOUT s per boot"
+	"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode "$modes" --log-dir "$work/logs" \
+		"$@" "${ka[@]}" >"$work/verify-$name.json" 2> >(tee "$work/verify-$name.err" >&2) || rc=$?
+	if [ $rc -le 1 ]; then
+		verify_files+=(--verify "$work/verify-$name.json")
+		return 0
+	fi
+	# could not run (exit 2, 3): the other run's rows still make a report, and
+	# these modes' rows say why they are missing; the script exits 3
+	sleep 1	# tee's last lines
+	say "warning: probekit verify --mode $modes exit $rc: $(tail -1 "$work/verify-$name.err")"
+	for m in ${modes//,/ }; do
+		verify_files+=(--missing-reason "$m=probekit verify --mode $modes could not run (exit $rc): $(tail -1 "$work/verify-$name.err")")
+	done
+	verify_failed=1
+}
+verify_files=() verify_failed=0
+img_modes=$(tr ',' '\n' <<<"$MODES" | grep -vx legacy | paste -sd, || true)
+nimg=$(wc -l <"$work/images")
+nleg=$(wc -l <"$work/legacy")
+if [[ ",$MODES," != *,legacy,* ]]; then nleg=0; fi
+nb=$((nleg)); [ -z "$img_modes" ] || nb=$((nb + nimg * $(tr ',' '\n' <<<"$img_modes" | wc -l)))
+# 6 s of one CPU per boot under TCG (the 2026-11-28 run: 36 boots, 105 s at -j 2)
+[ "$nb" = 0 ] || say "$nb boots: about $(((nb * 6 / JOBS + 59) / 60)) min at -j $JOBS under TCG"
+[ -z "$img_modes" ] || run_verify images "$img_modes" "$work/images"
+# KVM that the first run found unusable costs a 20 s trial boot: not twice
+accel=()
+[ ! -s "$work/verify-images.json" ] || ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+sys.exit(0 if d.get("accel") == "tcg" and d.get("kvm_unused_reason") else 1)' "$work/verify-images.json" 2>/dev/null ||
+	accel=(--accel tcg)
+[ "$nleg" = 0 ] || run_verify legacy legacy "$work/legacy" "${accel[@]}" --repo "$repo" --repo-key "$pub"
+
+# 5. the report
+mkdir -p "$DOCS"
+rc=0
+python3 "$GEN" report --plan "$work/plan.json" "${verify_files[@]}" --jobs "$JOBS" \
+	--md "$DOCS/kernel-matrix.md" --json "$DOCS/kernel-matrix.json" --bench "$DOCS/benchmarks.md" \
+	--run-wall-s $((SECONDS - t0)) --farm-s "$farm_s" || rc=$?
+[ $rc -le 1 ] || exit $rc
+[ $verify_failed = 0 ] || rc=3
+say "whole run $((SECONDS - t0)) s (farm $farm_s s); this run's files and failure logs: $work"
 exit $rc
