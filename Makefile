@@ -163,10 +163,12 @@ bench: deps
 	$(Q)OUT=$(OUT) bash bench/farm.sh
 	$(Q)OUT=$(OUT) bash bench/agent_repo.sh
 
-# boot every Debian kernel image of the configured suites in QEMU; writes docs/kernel-matrix.md
+# boot every kernel image of the Debian catalog in QEMU (btf, no-btf; legacy from the farm's
+# repository in VERIFY_DIR where a headers package exists); writes docs/kernel-matrix.{md,json}.
+# SINCE=docs/kernel-matrix.json boots only what changed (nightly)
 verify-all: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)OUT=$(OUT) bash scripts/verify-all.sh
+	$(Q)OUT=$(OUT) bash scripts/verify-all.sh $(if $(SINCE),--since $(SINCE))
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -77,7 +77,7 @@ work="$DIR/last"
 rm -rf "$work"; mkdir -p "$work"
 
 suite_args=()
-for s in ${VERIFY_SUITES//,/ }; do suite_args+=(--suite "$s"); done
+for s in ${VERIFY_SUITES:+${VERIFY_SUITES//,/ }}; do suite_args+=(--suite "$s"); done
 
 # 1. the catalog and the agent: who is booted, and with what
 say "catalog: probekit kernels --distro debian ${suite_args[*]}"
@@ -86,7 +86,7 @@ rc=0
 [ $rc -le 1 ] || die "probekit kernels exit $rc"
 "$PK" version --json >"$work/agent.json" || die "probekit version failed"
 plan_args=(--catalog "$work/catalog.json" --agent "$work/agent.json" --modes "$MODES" --out "$work/plan.json")
-for s in ${VERIFY_SUITES//,/ }; do plan_args+=(--suite "$s"); done
+for s in ${VERIFY_SUITES:+${VERIFY_SUITES//,/ }}; do plan_args+=(--suite "$s"); done
 [ -z "${VERIFY_MATCH:-}" ] || plan_args+=(--match "$VERIFY_MATCH")
 [ -z "${VERIFY_LIMIT:-}" ] || plan_args+=(--limit "$VERIFY_LIMIT")
 [ -z "$since" ] || plan_args+=(--since "$since")
