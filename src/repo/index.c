@@ -269,6 +269,11 @@ void pk_index__free(struct pk_index *ix)
 	free(ix);
 }
 
+bool pk_index__valid_utf8(const char *s, size_t n)
+{
+	return valid_utf8((const unsigned char *)s, n);
+}
+
 static int check_str(const char *field, const char *s, bool required, struct pk_error *err)
 {
 	size_t n;

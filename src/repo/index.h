@@ -4,6 +4,7 @@
 #ifndef PK_REPO_INDEX_H
 #define PK_REPO_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,8 @@ void pk_index__sort(struct pk_index *ix);
 int pk_index__check_fresh(const struct pk_index *ix, int64_t now, uint64_t min_version,
 			  struct pk_error *err);
 
+/* is s[0..n) valid UTF-8 (what every string of the index must be)? */
+bool pk_index__valid_utf8(const char *s, size_t n);
 /* the path rule above: 0, or -EBADMSG with why (err may be NULL) */
 int pk_index__check_path(const char *path, struct pk_error *err);
 /* one artifact's fields (path, sha256, kind, probe version, the kernel fields its

@@ -133,6 +133,8 @@ static int str_field(struct json_object *o, const char *pre, const char *key, bo
 	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
 		return pk_error__set(err, -EBADMSG, "verification record: %s%s: longer than %zu bytes or holds NUL",
 				     pre, key, max);
+	if (!pk_index__valid_utf8(json_object_get_string(v), json_object_get_string_len(v)))
+		return pk_error__set(err, -EBADMSG, "verification record: %s%s: not valid UTF-8", pre, key);
 	*out = json_object_get_string(v);
 	return 0;
 }
@@ -209,6 +211,11 @@ int pk_verification__apply(struct pk_index *ix, const void *data, size_t len, co
 		    (r = str_field(o, pre, "reason", true, PK_VERIFICATION_TAIL_MAX, &v[i].reason, err)) ||
 		    (r = str_field(o, pre, "console_tail", true, PK_VERIFICATION_TAIL_MAX, &v[i].console_tail, err)))
 			goto out;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(v[k].path, v[i].path)) {
+				r = pk_error__set(err, -EBADMSG, "verification record: %spath: listed twice", pre);
+				goto out;
+			}
 		if (!hex64(v[i].sha256) || !state_ok(v[i].state)) {
 			r = pk_error__set(err, -EBADMSG, "verification record: %s%s", pre,
 					  !hex64(v[i].sha256) ? "sha256: not 64 lower-case hex digits"
