@@ -162,6 +162,7 @@ bench: deps
 	$(Q)OUT=$(OUT) bash bench/kernels.sh
 	$(Q)OUT=$(OUT) bash bench/farm.sh
 	$(Q)OUT=$(OUT) bash bench/agent_repo.sh
+	$(Q)OUT=$(OUT) bash bench/farm_verify.sh
 
 # boot every kernel image of the Debian catalog in QEMU (btf, no-btf; legacy from the farm's
 # repository in VERIFY_DIR where a headers package exists); writes docs/kernel-matrix.{md,json}.
