@@ -55,3 +55,15 @@ int pk_sha256__file(const char *path, uint64_t max, char hex[65], uint64_t *size
 	close(fd);
 	return r;
 }
+
+bool pk_sha256__is_hex(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return false;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[64] == 0;
+}

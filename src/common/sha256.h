@@ -3,6 +3,7 @@
 #ifndef PK_COMMON_SHA256_H
 #define PK_COMMON_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,10 @@ int pk_sha256__hex(const void *data, size_t len, char hex[65]);
 /* what fd holds, from its start (pread: its offset is left alone); *size (may be
  * NULL) gets the bytes read. -EFBIG past max bytes, -errno on a read error. */
 int pk_sha256__fd(int fd, uint64_t max, char hex[65], uint64_t *size);
+
+/* is s (NUL-terminated, may be NULL) exactly 64 lower-case hex digits: a SHA256 as
+ * the project writes them everywhere (indexes, records, catalogs)? */
+bool pk_sha256__is_hex(const char *s);
 
 /* the same for the file at path */
 int pk_sha256__file(const char *path, uint64_t max, char hex[65], uint64_t *size);

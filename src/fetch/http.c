@@ -27,6 +27,7 @@
 
 #include "common/dl.h"
 #include "common/pk.h"
+#include "common/sha256.h"
 #include "fetch/http.h"
 
 /* libcurl's functions, filled by dlopen; the names below call through them */
@@ -1020,15 +1021,6 @@ done:
 
 /* ---- GET into a file ---- */
 
-static bool sha256_hex_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return i == 64;
-}
 
 static void fsync_dir_of(const char *path)
 {
@@ -1066,7 +1058,7 @@ int pk_http__download(struct pk_http *h, const char *url, const char *path,
 		return pk_error__set(err, -EINVAL, "GET %s: invalid arguments", url ? url : "(null)");
 	size = PK_OPTS_GET(opts, size, 0);
 	want_sha = PK_OPTS_GET(opts, sha256, NULL);
-	if (want_sha && !sha256_hex_valid(want_sha))
+	if (want_sha && !pk_sha256__is_hex(want_sha))
 		return pk_error__set(err, -EINVAL, "GET %s: '%s' is not a lower-case hex SHA256", url,
 				     want_sha);
 	s.max = size ?: (PK_OPTS_GET(opts, max_bytes, 0) ?: DOWNLOAD_MAX_DEFAULT);

@@ -89,15 +89,6 @@ static void debpkg_release(struct debpkg *p)
 	free(p->source);
 }
 
-static bool hex64(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return false;
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
 
 /*
  * Reads the kernel stanzas of one Packages text into c->pkgs; with keep, also
@@ -136,7 +127,7 @@ static int read_packages(struct crawl *c, size_t suite, const char *text, size_t
 			break;
 		}
 		if (pk_deb822_para__get(p, "Size", &size, &sl) || !k.version || !k.arch ||
-		    !k.filename || !hex64(k.sha256)) {
+		    !k.filename || !pk_sha256__is_hex(k.sha256)) {
 			r = pk_error__set(err, -EBADMSG,
 					  "%s: line %lu: package '%s' lacks Version, Architecture, Filename, Size or a SHA256",
 					  what, pk_deb822_para__line(p), k.name);

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "build/build.h"
+#include "common/sha256.h"
 #include "repo/index.h"
 
 /* strings we keep: long enough for a log tail, short enough that one field cannot
@@ -34,17 +35,6 @@ static bool in_set(const char *s, const char *const *set, size_t n)
 	return false;
 }
 
-static bool is_hex64(const char *s)
-{
-	size_t i;
-
-	if (!s)
-		return false;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[64] == 0;
-}
 
 /* the same rule as the JSON writer's (src/common/json.c), so that what we accept
  * is written back byte for byte: no overlong form, no surrogate, <= U+10FFFF */
@@ -303,7 +293,7 @@ int pk_index_artifact__check(const struct pk_index_artifact *a, struct pk_error 
 	r = pk_index__check_path(a->path, err);
 	if (r)
 		return pk_error__set(err, r, "path: %s", pk_error__str(err));
-	if (!is_hex64(a->sha256))
+	if (!pk_sha256__is_hex(a->sha256))
 		return pk_error__set(err, -EBADMSG, "sha256: not 64 lower-case hex digits");
 	if (!in_set(a->kind, KINDS, PK_ARRAY_SIZE(KINDS)))
 		return pk_error__set(err, -EBADMSG, "kind: '%s' is not one of legacy-object, "
@@ -355,7 +345,7 @@ int pk_index_artifact__check(const struct pk_index_artifact *a, struct pk_error 
 	}
 	if (a->record && (r = pk_index__check_path(a->record, err)))
 		return pk_error__set(err, r, "build.record: %s", pk_error__str(err));
-	if (a->log_sha256 && !is_hex64(a->log_sha256))
+	if (a->log_sha256 && !pk_sha256__is_hex(a->log_sha256))
 		return pk_error__set(err, -EBADMSG, "build.log_sha256: not 64 lower-case hex digits");
 	if (!isfinite(a->seconds) || a->seconds < 0 || a->seconds > SECONDS_MAX)
 		return pk_error__set(err, -EBADMSG, "build.seconds: not a duration");
@@ -371,7 +361,7 @@ int pk_index_artifact__check(const struct pk_index_artifact *a, struct pk_error 
 		snprintf(f, sizeof(f), "build.inputs[%zu].version", i);
 		if ((r = check_str(f, in->version, true, err)))
 			return r;
-		if (!is_hex64(in->sha256))
+		if (!pk_sha256__is_hex(in->sha256))
 			return pk_error__set(err, -EBADMSG,
 					     "build.inputs[%zu].sha256: not 64 lower-case hex digits", i);
 	}
@@ -894,7 +884,7 @@ static int get_hex64(struct json_object *o, const char *pre, const char *key, bo
 	r = get(o, pre, key, json_type_string, nullable, &v, err);
 	if (r || !v)
 		return r;
-	if (json_object_get_string_len(v) != 64 || !is_hex64(json_object_get_string(v)))
+	if (json_object_get_string_len(v) != 64 || !pk_sha256__is_hex(json_object_get_string(v)))
 		return bad(err, pre, key, "not 64 lower-case hex digits");
 	memcpy(out, json_object_get_string(v), 65);
 	if (present)

@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "common/pk.h"
+#include "common/sha256.h"
 #include "repo/verification.h"
 
 #define RESULTS_MAX 64
@@ -42,15 +43,6 @@ static bool state_ok(const char *s)
 	return s && (!strcmp(s, "verified") || !strcmp(s, "failed"));
 }
 
-static bool hex64(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return false;
-	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
 
 int pk_verification__write(const char *repo, const char *pv, const char *target,
 			   const char *kernelrelease, const struct pk_verification *v, size_t n,
@@ -63,7 +55,7 @@ int pk_verification__write(const char *repo, const char *pv, const char *target,
 	if (!repo || !pv || !target || !kernelrelease || (n && !v) || n > RESULTS_MAX)
 		return pk_error__set(err, -EINVAL, "verification record: bad arguments");
 	for (size_t i = 0; i < n; i++)
-		if (!v[i].path || !hex64(v[i].sha256) || !state_ok(v[i].state))
+		if (!v[i].path || !pk_sha256__is_hex(v[i].sha256) || !state_ok(v[i].state))
 			return pk_error__set(err, -EINVAL, "verification record: result %zu is incomplete", i);
 	if ((size_t)snprintf(r, sizeof(r), PK_VERIFICATION_DIR "/%s/%s_%s.json", pv, target, kernelrelease) >=
 	    sizeof(r))
@@ -216,9 +208,9 @@ int pk_verification__apply(struct pk_index *ix, const void *data, size_t len, co
 				r = pk_error__set(err, -EBADMSG, "verification record: %spath: listed twice", pre);
 				goto out;
 			}
-		if (!hex64(v[i].sha256) || !state_ok(v[i].state)) {
+		if (!pk_sha256__is_hex(v[i].sha256) || !state_ok(v[i].state)) {
 			r = pk_error__set(err, -EBADMSG, "verification record: %s%s", pre,
-					  !hex64(v[i].sha256) ? "sha256: not 64 lower-case hex digits"
+					  !pk_sha256__is_hex(v[i].sha256) ? "sha256: not 64 lower-case hex digits"
 							      : "state: not verified or failed");
 			goto out;
 		}
