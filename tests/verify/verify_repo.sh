@@ -10,6 +10,8 @@
 # and --require-verified takes what it marked. Packages are cached in
 # PROBEKIT_CACHE (default /var/cache/probekit) between runs.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib/nginx.sh"
+trap 'nginx_stop; rm -rf "$TMP"' EXIT
 
 JOBS=${VERIFY_JOBS:-2}
 TIMEOUT=${VERIFY_TIMEOUT:-900}
@@ -113,6 +115,22 @@ if [ $rc = 0 ] && [ "$(json_get "$TMP/r.json" results.0.candidate)" = repo-reduc
 	pass "verify repo: mode repo: the reduced BTF was fetched and verified in the guest ($got)"
 else
 	fail "verify repo: mode repo" "exit $rc, want '$want' got '$got': $(head -c 600 "$TMP/r.json")"
+fi
+
+# the repository as a URL (nginx on loopback): the host mirrors the kernel's subset
+# from it, signature checked, and the guest verifies it again
+if nginx_start "$TMP/repo" 2>"$TMP/nginx.err"; then
+	"$PK" verify --json --timeout "$TIMEOUT" --mode legacy --repo "$NGINX_URL/" --repo-key "$TMP/k/pub" -k "${IMG[5.10]}" \
+		>"$TMP/u.json" 2>/dev/null; rc=$?
+	if [ $rc = 0 ] && [ "$(json_get "$TMP/u.json" results.0.candidate)" = repo-legacy ] &&
+	   grep -q 'GET /index.json.minisig' "$NGINX_ACCESS_LOG"; then
+		pass "verify repo: --repo http://127.0.0.1 (nginx): mode legacy passes"
+	else
+		fail "verify repo: --repo over http" "exit $rc: $(head -c 400 "$TMP/u.json")"
+	fi
+	nginx_stop
+else
+	fail "verify repo: --repo over http" "nginx: $(cat "$TMP/nginx.err")"
 fi
 
 # faults, none of which may boot: the repository signed with another key; an
