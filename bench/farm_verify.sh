@@ -23,9 +23,14 @@ suite_args=()
 for s in $suites; do suite_args+=(--suite "$s"); done
 sel=("${suite_args[@]}" --kernels '*[0-9]-amd64' --allow-expired --cache "$cache")
 "$PK" repo keygen --public "$work/pub" --secret "$work/sec" >/dev/null 2>&1
-"$PK" farm --repo "$work/repo" --key "$work/sec" "${sel[@]}" -j 2 --json -q >"$work/build.json" 2>"$work/build.err" || true
+# a build failure of one kernel (exit 1) is the catalog's news, not the bench's
+rc=0
+"$PK" farm --repo "$work/repo" --key "$work/sec" "${sel[@]}" -j 2 --json -q >"$work/build.json" 2>"$work/build.err" || rc=$?
+[ $rc -le 1 ] || { echo "bench: farm exit $rc: $(tail -3 "$work/build.err")" >&2; exit 1; }
 t0=$(now)
-"$PK" farm --repo "$work/repo" --key "$work/sec" "${sel[@]}" -j 2 --verify --json -q >"$work/verify.json" 2>"$work/verify.err" || true
+rc=0
+"$PK" farm --repo "$work/repo" --key "$work/sec" "${sel[@]}" -j 2 --verify --json -q >"$work/verify.json" 2>"$work/verify.err" || rc=$?
+[ $rc -le 1 ] && [ -s "$work/verify.json" ] || { echo "bench: farm --verify exit $rc: $(tail -3 "$work/verify.err")" >&2; exit 1; }
 t1=$(now)
 fv=$(secs "$t0" "$t1")
 
@@ -46,8 +51,11 @@ EOF
 args=()
 while read -r f; do args+=(-k "$f"); done <"$work/images"
 t2=$(now)
+[ ${#args[@]} -gt 0 ] || { echo "bench: no kernel with a legacy object to boot" >&2; exit 1; }
+rc=0
 "$PK" verify --json -j 2 --mode btf,no-btf,legacy,repo --repo "$work/repo" --repo-key "$work/pub" "${args[@]}" \
-	>"$work/modes.json" 2>"$work/modes.err" || true
+	>"$work/modes.json" 2>"$work/modes.err" || rc=$?
+[ $rc -le 1 ] && [ -s "$work/modes.json" ] || { echo "bench: verify exit $rc: $(tail -3 "$work/modes.err")" >&2; exit 1; }
 t3=$(now)
 mw=$(secs "$t2" "$t3")
 

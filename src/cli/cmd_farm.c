@@ -50,7 +50,7 @@ static void usage(FILE *f)
 		"                       proved (_verify/), and index again: the artifacts are\n"
 		"                       marked verified or failed (env PROBEKIT_FARM_VERIFY=1;\n"
 		"                       x86_64 kernels; not with --shard: run it after the merge)\n"
-		"      --verify-timeout S  per boot (default 300)\n"
+		"      --verify-timeout S  per boot (default 300; env PROBEKIT_VERIFY_TIMEOUT)\n"
 		"      --cache DIR      package and catalog cache (env PROBEKIT_CACHE)\n"
 		"      --json           the summary as JSON on stdout\n"
 		"  catalog options: --distro, --suite, --arch, --mirror, --security-mirror,\n"
@@ -116,12 +116,20 @@ int cmd_farm(int argc, char **argv)
 	PK_FARM_OPTS(fo, .repo = getenv("PROBEKIT_REPO_DIR"), .key = getenv("PROBEKIT_REPO_SECRET_KEY"),
 		     .password = pw && *pw ? pw : NULL, .result = &res, .on_result = on_result,
 		     .verify = pk_cli__env_on("PROBEKIT_FARM_VERIFY"), .on_verify_row = on_verify_row);
+	const char *vt = pk_cli__env_str("PROBEKIT_VERIFY_TIMEOUT");
 	struct pk_error e = { 0 };
 	bool json = false, quiet = false;
 	int c, r, rc;
 
 	pk_cli_catalog__init(&cc);
 	fo.patterns = patterns;
+	if (vt) {
+		char *end;
+
+		fo.verify_timeout_s = strtod(vt, &end);
+		if (*end || !(fo.verify_timeout_s > 0) || fo.verify_timeout_s > 86400)
+			return pk_usage_err("farm", "bad PROBEKIT_VERIFY_TIMEOUT '%s' (seconds)", vt);
+	}
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":r:k:j:d:s:a:qh", opts, NULL)) != -1) {

@@ -82,6 +82,9 @@ int cmd_fetch(int argc, char **argv)
 		case ':':
 			pk_cli_repo__free(&ro);
 			return pk_usage_err("fetch", "option '%s' needs a value", argv[optind - 1]);
+		case PK_CLI_OPT_CANDIDATES:	/* fetch gets files, it walks no chain */
+			pk_cli_repo__free(&ro);
+			return pk_usage_err("fetch", "--candidates is for run, selftest and detect");
 		default: {
 			int taken = c == '?' ? 0 : pk_cli_repo__opt(&ro, c, optarg, "fetch");
 

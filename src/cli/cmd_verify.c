@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "common/json.h"
 #include "common/pk.h"
+#include "cli/repo_opts.h"
 #include "verify/kvm.h"
 #include "verify/matrix.h"
 
@@ -48,7 +49,8 @@ static void usage(FILE *f)
 		"                      PROBEKIT_VERIFY_REPO): its index and this kernel's\n"
 		"                      artifacts are mirrored into the guest's initramfs\n"
 		"  --repo-key FILE     its minisign public key (env PROBEKIT_REPO_KEY)\n"
-		"  --allow-expired     take an expired index (a mirror kept old on purpose)\n"
+		"  --allow-expired     take an expired index (a mirror kept old on purpose; env\n"
+		"                      PROBEKIT_ALLOW_EXPIRED=1)\n"
 		"  -j, --jobs N        VMs at once (default 1)\n"
 		"  --timeout S         per boot, launch to verdict (default 300)\n"
 		"  --accel auto|kvm|tcg  (default auto: KVM when /dev/kvm works, else tcg)\n"
@@ -273,6 +275,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	vo.repo = getenv("PROBEKIT_VERIFY_REPO");
 	vo.repo_key = getenv("PROBEKIT_REPO_KEY");
+	vo.allow_expired = pk_cli__env_on("PROBEKIT_ALLOW_EXPIRED");
 	vo.modes = PK_VERIFY_MODE_BIT(PK_VERIFY_BTF) | PK_VERIFY_MODE_BIT(PK_VERIFY_NO_BTF);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":k:m:j:h", opts, NULL)) != -1) {

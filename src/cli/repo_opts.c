@@ -55,11 +55,11 @@ const char pk_cli_repo_help[] =
 	"                        env PROBEKIT_PROBE_DIR; trusted like --probe)\n"
 	"  --download-probe      try the repository's CO-RE object for this probe version\n"
 	"                        before the embedded one (env PROBEKIT_DOWNLOAD_PROBE=1)\n"
-	"  --candidates LIST     try only these candidates (comma-separated; the others are\n"
-	"                        shown as skipped): explicit, repo-core, embedded-btf,\n"
-	"                        embedded-core+btf-file, embedded-core,\n"
-	"                        embedded-core+reduced-btf, repo-reduced-btf, repo-legacy,\n"
-	"                        cache-legacy (env PROBEKIT_CANDIDATES; default all)\n";
+	"  --candidates LIST     (run, selftest, detect) try only these candidates\n"
+	"                        (comma-separated; the others are shown as skipped):\n"
+	"                        explicit, repo-core, embedded-btf, embedded-core+btf-file,\n"
+	"                        embedded-core, embedded-core+reduced-btf, repo-reduced-btf,\n"
+	"                        repo-legacy, cache-legacy (env PROBEKIT_CANDIDATES; default all)\n";
 
 const char pk_cli_host_help[] =
 	"another host (an agent in a container, or a host described from outside):\n"

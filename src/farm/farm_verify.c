@@ -87,13 +87,29 @@ static void add_failure(struct pk_farm_result *res, const struct pk_kernel *k, c
 	snprintf(v->reason, sizeof(v->reason), "verify %s: %s", mode, why);
 }
 
-/* the results of one kernel's rows -> its record; counts into res */
+/* the state of candidate name in the guest's attempts, "" when it is not there */
+static const char *attempt_state(const struct pk_vm_guest *g, const char *name)
+{
+	for (int i = 0; i < g->nr_att; i++)
+		if (!strcmp(g->att[i].name, name))
+			return g->att[i].state;
+	return "";
+}
+
+/*
+ * The results of one kernel's rows -> its record; counts into res. Only what a boot
+ * proved is recorded: verified when the guest loaded these very bytes and the
+ * self-check passed; failed when the guest tried them (the candidate's attempt
+ * failed) and they did not serve. A row that did not reach a verdict (a timeout, a
+ * panic, QEMU that did not start) or a candidate the guest never tried proves
+ * nothing: counted in verify_errors, the artifact stays as it was.
+ */
 static int record_kernel(const struct pk_farm_opts *o, const char *pv, const struct vk *v,
 			 const struct pk_verify_row *rows, int nmodes, struct pk_farm_result *res,
 			 struct pk_error *err)
 {
 	struct pk_verification out[2];
-	char date[32], why[2][PK_ERROR_MSG_LEN + 200];
+	char date[32], why[2][PK_ERROR_MSG_LEN + 200], note[PK_ERROR_MSG_LEN + 200];
 	size_t n = 0;
 	time_t now = time(NULL);
 
@@ -103,22 +119,31 @@ static int record_kernel(const struct pk_farm_opts *o, const char *pv, const str
 		bool legacy = r->mode == PK_VERIFY_LEGACY;
 		const char *path = legacy ? v->legacy : v->reduced;
 		const char *sha = legacy ? v->legacy_sha : v->reduced_sha;
-		bool ok;
+		const char *cand = legacy ? "repo-legacy" : "repo-reduced-btf";
+		bool loaded = !strcmp(r->artifact.path, path) && !strcmp(r->artifact.sha256, sha);
+		bool ok = r->verdict == PK_VERIFY_PASS && loaded;
+		bool refuted = !ok && r->verdict != PK_VERIFY_ERROR && !strcmp(attempt_state(&r->guest, cand), "failed");
 
 		if (!path[0])
 			continue;
-		if (!r->booted) {	/* nothing proved either way: stays unverified */
+		if (!ok && !refuted) {	/* nothing proved either way: stays as it was */
+			if (r->verdict == PK_VERIFY_PASS && r->artifact.path[0] && !loaded)
+				snprintf(note, sizeof(note), "the guest loaded %s (%.12s), not %s (%.12s)",
+					 r->artifact.path, r->artifact.sha256, path, sha);
+			else if (r->verdict == PK_VERIFY_PASS)
+				snprintf(note, sizeof(note), "%s won in the guest; %s was not tried (%s)",
+					 r->guest.candidate, cand, attempt_state(&r->guest, cand));
+			else
+				snprintf(note, sizeof(note), "%s: %s", r->outcome, pk_error__str(&r->reason));
 			res->verify_errors++;
-			add_failure(res, v->k, pk_verify_mode__str(r->mode), pk_error__str(&r->reason));
+			add_failure(res, v->k, pk_verify_mode__str(r->mode), note);
 			continue;
 		}
-		ok = r->verdict == PK_VERIFY_PASS && !strcmp(r->artifact.path, path) &&
-		     !strcmp(r->artifact.sha256, sha);
-		if (!ok && r->verdict == PK_VERIFY_PASS)	/* another artifact served */
-			snprintf(why[n], sizeof(why[n]), "%s won in the guest, not %s", r->guest.candidate,
-				 legacy ? "repo-legacy" : "repo-reduced-btf");
-		else if (!ok)
-			snprintf(why[n], sizeof(why[n]), "%s: %s", r->outcome, pk_error__str(&r->reason));
+		if (refuted && r->verdict == PK_VERIFY_PASS)
+			snprintf(why[n], sizeof(why[n]), "%s failed in the guest (%s served instead)", cand,
+				 r->guest.candidate);
+		else if (refuted)
+			snprintf(why[n], sizeof(why[n]), "%s", pk_error__str(&r->reason));
 		out[n] = (struct pk_verification){
 			.path = path, .sha256 = sha, .state = ok ? "verified" : "failed",
 			.kernel = r->kernel, .mode = pk_verify_mode__str(r->mode), .date = date,
@@ -230,11 +255,24 @@ long pk_farm__verify(const struct pk_farm_opts *o, const struct pk_kernel *const
 			       .agent = PK_OPTS_GET(o, verify_agent, NULL) ?: agent, .repo = o->repo,
 			       .repo_key = keyfile, .allow_expired = true,
 			       .jobs = PK_OPTS_GET(o, jobs, 1), .timeout_s = PK_OPTS_GET(o, verify_timeout_s, 0.0),
+			       .discard_logs = true,	/* the record keeps each failure's console tail */
 			       .on_row = PK_OPTS_GET(o, on_verify_row, NULL), .ctx = PK_OPTS_GET(o, ctx, NULL));
+		struct pk_error why = { 0 };
 
-		r = pk_verify__run(&vo, &run, err);
-		if (r)
+		r = pk_verify__run(&vo, &run, &why);
+		if (r == -ENOENT) {
+			/* no QEMU: nothing proved, nothing recorded, every kernel says why */
+			for (size_t i = 0; i < nt; i++) {
+				res->verify_errors++;
+				add_failure(res, todo[i].k, "boot", pk_error__str(&why));
+			}
+			r = 0;
 			goto out;
+		}
+		if (r) {
+			*err = why;
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < nt; i++) {
 		/* rows are kernel-major: legacy then repo */
@@ -247,7 +285,8 @@ long pk_farm__verify(const struct pk_farm_opts *o, const struct pk_kernel *const
 		written += w;
 	}
 	res->verify_seconds = run->wall_s;
-	res->verify_booted = (size_t)nt;
+	for (size_t i = 0; i < nt; i++)
+		res->verify_booted += run->rows[i * 2].booted || run->rows[i * 2 + 1].booted;
 out:
 	if (keydir[0]) {
 		unlink(keyfile);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -885,41 +886,6 @@ fail:
 	return r;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* file:///a%20b -> /a b; -EINVAL for a host part or a bad escape */
-static int file_url_path(const char *url, char *out, size_t len)
-{
-	const char *p = url + 7;
-	size_t o = 0;
-
-	if (!strncmp(p, "localhost/", 10))
-		p += 9;
-	if (*p != '/')
-		return -EINVAL;
-	for (; *p; p++) {
-		char c = *p;
-
-		if (c == '%') {
-			int h = hexval(p[1]), l = h < 0 ? -1 : hexval(p[2]);
-
-			if (h < 0 || l < 0 || (!h && !l))
-				return -EINVAL;
-			c = (char)(h * 16 + l);
-			p += 2;
-		}
-		if (o + 1 >= len)
-			return -ENAMETOOLONG;
-		out[o++] = c;
-	}
-	out[o] = 0;
-	return 0;
-}
-
 /* ---- the walk of the mirror directory: stale temps out, the rest listed ---- */
 
 struct walk {
@@ -1100,10 +1066,12 @@ int pk_repo__mirror(const char *from, const char *to, const struct pk_repo_mirro
 		src = from;
 	} else {
 		/* file:// is a directory: read without following links, as a path is */
-		if (!strncmp(from, "file://", 7)) {
-			if (file_url_path(from, decoded, sizeof(decoded)))
-				return pk_error__set(err, -EINVAL, "'%s': a file:// URL names a local path "
-						     "(file:///srv/repo)", from);
+		if (!strncasecmp(from, "file:", 5)) {	/* the downloader's own reading of it */
+			int r = pk_http__file_path(from, decoded, sizeof(decoded), err);
+
+			if (r)
+				return pk_error__set(err, r, "'%s': %s (a file:// URL names a local path: "
+						     "file:///srv/repo)", from, pk_error__str(err));
 			from = decoded;
 		}
 		if (!realpath(from, src_dir))

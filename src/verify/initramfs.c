@@ -207,7 +207,7 @@ static const char init_script[] =
 	"\t# embedded objects and BTF not allowed, an empty cache\n"
 	"\tmount -t tmpfs -o size=4k,mode=0755 tmpfs /sys/kernel/btf 2>/dev/null\n"
 	"\t[ -e /sys/kernel/btf/vmlinux ] && say '/sys/kernel/btf/vmlinux is still visible'\n"
-	"\tc=repo-legacy; [ \"$mode\" = repo ] && c=repo-core,repo-reduced-btf,repo-legacy\n"
+	"\tc=repo-legacy; [ \"$mode\" = repo ] && c=repo-reduced-btf,repo-legacy\n"
 	"\tset -- \"$@\" --repo /pk/repo --repo-key /pk/repo.pub --cache /tmp/pk-cache --candidates $c\n"
 	"\t[ -e /pk/allow-expired ] && set -- \"$@\" --allow-expired;;\n"
 	"esac\n"

@@ -264,8 +264,8 @@ fail:
 	k->prep_err = err ? err : -EINVAL;
 }
 
-/* the probe's own verdict in the guest -> pass/fail and the reason */
-static void judge(struct pk_verify_row *r, const struct pk_vm_result *res)
+/* the probe's own verdict in the guest -> pass/fail and the reason (matrix.h) */
+void pk_verify_row__judge(struct pk_verify_row *r, const struct pk_vm_result *res)
 {
 	struct pk_vm_guest *g = &r->guest;
 
@@ -486,7 +486,7 @@ static void run_row(struct engine *en, struct pk_verify_row *r, struct kernel *k
 	r->wall_s = res.wall_s;
 	memcpy(r->tail, res.tail, sizeof(r->tail));
 	if (res.outcome == PK_VM_VERDICT) {
-		judge(r, &res);
+		pk_verify_row__judge(r, &res);
 	} else {
 		r->verdict = PK_VERIFY_ERROR;
 		r->reason = res.err;
@@ -701,14 +701,23 @@ counts:
 			rm_rf(en.kernels[i].dir);
 	free(en.kernels);
 	free(th);
-	if (!en.own_logdir && !o->keep) {
-		/* the logs of rows that did not pass stay; the rest of the work dir goes */
+	if (PK_OPTS_GET(o, discard_logs, false) && !o->keep)
+		for (int i = 0; i < run->nr_rows; i++)
+			if (run->rows[i].log[0]) {	/* the tail is in the row */
+				unlink(run->rows[i].log);
+				run->rows[i].log[0] = 0;
+			}
+	if (!o->keep) {
+		/* the logs of rows that did not pass stay (in the work dir unless the
+		 * caller named a log directory); the rest of the work dir goes */
 		bool kept = false;
 
-		for (int i = 0; i < run->nr_rows; i++)
+		for (int i = 0; i < run->nr_rows && !en.own_logdir; i++)
 			kept |= run->rows[i].log[0] != 0;
 		if (!kept)
 			rm_rf(run->workdir);
+		else
+			rmdir(run->workdir);	/* only when empty */
 	}
 	*out = run;
 	return r;

@@ -23,9 +23,8 @@
  *   object   --probe OBJ (the explicit candidate must win)
  *   legacy   sysfs BTF hidden, only the repo-legacy candidate allowed: this
  *            kernel's legacy object, from the repository, must win
- *   repo     sysfs BTF hidden, only repository candidates (repo-core,
- *            repo-reduced-btf, repo-legacy): whatever wins was fetched and
- *            verified inside the guest
+ *   repo     sysfs BTF hidden, only repository candidates (repo-reduced-btf,
+ *            repo-legacy): whatever wins was fetched and verified inside the guest
  * In legacy and repo mode the guest gets the repository's signed index and this
  * kernel's artifacts as a directory in its initramfs (a `repo mirror` subset, the
  * index and its signature byte for byte) and the public key; nothing else.
@@ -113,6 +112,8 @@ struct pk_verify_opts {
 	int jobs;			/* VMs at once, default 1 */
 	int mem_mb;			/* default 768 */
 	double timeout_s;		/* per boot, default 300 */
+	bool discard_logs;		/* remove even failed rows' console logs at the end
+					 * (their tails stay in the rows) */
 	pk_verify_row_fn on_row;
 	void *ctx;
 };
@@ -124,11 +125,17 @@ struct pk_verify_opts {
  * pass are in the result, not errors); -ENOENT when QEMU cannot be found (every row
  * then says so, and *out is still filled); -ENODEV for --accel kvm without a
  * working KVM; -EINVAL for bad options; -errno when there is no work directory.
- * *out to free with pk_verify_run__free (which removes the work directory unless
- * keep, leaving the logs of rows that did not pass).
+ * Before it returns, the work directory is removed unless keep, but for the console
+ * logs of rows that did not pass when they live there (log_dir NULL and not
+ * discard_logs). *out to free with pk_verify_run__free (memory only).
  */
 int pk_verify__run(const struct pk_verify_opts *opts, struct pk_verify_run **out,
 		   struct pk_error *err);
 void pk_verify_run__free(struct pk_verify_run *run);
+
+/* Judge one boot that reached its verdict (res->outcome PK_VM_VERDICT) for r->mode:
+ * fills r->guest, r->guest_json, r->artifact, r->verdict and r->reason. Exposed for
+ * the unit tests; pk_verify__run calls it for every such boot. */
+void pk_verify_row__judge(struct pk_verify_row *r, const struct pk_vm_result *res);
 
 #endif

@@ -103,6 +103,21 @@ static void test_malformed(void)
 		{ "number for string", "{\"schema\":\"probekit-verification/1\",\"probe_version\":7,\"target\":\"t\",\"kernelrelease\":\"k\",\"results\":[]}", "probe_version" },
 	};
 	struct pk_index *ix = two_artifacts();
+	char mixed[2048];
+
+	/* a good first result and a bad second one: nothing at all may be applied */
+	snprintf(mixed, sizeof(mixed),
+		 "{\"schema\":\"probekit-verification/1\",\"probe_version\":\"p\",\"target\":\"t\",\"kernelrelease\":\"k\","
+		 "\"results\":[{\"path\":\"%s\",\"sha256\":\"%s\",\"state\":\"verified\",\"kernel\":null,\"mode\":null,"
+		 "\"date\":null,\"reason\":null,\"console_tail\":null},{\"path\":\"x\"}]}",
+		 ix->artifacts[0].path, ix->artifacts[0].sha256);
+	{
+		struct pk_error e = { 0 };
+		int r = pk_verification__apply(ix, mixed, strlen(mixed), "r.json", NULL, &e);
+
+		CHECK("verification: a good result before a bad one", r == -EBADMSG && strstr(pk_error__str(&e), "results[1]"),
+		      "r %d: %s", r, pk_error__str(&e));
+	}
 
 	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
 		struct pk_error e = { 0 };

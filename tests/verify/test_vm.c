@@ -17,6 +17,7 @@
 #include "verify/console.h"
 #include "verify/initramfs.h"
 #include "verify/kimg.h"
+#include "verify/matrix.h"
 
 static void parse(const char *log, struct pk_vm_result *r)
 {
@@ -201,6 +202,94 @@ static void test_guest_fail_reasons(void)
 	CHECK_STR(name, g.reason,
 		  "core failed: load: \"x\" line 2 caf\xc3\xa9; legacy skipped: no   object/here");
 	PASS(name);
+}
+
+/* a guest status whose winner came from a repository: the source and the attempts */
+#define SHA "03daad81b1bf978f354fc52cf15c8f60f065529bc7f6a7b0d124da77ea8e0e51"
+static const char *guest_json(char *buf, size_t n, const char *cand, const char *source, bool passed)
+{
+	snprintf(buf, n,
+		 "{\"candidate\": \"%s\", \"btf\": null, \"source\": %s,"
+		 " \"selfcheck\": {\"passed\": %s, \"latency_ms\": 3.5},"
+		 " \"attempts\": [{\"name\": \"embedded-btf\", \"state\": \"skipped\","
+		 "  \"reason\": \"not among the candidates allowed (--candidates repo-legacy)\"},"
+		 " {\"name\": \"repo-reduced-btf\", \"state\": \"failed\", \"reason\": \"load: E2BIG\"},"
+		 " {\"name\": \"repo-legacy\", \"state\": \"%s\", \"reason\": null}]}",
+		 cand, source, passed ? "true" : "false", passed ? "ok" : "failed");
+	return buf;
+}
+
+static void test_guest_source(void)
+{
+	const char *name = "guest_json/source_and_attempts";
+	char buf[2048];
+	struct pk_vm_guest g;
+
+	pk_vm_guest__parse(guest_json(buf, sizeof(buf), "repo-legacy",
+				      "{\"path\": \"p/x86_64/probekit_debian_6.1.1-1-amd64_1.o\", \"kind\": \"legacy-object\","
+				      " \"repository\": \"/pk/repo\", \"url\": \"file:///pk/repo/p\", \"sha256\": \"" SHA "\","
+				      " \"cache_entry\": null, \"index_version\": 3, \"from_cache\": false, \"attempts\": []}",
+				      false), &g);
+	CHECK(name, g.valid, "invalid");
+	CHECK_STR(name, g.src_kind, "legacy-object");
+	CHECK_STR(name, g.src_sha256, SHA);
+	CHECK_STR(name, g.src_repo, "/pk/repo");
+	CHECK(name, !g.src_from_cache && g.nr_att == 3, "from_cache %d nr_att %d", g.src_from_cache, g.nr_att);
+	CHECK_STR(name, g.att[1].name, "repo-reduced-btf");
+	CHECK_STR(name, g.att[1].state, "failed");
+	/* a candidate the mode left out is no news in the reason */
+	CHECK(name, !strstr(g.reason, "embedded-btf") && strstr(g.reason, "repo-reduced-btf failed: load: E2BIG"),
+	      "%s", g.reason);
+	PASS(name);
+}
+
+/* pk_verify_row__judge in modes legacy and repo: what passes and what does not */
+static void test_judge_repo_modes(void)
+{
+	static const char *const src_ok = "{\"path\": \"p/a.o\", \"kind\": \"legacy-object\", \"repository\": \"/pk/repo\","
+					  " \"sha256\": \"" SHA "\", \"from_cache\": false}";
+	static const char *const src_cached = "{\"path\": \"p/a.o\", \"kind\": \"legacy-object\", \"repository\": \"/pk/repo\","
+					      " \"sha256\": \"" SHA "\", \"from_cache\": true}";
+	static const struct {
+		const char *name;
+		enum pk_verify_mode mode;
+		const char *cand, *source;
+		bool passed;
+		int rc;
+		enum pk_verify_verdict want;
+		const char *words;
+	} cases[] = {
+		{ "judge/legacy_pass", PK_VERIFY_LEGACY, "repo-legacy", src_ok, true, 0, PK_VERIFY_PASS, NULL },
+		{ "judge/legacy_other_winner", PK_VERIFY_LEGACY, "embedded-core", "null", true, 0, PK_VERIFY_FAIL,
+		  "embedded-core won, not this kernel's legacy object" },
+		{ "judge/legacy_from_cache", PK_VERIFY_LEGACY, "repo-legacy", src_cached, true, 0, PK_VERIFY_FAIL,
+		  "without a download verified in the guest" },
+		{ "judge/legacy_no_source", PK_VERIFY_LEGACY, "repo-legacy", "null", true, 0, PK_VERIFY_FAIL,
+		  "without a download verified in the guest (source none)" },
+		{ "judge/legacy_selfcheck_failed", PK_VERIFY_LEGACY, "repo-legacy", src_ok, false, 1, PK_VERIFY_FAIL,
+		  "selftest exit 1" },
+		{ "judge/repo_reduced_pass", PK_VERIFY_REPO, "repo-reduced-btf", src_ok, true, 0, PK_VERIFY_PASS, NULL },
+		{ "judge/repo_embedded_winner", PK_VERIFY_REPO, "embedded-btf", "null", true, 0, PK_VERIFY_FAIL,
+		  "embedded-btf won without a download" },
+	};
+
+	for (size_t i = 0; i < PK_ARRAY_SIZE(cases); i++) {
+		struct pk_verify_row r = { .mode = cases[i].mode };
+		struct pk_vm_result res = { .outcome = PK_VM_VERDICT, .guest_rc = cases[i].rc };
+		char buf[2048];
+
+		res.json = (char *)guest_json(buf, sizeof(buf), cases[i].cand, cases[i].source, cases[i].passed);
+		pk_verify_row__judge(&r, &res);
+		free(r.guest_json);
+		CHECK(cases[i].name, r.verdict == cases[i].want, "verdict %d, want %d: %s", r.verdict, cases[i].want,
+		      pk_error__str(&r.reason));
+		CHECK(cases[i].name, !cases[i].words || strstr(pk_error__str(&r.reason), cases[i].words), "reason: %s",
+		      pk_error__str(&r.reason));
+		if (cases[i].want == PK_VERIFY_PASS)
+			CHECK(cases[i].name, !strcmp(r.artifact.sha256, SHA) && !strcmp(r.artifact.path, "p/a.o"),
+			      "artifact %s %s", r.artifact.path, r.artifact.sha256);
+		PASS(cases[i].name);
+	}
 }
 
 static void test_guest_invalid(void)
@@ -408,6 +497,8 @@ int main(void)
 	test_guest_pass();
 	test_guest_fail_reasons();
 	test_guest_invalid();
+	test_guest_source();
+	test_judge_repo_modes();
 	if (!mkdtemp(tmpdir)) {
 		FAIL("kimg", "mkdtemp: %s", strerror(errno));
 		return UNIT_EXIT();
