@@ -203,6 +203,8 @@ static int walk_dir(const char *dir, bool remove_temps, struct walk *w, struct p
 		qsort(w->records, w->nr_records, sizeof(char *), cmp_str);
 	if (w->nr_manifests)
 		qsort(w->manifests, w->nr_manifests, sizeof(char *), cmp_str);
+	if (w->nr_verifications)
+		qsort(w->verifications, w->nr_verifications, sizeof(char *), cmp_str);
 	if (w->nr_files)
 		qsort(w->files, w->nr_files, sizeof(char *), cmp_str);
 	return 0;
@@ -710,7 +712,6 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 		}
 	}
 	/* then the VM verification's records (farm --verify), newer than any index */
-	qsort(w.verifications, w.nr_verifications, sizeof(*w.verifications), cmp_str);
 	for (size_t i = 0; i < w.nr_verifications; i++) {
 		char *data;
 		size_t len;
