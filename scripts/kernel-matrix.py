@@ -63,6 +63,15 @@ def need(obj, key, types, where, nullable=False):
     return v
 
 
+# The mirrors are this machine's apt configuration, not the project's: a reason that
+# quotes a download URL names no host in the committed report.
+HOST_RE = re.compile(r"\b(https?|ftp)://[^/\s\"'<>|)]+")
+
+
+def scrub(text):
+    return HOST_RE.sub(r"\1://APT-MIRROR", text)
+
+
 def write_atomic(path, text):
     tmp = "%s.tmp.%d" % (path, os.getpid())
     with open(tmp, "w") as f:
@@ -380,8 +389,8 @@ def cmd_report(a):
               "since": {"file": plan["since"], "carried": sum(k["carried"] for k in kernels),
                         "booted": sum(not k["carried"] for k in kernels)} if plan["since"] else None,
               "summary": summary(kernels, plan["modes"]), "kernels": kernels}
-    write_atomic(a.json, json.dumps(matrix, indent=1, sort_keys=False) + "\n")
-    write_atomic(a.md, markdown(matrix))
+    write_atomic(a.json, scrub(json.dumps(matrix, indent=1, sort_keys=False) + "\n"))
+    write_atomic(a.md, scrub(markdown(matrix)))
     # a run that booted nothing (everything carried over) has no numbers: the
     # block keeps the last run's that had some
     if a.bench and any(r["outcome"] not in NO_BOOT for k in kernels if not k["carried"]

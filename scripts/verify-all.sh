@@ -76,6 +76,17 @@ flock -n 9 || die "another verify-all is running in $DIR"
 work="$DIR/last"
 rm -rf "$work"; mkdir -p "$work"
 
+# run_logged OUT ERR CMD...: CMD's stdout to OUT, its stderr to ERR and, as it comes,
+# to ours; CMD's exit status. ERR is whole when it returns (no tee left running).
+run_logged() {
+	local out=$1 err=$2 pid
+	shift 2
+	"$@" >"$out" 2>"$err" &
+	pid=$!
+	tail -n +1 -f --pid="$pid" "$err" >&2 || true
+	wait "$pid"
+}
+
 suite_args=()
 for s in ${VERIFY_SUITES:+${VERIFY_SUITES//,/ }}; do suite_args+=(--suite "$s"); done
 
@@ -118,7 +129,7 @@ if [ "$nboot" -gt 0 ]; then
 		fi
 		say "farm: $([ "$c" = all ] && echo "every selected kernel" || echo "$(wc -l <"$c") kernels") into $repo"
 		rc=0
-		"$PK" "${fa[@]}" >"$work/farm.out" 2> >(tee "$work/farm.err" >&2) || rc=$?
+		run_logged "$work/farm.out" "$work/farm.err" "$PK" "${fa[@]}" || rc=$?
 		[ $rc -le 1 ] || die "probekit farm exit $rc: $(tail -3 "$work/farm.err")"
 		# one failures list for the generator, over every chunk
 		python3 - "$work/farm.out" "$work/farm.json" <<-'EOF' || say "warning: farm gave no JSON summary: its failures are not named"
@@ -148,15 +159,15 @@ run_verify() {	# NAME MODES LIST [extra args]
 	[ "$n" -gt 0 ] || return 0
 	while read -r p; do ka+=(--kernel "$p"); done <"$list"
 	say "verify: $n kernels x $modes, -j $JOBS, at most $TIMEOUT s per boot"
-	"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode "$modes" --log-dir "$work/logs" \
-		"$@" "${ka[@]}" >"$work/verify-$name.json" 2> >(tee "$work/verify-$name.err" >&2) || rc=$?
+	run_logged "$work/verify-$name.json" "$work/verify-$name.err" \
+		"$PK" verify --json -j "$JOBS" --timeout "$TIMEOUT" --mode "$modes" --log-dir "$work/logs" \
+		"$@" "${ka[@]}" || rc=$?
 	if [ $rc -le 1 ]; then
 		verify_files+=(--verify "$work/verify-$name.json")
 		return 0
 	fi
 	# could not run (exit 2, 3): the other run's rows still make a report, and
 	# these modes' rows say why they are missing; the script exits 3
-	sleep 1	# tee's last lines
 	say "warning: probekit verify --mode $modes exit $rc: $(tail -1 "$work/verify-$name.err")"
 	for m in ${modes//,/ }; do
 		verify_files+=(--missing-reason "$m=probekit verify --mode $modes could not run (exit $rc): $(tail -1 "$work/verify-$name.err")")
