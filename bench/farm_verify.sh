@@ -72,8 +72,8 @@ for a in ix["artifacts"]:
         s = a["verification"]["state"]
         states[(a["kind"], s)] = states.get((a["kind"], s), 0) + 1
 print("### farm --verify: proving what the farm publishes\n")
-print("`farm --verify -j 2` over %d selected kernels (%s): %d kernels booted, 2 boots each (modes "
-      "legacy and repo), %d artifacts verified, %d failed, %d not booted." % (
+print("`farm --verify -j 2` over %d selected kernels (%s): %d kernels booted in mode repo, and in "
+      "mode legacy those with a legacy object; %d artifacts verified, %d failed, %d not proved." % (
           v["selected"], os.environ.get("SUITES", "bookworm, bookworm-security; amd64 flavor"), booted,
           vv.get("verified", 0), vv.get("failed", 0), vv.get("errors", 0)))
 print("")
@@ -82,7 +82,7 @@ print("|---|---|")
 print("| the whole `farm --verify` run (nothing to build; boots, records, index signed again) | %.1f |" % fv)
 print("| its boots (image unpack, repository subset, initramfs, QEMU; -j 2) | %.1f |" % vv.get("seconds", 0))
 if booted:
-    print("| per kernel (2 boots) | %.1f |" % (vv.get("seconds", 0) / booted))
+    print("| per kernel (wall at -j 2 / kernels) | %.1f |" % (vv.get("seconds", 0) / booted))
     print("| per artifact proved | %.1f |" % (vv.get("seconds", 0) / max(1, vv.get("verified", 0) + vv.get("failed", 0))))
 print("")
 print("Index after the run: " + ", ".join("%s %s: %d" % (k, s, n) for (k, s), n in sorted(states.items())) + ".")
