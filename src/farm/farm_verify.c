@@ -96,12 +96,23 @@ static const char *attempt_state(const struct pk_vm_guest *g, const char *name)
 	return "";
 }
 
+/* did the guest try these bytes and see them fail? A failure to fetch them (the
+ * guest's agent could not read its own initramfs copy) says nothing of the bytes */
+static bool tried_and_failed(const struct pk_vm_guest *g, const char *name)
+{
+	for (int i = 0; i < g->nr_att; i++)
+		if (!strcmp(g->att[i].name, name))
+			return !strcmp(g->att[i].state, "failed") && strcmp(g->att[i].stage, "fetch");
+	return false;
+}
+
 /*
  * The results of one kernel's rows -> its record; counts into res. Only what a boot
  * proved is recorded: verified when the guest loaded these very bytes and the
  * self-check passed; failed when the guest tried them (the candidate's attempt
- * failed) and they did not serve. A row that did not reach a verdict (a timeout, a
- * panic, QEMU that did not start) or a candidate the guest never tried proves
+ * failed past its fetch: at open, load, attach or self-check) and they did not
+ * serve. A row that did not reach a verdict (a timeout, a panic, QEMU that did not
+ * start), a fetch that failed in the guest, or a candidate never tried proves
  * nothing: counted in verify_errors, the artifact stays as it was.
  */
 static int record_kernel(const struct pk_farm_opts *o, const char *pv, const struct vk *v,
@@ -122,7 +133,7 @@ static int record_kernel(const struct pk_farm_opts *o, const char *pv, const str
 		const char *cand = legacy ? "repo-legacy" : "repo-reduced-btf";
 		bool loaded = !strcmp(r->artifact.path, path) && !strcmp(r->artifact.sha256, sha);
 		bool ok = r->verdict == PK_VERIFY_PASS && loaded;
-		bool refuted = !ok && r->verdict != PK_VERIFY_ERROR && !strcmp(attempt_state(&r->guest, cand), "failed");
+		bool refuted = !ok && r->verdict != PK_VERIFY_ERROR && tried_and_failed(&r->guest, cand);
 
 		if (!path[0])
 			continue;

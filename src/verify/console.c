@@ -373,6 +373,7 @@ void pk_vm_guest__parse(const char *json, struct pk_vm_guest *g)
 		for (const char *p = ws(att + 1), *q; *p == '{' && g->nr_att < (int)PK_ARRAY_SIZE(g->att); p = ws(q + 1)) {
 			str_val(obj_get(p, "name"), g->att[g->nr_att].name, sizeof(g->att[0].name));
 			str_val(obj_get(p, "state"), g->att[g->nr_att].state, sizeof(g->att[0].state));
+			str_val(obj_get(p, "stage"), g->att[g->nr_att].stage, sizeof(g->att[0].stage));
 			g->nr_att++;
 			q = ws(skip_value(p, 0));
 			if (*q != ',')

@@ -35,10 +35,12 @@ struct pk_vm_guest {
 	/* the winner's "source" when it was fetched (repository candidates): "" if not */
 	char src_kind[16], src_path[512], src_sha256[65], src_repo[256];
 	bool src_from_cache;
-	/* every attempt's name and state (skipped, failed, ok, not-tried), in order */
+	/* every attempt's name, state (skipped, failed, ok, not-tried) and, when it
+	 * failed, its stage (fetch, open, load, attach, self-check), in order */
 	struct {
 		char name[48];
 		char state[16];
+		char stage[16];
 	} att[12];
 	int nr_att;
 };

@@ -213,7 +213,7 @@ static const char *guest_json(char *buf, size_t n, const char *cand, const char 
 		 " \"selfcheck\": {\"passed\": %s, \"latency_ms\": 3.5},"
 		 " \"attempts\": [{\"name\": \"embedded-btf\", \"state\": \"skipped\","
 		 "  \"reason\": \"not among the candidates allowed (--candidates repo-legacy)\"},"
-		 " {\"name\": \"repo-reduced-btf\", \"state\": \"failed\", \"reason\": \"load: E2BIG\"},"
+		 " {\"name\": \"repo-reduced-btf\", \"state\": \"failed\", \"stage\": \"load\", \"reason\": \"load: E2BIG\"},"
 		 " {\"name\": \"repo-legacy\", \"state\": \"%s\", \"reason\": null}]}",
 		 cand, source, passed ? "true" : "false", passed ? "ok" : "failed");
 	return buf;
@@ -237,6 +237,7 @@ static void test_guest_source(void)
 	CHECK(name, !g.src_from_cache && g.nr_att == 3, "from_cache %d nr_att %d", g.src_from_cache, g.nr_att);
 	CHECK_STR(name, g.att[1].name, "repo-reduced-btf");
 	CHECK_STR(name, g.att[1].state, "failed");
+	CHECK_STR(name, g.att[1].stage, "load");
 	/* a candidate the mode left out is no news in the reason */
 	CHECK(name, !strstr(g.reason, "embedded-btf") && strstr(g.reason, "repo-reduced-btf failed: load: E2BIG"),
 	      "%s", g.reason);

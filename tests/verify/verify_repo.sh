@@ -223,3 +223,44 @@ vv=${REL[6.1]%-amd64}
 [ $rc != 0 ] && grep -q unverified "$TMP/ru.json" "$TMP/ru.err" &&
 	pass "fetch --require-verified: refuses a kernel farm --verify has not booted" ||
 	fail "fetch --require-verified: refuses unverified" "exit $rc: $(head -c 400 "$TMP/ru.json") $(tail -2 "$TMP/ru.err")"
+
+# farm --verify refutes: the first kernel's legacy object replaced by bytes that are
+# no BPF object, its build record and the index made to agree (signed again), so the
+# guest fetches and checks them and fails to open them: the legacy object is marked
+# failed with the reason and the console tail kept in its record, the reduced BTF
+# verified, exit 1
+rec=$(grep -l "\"kernelrelease\": \"${REL[$FIRST]}\"" "$TMP"/repo/_build/*/*.json | head -1)
+if python3 - "$TMP/repo" "$rec" <<'EOF2' && "$PK" repo index "$TMP/repo" --key "$TMP/k/sec" >/dev/null 2>"$TMP/ri.err"; then
+import hashlib, json, sys
+repo, rec = sys.argv[1:3]
+d = json.load(open(rec))
+for a in d["artifacts"]:
+    if a["kind"] == "legacy-object":
+        data = b"this is not a BPF object\n"
+        open("%s/%s" % (repo, a["path"]), "wb").write(data)
+        a["size"], a["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+json.dump(d, open(rec, "w"), indent=2)
+EOF2
+	"$PK" farm --repo "$TMP/repo" --key "$TMP/k/sec" --kernels "${REL[$FIRST]}" --allow-expired --cache "$CACHE" \
+		--verify --json >"$TMP/fx.json" 2>"$TMP/fx.err"; rc=$?
+	python3 - "$TMP/repo" "${REL[$FIRST]}" >"$TMP/fx.check" <<'EOF2'
+import glob, json, sys
+repo, rel = sys.argv[1:3]
+ix = json.load(open(repo + "/index.json"))
+st = {a["kind"]: a["verification"] for a in ix["artifacts"]
+      if a["kind"] in ("legacy-object", "reduced-btf") and a["kernel"]["kernelrelease"] == rel}
+recs = [json.load(open(f)) for f in glob.glob(repo + "/_verify/*/*.json")]
+tail = [r["console_tail"] for rr in recs if rr["kernelrelease"] == rel for r in rr["results"] if r["state"] == "failed"]
+print(st["legacy-object"]["state"], st["legacy-object"]["mode"], st["reduced-btf"]["state"],
+      "open" in (st["legacy-object"]["reason"] or ""), "(console: _verify/" in (st["legacy-object"]["reason"] or ""),
+      bool(tail and "PKV-END" in tail[0]))
+EOF2
+	if [ $rc = 1 ] && [ "$(json_get "$TMP/fx.json" verify.failed)" = 1 ] &&
+	   [ "$(cat "$TMP/fx.check")" = "failed legacy verified True True True" ]; then
+		pass "farm --verify: a legacy object that fails in the guest is marked failed (reason, console tail kept), exit 1"
+	else
+		fail "farm --verify: a failing legacy object" "exit $rc: $(cat "$TMP/fx.check") $(head -c 400 "$TMP/fx.json") $(tail -2 "$TMP/fx.err")"
+	fi
+else
+	fail "farm --verify: a failing legacy object" "cannot make one: $(cat "$TMP/ri.err")"
+fi
