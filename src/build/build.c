@@ -4,7 +4,6 @@
  * repository layout, and the build record. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,16 +73,6 @@ int pk_artifact__path(enum pk_artifact_kind kind, const struct pk_kernel *k,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* one build's state */
 struct job {
 	const struct pk_kernel *k;
@@ -131,6 +120,13 @@ static void fail(struct job *j, enum pk_artifact_kind a, const char *stage, int 
 	logf_(j, "FAILED %s at %s: %s", pk_artifact_kind__str(a), stage, pk_error__str(why));
 }
 
+int pk_build__package_path(const char *cache_dir, const struct pk_pkg *p, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/packages/%s-%s.pkg", cache_dir, p->sha256, p->name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 /* A package from the cache, or downloaded into it: the file is named by its
  * SHA256 and checked again whenever it is used, so a damaged cache entry is
  * fetched again, never used. */
@@ -166,8 +162,7 @@ static int get_package_timed(struct job *j, const struct pk_pkg *p, char *path, 
 	if (j->nr_fds == PK_ARRAY_SIZE(j->fds))
 		return pk_error__set(err, -E2BIG, "more than %zu packages for one kernel",
 				     PK_ARRAY_SIZE(j->fds));
-	if (snprintf(cpath, sizeof(cpath), "%s/packages/%s-%s.pkg", cache, p->sha256, p->name) >=
-	    (int)sizeof(cpath))
+	if (pk_build__package_path(cache, p, cpath, sizeof(cpath)))
 		return pk_error__set(err, -ENAMETOOLONG, "cache path too long");
 	for (tries = 0; tries < 2; tries++) {
 		fd = open(cpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -624,7 +619,7 @@ int pk_build__kernel(const struct pk_kernel *k, const struct pk_build_opts *opts
 		close(j.fds[i]);
 	free(j.uname_r);
 	if (!PK_OPTS_GET(opts, keep_work, false))
-		rm_tree(j.work);
+		pk_file__rm_tree(j.work);
 	return res->status;
 
 setup_failed:

@@ -45,6 +45,10 @@ const char *pk_artifact_kind__str(enum pk_artifact_kind k);	/* "legacy-object" .
 int pk_artifact__path(enum pk_artifact_kind kind, const struct pk_kernel *k,
 		      const char *probe_version, char *buf, size_t len);
 
+/* where the package cache keeps p: <cache_dir>/packages/<sha256>-<name>.pkg (the
+ * farm's verification finds image packages there too); -ENAMETOOLONG */
+int pk_build__package_path(const char *cache_dir, const struct pk_pkg *p, char *buf, size_t len);
+
 struct pk_build_result {
 	int status;			/* 0: every artifact built; else the first failure's -errno */
 	bool built[PK_ART__MAX];

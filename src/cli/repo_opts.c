@@ -95,6 +95,7 @@ void pk_cli_repo__init(struct pk_cli_repo *o)
 	o->probe_dir = pk_cli__env_str("PROBEKIT_PROBE_DIR");
 	o->host_root = pk_cli__env_str("HOST_ROOT");
 	o->candidates = pk_cli__env_str("PROBEKIT_CANDIDATES");
+	o->candidates_origin = "PROBEKIT_CANDIDATES";
 	if (pk_cli__env_str("PROBEKIT_INDEX_MAX_AGE")) {
 		const char *v = getenv("PROBEKIT_INDEX_MAX_AGE");
 
@@ -149,14 +150,7 @@ int pk_cli_repo__opt(struct pk_cli_repo *o, int opt, const char *arg, const char
 	case PK_CLI_OPT_REPO_ALLOW_EXPIRED: o->allow_expired = true; return 1;
 	case PK_CLI_OPT_REQUIRE_VERIFIED: o->require_verified = true; return 1;
 	case PK_CLI_OPT_CA_FILE: o->ca_file = arg; return 1;
-	case PK_CLI_OPT_CANDIDATES: {
-		char bad[64];
-
-		if (pk_chain__check_names(arg, bad, sizeof(bad)))
-			return pk_usage_err(cmd, "unknown candidate '%s' in --candidates (see --help)", bad);
-		o->candidates = arg;
-		return 1;
-	}
+	case PK_CLI_OPT_CANDIDATES: o->candidates = arg; o->candidates_origin = "--candidates"; return 1;
 	case PK_CLI_OPT_CONNECT_TIMEOUT:
 		if (seconds_ms(arg, &o->connect_timeout_ms))
 			return pk_usage_err(cmd, "invalid --connect-timeout '%s' (seconds, up to 3600)", arg);
@@ -431,11 +425,11 @@ int pk_cli_repo__setup(struct pk_cli_repo *o, const struct pk_host *h, const cha
 		pk_err("%s: cannot compute this agent's probe version", cmd);
 		return PK_EXIT_ERROR;
 	}
-	if (o->candidates) {	/* PROBEKIT_CANDIDATES, never checked before */
+	if (o->candidates) {	/* from the command line or the environment: checked here */
 		char bad[64];
 
 		if (pk_chain__check_names(o->candidates, bad, sizeof(bad)))
-			return pk_usage_err(cmd, "unknown candidate '%s' in PROBEKIT_CANDIDATES", bad);
+			return pk_usage_err(cmd, "unknown candidate '%s' in %s", bad, o->candidates_origin);
 	}
 	if (o->key_path) {
 		r = pk_minisign_pubkey__load(&o->key, o->key_path, &err);

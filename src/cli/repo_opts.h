@@ -107,7 +107,9 @@ struct pk_cli_repo {
 	int retries;
 	int64_t index_max_age;		/* seconds; -1: ask at every start; 0: default */
 	const char *probe_dir;
-	const char *candidates;		/* --candidates / PROBEKIT_CANDIDATES, checked, or NULL */
+	const char *candidates;		/* --candidates / PROBEKIT_CANDIDATES, or NULL; checked by
+					 * pk_cli_repo__setup */
+	const char *candidates_origin;	/* which of the two, for messages */
 	/* host options (detect, fetch) */
 	const char *host_root, *uname_r, *uname_v, *uname_m;
 	/* made by pk_cli_repo__setup */

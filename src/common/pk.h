@@ -74,6 +74,11 @@ int pk_file__write_atomic(const char *path, const void *data, size_t len);
 bool pk_path__component_ok(const char *s);
 /* mkdir -p of path's parent directories (and of path itself when last): 0 or -errno */
 int pk_file__mkdirs(const char *path, bool last);
+/* rm -rf of dir, in process: links are removed, never followed; what cannot be
+ * removed stays (best effort: scratch directories) */
+void pk_file__rm_tree(const char *dir);
+/* the value of one hex digit (either case), or -1 */
+int pk_hex__digit(unsigned char c);
 /* strlcpy-like; returns 0 or -ENAMETOOLONG when truncated */
 int pk_strlcpy(char *dst, const char *src, size_t size);
 

@@ -41,7 +41,7 @@ static bool wants(const struct pk_index_artifact *a, bool retry_failed)
 	return !s || !strcmp(s, "unverified") || (retry_failed && !strcmp(s, "failed"));
 }
 
-/* the image package from the build's package cache (named by its SHA256, checked
+/* the image package from the build's package cache (pk_build__package_path, checked
  * again here), downloaded into it when absent */
 static int image_of(const struct pk_kernel *k, const char *cache, struct pk_http **http, char *out,
 		    size_t len, struct pk_error *err)
@@ -53,7 +53,7 @@ static int image_of(const struct pk_kernel *k, const char *cache, struct pk_http
 
 	if (!p->name || !p->sha256[0] || !p->url)
 		return pk_error__set(err, -ENOENT, "the catalog names no image package with a SHA256");
-	if ((size_t)snprintf(out, len, "%s/packages/%s-%s.pkg", cache, p->sha256, p->name) >= len)
+	if (pk_build__package_path(cache, p, out, len))
 		return pk_error__set(err, -ENAMETOOLONG, "cache path too long");
 	if (!pk_sha256__file(out, IMAGE_MAX_BYTES, got, &size) && size == p->size && !strcmp(got, p->sha256))
 		return 0;

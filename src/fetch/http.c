@@ -126,26 +126,6 @@ static void sodium_init_once(void)
 		sodium_err = -EIO;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	if (pk_strlcpy(buf, dir, sizeof(buf)))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int pk_http__new(const struct pk_http_opts *opts, struct pk_http **out, struct pk_error *err)
 {
 	const char *cache_dir, *ca_file, *ua;
@@ -180,7 +160,7 @@ int pk_http__new(const struct pk_http_opts *opts, struct pk_http **out, struct p
 		rc = pk_error__set(err, -ENOMEM, "http: out of memory");
 		goto fail;
 	}
-	if (h->cache_dir && (rc = mkdir_p(h->cache_dir))) {
+	if (h->cache_dir && (rc = pk_file__mkdirs(h->cache_dir, true))) {
 		pk_error__set(err, rc, "http: cannot create cache directory '%s': %s",
 			      h->cache_dir, strerror(-rc));
 		goto fail;
@@ -482,17 +462,6 @@ static void sleep_ms(long ms)
 
 /* ---- file:// without libcurl ---- */
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* every file: URL is ours, the malformed ones too: none of them loads libcurl */
 static bool is_file_url(const char *url)
 {
@@ -522,7 +491,7 @@ static int file_path(const char *url, char *out, size_t sz, struct pk_error *err
 			return pk_error__set(err, -EINVAL, "byte 0x%02x at %zu is not allowed in a URL "
 					     "(percent-encode it)", c, (size_t)(p - url));
 		if (c == '%') {
-			int hi = hexval((unsigned char)p[1]), lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+			int hi = pk_hex__digit((unsigned char)p[1]), lo = hi < 0 ? -1 : pk_hex__digit((unsigned char)p[2]);
 
 			if (hi < 0 || lo < 0)
 				return pk_error__set(err, -EINVAL, "a malformed escape at %zu (%%XX, two "

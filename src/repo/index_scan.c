@@ -172,17 +172,6 @@ static inline void put(struct sval *v, unsigned char c)
 	}
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* the bytes that end a run of plain string bytes */
 static const bool STR_STOP[256] = { ['"'] = true, ['\\'] = true };
 
@@ -229,7 +218,7 @@ static int scan_string(struct scan *s, const unsigned char **pp, struct sval *v)
 
 				if (p + i >= end)
 					return syn(s, end, "string not closed");
-				if ((h = hexval(p[i])) < 0)
+				if ((h = pk_hex__digit(p[i])) < 0)
 					return syn(s, p + i, "\\u not followed by 4 hex digits");
 				cp = cp << 4 | (unsigned)h;
 			}

@@ -614,6 +614,45 @@ static int check_artifacts(const char *dir, struct pk_index *ix, struct pk_error
 	return 0;
 }
 
+/* the walk's build records and verification records, each read (at most max
+ * bytes) and handed to fn; the first failure names its file */
+typedef int (*record_fn)(struct pk_index *ix, const char *data, size_t len, const char *rel,
+			 struct pk_error *err);
+
+static int add_record(struct pk_index *ix, const char *data, size_t len, const char *rel,
+		      struct pk_error *err)
+{
+	return pk_index__add_record(ix, data, len, err);
+}
+
+static int apply_verification(struct pk_index *ix, const char *data, size_t len, const char *rel,
+			      struct pk_error *err)
+{
+	return pk_verification__apply(ix, data, len, rel, NULL, err);
+}
+
+static int read_each(const char *dir, char *const *rels, size_t n, size_t max, record_fn fn,
+		     struct pk_index *ix, struct pk_error *err)
+{
+	char path[PATH_MAX + 64];
+
+	for (size_t i = 0; i < n; i++) {
+		char *data;
+		size_t len;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, rels[i]);
+		r = pk_file__read(path, &data, &len, max);
+		if (r)
+			return pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
+		r = fn(ix, data, len, rels[i], err);
+		free(data);
+		if (r)
+			return pk_error__set(err, r, "%s: %s", rels[i], pk_error__str(err));
+	}
+	return 0;
+}
+
 int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struct pk_error *err)
 {
 	struct pk_minisign_seckey *sk = NULL;
@@ -668,23 +707,9 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 		r = pk_error__set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < w.nr_records; i++) {
-		char *data;
-		size_t len;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, w.records[i]);
-		r = pk_file__read(path, &data, &len, RECORD_MAX_BYTES);
-		if (r) {
-			pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
-			goto out;
-		}
-		r = pk_index__add_record(ix, data, len, err);
-		free(data);
-		if (r) {
-			pk_error__set(err, r, "%s: %s", w.records[i], pk_error__str(err));
-			goto out;
-		}
-	}
+	r = read_each(dir, w.records, w.nr_records, RECORD_MAX_BYTES, add_record, ix, err);
+	if (r)
+		goto out;
 	r = pk_shard__check_all(dir, (const char *const *)w.manifests, w.nr_manifests, err);
 	if (r)
 		goto out;
@@ -712,23 +737,10 @@ int pk_repo__index(const char *dir, const struct pk_repo_index_opts *opts, struc
 		}
 	}
 	/* then the VM verification's records (farm --verify), newer than any index */
-	for (size_t i = 0; i < w.nr_verifications; i++) {
-		char *data;
-		size_t len;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, w.verifications[i]);
-		r = pk_file__read(path, &data, &len, PK_VERIFICATION_MAX_LEN);
-		if (r) {
-			pk_error__set(err, r, "cannot read '%s': %s", path, strerror(-r));
-			goto out;
-		}
-		r = pk_verification__apply(ix, data, len, w.verifications[i], NULL, err);
-		free(data);
-		if (r) {
-			pk_error__set(err, r, "%s: %s", w.verifications[i], pk_error__str(err));
-			goto out;
-		}
-	}
+	r = read_each(dir, w.verifications, w.nr_verifications, PK_VERIFICATION_MAX_LEN, apply_verification,
+		      ix, err);
+	if (r)
+		goto out;
 	ix->version = old ? old->version + 1 : 1;
 	ix->generated = now;
 	ix->expires = now + (PK_OPTS_GET(opts, valid_for, 0) ?: PK_REPO_VALID_FOR_DEFAULT);

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "common/pk.h"
 #include "repo/index.h"
@@ -82,23 +81,6 @@ static void sanitize(char *s)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
 		      *s == '.' || *s == '-' || *s == '_' || *s == '+'))
 			*s = '_';
-}
-
-static void rm_rf(const char *path)
-{
-	char *argv[] = { "rm", "-rf", "--", (char *)path, NULL };
-	pid_t pid;
-
-	if (!path[0])
-		return;
-	pid = fork();
-	if (pid == 0) {
-		execvp("rm", argv);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
 }
 
 static const char *suite_of(const char *input)
@@ -533,7 +515,7 @@ static void *worker(void *arg)
 			en->o->on_row(r, PK_OPTS_GET(en->o, ctx, NULL));
 		pthread_mutex_unlock(&en->lock);
 		if (last && !en->o->keep)
-			rm_rf(k->dir);	/* vmlinux, BTF, mirror and initramfs: tens of MB per kernel */
+			pk_file__rm_tree(k->dir);	/* vmlinux, BTF, mirror and initramfs: tens of MB per kernel */
 	}
 }
 
@@ -698,7 +680,7 @@ counts:
 		pthread_mutex_destroy(&en.kernels[i].lock);
 	if (!o->keep)
 		for (int i = 0; i < en.nk; i++)
-			rm_rf(en.kernels[i].dir);
+			pk_file__rm_tree(en.kernels[i].dir);
 	free(en.kernels);
 	free(th);
 	if (PK_OPTS_GET(o, discard_logs, false) && !o->keep)
@@ -715,7 +697,7 @@ counts:
 		for (int i = 0; i < run->nr_rows && !en.own_logdir; i++)
 			kept |= run->rows[i].log[0] != 0;
 		if (!kept)
-			rm_rf(run->workdir);
+			pk_file__rm_tree(run->workdir);
 		else
 			rmdir(run->workdir);	/* only when empty */
 	}
@@ -723,7 +705,7 @@ counts:
 	return r;
 fail:
 	if (run->workdir[0] && !o->keep)
-		rm_rf(run->workdir);
+		pk_file__rm_tree(run->workdir);
 	free(en.kernels);
 	free(th);
 	pk_verify_run__free(run);
